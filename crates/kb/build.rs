@@ -1,0 +1,156 @@
+//! Parses every TOML file under `knowledge/` into the typed records of `src/model.rs` and writes
+//! them as one postcard blob into OUT_DIR, so the binary never parses TOML at start-up.
+//! A malformed entry fails the build, naming the file, the line and the field.
+
+#[path = "src/model.rs"]
+#[allow(dead_code)]
+mod model;
+
+use model::*;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SourcesFile {
+    #[serde(default)]
+    source: Vec<Source>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ErrorCodesFile {
+    #[serde(default)]
+    family: Vec<Family>,
+    #[serde(default)]
+    code: Vec<ErrorCode>,
+    #[serde(default)]
+    range: Vec<ErrorRange>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CausesFile {
+    #[serde(default)]
+    cause: Vec<Cause>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ObservationsFile {
+    #[serde(default)]
+    observation: Vec<Observation>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionsFile {
+    #[serde(default)]
+    action: Vec<Action>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GuidesFile {
+    #[serde(default)]
+    guide: Vec<Guide>,
+    #[serde(default)]
+    host_app: Vec<HostApp>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DevicesFile {
+    #[serde(default)]
+    device: Vec<Device>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FaultsFile {
+    #[serde(default)]
+    fault: Vec<KnownFault>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OperationsFile {
+    #[serde(default)]
+    operation: Vec<RestoreOperation>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CheckpointsFile {
+    #[serde(default)]
+    checkpoint: Vec<Checkpoint>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StatusFile {
+    #[serde(default)]
+    status: Vec<RestoreStatus>,
+    #[serde(default)]
+    progress_hint: Vec<ProgressHint>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UsbFile {
+    #[serde(default)]
+    usb_id: Vec<UsbId>,
+    #[serde(default)]
+    serial_field: Vec<SerialField>,
+}
+
+fn load<T: for<'de> Deserialize<'de> + Default>(dir: &Path, name: &str) -> T {
+    let path = dir.join(name);
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => {
+            println!("cargo:warning=knowledge/{name} is missing: its tables are empty");
+            return T::default();
+        }
+    };
+    match toml::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            // toml's message names the line, the column and the key; add the file.
+            panic!("\nknowledge/{name} is malformed:\n{e}\n");
+        }
+    }
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let dir = manifest.join("../../knowledge");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=src/model.rs");
+
+    let sources: SourcesFile = load(&dir, "sources.toml");
+    let codes: ErrorCodesFile = load(&dir, "error_codes.toml");
+    let causes: CausesFile = load(&dir, "causes.toml");
+    let observations: ObservationsFile = load(&dir, "observations.toml");
+    let actions: ActionsFile = load(&dir, "actions.toml");
+    let guides: GuidesFile = load(&dir, "guides.toml");
+    let devices: DevicesFile = load(&dir, "devices.toml");
+    let faults: FaultsFile = load(&dir, "known_faults.toml");
+    let operations: OperationsFile = load(&dir, "restore_operations.toml");
+    let checkpoints: CheckpointsFile = load(&dir, "checkpoints.toml");
+    let status: StatusFile = load(&dir, "restore_status.toml");
+    let usb: UsbFile = load(&dir, "usb.toml");
+
+    let tables = Tables {
+        sources: sources.source,
+        families: codes.family,
+        codes: codes.code,
+        ranges: codes.range,
+        causes: causes.cause,
+        observations: observations.observation,
+        actions: actions.action,
+        guides: guides.guide,
+        host_apps: guides.host_app,
+        devices: devices.device,
+        known_faults: faults.fault,
+        operations: operations.operation,
+        checkpoints: checkpoints.checkpoint,
+        statuses: status.status,
+        progress_hints: status.progress_hint,
+        usb_ids: usb.usb_id,
+        serial_fields: usb.serial_field,
+    };
+    let blob = postcard::to_allocvec(&tables).expect("serialise knowledge base");
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("kb.postcard");
+    std::fs::write(out, blob).expect("write knowledge blob");
+}

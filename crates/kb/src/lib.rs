@@ -1,0 +1,361 @@
+//! The knowledge base: every fact restore-doctor reasons with, kept as reviewed data.
+//!
+//! The data lives in TOML files under `knowledge/` at the repository root (error codes and
+//! their families with cause priors, devices, causes, observations, actions, button guides,
+//! known hardware faults, restore operations, checkpoints and status codes, USB ids). `build.rs`
+//! parses them into the typed records of [`model`] at build time, failing the build on a
+//! malformed entry, and embeds them as a compact blob that [`kb()`] decodes once on first use.
+//! [`validate`] checks the cross-references (every prior sums to 1, every id named exists, every
+//! number has a source) and runs in the tests. The crate does no I/O and needs no async runtime.
+
+mod matching;
+pub mod model;
+mod validate;
+pub mod vocab;
+
+pub use matching::{DeviceMatch, normalise_name};
+pub use model::*;
+pub use validate::{KbError, validate};
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+static BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kb.postcard"));
+
+/// The embedded knowledge base, decoded on first use.
+pub fn kb() -> &'static KnowledgeBase {
+    static KB: OnceLock<KnowledgeBase> = OnceLock::new();
+    KB.get_or_init(|| {
+        let tables: Tables = postcard::from_bytes(BLOB).expect("embedded knowledge blob decodes");
+        KnowledgeBase::new(tables)
+    })
+}
+
+/// A prior over cause ids.
+pub type Prior = BTreeMap<String, f64>;
+
+/// How an error code is documented: as itself, or as part of a documented range.
+#[derive(Debug, Clone, Copy)]
+pub enum CodeEntry<'a> {
+    Code(&'a ErrorCode),
+    Range(&'a ErrorRange),
+}
+
+impl<'a> CodeEntry<'a> {
+    pub fn family_id(&self) -> &'a str {
+        match self {
+            CodeEntry::Code(c) => &c.family,
+            CodeEntry::Range(r) => &r.family,
+        }
+    }
+    pub fn summary(&self) -> &'a str {
+        match self {
+            CodeEntry::Code(c) => &c.summary,
+            CodeEntry::Range(r) => &r.summary,
+        }
+    }
+    pub fn meaning(&self) -> &'a str {
+        match self {
+            CodeEntry::Code(c) => &c.meaning,
+            CodeEntry::Range(r) => &r.meaning,
+        }
+    }
+    pub fn apple_category(&self) -> &'a [String] {
+        match self {
+            CodeEntry::Code(c) => &c.apple_category,
+            CodeEntry::Range(r) => &r.apple_category,
+        }
+    }
+    pub fn source(&self) -> &'a str {
+        match self {
+            CodeEntry::Code(c) => &c.source,
+            CodeEntry::Range(r) => &r.source,
+        }
+    }
+}
+
+/// The knowledge base with its lookup indexes.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    tables: Tables,
+    code_index: HashMap<i64, usize>,
+    device_index: HashMap<String, usize>,
+    names: matching::NameIndex,
+}
+
+impl KnowledgeBase {
+    /// Build the indexes over a set of tables (tests build small ones by hand).
+    pub fn new(tables: Tables) -> Self {
+        let code_index = tables
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.code, i))
+            .collect();
+        let mut device_index = HashMap::new();
+        for (i, d) in tables.devices.iter().enumerate() {
+            device_index
+                .entry(d.product_type.to_ascii_lowercase())
+                .or_insert(i);
+        }
+        let names = matching::NameIndex::new(&tables.devices);
+        KnowledgeBase {
+            tables,
+            code_index,
+            device_index,
+            names,
+        }
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    // ---- error codes
+
+    /// A code documented on its own.
+    pub fn error_code(&self, code: i64) -> Option<&ErrorCode> {
+        self.code_index.get(&code).map(|&i| &self.tables.codes[i])
+    }
+
+    /// Every documented code, sorted numerically.
+    pub fn error_codes(&self) -> Vec<&ErrorCode> {
+        let mut v: Vec<&ErrorCode> = self.tables.codes.iter().collect();
+        v.sort_by_key(|c| c.code);
+        v
+    }
+
+    pub fn ranges(&self) -> &[ErrorRange] {
+        &self.tables.ranges
+    }
+
+    /// The code itself, or else the narrowest documented range containing it.
+    pub fn lookup_code(&self, code: i64) -> Option<CodeEntry<'_>> {
+        if let Some(c) = self.error_code(code) {
+            return Some(CodeEntry::Code(c));
+        }
+        self.tables
+            .ranges
+            .iter()
+            .filter(|r| r.start <= code && code <= r.end)
+            .min_by_key(|r| r.end - r.start)
+            .map(CodeEntry::Range)
+    }
+
+    pub fn family(&self, id: &str) -> Option<&Family> {
+        self.tables.families.iter().find(|f| f.id == id)
+    }
+
+    pub fn families(&self) -> &[Family] {
+        &self.tables.families
+    }
+
+    /// The prior over causes for a code: its own, else its family's (also for range codes).
+    pub fn code_prior(&self, code: i64) -> Option<&Prior> {
+        match self.lookup_code(code)? {
+            CodeEntry::Code(c) => c
+                .prior
+                .as_ref()
+                .or_else(|| self.family(&c.family).map(|f| &f.prior)),
+            CodeEntry::Range(r) => self.family(&r.family).map(|f| &f.prior),
+        }
+    }
+
+    /// The source of [`KnowledgeBase::code_prior`].
+    pub fn code_prior_source(&self, code: i64) -> Option<&str> {
+        match self.lookup_code(code)? {
+            CodeEntry::Code(c) => c
+                .prior_source
+                .as_deref()
+                .or_else(|| self.family(&c.family).map(|f| f.prior_source.as_str())),
+            CodeEntry::Range(r) => self.family(&r.family).map(|f| f.prior_source.as_str()),
+        }
+    }
+
+    /// For an undocumented code: the documented code numerically nearest to it.
+    pub fn nearest_code(&self, code: i64) -> Option<&ErrorCode> {
+        self.tables.codes.iter().min_by_key(|c| (c.code - code).unsigned_abs())
+    }
+
+    // ---- causes, observations, actions
+
+    pub fn causes(&self) -> &[Cause] {
+        &self.tables.causes
+    }
+
+    pub fn cause(&self, id: &str) -> Option<&Cause> {
+        self.tables.causes.iter().find(|c| c.id == id)
+    }
+
+    /// Whether a cause can apply to a device.
+    pub fn cause_applies(&self, cause: &Cause, device: &Device) -> bool {
+        let a = &cause.applies_to;
+        (a.families.is_empty() || a.families.contains(&device.family))
+            && (a.connectors.is_empty() || a.connectors.contains(&device.connector))
+            && (a.biometrics.is_empty() || a.biometrics.contains(&device.biometric))
+            && (a.cellular.is_none() || a.cellular == Some(device.cellular))
+            && (a.product_types.is_empty() || a.product_types.contains(&device.product_type))
+    }
+
+    /// The causes that can apply to a device (all causes when the device is unknown).
+    pub fn causes_for(&self, device: Option<&Device>) -> Vec<&Cause> {
+        self.tables
+            .causes
+            .iter()
+            .filter(|c| device.is_none_or(|d| self.cause_applies(c, d)))
+            .collect()
+    }
+
+    pub fn observations(&self) -> &[Observation] {
+        &self.tables.observations
+    }
+
+    pub fn observation(&self, id: &str) -> Option<&Observation> {
+        self.tables.observations.iter().find(|o| o.id == id)
+    }
+
+    pub fn actions(&self) -> &[Action] {
+        &self.tables.actions
+    }
+
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.tables.actions.iter().find(|a| a.id == id)
+    }
+
+    /// The action a `--tried` word stands for.
+    pub fn action_by_tried_flag(&self, flag: &str) -> Option<&Action> {
+        self.tables
+            .actions
+            .iter()
+            .find(|a| a.tried_flag.as_deref() == Some(flag))
+    }
+
+    // ---- guides
+
+    pub fn guide(&self, scheme: ButtonScheme, kind: GuideKind) -> Option<&Guide> {
+        self.tables
+            .guides
+            .iter()
+            .find(|g| g.scheme == scheme && g.kind == kind)
+    }
+
+    pub fn host_apps(&self) -> &[HostApp] {
+        &self.tables.host_apps
+    }
+
+    /// A guide's steps with the device's power button named (`{power}` → "Side button").
+    pub fn guide_steps_for(&self, guide: &Guide, device: &Device) -> Vec<String> {
+        guide
+            .steps
+            .iter()
+            .map(|s| power_words(&s.text, device))
+            .collect()
+    }
+
+    // ---- devices
+
+    pub fn devices(&self) -> &[Device] {
+        &self.tables.devices
+    }
+
+    /// The first device with this product type (case-insensitive).
+    pub fn device(&self, product_type: &str) -> Option<&Device> {
+        self.device_index
+            .get(&product_type.to_ascii_lowercase())
+            .map(|&i| &self.tables.devices[i])
+    }
+
+    /// Find a device by marketing name in any reasonable spelling, product type or board.
+    pub fn find_device(&self, query: &str) -> DeviceMatch<'_> {
+        self.names.find(query, &self.tables.devices)
+    }
+
+    /// The device a DFU/Recovery serial string's CPID and BDID identify.
+    pub fn device_by_cpid_bdid(&self, cpid: u32, bdid: u32) -> Option<&Device> {
+        self.tables
+            .devices
+            .iter()
+            .find(|d| d.cpid == cpid && d.bdid == bdid)
+    }
+
+    /// The device with this board (`d22ap`, case-insensitive, `ap` optional).
+    pub fn device_by_board(&self, board: &str) -> Option<&Device> {
+        let b = board.to_ascii_lowercase();
+        self.tables
+            .devices
+            .iter()
+            .find(|d| d.board == b || d.board.strip_suffix("ap") == Some(b.as_str()))
+    }
+
+    pub fn known_faults(&self) -> &[KnownFault] {
+        &self.tables.known_faults
+    }
+
+    /// The known hardware faults of a product type.
+    pub fn known_faults_for(&self, product_type: &str) -> Vec<&KnownFault> {
+        self.tables
+            .known_faults
+            .iter()
+            .filter(|f| {
+                f.product_types
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(product_type))
+            })
+            .collect()
+    }
+
+    // ---- restore protocol
+
+    pub fn operation(&self, id: u32) -> Option<&RestoreOperation> {
+        self.tables.operations.iter().find(|o| o.id == id)
+    }
+
+    pub fn checkpoint(&self, id: u32) -> Option<&Checkpoint> {
+        self.tables.checkpoints.iter().find(|c| c.id == id)
+    }
+
+    pub fn checkpoint_by_name(&self, name: &str) -> Option<&Checkpoint> {
+        self.tables
+            .checkpoints
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A device status; -1 also matches 0xFFFFFFFFFFFFFFFF.
+    pub fn restore_status(&self, status: i64) -> Option<&RestoreStatus> {
+        self.tables.statuses.iter().find(|s| s.status == status)
+    }
+
+    pub fn progress_hints(&self) -> &[ProgressHint] {
+        &self.tables.progress_hints
+    }
+
+    // ---- USB
+
+    /// The mode an Apple USB product id means.
+    pub fn usb_mode(&self, vid: u16, pid: u16) -> Option<&UsbId> {
+        // Exact ids first, then ranges (the normal-mode range overlaps the per-model ids).
+        self.tables
+            .usb_ids
+            .iter()
+            .filter(|u| u.vid == vid && u.pid_low <= pid && pid <= u.pid_high)
+            .min_by_key(|u| u.pid_high - u.pid_low)
+    }
+
+    pub fn serial_fields(&self) -> &[SerialField] {
+        &self.tables.serial_fields
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.tables.sources
+    }
+}
+
+/// Replace `{power}` with the device's power button name.
+pub fn power_words(text: &str, device: &Device) -> String {
+    let name = match device.power_button {
+        PowerButton::Side => "Side button",
+        PowerButton::Top => "Top button",
+    };
+    text.replace("{power}", name)
+}

@@ -1,0 +1,94 @@
+//! The *stable* vocabularies of design.md §3 and §6. Checks outside the code rely on these
+//! spellings: extend them, never rename or drop one.
+
+/// Cause ids with their group, in the order design.md §3 lists them.
+pub const CAUSES: [(&str, &str); 19] = [
+    ("usb_cable", "connection"),
+    ("usb_port_or_hub", "connection"),
+    ("device_charge_port", "connection"),
+    ("host_software_outdated", "host"),
+    ("host_computer_or_os", "host"),
+    ("security_software_or_hosts", "host"),
+    ("network_or_apple_servers", "host"),
+    ("firmware_or_ipsw", "software"),
+    ("signing_or_downgrade", "software"),
+    ("ios_system_software", "software"),
+    ("device_storage_full", "software"),
+    ("nand", "hardware"),
+    ("baseband", "hardware"),
+    ("earpiece_faceid_flex", "hardware"),
+    ("tristar_hydra_charging_ic", "hardware"),
+    ("audio_ic", "hardware"),
+    ("cpu_or_board_solder", "hardware"),
+    ("battery_or_power", "hardware"),
+    ("other_hardware", "hardware"),
+];
+
+/// Cause groups, in display order.
+pub const GROUPS: [&str; 4] = ["connection", "host", "software", "hardware"];
+
+/// `--host` values.
+pub const HOSTS: [&str; 12] = [
+    "windows_itunes",
+    "windows_apple_devices",
+    "macos_finder",
+    "macos_itunes",
+    "itunes",
+    "apple_configurator",
+    "imazing",
+    "3utools",
+    "idevicerestore",
+    "futurerestore",
+    "other",
+    "unknown",
+];
+
+/// `--tried` values: done, and the restore still fails.
+pub const TRIED: [&str; 17] = [
+    "cable_swap",
+    "port_swap",
+    "hub_removed",
+    "other_computer",
+    "host_software_update",
+    "force_restart",
+    "recovery_update",
+    "recovery_restore",
+    "dfu_restore",
+    "firmware_redownload",
+    "third_party_tool",
+    "security_software_disabled",
+    "hosts_file_checked",
+    "network_change",
+    "battery_replaced",
+    "device_port_cleaned",
+    "storage_freed",
+];
+
+/// `--observed` keys that take no value.
+pub const OBSERVED: [&str; 17] = [
+    "liquid_exposure",
+    "recent_drop",
+    "recent_repair",
+    "speaker_greyed_out",
+    "no_service",
+    "face_id_broken",
+    "true_tone_missing",
+    "boot_loop",
+    "not_detected",
+    "detected_in_dfu",
+    "detected_in_recovery",
+    "same_failure_point",
+    "error_varies",
+    "works_with_earpiece_flex_disconnected",
+    "low_storage",
+    "battery_dead",
+    "charging_problem",
+];
+
+/// `--observed` keys that take a value (`key=value`).
+pub const OBSERVED_WITH_VALUE: [&str; 3] = ["failure_stage", "progress", "attempts"];
+
+/// The group of a stable cause id.
+pub fn group_of(cause: &str) -> Option<&'static str> {
+    CAUSES.iter().find(|(id, _)| *id == cause).map(|(_, g)| *g)
+}

@@ -1,0 +1,164 @@
+//! The knowledge base as a user relies on it: complete against the reference data, internally
+//! consistent, and answering the spellings people type.
+
+use kb::{DeviceMatch, GuideKind, kb, validate};
+
+const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/");
+
+/// Rows of a reference TSV (header skipped), or None when `shared/` is not beside the repo.
+fn reference_rows(file: &str) -> Option<Vec<Vec<String>>> {
+    let text = std::fs::read_to_string(format!("{REFERENCE}{file}")).ok()?;
+    Some(
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect(),
+    )
+}
+
+#[test]
+fn knowledge_base_has_no_cross_reference_errors() {
+    let errors = validate(kb().tables());
+    let listing: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{} problems:\n{}", errors.len(), listing.join("\n"));
+}
+
+#[test]
+fn every_reference_error_code_is_documented() {
+    let Some(rows) = reference_rows("error_codes.tsv") else {
+        eprintln!("WARNING: shared/reference not found beside the repository; skipped");
+        return;
+    };
+    assert_eq!(rows.len(), 87);
+    for row in rows {
+        let code: i64 = row[0].parse().unwrap();
+        let entry = kb().error_code(code).unwrap_or_else(|| panic!("code {code} missing"));
+        assert!(!entry.meaning.is_empty());
+        assert!(kb().code_prior(code).is_some(), "code {code} has no prior");
+    }
+}
+
+#[test]
+fn every_reference_range_is_documented() {
+    let Some(rows) = reference_rows("error_code_ranges.tsv") else { return };
+    for row in rows {
+        let (start, end): (i64, i64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+        assert!(
+            kb().ranges().iter().any(|r| r.start == start && r.end == end),
+            "range {start}-{end} missing"
+        );
+    }
+    // A code inside 3000-3999 that is not itself documented is explained by its range.
+    assert!(kb().error_code(3456).is_none());
+    assert!(matches!(kb().lookup_code(3456), Some(kb::CodeEntry::Range(r)) if r.start == 3000));
+}
+
+#[test]
+fn every_reference_device_is_known_with_all_four_guides() {
+    let Some(rows) = reference_rows("devices.tsv") else { return };
+    assert_eq!(rows.len(), 180);
+    for row in rows {
+        let (pt, board) = (&row[0], &row[1]);
+        let d = kb()
+            .devices()
+            .iter()
+            .find(|d| &d.product_type == pt && &d.board == board)
+            .unwrap_or_else(|| panic!("{pt} {board} missing"));
+        for kind in GuideKind::ALL {
+            assert!(kb().guide(d.button_scheme, kind).is_some(), "{pt}: no {kind:?} guide");
+        }
+    }
+}
+
+#[test]
+fn every_probability_table_sums_to_one() {
+    for f in kb().families() {
+        let s: f64 = f.prior.values().sum();
+        assert!((s - 1.0).abs() < 1e-6, "family {} sums to {s}", f.id);
+    }
+    for c in kb().error_codes() {
+        let s: f64 = kb().code_prior(c.code).unwrap().values().sum();
+        assert!((s - 1.0).abs() < 1e-6, "code {} sums to {s}", c.code);
+    }
+}
+
+#[test]
+fn schemes_follow_the_button_rules() {
+    let scheme = |pt: &str| kb().device(pt).unwrap().button_scheme.as_str();
+    assert_eq!(scheme("iPhone8,1"), "home_button"); // 6s
+    assert_eq!(scheme("iPhone9,3"), "volume_down_side"); // 7
+    assert_eq!(scheme("iPod9,1"), "volume_down_side"); // iPod touch 7
+    assert_eq!(scheme("iPhone10,1"), "volume_up_down_side"); // 8
+    assert_eq!(scheme("iPhone12,8"), "volume_up_down_side"); // SE 2
+    assert_eq!(scheme("iPad8,1"), "top_button_ipad"); // Pro 11 (Home-less)
+    assert_eq!(scheme("iPad7,11"), "home_button"); // iPad 7
+    let x = kb().device("iPhone10,3").unwrap();
+    assert_eq!(x.biometric, kb::Biometric::FaceId);
+    assert_eq!(kb().device("iPhone12,8").unwrap().biometric, kb::Biometric::TouchId);
+    assert!(!kb().device("iPad7,11").unwrap().cellular);
+    assert!(kb().device("iPad7,12").unwrap().cellular);
+}
+
+fn found(q: &str) -> String {
+    match kb().find_device(q) {
+        DeviceMatch::Found { name, .. } => name.to_string(),
+        other => panic!("`{q}` did not resolve: {other:?}"),
+    }
+}
+
+#[test]
+fn finds_devices_in_the_spellings_people_use() {
+    for (q, want) in [
+        ("iphone x", "iPhone X"),
+        ("iPhone X", "iPhone X"),
+        ("iphone-x", "iPhone X"),
+        ("7 plus", "iPhone 7 Plus"),
+        ("iPhone 7+", "iPhone 7 Plus"),
+        ("iPhone 11 Pro Max", "iPhone 11 Pro Max"),
+        ("11 pro max", "iPhone 11 Pro Max"),
+        ("iPad 7", "iPad (7th gen)"),
+        ("iPad (7th generation)", "iPad (7th gen)"),
+        ("iPhone SE (2nd generation)", "iPhone SE (2nd gen)"),
+        ("iphone se 2", "iPhone SE (2nd gen)"),
+        ("iPhone10,3", "iPhone X"),
+        ("iphone10,6", "iPhone X"),
+        ("d22ap", "iPhone X"),
+        ("D22", "iPhone X"),
+        ("iPod touch 7", "iPod touch (7th generation)"),
+        ("iphone 6s", "iPhone 6s"),
+    ] {
+        assert_eq!(found(q), want, "query `{q}`");
+    }
+}
+
+#[test]
+fn ambiguous_and_unknown_names_offer_the_closest_matches() {
+    match kb().find_device("iPhone 11 P") {
+        DeviceMatch::NotFound(s) | DeviceMatch::Ambiguous(s) => assert!(!s.is_empty()),
+        DeviceMatch::Found { name, .. } => panic!("`iPhone 11 P` resolved to {name}"),
+    }
+    match kb().find_device("ipad pro") {
+        DeviceMatch::Ambiguous(names) => assert!(names.len() > 3, "{names:?}"),
+        other => panic!("`ipad pro` should be ambiguous: {other:?}"),
+    }
+    match kb().find_device("iphone 99") {
+        DeviceMatch::NotFound(s) => assert!(s.iter().any(|n| n.starts_with("iPhone"))),
+        other => panic!("`iphone 99` should be unknown: {other:?}"),
+    }
+}
+
+#[test]
+fn usb_product_ids_map_to_modes() {
+    assert_eq!(kb().usb_mode(0x05ac, 0x1227).unwrap().mode, "dfu");
+    assert_eq!(kb().usb_mode(0x05ac, 0x1281).unwrap().mode, "recovery");
+    assert_eq!(kb().usb_mode(0x05ac, 0x12a8).unwrap().mode, "normal");
+    assert!(kb().usb_mode(0x1234, 0x1227).is_none());
+}
+
+#[test]
+fn serial_string_ids_find_the_model() {
+    // CPID 8015 / BDID 0x06 is the iPhone X (Global), board d22ap.
+    let d = kb().device_by_cpid_bdid(0x8015, 0x06).unwrap();
+    assert_eq!(d.product_type, "iPhone10,3");
+}
