@@ -1,6 +1,7 @@
 //! USB product id → device mode, for Apple's vendor id 0x05ac.
 //!
-//! Facts mirror `shared/reference/usb_ids.tsv` (libirecovery, usbmuxd, usb.ids).
+//! The product-id facts come from the knowledge base (`kb::kb().usb_mode`, sourced from
+//! libirecovery, usbmuxd and usb.ids).
 
 use serde::Serialize;
 use std::fmt;
@@ -113,17 +114,12 @@ impl fmt::Display for UsbMode {
 /// apart, tracked by the watcher.
 pub fn mode_from_pid(pid: u16) -> UsbMode {
     match pid {
-        0x1227 => UsbMode::Dfu,
-        0x1222 => UsbMode::Wtf,
-        0x1280..=0x1283 => UsbMode::Recovery,
-        0xf014 => UsbMode::PortDfu,
-        0x1881 => UsbMode::Kis,
-        0x1338 => UsbMode::PwnedDfu,
-        // 0x12a7 is an Apple TV, 0x12af a Watch: same usbmuxd range, not restore targets here.
-        0x12a7 | 0x12af => UsbMode::Other,
-        0x1290..=0x12af => UsbMode::Normal,
-        0x1901..=0x1905 => UsbMode::RestoreAppleSilicon,
-        _ => UsbMode::Other,
+        // 0x12a7 is an Apple TV, 0x12af a Watch, 0x8600 a Mac's T2 chip: usbmuxd handles them
+        // like phones, but they are not what restore-doctor restores.
+        0x12a7 | 0x12af | 0x8600 => UsbMode::Other,
+        _ => kb::kb()
+            .usb_mode(APPLE_VID, pid)
+            .map_or(UsbMode::Other, |id| UsbMode::from_kb_str(&id.mode)),
     }
 }
 
