@@ -1,0 +1,1046 @@
+//! The streaming core: bytes in, [`RestoreLog`] out, in constant memory.
+//!
+//! Input is decoded to UTF-8 ([`crate::decode`]), gathered in a buffer of at most
+//! [`BUFFER_CAP`] bytes, and scanned with one Aho-Corasick automaton over every known
+//! signature. Only the lines that contain a signature are split out (memchr), normalised,
+//! stripped of their prefixes and parsed; their [`Signal`]s are folded into a small state
+//! machine. The timeline keeps the first and last [`TIMELINE_EDGE`] events plus the failure's
+//! context, so memory does not grow with the input.
+
+use crate::decode::{Decoder, Encoding};
+use crate::formats::{self, Family};
+use crate::model::*;
+use crate::prefix;
+use crate::reference;
+use crate::signal::{FailKind, Signal};
+use crate::text::{cut, cut_owned};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use kb::Stage;
+use std::collections::VecDeque;
+use std::sync::OnceLock;
+
+/// The most bytes held at once (longer lines are read in pieces of this size).
+pub const BUFFER_CAP: usize = 1 << 20;
+/// Scan the buffer once it holds this much.
+const PROCESS_AT: usize = 256 << 10;
+/// Events kept at each end of the timeline.
+pub const TIMELINE_EDGE: usize = 200;
+/// Events kept before the failure.
+const FAILURE_CONTEXT: usize = 12;
+/// Longest text kept per event.
+const EVENT_TEXT: usize = 400;
+/// A continuation line of a wrapped log starts with at least this many spaces.
+const CONTINUATION_INDENT: usize = 15;
+
+struct Matcher {
+    ac: AhoCorasick,
+    /// Pattern id of "\n" + spaces (a wrapped line's continuation).
+    continuation: usize,
+}
+
+fn matcher() -> &'static Matcher {
+    static M: OnceLock<Matcher> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut pats = crate::signatures();
+        let continuation = pats.len();
+        pats.push(format!("\n{}", " ".repeat(CONTINUATION_INDENT)));
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&pats)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(&pats))
+            .expect("signature automaton builds");
+        Matcher { ac, continuation }
+    })
+}
+
+/// Where the restore was at some moment: the last operation and the open checkpoint.
+#[derive(Debug, Clone, Default)]
+struct Context {
+    op: Option<(OperationRef, Option<Stage>, u64)>,
+    cp: Option<(CheckpointRef, Option<Stage>, u64)>,
+    /// The last step was a mode hand-off (recovery/DFU bootstrap, a phase that finished).
+    hand_off: bool,
+    /// Lines of the context (for evidence).
+    op_text: Option<String>,
+    cp_text: Option<String>,
+}
+
+impl Context {
+    /// The stage the context points to: the more recent of operation and checkpoint.
+    fn stage(&self) -> Option<Stage> {
+        if self.hand_off {
+            return Some(Stage::Reboot);
+        }
+        let op = self.op.as_ref().and_then(|(_, s, l)| s.map(|s| (s, *l)));
+        let cp = self.cp.as_ref().and_then(|(_, s, l)| s.map(|s| (s, *l)));
+        match (op, cp) {
+            (Some((a, la)), Some((b, lb))) => Some(if la >= lb { a } else { b }),
+            (Some((a, _)), None) => Some(a),
+            (None, Some((b, _))) => Some(b),
+            (None, None) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FailureSignal {
+    kind: FailKind,
+    line: u64,
+    text: String,
+    context: Context,
+}
+
+#[derive(Debug, Clone)]
+struct FailedCheckpoint {
+    cp: CheckpointRef,
+    result: Option<i64>,
+    line: u64,
+    text: String,
+}
+
+/// The story so far.
+#[derive(Debug, Default)]
+struct State {
+    tools: Vec<Tool>,
+    device: DeviceIdentity,
+    protocol: Option<u32>,
+    target_version: Option<String>,
+    target_build: Option<String>,
+    modes: Vec<Mode>,
+    head: Vec<TimelineEvent>,
+    tail: VecDeque<TimelineEvent>,
+    failure_context: Vec<TimelineEvent>,
+    dropped: u64,
+    last_op: Option<(OperationRef, Option<Stage>, u64, String)>,
+    open_cps: Vec<(CheckpointRef, Option<Stage>, u64, String)>,
+    last_cp: Option<(CheckpointRef, Option<Stage>, u64, String)>,
+    hand_off: bool,
+    firmware_updater_sent: bool,
+    first_specific: Option<FailureSignal>,
+    weak: Option<FailureSignal>,
+    first_disconnect: Option<FailureSignal>,
+    removed: Option<FailureSignal>,
+    first_final: Option<FailureSignal>,
+    final_message: Option<(u64, String)>,
+    failed_cp: Option<FailedCheckpoint>,
+    status: Option<(Option<i64>, String, u64)>,
+    error_codes: Vec<(i64, u64, String)>,
+    tool_code: Option<i64>,
+    success: Option<(u64, String, Source)>,
+    last_hard_failure_line: u64,
+    flags: Flags,
+    tss_line: Option<(u64, String)>,
+    storage_line: Option<(u64, String)>,
+    usb_line: Option<(u64, String)>,
+    device_progress: Option<i64>,
+    in_previous_log: bool,
+    no_data_reads: u32,
+    matched_lines: u64,
+}
+
+/// Reads one log. Feed it bytes with [`Analyzer::feed`] (any chunking), then call
+/// [`Analyzer::finish`].
+pub struct Analyzer {
+    decoder: Decoder,
+    buf: Vec<u8>,
+    /// Newlines before `buf[0]`.
+    line_base: u64,
+    bytes: u64,
+    state: State,
+    signals: Vec<Signal>,
+    join: Vec<u8>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Analyzer {
+    pub fn new() -> Analyzer {
+        Analyzer {
+            decoder: Decoder::default(),
+            buf: Vec::with_capacity(PROCESS_AT + 64 * 1024),
+            line_base: 0,
+            bytes: 0,
+            state: State::default(),
+            signals: Vec::with_capacity(8),
+            join: Vec::new(),
+        }
+    }
+
+    /// The encoding detected so far (None until enough bytes were seen).
+    pub fn encoding(&self) -> Option<Encoding> {
+        self.decoder.encoding()
+    }
+
+    /// Bytes fed so far (before decoding).
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Feed the next chunk of raw bytes (any size, any split, any encoding).
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        let mut decoder = std::mem::take(&mut self.decoder);
+        decoder.feed(chunk, &mut |utf8| self.push_utf8(utf8));
+        self.decoder = decoder;
+    }
+
+    /// Feed one line of text (a line terminator is added).
+    pub fn feed_line(&mut self, line: &str) {
+        self.feed(line.as_bytes());
+        self.feed(b"\n");
+    }
+
+    fn push_utf8(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let room = BUFFER_CAP - self.buf.len();
+            let take = room.min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buf.len() >= PROCESS_AT {
+                self.process_buffer(false);
+            }
+        }
+    }
+
+    /// End of input: read what is left and build the result.
+    pub fn finish(mut self) -> RestoreLog {
+        let mut decoder = std::mem::take(&mut self.decoder);
+        decoder.finish(&mut |utf8| self.push_utf8(utf8));
+        self.process_buffer(true);
+        let lines = self.line_base;
+        let bytes = self.bytes;
+        build(self.state, lines, bytes)
+    }
+
+    fn process_buffer(&mut self, at_end: bool) {
+        let buf = std::mem::take(&mut self.buf);
+        let end = if at_end { buf.len() } else { deferred_end(&buf) };
+        if end > 0 {
+            self.process_region(&buf[..end], at_end);
+        }
+        let mut buf = buf;
+        buf.drain(..end);
+        if at_end && !buf.is_empty() {
+            buf.clear();
+        }
+        self.buf = buf;
+        if at_end {
+            // A last line without a terminator still counts as a line.
+            self.line_base += 1;
+        }
+    }
+
+    /// Scan a region of whole lines with the signature automaton and read matching lines.
+    fn process_region(&mut self, region: &[u8], _at_end: bool) {
+        let m = matcher();
+        let mut consumed = 0usize;
+        let mut counted_to = 0usize;
+        let mut lines_before = self.line_base;
+        for hit in m.ac.find_iter(region) {
+            let mut at = hit.start();
+            if at < consumed {
+                continue;
+            }
+            if hit.pattern().as_usize() == m.continuation {
+                // The line before this newline is a wrapped line's first part.
+                let mut p = at;
+                if p > 0 && region[p - 1] == b'\r' {
+                    p -= 1;
+                }
+                if p == 0 || region[p - 1] == b'\n' || p <= consumed {
+                    continue;
+                }
+                at = p - 1;
+            }
+            let mut start = line_start(region, at);
+            // A continuation whose first part did not match: go back to the first part.
+            while start > consumed && is_continuation(&region[start..]) {
+                let prev_end = terminator_start_before(region, start);
+                let prev_start = line_start(region, prev_end);
+                if prev_start < consumed {
+                    break;
+                }
+                start = prev_start;
+                if prev_end == prev_start {
+                    break;
+                }
+            }
+            if start < consumed {
+                continue;
+            }
+            let mut end = line_end(region, at);
+            let mut next = after_terminator(region, end);
+            let mut joined = false;
+            while next < region.len() && is_continuation(&region[next..]) {
+                if !joined {
+                    self.join.clear();
+                    self.join.extend_from_slice(&region[start..end]);
+                    joined = true;
+                }
+                let cend = line_end(region, next);
+                let piece = &region[next..cend];
+                let trimmed = piece.iter().position(|&b| b != b' ').unwrap_or(piece.len());
+                if self.join.len() < BUFFER_CAP {
+                    self.join.extend_from_slice(&piece[trimmed..]);
+                }
+                end = cend;
+                next = after_terminator(region, end);
+            }
+            lines_before += memchr::memchr_iter(b'\n', &region[counted_to..start]).count() as u64;
+            counted_to = start;
+            let line_no = lines_before + 1;
+            if joined {
+                let join = std::mem::take(&mut self.join);
+                self.process_line(line_no, &join);
+                self.join = join;
+            } else {
+                self.process_line(line_no, &region[start..end]);
+            }
+            consumed = end.max(at + 1);
+        }
+        lines_before += memchr::memchr_iter(b'\n', &region[counted_to..]).count() as u64;
+        self.line_base = lines_before;
+    }
+
+    fn process_line(&mut self, line_no: u64, raw: &[u8]) {
+        self.state.matched_lines += 1;
+        let text = String::from_utf8_lossy(raw);
+        let norm = prefix::normalise(&text);
+        if is_progress_bar(&norm) {
+            return;
+        }
+        let p = prefix::strip_prefixes(&norm);
+        if p.export_trailer {
+            self.state.flags.export_finished = true;
+            self.state.note_tool(Tool::Finder);
+            return;
+        }
+        let mut signals = std::mem::take(&mut self.signals);
+        signals.clear();
+        let family = formats::read(&p, &mut signals);
+        if family.is_some() || !signals.is_empty() {
+            if let Some(t) = p.tool {
+                self.state.note_tool(t);
+            }
+        }
+        match family {
+            Some(Family::Idevicerestore) => self.state.note_tool(Tool::Idevicerestore),
+            Some(Family::Restored) if p.source != Source::Device => {}
+            _ => {}
+        }
+        let source = match family {
+            Some(Family::Restored) => Source::Device,
+            Some(Family::Wrapper) => Source::Wrapper,
+            _ => p.source,
+        };
+        if matches!(family, Some(Family::Idevicerestore | Family::Apple | Family::Futurerestore)) && source == Source::Host {
+            self.state.in_previous_log = false;
+        }
+        let time = p.time.as_deref().map(|t| cut_owned(t, 48));
+        let body = cut(&p.body, EVENT_TEXT);
+        for sig in signals.drain(..) {
+            self.state.apply(sig, line_no, time.as_deref(), source, body);
+        }
+        self.signals = signals;
+    }
+}
+
+/// Where to stop scanning now: after the second-to-last line terminator, so the last complete
+/// line stays in the buffer until we know whether a wrapped continuation follows it.
+fn deferred_end(buf: &[u8]) -> usize {
+    let Some(t1) = memchr::memrchr2(b'\n', b'\r', buf) else {
+        return if buf.len() >= BUFFER_CAP { buf.len() } else { 0 };
+    };
+    let mut e = t1;
+    if buf[t1] == b'\n' && t1 > 0 && buf[t1 - 1] == b'\r' {
+        e = t1 - 1;
+    }
+    match memchr::memrchr2(b'\n', b'\r', &buf[..e]) {
+        Some(t0) => t0 + 1,
+        None if buf.len() >= BUFFER_CAP => t1 + 1,
+        None => 0,
+    }
+}
+
+fn line_start(region: &[u8], at: usize) -> usize {
+    memchr::memrchr2(b'\n', b'\r', &region[..at.min(region.len())]).map_or(0, |i| i + 1)
+}
+
+fn line_end(region: &[u8], at: usize) -> usize {
+    memchr::memchr2(b'\n', b'\r', &region[at.min(region.len())..]).map_or(region.len(), |i| at + i)
+}
+
+/// Index just past the terminator at `end` (`\r\n`, `\n` or `\r`).
+fn after_terminator(region: &[u8], end: usize) -> usize {
+    let mut i = end;
+    if i < region.len() && region[i] == b'\r' {
+        i += 1;
+    }
+    if i < region.len() && region[i] == b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the previous line's text, given the start of a line.
+fn terminator_start_before(region: &[u8], start: usize) -> usize {
+    let mut i = start;
+    if i > 0 && region[i - 1] == b'\n' {
+        i -= 1;
+    }
+    if i > 0 && region[i - 1] == b'\r' {
+        i -= 1;
+    }
+    i
+}
+
+fn is_continuation(line: &[u8]) -> bool {
+    line.len() > CONTINUATION_INDENT
+        && line[..CONTINUATION_INDENT].iter().all(|&b| b == b' ')
+        && line[CONTINUATION_INDENT..]
+            .iter()
+            .find(|&&b| b != b' ')
+            .is_some_and(|&b| b != b'\n' && b != b'\r')
+}
+
+/// `[=====     ]  45.0%` redraws of idevicerestore's progress bar.
+fn is_progress_bar(s: &str) -> bool {
+    let t = s.trim();
+    t.ends_with('%') && t.contains("[=") && t.contains(']') && t.len() < 90
+}
+
+impl State {
+    fn note_tool(&mut self, t: Tool) {
+        if !self.tools.contains(&t) {
+            self.tools.push(t);
+        }
+    }
+
+    fn context(&self) -> Context {
+        let cp = self.open_cps.last().or(self.last_cp.as_ref());
+        Context {
+            op: self.last_op.as_ref().map(|(o, s, l, _)| (o.clone(), *s, *l)),
+            cp: cp.map(|(c, s, l, _)| (c.clone(), *s, *l)),
+            hand_off: self.hand_off,
+            op_text: self.last_op.as_ref().map(|x| x.3.clone()),
+            cp_text: cp.map(|x| x.3.clone()),
+        }
+    }
+
+    fn push_event(&mut self, line: u64, time: Option<&str>, source: Source, kind: EventKind, text: &str) {
+        let ev = TimelineEvent {
+            line,
+            time: time.map(str::to_string),
+            source,
+            kind,
+            text: text.to_string(),
+        };
+        if self.head.len() < TIMELINE_EDGE {
+            self.head.push(ev);
+            return;
+        }
+        if self.tail.len() == TIMELINE_EDGE {
+            self.tail.pop_front();
+            self.dropped += 1;
+        }
+        self.tail.push_back(ev);
+    }
+
+    fn fail(&mut self, kind: FailKind, line: u64, text: &str) {
+        let sig = FailureSignal {
+            kind,
+            line,
+            text: text.to_string(),
+            context: self.context(),
+        };
+        match kind {
+            FailKind::Specific(_) => {
+                self.last_hard_failure_line = line;
+                if self.first_specific.is_none() {
+                    self.capture_failure_context();
+                    self.first_specific = Some(sig);
+                }
+            }
+            FailKind::Weak(_) => {
+                if self.weak.is_none() {
+                    self.weak = Some(sig);
+                }
+            }
+            FailKind::Disconnect => {
+                self.last_hard_failure_line = line;
+                self.flags.usb_dropout = true;
+                if self.usb_line.is_none() {
+                    self.usb_line = Some((line, text.to_string()));
+                }
+                if self.first_disconnect.is_none() {
+                    if self.first_specific.is_none() {
+                        self.capture_failure_context();
+                    }
+                    self.first_disconnect = Some(sig);
+                }
+            }
+            FailKind::Final => {
+                self.last_hard_failure_line = line;
+                self.final_message = Some((line, text.to_string()));
+                if self.first_final.is_none() {
+                    if self.first_specific.is_none() && self.first_disconnect.is_none() {
+                        self.capture_failure_context();
+                    }
+                    self.first_final = Some(sig);
+                }
+            }
+        }
+    }
+
+    /// Keep the events just before the first failure, whatever the timeline drops later.
+    fn capture_failure_context(&mut self) {
+        if !self.failure_context.is_empty() {
+            return;
+        }
+        let n = self.tail.len();
+        let from_tail: Vec<_> = self.tail.iter().skip(n.saturating_sub(FAILURE_CONTEXT)).cloned().collect();
+        self.failure_context = from_tail;
+    }
+
+    /// Progress of the restore clears weak failures and pending removals.
+    fn progressed(&mut self) {
+        self.weak = None;
+        self.removed = None;
+        self.no_data_reads = 0;
+    }
+
+    fn apply(&mut self, sig: Signal, line: u64, time: Option<&str>, source: Source, body: &str) {
+        if self.in_previous_log && source == Source::Device {
+            // An older attempt's device log: remember that it failed, nothing more.
+            if matches!(sig, Signal::Fail(_))
+                || matches!(sig, Signal::Checkpoint { state: CheckpointState::Failure, .. })
+            {
+                self.flags.previous_restore_failed = true;
+            }
+            if let Signal::Format(t) = sig {
+                self.note_tool(t);
+            }
+            return;
+        }
+        match sig {
+            Signal::Format(t) => self.note_tool(t),
+            Signal::Mode(m) => {
+                if self.modes.last() != Some(&m) && self.modes.len() < 64 {
+                    self.modes.push(m);
+                    self.push_event(line, time, source, EventKind::Mode { mode: m }, body);
+                }
+                match m {
+                    Mode::Restore => {
+                        self.hand_off = false;
+                        self.progressed();
+                    }
+                    Mode::Recovery | Mode::Dfu | Mode::Wtf | Mode::PortDfu => {
+                        if self.last_op.is_none() {
+                            self.hand_off = true;
+                        }
+                    }
+                    Mode::Normal => {}
+                }
+            }
+            Signal::ProductType {
+                hardware_model,
+                product_type,
+            } => {
+                if self.device.product_type.is_none() {
+                    self.device.product_type = Some(cut_owned(&product_type, 24));
+                }
+                if self.device.hardware_model.is_none() {
+                    self.device.hardware_model = hardware_model.map(|h| cut_owned(&h, 24));
+                }
+            }
+            Signal::HardwareModel(h) => {
+                if self.device.hardware_model.is_none() {
+                    self.device.hardware_model = Some(cut_owned(&h, 24));
+                }
+            }
+            Signal::Ecid(e) => {
+                if self.device.ecid.is_none() {
+                    self.device.ecid = Some(cut_owned(&e, 24));
+                }
+            }
+            Signal::Serial(s) => {
+                if self.device.serial.is_none() {
+                    self.device.serial = Some(cut_owned(&s, 24));
+                }
+            }
+            Signal::Cpid(c) => {
+                self.device.cpid.get_or_insert(c);
+            }
+            Signal::Bdid(b) => {
+                self.device.bdid.get_or_insert(b);
+            }
+            Signal::TargetVersion(v) => {
+                if self.target_version.is_none() && !v.is_empty() && v != "N/A" {
+                    self.target_version = Some(cut_owned(&v, 24));
+                }
+            }
+            Signal::TargetBuild(b) => {
+                if self.target_build.is_none() && !b.is_empty() && b != "N/A" {
+                    self.target_build = Some(cut_owned(&b, 24));
+                }
+            }
+            Signal::Protocol(p) => {
+                self.protocol.get_or_insert(p);
+            }
+            Signal::Operation {
+                raw_id,
+                label,
+                progress,
+                restore_phase,
+            } => {
+                if !restore_phase {
+                    self.hand_off = true;
+                    let op = OperationRef {
+                        id: raw_id,
+                        label: "recovery bootstrap step".to_string(),
+                        raw_id: None,
+                    };
+                    self.push_event(
+                        line,
+                        time,
+                        source,
+                        EventKind::Operation {
+                            operation: op,
+                            progress,
+                            restore_phase: false,
+                        },
+                        body,
+                    );
+                    self.progressed();
+                    return;
+                }
+                let (op, stage) = reference::resolve_operation(raw_id, label.as_deref(), self.protocol);
+                let repeat = self.last_op.as_ref().is_some_and(|(o, ..)| o.id == op.id);
+                self.hand_off = false;
+                self.firmware_updater_sent = false;
+                self.progressed();
+                if repeat {
+                    if let Some(last) = self.last_op.as_mut() {
+                        last.2 = line;
+                    }
+                    return;
+                }
+                self.push_event(
+                    line,
+                    time,
+                    source,
+                    EventKind::Operation {
+                        operation: op.clone(),
+                        progress,
+                        restore_phase: true,
+                    },
+                    body,
+                );
+                self.last_op = Some((op, stage, line, body.to_string()));
+            }
+            Signal::Checkpoint { id, name, state, result } => {
+                let (cp, stage) = reference::resolve_checkpoint(id, name.as_deref());
+                self.hand_off = false;
+                let failed = match state {
+                    CheckpointState::Failure => true,
+                    CheckpointState::End => result.is_some_and(|r| r != 0),
+                    _ => false,
+                };
+                let state = if failed { CheckpointState::Failure } else { state };
+                self.push_event(
+                    line,
+                    time,
+                    source,
+                    EventKind::Checkpoint {
+                        checkpoint: cp.clone(),
+                        state,
+                        result,
+                    },
+                    body,
+                );
+                match state {
+                    CheckpointState::Begin => {
+                        self.progressed();
+                        if self.open_cps.len() >= 32 {
+                            self.open_cps.remove(0);
+                        }
+                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
+                        self.open_cps.push((cp.clone(), stage, line, body.to_string()));
+                    }
+                    CheckpointState::End => {
+                        self.progressed();
+                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
+                    }
+                    CheckpointState::Failure => {
+                        // Context before the failing checkpoint closes.
+                        let ctx_stage = stage.or_else(|| self.context().stage());
+                        if self.failed_cp.is_none() {
+                            self.failed_cp = Some(FailedCheckpoint {
+                                cp: cp.clone(),
+                                result,
+                                line,
+                                text: body.to_string(),
+                            });
+                        }
+                        match ctx_stage {
+                            Some(s) => self.fail(FailKind::Specific(s), line, body),
+                            None => self.fail(FailKind::Final, line, body),
+                        }
+                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
+                    }
+                    CheckpointState::Retry | CheckpointState::Warning => {}
+                }
+                self.last_cp = Some((cp, stage, line, body.to_string()));
+            }
+            Signal::Status { code, text } => {
+                let (code, stage) = reference::resolve_status(code, &text);
+                self.push_event(
+                    line,
+                    time,
+                    source,
+                    EventKind::Status {
+                        code: code.unwrap_or(-999),
+                        text: cut_owned(&text, 120),
+                    },
+                    body,
+                );
+                if code == Some(0) {
+                    self.success = Some((line, body.to_string(), source));
+                    return;
+                }
+                self.status = Some((code, cut_owned(&text, 120), line));
+                let stage = if code == Some(-1) {
+                    // Verification Error: after the baseband op it is the modem; after the
+                    // FirmwareUpdater data it is firmware (log_formats.md §1.5).
+                    let last = self.last_op.as_ref().map(|(o, ..)| o.id);
+                    if self.firmware_updater_sent {
+                        Some(Stage::Firmware)
+                    } else if last == Some(19) {
+                        Some(Stage::Baseband)
+                    } else {
+                        stage
+                    }
+                } else {
+                    stage
+                };
+                match stage {
+                    Some(s) => self.fail(FailKind::Specific(s), line, body),
+                    None => self.fail(FailKind::Final, line, body),
+                }
+            }
+            Signal::Fail(kind) => {
+                let kind = match kind {
+                    FailKind::Specific(Stage::Usb) | FailKind::Weak(Stage::Usb) => {
+                        self.flags.usb_dropout = true;
+                        self.usb_line.get_or_insert((line, body.to_string()));
+                        kind
+                    }
+                    FailKind::Specific(Stage::Tss) | FailKind::Weak(Stage::Tss) => {
+                        self.tss_line.get_or_insert((line, body.to_string()));
+                        kind
+                    }
+                    _ => kind,
+                };
+                let stage = match kind {
+                    FailKind::Specific(s) | FailKind::Weak(s) => Some(s),
+                    _ => None,
+                };
+                self.push_event(
+                    line,
+                    time,
+                    source,
+                    EventKind::Failure {
+                        stage,
+                        disconnect: kind == FailKind::Disconnect,
+                    },
+                    body,
+                );
+                self.fail(kind, line, body);
+            }
+            Signal::ErrorCode(code) => {
+                self.push_event(line, time, source, EventKind::ErrorCode { code }, body);
+                if self.error_codes.len() < 16 {
+                    self.error_codes.push((code, line, body.to_string()));
+                }
+                if code != 0 {
+                    self.fail(FailKind::Final, line, body);
+                }
+            }
+            Signal::ToolCode(code) => {
+                self.tool_code.get_or_insert(code);
+            }
+            Signal::Success => {
+                self.push_event(line, time, source, EventKind::Success, body);
+                self.success = Some((line, body.to_string(), source));
+            }
+            Signal::Progressed => {
+                self.progressed();
+                if self.last_op.is_none() {
+                    self.hand_off = true;
+                }
+                self.push_event(line, time, source, EventKind::Note, body);
+            }
+            Signal::Removed => {
+                if self.removed.is_none() {
+                    self.removed = Some(FailureSignal {
+                        kind: FailKind::Disconnect,
+                        line,
+                        text: body.to_string(),
+                        context: self.context(),
+                    });
+                    self.push_event(line, time, source, EventKind::Warning, body);
+                }
+            }
+            Signal::UsbTrouble => {
+                self.flags.usb_dropout = true;
+                self.usb_line.get_or_insert((line, body.to_string()));
+                if body.starts_with("No data to read") {
+                    self.no_data_reads += 1;
+                    if self.no_data_reads == 3 {
+                        self.fail(FailKind::Disconnect, line, body);
+                    }
+                } else {
+                    self.push_event(line, time, source, EventKind::Warning, body);
+                }
+            }
+            Signal::LowStorage => {
+                self.flags.low_storage = true;
+                self.storage_line.get_or_insert((line, body.to_string()));
+            }
+            Signal::TssRefused => {
+                self.flags.tss_refused = true;
+                self.tss_line = Some((line, body.to_string()));
+            }
+            Signal::TssUnreachable => {
+                self.flags.tss_unreachable = true;
+                self.tss_line.get_or_insert((line, body.to_string()));
+            }
+            Signal::PanicLog => {
+                self.flags.panic_log = true;
+                self.push_event(line, time, source, EventKind::Warning, body);
+            }
+            Signal::PreviousLogStart => {
+                self.in_previous_log = true;
+                self.flags.previous_restore_failed = true;
+                self.push_event(line, time, source, EventKind::Note, body);
+            }
+            Signal::DeviceLogStart => {
+                self.in_previous_log = false;
+                self.push_event(line, time, source, EventKind::Note, body);
+            }
+            Signal::UserProgress(p) => {
+                self.device_progress = Some(p);
+            }
+            Signal::ExportFinished => self.flags.export_finished = true,
+            Signal::Warn => self.push_event(line, time, source, EventKind::Warning, body),
+            Signal::Note => {
+                if body.starts_with("Done sending FirmwareUpdater data") {
+                    self.firmware_updater_sent = true;
+                }
+                self.push_event(line, time, source, EventKind::Note, body)
+            }
+        }
+    }
+}
+
+/// Pick the file's tool: the outermost wrapper seen.
+fn file_tool(tools: &[Tool]) -> Tool {
+    if tools.contains(&Tool::Imazing) {
+        return Tool::Imazing;
+    }
+    tools
+        .iter()
+        .copied()
+        .max_by_key(|t| t.wrapper_rank())
+        .unwrap_or(Tool::Unknown)
+}
+
+fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
+    let tool = file_tool(&st.tools);
+
+    // Device identity: fill the gaps from the knowledge base.
+    if st.device.product_type.is_none() {
+        if let (Some(c), Some(b)) = (st.device.cpid, st.device.bdid) {
+            st.device.product_type = reference::product_type_for(c, b);
+        }
+    }
+    if st.device.product_type.is_none() {
+        if let Some(h) = st.device.hardware_model.as_deref() {
+            st.device.product_type = reference::product_type_for_board(h);
+        }
+    }
+    if let Some(pt) = st.device.product_type.as_deref() {
+        st.device.name = reference::device_name(pt);
+    }
+
+    // A removal that never came back is a disconnect.
+    if let Some(r) = st.removed.take() {
+        st.flags.usb_dropout = true;
+        if st.first_disconnect.is_none() {
+            st.last_hard_failure_line = st.last_hard_failure_line.max(r.line);
+            st.first_disconnect = Some(r);
+        }
+    }
+
+    let hard_failure = st.first_specific.is_some() || st.first_disconnect.is_some() || st.first_final.is_some();
+    let outcome = match &st.success {
+        Some((line, _, source)) if *line > st.last_hard_failure_line && !(hard_failure && *source == Source::Wrapper) => {
+            Outcome::Success
+        }
+        Some(_) if hard_failure => Outcome::Failure,
+        Some(_) => Outcome::Success,
+        None if hard_failure => Outcome::Failure,
+        None => Outcome::Incomplete,
+    };
+
+    let root = st
+        .first_specific
+        .clone()
+        .or_else(|| st.weak.clone())
+        .or_else(|| st.first_disconnect.clone())
+        .or_else(|| st.first_final.clone());
+
+    let end_context = st.context();
+    let failure = match outcome {
+        Outcome::Success => None,
+        _ => {
+            let ctx = root.as_ref().map(|r| r.context.clone()).unwrap_or_else(|| end_context.clone());
+            let stage = match root.as_ref().map(|r| r.kind) {
+                Some(FailKind::Specific(s)) | Some(FailKind::Weak(s)) => Some(s),
+                _ => ctx.stage(),
+            };
+            let checkpoint = st
+                .failed_cp
+                .as_ref()
+                .map(|f| f.cp.clone())
+                .or_else(|| ctx.cp.as_ref().map(|c| c.0.clone()));
+            let host_code = st.error_codes.iter().map(|e| e.0).find(|&c| c != 0);
+            let error_code = host_code
+                .or(st.flags.tss_refused.then_some(3194))
+                .or_else(|| st.failed_cp.as_ref().and_then(|f| f.result).filter(|&r| r != 0))
+                .or_else(|| st.status.as_ref().and_then(|s| s.0).filter(|&c| c != 0));
+            let message = st
+                .final_message
+                .as_ref()
+                .map(|m| m.1.clone())
+                .or_else(|| root.as_ref().map(|r| r.text.clone()));
+            let any_signal = root.is_some() || ctx.op.is_some() || ctx.cp.is_some();
+            any_signal.then(|| FailurePoint {
+                operation: ctx.op.as_ref().map(|o| o.0.clone()),
+                checkpoint,
+                stage,
+                error_code,
+                message,
+                checkpoint_result: st.failed_cp.as_ref().and_then(|f| f.result),
+                device_status: st.status.as_ref().map(|s| s.1.clone()),
+                first_failure: root.as_ref().map(|r| r.text.clone()),
+                disconnect: root.as_ref().is_some_and(|r| r.kind == FailKind::Disconnect),
+            })
+        }
+    };
+
+    // Timeline: head, failure context, tail; by line, without repeats.
+    let mut timeline: Vec<TimelineEvent> = st.head;
+    let tail: Vec<TimelineEvent> = st.tail.into_iter().collect();
+    let mut extra = st.failure_context;
+    extra.extend(tail);
+    for ev in extra {
+        if !timeline.iter().rev().take(2 * TIMELINE_EDGE + FAILURE_CONTEXT).any(|e| e.line == ev.line && e.kind == ev.kind) {
+            timeline.push(ev);
+        }
+    }
+    timeline.sort_by_key(|e| e.line);
+
+    let mut log = RestoreLog {
+        tool,
+        formats_seen: st.tools,
+        device: st.device,
+        protocol_version: st.protocol,
+        target_version: st.target_version,
+        target_build: st.target_build,
+        modes: st.modes,
+        outcome,
+        failure,
+        timeline,
+        events_dropped: st.dropped,
+        flags: st.flags,
+        error_codes: st.error_codes.iter().map(|e| e.0).collect(),
+        tool_code: st.tool_code,
+        last_operation: st.last_op.as_ref().map(|o| o.0.clone()),
+        last_checkpoint: st.last_cp.as_ref().map(|c| c.0.clone()),
+        device_progress: st.device_progress,
+        reading: String::new(),
+        evidence: Vec::new(),
+        lines,
+        bytes,
+        matched_lines: st.matched_lines,
+    };
+
+    // Evidence: the lines that prove the reading.
+    let mut ev: Vec<EvidenceLine> = Vec::new();
+    let mut add = |line: u64, text: &str, why: &str| {
+        if line > 0 && !ev.iter().any(|e| e.line == line) {
+            ev.push(EvidenceLine {
+                line,
+                text: cut_owned(text, EVENT_TEXT),
+                why: why.to_string(),
+            });
+        }
+    };
+    if log.outcome != Outcome::Success {
+        if let Some(r) = &root {
+            if let (Some((_, _, l)), Some(t)) = (&r.context.op, &r.context.op_text) {
+                add(*l, t, "last operation before the failure");
+            }
+            if let (Some((_, _, l)), Some(t)) = (&r.context.cp, &r.context.cp_text) {
+                add(*l, t, "checkpoint in progress");
+            }
+            add(r.line, &r.text, "first sign of the failure");
+        } else {
+            if let Some((_, _, l, t)) = &st.last_op {
+                add(*l, t, "last operation reached");
+            }
+            if let Some((_, _, l, t)) = st.open_cps.last() {
+                add(*l, t, "checkpoint begun and never finished");
+            }
+        }
+        if let Some(f) = &st.failed_cp {
+            add(f.line, &f.text, "failing checkpoint");
+        }
+        if let Some((l, t)) = &st.storage_line {
+            add(*l, t, "storage full");
+        }
+        if let Some((l, t)) = &st.tss_line {
+            add(*l, t, "signing server");
+        }
+        if let Some((_, t, l)) = &st.status {
+            add(*l, t, "device status");
+        }
+        if let Some((l, t)) = &st.usb_line {
+            add(*l, t, "USB connection");
+        }
+        if let Some((c, l, t)) = st.error_codes.iter().find(|e| e.0 != 0) {
+            let _ = c;
+            add(*l, t, "final error code");
+        }
+        if let Some((l, t)) = &st.final_message {
+            add(*l, t, "final error");
+        }
+    } else {
+        if let Some((_, _, l, t)) = &st.last_op {
+            add(*l, t, "last operation");
+        }
+        if let Some((l, t, _)) = &st.success {
+            add(*l, t, "success");
+        }
+    }
+    ev.sort_by_key(|e| e.line);
+    log.evidence = ev;
+    log.reading = crate::reading::reading(&log);
+    log
+}

@@ -1,0 +1,256 @@
+//! Apple's MobileDevice restore library (iTunes, Apple Devices, Finder, Apple Configurator) as
+//! quoted by its own logs, 3uTools, iMazing and unified-log exports (log_formats.md §4, §5).
+
+use crate::model::{CheckpointState, Mode, Tool};
+use crate::signal::{FailKind, Signal};
+use crate::text::{after, first_word, leading_hex, leading_int};
+use kb::Stage;
+
+/// Read one library line (prefixes already stripped). Returns whether it was one.
+pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
+    let line = body.trim();
+    if line.starts_with('<') {
+        if let Some(close) = line.find(">: ") {
+            let object = &line[1..close];
+            let msg = &line[close + 3..];
+            let kind = if object.starts_with("Restore Device") {
+                Some(true)
+            } else if object.starts_with("Recovery Mode Device") || object.starts_with("DFU Device") {
+                Some(false)
+            } else {
+                None
+            };
+            if let Some(restore_phase) = kind {
+                out.push(Signal::Format(Tool::Itunes));
+                if let Some(r) = msg.strip_prefix("operation ") {
+                    let Some(id) = leading_int(r) else { return true };
+                    let progress = after(r, "progress ").and_then(leading_int);
+                    if (0..=10_000).contains(&id) {
+                        out.push(Signal::Operation {
+                            raw_id: id as u32,
+                            label: None,
+                            progress,
+                            restore_phase,
+                        });
+                    }
+                } else if msg.starts_with("Restore succeeded") {
+                    out.push(Signal::Success);
+                } else if msg.starts_with("Recovery mode succeeded") {
+                    out.push(Signal::Mode(Mode::Recovery));
+                    out.push(Signal::Progressed);
+                } else if msg.contains("failed") {
+                    out.push(Signal::Fail(FailKind::Final));
+                }
+                return true;
+            }
+        }
+    }
+    if let Some(r) = line
+        .strip_prefix("Started checkpoint id: ")
+        .or_else(|| line.strip_prefix("Completed checkpoint id: "))
+    {
+        let state = if line.starts_with("Started") {
+            CheckpointState::Begin
+        } else {
+            CheckpointState::End
+        };
+        if let Some(raw) = leading_hex(r) {
+            let name = r
+                .find('(')
+                .and_then(|o| r[o + 1..].find(')').map(|c| r[o + 1..o + 1 + c].trim().to_string()))
+                .filter(|n| !n.is_empty());
+            out.push(Signal::Format(Tool::Itunes));
+            out.push(Signal::Checkpoint {
+                id: (raw & 0xFFFF) as u32,
+                name,
+                state,
+                result: None,
+            });
+        }
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("Changing state from '") {
+        out.push(Signal::Format(Tool::Itunes));
+        let to = after(r, "to '").map(|t| t.trim_end_matches('\''));
+        match to {
+            Some("Disappeared") => out.push(Signal::Fail(FailKind::Disconnect)),
+            Some("Transitioning") => out.push(Signal::Removed),
+            Some("Restoring") => out.push(Signal::Progressed),
+            _ => {}
+        }
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("Restore completed, status: ") {
+        out.push(Signal::Format(Tool::Itunes));
+        if let Some(code) = leading_int(r) {
+            if code == 0 {
+                out.push(Signal::Success);
+            } else {
+                out.push(Signal::ErrorCode(code));
+            }
+        }
+        return true;
+    }
+    if let Some(r) = after(line, "Restore error ") {
+        if line.starts_with("AMPDevicesAgent") {
+            out.push(Signal::Format(Tool::Finder));
+        }
+        if let Some(code) = leading_int(r) {
+            out.push(Signal::ErrorCode(code));
+        }
+        return true;
+    }
+    if let Some(r) = after(line, "RestoreWithError failed with error: ") {
+        if let Some(code) = leading_int(r) {
+            out.push(Signal::ErrorCode(code));
+        }
+        return true;
+    }
+    if line.starts_with("Depth:") {
+        if let Some(code) = after(line, "Code:").and_then(leading_int) {
+            out.push(Signal::ErrorCode(code));
+        }
+        return true;
+    }
+    if line.contains("Unexpected device state") {
+        if let Some(code) = after(line, "Code=").and_then(leading_int) {
+            out.push(Signal::ErrorCode(code));
+        }
+        out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+        return true;
+    }
+    if line.starts_with("Device removed when in state") {
+        out.push(Signal::Removed);
+        return true;
+    }
+    if line.starts_with("Transitioning device returned") || line.starts_with("Device isn't booted but USB is up") {
+        out.push(Signal::Progressed);
+        return true;
+    }
+    if line.starts_with("Timer fired to timeout transitioning device") || line.starts_with("Device disappeared during transition") {
+        out.push(Signal::Fail(FailKind::Disconnect));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("Finished ") {
+        if let Some(phase) = r.strip_suffix(" Restore Phase: Successful") {
+            if phase == "RestoreOS" {
+                out.push(Signal::Success);
+            } else {
+                if let Some(m) = Mode::parse(phase) {
+                    out.push(Signal::Mode(m));
+                }
+                out.push(Signal::Progressed);
+            }
+            return true;
+        }
+        if r.contains("Restore Phase: Failed") {
+            out.push(Signal::Fail(FailKind::Final));
+            return true;
+        }
+    }
+    if line.contains("pipe stall")
+        || line.starts_with("USBControlTransfer: error")
+        || (line.starts_with("command device request for") && line.contains("failed"))
+        || line.contains("AMRUSBDevice error")
+    {
+        out.push(Signal::UsbTrouble);
+        out.push(Signal::Fail(FailKind::Weak(Stage::Usb)));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("amai: ") {
+        if r.contains("TSS Connection attempt 3 of 3") {
+            out.push(Signal::TssUnreachable);
+            out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
+        } else if let Some(status) = after(r, "STATUS=").and_then(leading_int) {
+            if matches!(status, 94 | 69) {
+                out.push(Signal::TssRefused);
+                out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+            }
+        } else if r.contains("not eligible") || r.contains("isn't eligible") {
+            out.push(Signal::TssRefused);
+            out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        }
+        return true;
+    }
+    if line.starts_with("personalizing: ") || line.contains("chipid=0x") {
+        if let Some(v) = after(line, "chipid=").and_then(leading_hex) {
+            out.push(Signal::Cpid(v as u32));
+        }
+        if let Some(v) = after(line, "boardid=").and_then(leading_hex) {
+            out.push(Signal::Bdid(v as u32));
+        }
+        if let Some(v) = after(line, "ecid=").and_then(leading_hex) {
+            out.push(Signal::Ecid(format!("0x{v:X}")));
+        }
+        return true;
+    }
+    if let Some(r) = after(line, "with ECID=").or_else(|| after(line, "with ECID: ")) {
+        if let Some(v) = leading_hex(r) {
+            out.push(Signal::Ecid(format!("0x{v:X}")));
+        }
+        if line.starts_with("Recovery mode device connected") {
+            out.push(Signal::Mode(Mode::Recovery));
+        }
+        return true;
+    }
+    if line.starts_with("device connected (isDFU = 1)") {
+        out.push(Signal::Mode(Mode::Dfu));
+        return true;
+    }
+    if line.starts_with("restore library built") {
+        out.push(Signal::Format(Tool::Itunes));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("iTunes: ") {
+        out.push(Signal::Format(Tool::Itunes));
+        if let Some(b) = r.strip_prefix("Software payload version: ") {
+            out.push(Signal::TargetBuild(first_word(b).to_string()));
+        }
+        return true;
+    }
+    if line.starts_with("radio-error") {
+        if let Some(v) = after(line, "radio-error").map(|r| r.trim_start_matches([' ', '='])).and_then(leading_int) {
+            if v != 0 {
+                out.push(Signal::Warn);
+            }
+        }
+        return true;
+    }
+    if line.starts_with("device returned success") {
+        out.push(Signal::Progressed);
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str) -> Vec<Signal> {
+        let mut v = Vec::new();
+        parse(line, &mut v);
+        v
+    }
+
+    #[test]
+    fn library_lines() {
+        assert!(read("<Restore Device 0000021F6A3D1E40>: operation 58 progress -1").contains(&Signal::Operation {
+            raw_id: 58,
+            label: None,
+            progress: Some(-1),
+            restore_phase: true
+        }));
+        assert!(read("<Recovery Mode Device 0x191823f0>: operation 4 progress 3").contains(&Signal::Operation {
+            raw_id: 4,
+            label: None,
+            progress: Some(3),
+            restore_phase: false
+        }));
+        assert!(read("Restore completed, status: 4013").contains(&Signal::ErrorCode(4013)));
+        assert!(read("Restore completed, status: 0").contains(&Signal::Success));
+        assert!(read("Changing state from 'Transitioning' to 'Disappeared'").contains(&Signal::Fail(FailKind::Disconnect)));
+        assert!(read("USBControlTransfer: error 31, usbd status c0000004").contains(&Signal::UsbTrouble));
+        assert!(read("Depth:0 Code:4013 Error:whatever").contains(&Signal::ErrorCode(4013)));
+    }
+}

@@ -1,0 +1,102 @@
+//! futurerestore's own lines (log_formats.md §2.1); the restore itself runs in its forked
+//! idevicerestore, read by [`super::idevicerestore`].
+
+use crate::model::Tool;
+use crate::signal::{FailKind, Signal};
+use crate::text::{after, leading_int};
+use kb::Stage;
+
+/// Read one futurerestore line. Returns whether the line was futurerestore's own.
+pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
+    let line = body.trim();
+    if line == "[exception]:" || line == "futurerestore init done" || line == "futurerestore: failed with exception:" {
+        out.push(Signal::Format(Tool::Futurerestore));
+        return true;
+    }
+    if let Some(what) = line.strip_prefix("what=") {
+        out.push(Signal::Format(Tool::Futurerestore));
+        if what.contains("no device found") {
+            out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        } else {
+            out.push(Signal::Fail(FailKind::Final));
+        }
+        return true;
+    }
+    // The exception block's `code=` is (line << 16) | strlen(file): never an error code.
+    if line.starts_with("code=")
+        || line.starts_with("line=")
+        || line.starts_with("file=")
+        || line.starts_with("commit count=")
+        || line.starts_with("commit sha")
+    {
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("Done: restoring ") {
+        out.push(Signal::Format(Tool::Futurerestore));
+        if r.starts_with("succeeded") {
+            out.push(Signal::Success);
+        } else if r.starts_with("failed") {
+            out.push(Signal::Fail(FailKind::Final));
+        }
+        return true;
+    }
+    if let Some(r) = line
+        .strip_prefix("Failed with errorcode=")
+        .or_else(|| line.strip_prefix("Failed with error code="))
+    {
+        out.push(Signal::Format(Tool::Futurerestore));
+        if let Some(code) = leading_int(r) {
+            out.push(Signal::ToolCode(code));
+        }
+        out.push(Signal::Fail(FailKind::Final));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("[Error] Fail code=") {
+        out.push(Signal::Format(Tool::Futurerestore));
+        if let Some(code) = leading_int(r) {
+            out.push(Signal::ToolCode(code));
+        }
+        out.push(Signal::Fail(FailKind::Final));
+        return true;
+    }
+    if line.contains("APTicket can't be used")
+        || line.contains("ApNonce does not match APTicket nonce")
+        || line.contains("Devicenonce does not match APTicket nonce")
+    {
+        out.push(Signal::Format(Tool::Futurerestore));
+        out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        return true;
+    }
+    if line.contains("is NOT being signed") {
+        out.push(Signal::TssRefused);
+        out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        return true;
+    }
+    if line.starts_with("Booting iBSS") || line.starts_with("Booting iBEC") {
+        out.push(Signal::Format(Tool::Futurerestore));
+        out.push(Signal::Note);
+        return true;
+    }
+    if after(line, "can't init, no device found").is_some() {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exception_code_is_not_an_error_code() {
+        let mut v = Vec::new();
+        assert!(parse("code=91291694", &mut v));
+        assert!(v.is_empty());
+        assert!(parse("Failed with errorcode=-11", &mut v));
+        assert!(v.contains(&Signal::ToolCode(-11)));
+        v.clear();
+        assert!(parse("Done: restoring failed!", &mut v));
+        assert!(v.contains(&Signal::Fail(FailKind::Final)));
+    }
+}

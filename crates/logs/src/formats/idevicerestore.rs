@@ -1,0 +1,513 @@
+//! idevicerestore console output and log file (log_formats.md §1), every era.
+//!
+//! Also the lines futurerestore's forked idevicerestore prints (the 2021–2023 checkpoint
+//! grammar `Checkpoint <dec> complete with code <dec>`).
+
+use crate::model::{CheckpointState, Mode, Tool};
+use crate::signal::{FailKind, Signal};
+use crate::text::{after, first_word, leading_hex, leading_int, leading_u32};
+use kb::Stage;
+
+/// Read one idevicerestore line (prefixes already stripped).
+pub fn parse(body: &str, out: &mut Vec<Signal>) {
+    let (line, had_error_prefix) = strip_level_word(body);
+    if line.is_empty() {
+        return;
+    }
+    match line.as_bytes()[0] {
+        b'C' => {
+            if line.starts_with("Checkpoint ") {
+                checkpoint(line, out);
+                return;
+            }
+            if let Some(r) = line.strip_prefix("Connected to com.apple.mobile.restored, version ") {
+                out.push(Signal::Format(Tool::Idevicerestore));
+                out.push(Signal::Mode(Mode::Restore));
+                if let Some(v) = leading_u32(r) {
+                    out.push(Signal::Protocol(v));
+                }
+                return;
+            }
+            if line.starts_with("Could not read data") {
+                out.push(Signal::Fail(FailKind::Disconnect));
+                return;
+            }
+            if let Some(r) = line.strip_prefix("ChipID: ") {
+                if let Some(v) = leading_u32(r) {
+                    out.push(Signal::Cpid(v));
+                }
+                return;
+            }
+            if line.starts_with("Checksum does not match") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
+                return;
+            }
+        }
+        b'S' => {
+            if let Some(text) = line.strip_prefix("Status: ") {
+                out.push(Signal::Status {
+                    code: None,
+                    text: text.trim().to_string(),
+                });
+                return;
+            }
+            if line.starts_with("Sending iBSS") || line.starts_with("Sending iBEC") {
+                out.push(Signal::Note);
+                return;
+            }
+            if line.starts_with("SEP firmware is NOT being signed") || line.starts_with("Sending TSS request attempt") {
+                tss(line, out);
+                return;
+            }
+        }
+        b'F' => {
+            if let Some(r) = line.strip_prefix("Found device in ") {
+                if let Some(mode_text) = r.strip_suffix(" mode") {
+                    if let Some(m) = Mode::parse(mode_text) {
+                        out.push(Signal::Mode(m));
+                    }
+                }
+                return;
+            }
+            if let Some(r) = line.strip_prefix("Found ECID ") {
+                ecid_decimal(r, out);
+                return;
+            }
+            if line.starts_with("File download failed") || line.starts_with("Firmware file might be corrupt") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
+                return;
+            }
+        }
+        b'E' => {
+            if let Some(r) = line.strip_prefix("ECID: ") {
+                ecid_decimal(r, out);
+                return;
+            }
+            if line.starts_with("Entering recovery mode") {
+                out.push(Signal::Note);
+                return;
+            }
+        }
+        b'I' => {
+            if let Some(r) = line.strip_prefix("Identified device as ") {
+                // "d22ap, iPhone10,3"
+                if let Some((hw, pt)) = r.split_once(", ") {
+                    let pt = first_word(pt).trim_end_matches('.');
+                    if !pt.is_empty() {
+                        out.push(Signal::ProductType {
+                            hardware_model: Some(hw.trim().to_string()),
+                            product_type: pt.to_string(),
+                        });
+                    }
+                }
+                return;
+            }
+            if let Some(r) = line.strip_prefix("IPSW Product Version: ") {
+                out.push(Signal::TargetVersion(first_word(r).to_string()));
+                return;
+            }
+            if let Some(r) = line.strip_prefix("IPSW Product Build: ") {
+                out.push(Signal::TargetBuild(first_word(r).to_string()));
+                return;
+            }
+        }
+        b'P' => {
+            if let Some(r) = line.strip_prefix("Product Version: ") {
+                out.push(Signal::TargetVersion(first_word(r).to_string()));
+                return;
+            }
+            if let Some(r) = line.strip_prefix("Product Build: ") {
+                out.push(Signal::TargetBuild(first_word(r).to_string()));
+                return;
+            }
+            if line.starts_with("Panic log is available") {
+                out.push(Signal::PanicLog);
+                return;
+            }
+            if line.starts_with("Previous Restore Log Received") {
+                out.push(Signal::PreviousLogStart);
+                return;
+            }
+        }
+        b'B' => {
+            if let Some(r) = line.strip_prefix("BoardID: ") {
+                if let Some(v) = leading_u32(r) {
+                    out.push(Signal::Bdid(v));
+                }
+                return;
+            }
+            if line.starts_with("Baseband firmware is NOT being signed") {
+                out.push(Signal::TssRefused);
+                out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+                return;
+            }
+        }
+        b'U' => {
+            if let Some(r) = line.strip_prefix("UniqueChipID: ") {
+                ecid_decimal(r, out);
+                return;
+            }
+            if line.starts_with("Unable to ") {
+                unable(line, out);
+                return;
+            }
+            if let Some(r) = line.strip_prefix("Unhandled status message (") {
+                if let Some(code) = leading_int(r) {
+                    out.push(Signal::Status {
+                        code: Some(code),
+                        text: format!("Unhandled status message ({code})"),
+                    });
+                }
+                return;
+            }
+            if line.starts_with("Updating Baseband completed") {
+                out.push(Signal::Note);
+                return;
+            }
+        }
+        b'D' => {
+            if line == "DONE" {
+                out.push(Signal::Success);
+                return;
+            }
+            if line.starts_with("Device did not disconnect") || line.starts_with("Device did not reconnect") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+                return;
+            }
+            if line.starts_with("Device failed to enter restore mode") || line.starts_with("Device reconnected in ") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+                return;
+            }
+            if line.starts_with("Device ") && line.contains("has successfully entered restore mode") {
+                out.push(Signal::Mode(Mode::Restore));
+                return;
+            }
+            if line.starts_with("Done sending FirmwareUpdater data") {
+                out.push(Signal::Note);
+                return;
+            }
+        }
+        b'R' => {
+            if line.starts_with("RESTORE FAILED") {
+                out.push(Signal::Fail(FailKind::Final));
+                return;
+            }
+            if line.starts_with("Received SHSH blobs") {
+                out.push(Signal::Progressed);
+                return;
+            }
+        }
+        b'T' => {
+            if line.starts_with("TSS ") {
+                tss(line, out);
+                return;
+            }
+        }
+        b'N' => {
+            if line.starts_with("No data to read") {
+                out.push(Signal::UsbTrouble);
+                return;
+            }
+        }
+        b'A' => {
+            if line.starts_with("ASR was unable to validate") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+                return;
+            }
+        }
+        b'L' => {
+            if line.starts_with("Log is available") {
+                out.push(Signal::DeviceLogStart);
+                return;
+            }
+        }
+        b'i' => {
+            if let Some(r) = line.strip_prefix("idevicerestore ") {
+                if r.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+                    out.push(Signal::Format(Tool::Idevicerestore));
+                }
+                return;
+            }
+            if let Some(r) = line.strip_prefix("irecv_event_cb: device ") {
+                if let Some(m) = after(r, "connected in ").and_then(|m| m.strip_suffix(" mode")) {
+                    if let Some(m) = Mode::parse(m) {
+                        out.push(Signal::Mode(m));
+                    }
+                }
+                return;
+            }
+            if line.starts_with("idevice_event_cb: device ") && line.ends_with("connected in restore mode") {
+                out.push(Signal::Mode(Mode::Restore));
+                return;
+            }
+        }
+        b'd' => {
+            if line.starts_with("device didn't accept BasebandData") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Baseband)));
+                return;
+            }
+            if let Some(r) = line.strip_prefix("device serial number is ") {
+                out.push(Signal::Serial(first_word(r).to_string()));
+                return;
+            }
+        }
+        b'*' => {
+            if line.contains("restored crashed") {
+                out.push(Signal::Note);
+                return;
+            }
+        }
+        _ => {}
+    }
+    if line.contains("TSS request failed") || line.contains("STATUS=") {
+        tss(line, out);
+        return;
+    }
+    if line.contains("Unable to send payload to ASR") || line.contains("Unable to receive data from ASR") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+        return;
+    }
+    if operation(line, out) {
+        return;
+    }
+    if had_error_prefix && line.contains("Could not read data") {
+        out.push(Signal::Fail(FailKind::Disconnect));
+    }
+}
+
+/// Strip `ERROR: `, `WARNING: `, `NOTE: `, `INFO: ` (and tsschecker's `[TSSC] `).
+fn strip_level_word(body: &str) -> (&str, bool) {
+    let mut line = body.trim();
+    let mut error = false;
+    loop {
+        if let Some(r) = line.strip_prefix("ERROR: ") {
+            line = r;
+            error = true;
+        } else if let Some(r) = line
+            .strip_prefix("WARNING: ")
+            .or_else(|| line.strip_prefix("NOTE: "))
+            .or_else(|| line.strip_prefix("INFO: "))
+            .or_else(|| line.strip_prefix("[TSSC] "))
+            .or_else(|| line.strip_prefix("[TSSR] "))
+        {
+            line = r;
+        } else {
+            break;
+        }
+    }
+    (line, error)
+}
+
+fn ecid_decimal(r: &str, out: &mut Vec<Signal>) {
+    let w = first_word(r);
+    if let Ok(v) = w.parse::<u64>() {
+        out.push(Signal::Ecid(format!("0x{v:X}")));
+    } else if let Some(v) = leading_hex(w) {
+        out.push(Signal::Ecid(format!("0x{v:X}")));
+    }
+}
+
+fn unable(line: &str, out: &mut Vec<Signal>) {
+    let s = &line["Unable to ".len()..];
+    if s.starts_with("restore device") || s.starts_with("successfully restore device") {
+        out.push(Signal::Fail(FailKind::Final));
+    } else if s.starts_with("discover device mode") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+    } else if s.starts_with("get SHSH blobs") || s.starts_with("send TSS request") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+    } else if s.starts_with("place device into recovery mode") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+    } else if s.starts_with("connect to device in restore mode")
+        || s.starts_with("open device in restore mode")
+        || s.starts_with("connect to restored")
+    {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+    } else if s.starts_with("send payload to ASR") || s.starts_with("receive data from ASR") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+    } else if s.starts_with("connect to FDR client") {
+        // Common and usually harmless on old devices (Legacy-iOS-Kit #348).
+    } else if s.starts_with("send filesystem payload chunk") {
+        out.push(Signal::Warn);
+    } else {
+        out.push(Signal::Warn);
+    }
+}
+
+fn tss(line: &str, out: &mut Vec<Signal>) {
+    if line.starts_with("SEP firmware is NOT being signed") {
+        out.push(Signal::TssRefused);
+        out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        return;
+    }
+    let status = after(line, "status=")
+        .or_else(|| after(line, "STATUS="))
+        .and_then(leading_int);
+    match status {
+        Some(94 | 69 | 8 | 49 | 100 | 126) => {
+            out.push(Signal::TssRefused);
+            out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        }
+        Some(0) => out.push(Signal::Note),
+        Some(_) => {
+            out.push(Signal::TssUnreachable);
+            out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
+        }
+        None => {
+            if line.contains("TSS request failed") {
+                out.push(Signal::TssUnreachable);
+                out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
+            }
+        }
+    }
+}
+
+/// All checkpoint grammars of §1.2.
+fn checkpoint(line: &str, out: &mut Vec<Signal>) {
+    let r = &line["Checkpoint ".len()..];
+    let (state, r) = if let Some(r) = r.strip_prefix("started") {
+        (CheckpointState::Begin, r)
+    } else if let Some(r) = r.strip_prefix("completed") {
+        (CheckpointState::End, r)
+    } else if let Some(r) = r.strip_prefix("FAILURE").or_else(|| r.strip_prefix("FAILED")) {
+        (CheckpointState::Failure, r)
+    } else if let Some(r) = r.strip_prefix("WARNING") {
+        (CheckpointState::Warning, r)
+    } else if r.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        // 2021–2023: "Checkpoint <dec> complete with code <dec>"
+        let Some(raw) = r.split_whitespace().next().and_then(|w| w.parse::<u64>().ok()) else {
+            return;
+        };
+        let code = after(r, "with code ").and_then(leading_int);
+        let state = match code {
+            Some(0) | None => CheckpointState::End,
+            Some(_) => CheckpointState::Failure,
+        };
+        out.push(Signal::Format(Tool::Idevicerestore));
+        out.push(Signal::Checkpoint {
+            id: (raw & 0xFFFF) as u32,
+            name: None,
+            state,
+            result: code,
+        });
+        return;
+    } else {
+        return;
+    };
+    let Some(idr) = after(r, "id: ") else { return };
+    let Some(raw) = leading_hex(idr) else { return };
+    let hex_end = idr
+        .trim_start()
+        .trim_start_matches("0x")
+        .trim_start_matches("0X")
+        .trim_start_matches(|c: char| c.is_ascii_hexdigit());
+    let name = hex_end
+        .trim_start()
+        .strip_prefix('(')
+        .and_then(|n| n.find(')').map(|c| n[..c].trim().to_string()))
+        .filter(|n| !n.is_empty() && !n.contains(' '));
+    let result = after(r, "result=")
+        .and_then(leading_int)
+        .or_else(|| after(r, "error ").and_then(leading_int));
+    out.push(Signal::Format(Tool::Idevicerestore));
+    out.push(Signal::Checkpoint {
+        id: (raw & 0xFFFF) as u32,
+        name,
+        state,
+        result,
+    });
+}
+
+/// `<Label> (<id>)`: the operation line. Returns whether it was one.
+fn operation(line: &str, out: &mut Vec<Signal>) -> bool {
+    let Some(body) = line.strip_suffix(')') else {
+        return false;
+    };
+    let Some(open) = body.rfind(" (") else {
+        return false;
+    };
+    let num = &body[open + 2..];
+    if num.is_empty() || num.len() > 4 || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let label = &body[..open];
+    if label.is_empty()
+        || label.len() > 64
+        || !label.as_bytes()[0].is_ascii_uppercase()
+        || !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b' ' | b'/' | b',' | b'-'))
+    {
+        return false;
+    }
+    let Ok(id) = num.parse::<u32>() else {
+        return false;
+    };
+    out.push(Signal::Operation {
+        raw_id: id,
+        label: Some(label.to_string()),
+        progress: None,
+        restore_phase: true,
+    });
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str) -> Vec<Signal> {
+        let mut v = Vec::new();
+        parse(line, &mut v);
+        v
+    }
+
+    #[test]
+    fn checkpoint_eras() {
+        assert!(read("Checkpoint started   id: 0x60E (update_NAND_firmware)").contains(&Signal::Checkpoint {
+            id: 0x60E,
+            name: Some("update_NAND_firmware".into()),
+            state: CheckpointState::Begin,
+            result: None
+        }));
+        assert!(read("Checkpoint completed id: 0x100000634 (fdr_recover) result=0").contains(&Signal::Checkpoint {
+            id: 0x634,
+            name: Some("fdr_recover".into()),
+            state: CheckpointState::End,
+            result: Some(0)
+        }));
+        assert!(read("Checkpoint 4867 complete with code 18446744073709551615 ").contains(&Signal::Checkpoint {
+            id: 0x1303,
+            name: None,
+            state: CheckpointState::Failure,
+            result: Some(-1)
+        }));
+        assert!(read("Checkpoint FAILURE id: 0x634 result=0: fdr failed").contains(&Signal::Checkpoint {
+            id: 0x634,
+            name: None,
+            state: CheckpointState::Failure,
+            result: Some(0)
+        }));
+    }
+
+    #[test]
+    fn operations_and_finals() {
+        assert_eq!(
+            read("Updating NAND Firmware (58)"),
+            vec![Signal::Operation { raw_id: 58, label: Some("Updating NAND Firmware".into()), progress: None, restore_phase: true }]
+        );
+        assert_eq!(read("ERROR: Unable to restore device"), vec![Signal::Fail(FailKind::Final)]);
+        assert_eq!(read("Unable to restore device"), vec![Signal::Fail(FailKind::Final)]);
+        assert_eq!(read("ERROR: Could not read data (-256). Aborting."), vec![Signal::Fail(FailKind::Disconnect)]);
+        assert!(read("Received SHSH blobs (3)").is_empty() || !read("Received SHSH blobs (3)").iter().any(|s| matches!(s, Signal::Operation { .. })));
+        assert!(read("Sending TSS request attempt 1... TSS server returned: STATUS=94&MESSAGE=This device isn't eligible").contains(&Signal::TssRefused));
+    }
+
+    #[test]
+    fn identity() {
+        assert_eq!(
+            read("Identified device as n71map, iPhone8,1"),
+            vec![Signal::ProductType { hardware_model: Some("n71map".into()), product_type: "iPhone8,1".into() }]
+        );
+        assert_eq!(read("ECID: 2844626588163936"), vec![Signal::Ecid("0xA1B2C3D4E5F60".into())]);
+    }
+}

@@ -1,0 +1,183 @@
+//! The device's own restore log (log_formats.md §3): `CHECKPOINT` events, `restore-step-*`
+//! state, ASR, bbupdater, NAND, firmware updaters, FDR.
+
+use crate::model::{CheckpointState, Tool};
+use crate::signal::{FailKind, Signal};
+use crate::text::{after, leading_hex, leading_int, leading_u32};
+use kb::Stage;
+
+/// Read one device-log line (prefix already stripped). Returns whether it was one.
+pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
+    let line = body.trim();
+    if let Some(r) = line.strip_prefix("CHECKPOINT ") {
+        checkpoint(r, out);
+        return true;
+    }
+    if let Some(r) = line
+        .strip_prefix("restore-step-")
+        .or_else(|| line.strip_prefix("executing /usr/sbin/nvram restore-step-"))
+    {
+        out.push(Signal::Format(Tool::Restored));
+        if let Some(v) = r.strip_prefix("user-progress") {
+            let v = v.trim_start().trim_start_matches('=').trim_start();
+            if let Some(p) = leading_int(v) {
+                out.push(Signal::UserProgress(p));
+            }
+        }
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("ASR STATUS: ") {
+        if r.starts_with("fail") {
+            if r.contains("checksum") {
+                out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
+            } else {
+                out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+            }
+        }
+        return true;
+    }
+    if line.contains("No space left on device") {
+        out.push(Signal::LowStorage);
+        out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("ASR: ") {
+        if r.starts_with("Checksum failed") || r.contains("checksum failure") {
+            out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
+        } else if r.starts_with("Could not access multicast stream") || r.starts_with("Could not restore") {
+            out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+        }
+        return true;
+    }
+    if let Some(r) = after(line, "client protocol version") {
+        let r = r.trim_start_matches([' ', ':', '=']);
+        if let Some(v) = leading_u32(r) {
+            out.push(Signal::Protocol(v));
+        }
+        return true;
+    }
+    if line.starts_with("bbupdater: ") || line.starts_with("update_baseband: ") || line.starts_with("Update[Baseband] error") {
+        if line.contains("FAILED(") || line.contains("BBUpdater error") || line.contains("bbupdater error") || line.contains("error - ") {
+            out.push(Signal::Fail(FailKind::Specific(Stage::Baseband)));
+        }
+        return true;
+    }
+    if line.starts_with("Searching for NAND service") || line.starts_with("Found NAND service") || line.starts_with("NAND initialized") {
+        out.push(Signal::Format(Tool::Restored));
+        out.push(Signal::Note);
+        return true;
+    }
+    if line.contains("[NAND]") {
+        let l = line.to_ascii_lowercase();
+        if l.contains("fail") || l.contains("error") {
+            out.push(Signal::Fail(FailKind::Weak(Stage::Nand)));
+        }
+        return true;
+    }
+    if line.contains("failed to execute performNextStage on Rose updater")
+        || line.contains("SavageErrorDomain")
+        || line.contains("Failed to fetch remote firmware and request for Savage")
+        || line.contains("request for LLB data returned NULL")
+    {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Firmware)));
+        return true;
+    }
+    if line.contains("proxy is enabled") || line.contains("x-fdr-message") || line.starts_with("AMFDRCreateError") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Fdr)));
+        return true;
+    }
+    if line.contains("ramrod_ticket_update_verify: invalid ticket") {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        return true;
+    }
+    if line.contains("no space for data") || line.contains("failed to install splat") {
+        out.push(Signal::Fail(FailKind::Weak(Stage::Other)));
+        return true;
+    }
+    if let Some(r) = after(line, "restore_apfs_image : failed") {
+        let _ = r;
+        out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+        return true;
+    }
+    false
+}
+
+/// `<KIND>[:(FAILURE:<code>)] <DOMAIN>:[0x<4 hex>] <name>[ <error-chain>]`
+fn checkpoint(r: &str, out: &mut Vec<Signal>) {
+    out.push(Signal::Format(Tool::Restored));
+    let (state, rest) = if let Some(x) = r.strip_prefix("BEGIN:") {
+        (CheckpointState::Begin, x)
+    } else if let Some(x) = r.strip_prefix("END:") {
+        (CheckpointState::End, x)
+    } else if let Some(x) = r.strip_prefix("FAILURE:") {
+        (CheckpointState::Failure, x)
+    } else if let Some(x) = r.strip_prefix("IMMED_RETRY:") {
+        (CheckpointState::Retry, x)
+    } else if let Some(x) = r.strip_prefix("WARNING:") {
+        (CheckpointState::Warning, x)
+    } else {
+        // NOTICE, PROGRESS, ANOMALY: `restore-step-user-progress=<n>` is worth keeping.
+        if let Some(p) = after(r, "restore-step-user-progress=").and_then(leading_int) {
+            out.push(Signal::UserProgress(p));
+        }
+        return;
+    };
+    let result = if matches!(state, CheckpointState::Failure | CheckpointState::Retry | CheckpointState::Warning) {
+        after(rest, "(FAILURE:").and_then(leading_int)
+    } else {
+        None
+    };
+    // The id is the first `[0x....]` after the domain.
+    let Some(open) = rest.find(":[0x").map(|i| i + 2).or_else(|| rest.find("[0x").map(|i| i + 1)) else {
+        return;
+    };
+    let Some(raw) = leading_hex(&rest[open..]) else { return };
+    let after_id = rest[open..].find(']').map(|c| &rest[open + c + 1..]).unwrap_or("");
+    let name = after_id
+        .split_whitespace()
+        .next()
+        .filter(|n| n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        .map(str::to_string);
+    out.push(Signal::Checkpoint {
+        id: (raw & 0xFFFF) as u32,
+        name,
+        state,
+        result,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(line: &str) -> Vec<Signal> {
+        let mut v = Vec::new();
+        parse(line, &mut v);
+        v
+    }
+
+    #[test]
+    fn checkpoint_failure_with_chain() {
+        let v = read("CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] asr_and_invert_image [0]D(failed to restore APFS image)");
+        assert!(v.contains(&Signal::Checkpoint {
+            id: 0x65B,
+            name: Some("asr_and_invert_image".into()),
+            state: CheckpointState::Failure,
+            result: Some(1100)
+        }));
+        let v = read("CHECKPOINT BEGIN: RESTORED:[0x060E] update_NAND_firmware");
+        assert!(v.contains(&Signal::Checkpoint {
+            id: 0x60E,
+            name: Some("update_NAND_firmware".into()),
+            state: CheckpointState::Begin,
+            result: None
+        }));
+    }
+
+    #[test]
+    fn asr_and_storage() {
+        assert!(read("ASR: Could not restore - No space left on device").contains(&Signal::LowStorage));
+        assert!(read("ASR STATUS: fail: checksum failure").contains(&Signal::Fail(FailKind::Specific(Stage::Verify))));
+        assert!(read("restore-step-user-progress = 47").contains(&Signal::UserProgress(47)));
+    }
+}

@@ -1,0 +1,79 @@
+//! The GUI wrappers' own lines (3uTools, iMazing; log_formats.md §4.3): step names, ASR
+//! percentages, the final "flash is done", and localized error codes like `（4013）`.
+
+use crate::model::Tool;
+use crate::signal::{FailKind, Signal};
+use crate::text::leading_int;
+
+/// Read one of a wrapper's own lines. Returns whether it said something.
+pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
+    let line = body.trim();
+    let lower = line.to_ascii_lowercase();
+    if lower.contains("imazing") {
+        out.push(Signal::Format(Tool::Imazing));
+    }
+    if lower.contains("3utools") || lower.contains("itunesflash") {
+        out.push(Signal::Format(Tool::ThreeUTools));
+    }
+    if lower.starts_with("the flash is done") || lower.contains("flash succeeded") || lower.contains("restore succeeded") {
+        out.push(Signal::Format(Tool::ThreeUTools));
+        out.push(Signal::Success);
+        return true;
+    }
+    if lower.starts_with("starting flashing")
+        || lower.starts_with("firmware is unpacking")
+        || lower.starts_with("switching to recovery mode")
+        || lower.starts_with("switch mode succeeds")
+        || lower.starts_with("sending file system via asr")
+        || lower.starts_with("spent:")
+    {
+        out.push(Signal::Format(Tool::ThreeUTools));
+        out.push(Signal::Note);
+        return true;
+    }
+    if let Some(code) = paren_code(line) {
+        if lower.contains("fail") || lower.contains("error") || line.contains('失') || line.contains('错') {
+            out.push(Signal::ErrorCode(code));
+            out.push(Signal::Fail(FailKind::Final));
+            return true;
+        }
+    }
+    if lower.contains("flash failed") || line.contains("刷机失败") {
+        out.push(Signal::Fail(FailKind::Final));
+        return true;
+    }
+    false
+}
+
+/// A code in ASCII or full-width parentheses: `(4013)`, `（4013）`.
+pub fn paren_code(line: &str) -> Option<i64> {
+    for (open, close) in [("(", ")"), ("（", "）")] {
+        let mut rest = line;
+        while let Some(i) = rest.find(open) {
+            let inner = &rest[i + open.len()..];
+            if let Some(j) = inner.find(close) {
+                let num = inner[..j].trim();
+                if !num.is_empty() && num.len() <= 6 && num.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+                    return leading_int(num);
+                }
+            }
+            rest = inner;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_width_codes() {
+        assert_eq!(paren_code("刷机失败（4013）"), Some(4013));
+        assert_eq!(paren_code("Flash failed (4013)"), Some(4013));
+        assert_eq!(paren_code("no code here"), None);
+        let mut v = Vec::new();
+        assert!(parse("The flash is done", &mut v));
+        assert!(v.contains(&Signal::Success));
+    }
+}

@@ -1,0 +1,315 @@
+//! Restore-log analysis: reads the logs people already have from a failed iPhone/iPad/iPod
+//! restore (idevicerestore and futurerestore output, the device's own restored log, Apple's
+//! restore library as written by iTunes/Finder/Apple Configurator, 3uTools and iMazing flash
+//! logs, macOS unified-log exports — also mixed in one paste, quoted, CRLF or UTF-16) and turns
+//! each into a [`RestoreLog`]: tool, device, target version, mode hand-offs, a bounded timeline,
+//! the failure point (operation, checkpoint, stage, codes), the outcome, a plain-words reading
+//! and the lines that prove it.
+//!
+//! The core is a streaming [`Analyzer`] in constant memory: bytes in any chunking, one
+//! Aho-Corasick pass over every known signature ([`signatures`]), line splitting with memchr,
+//! hand-written panic-free parsers per format ([`formats`]), no regex and no whole-file reads.
+//! Entry points: [`analyze_path`], [`analyze_reader`], [`analyze_bytes`]; across logs of one
+//! device, [`compare`]; for the JSON contract of `logs --json` (design.md §6), [`LogsReport`].
+//!
+//! **Evidence for the diagnosis engine.** [`RestoreLog::facts`] returns `(observation id,
+//! value)` pairs with the knowledge base's observation ids: `failure_stage` = the stage
+//! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
+//! (the device vanished, USB control errors, a removal without return), `low_storage` = `yes`
+//! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
+//! build), and `error_code` = the final error code. [`facts_for_logs`] does the same over
+//! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
+//! logs) and `error_varies` = `yes` (their error codes differ).
+
+mod analyzer;
+pub mod decode;
+pub mod formats;
+mod model;
+pub mod prefix;
+mod reading;
+mod redact;
+mod reference;
+pub mod signal;
+mod text;
+
+pub use analyzer::{Analyzer, BUFFER_CAP, TIMELINE_EDGE};
+pub use decode::Encoding;
+pub use kb::Stage;
+pub use model::*;
+pub use redact::redact_text;
+
+use serde::Serialize;
+use std::io::Read;
+use std::path::Path;
+
+/// Why a log could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: no such file")]
+    NotFound { path: String },
+    #[error("{path}: is a directory, not a log file")]
+    IsDirectory { path: String },
+    #[error("{path}: cannot be read: {source}")]
+    Unreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: looks like a binary file, not a text log (a .logarchive must first be exported with `log show --style ndjson`)")]
+    Binary { path: String },
+}
+
+/// Every literal signature the analyser looks for (the format signatures plus the knowledge
+/// base's operation labels as `"<Label> ("`). The benchmark gives the same list to ripgrep.
+pub fn signatures() -> Vec<String> {
+    let mut v: Vec<String> = formats::SIGNATURES.iter().map(|s| s.to_string()).collect();
+    v.extend(reference::operation_labels());
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Read size for files and streams.
+pub const READ_CHUNK: usize = 256 << 10;
+
+/// Analyse a whole in-memory log (the web API's `POST /api/logs` body).
+pub fn analyze_bytes(bytes: &[u8]) -> RestoreLog {
+    let mut a = Analyzer::new();
+    for chunk in bytes.chunks(READ_CHUNK) {
+        a.feed(chunk);
+    }
+    a.finish()
+}
+
+/// Analyse a stream. `progress` is called with the bytes read so far after every chunk.
+/// `name` is used in error messages.
+pub fn analyze_reader<R: Read>(mut reader: R, name: &str, progress: &mut dyn FnMut(u64)) -> Result<RestoreLog, LogError> {
+    let mut a = Analyzer::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut first = true;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(match e.kind() {
+                    std::io::ErrorKind::IsADirectory => LogError::IsDirectory { path: name.to_string() },
+                    _ => LogError::Unreadable {
+                        path: name.to_string(),
+                        source: e,
+                    },
+                });
+            }
+        };
+        if first {
+            first = false;
+            if looks_binary(&buf[..n]) {
+                return Err(LogError::Binary { path: name.to_string() });
+            }
+        }
+        a.feed(&buf[..n]);
+        progress(a.bytes_read());
+    }
+    Ok(a.finish())
+}
+
+/// Analyse a file by path, with clear errors for missing files, directories and binaries.
+pub fn analyze_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<RestoreLog, LogError> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LogError::NotFound { path: name.clone() },
+        _ => LogError::Unreadable {
+            path: name.clone(),
+            source: e,
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(LogError::IsDirectory { path: name });
+    }
+    let file = std::fs::File::open(path).map_err(|e| LogError::Unreadable {
+        path: name.clone(),
+        source: e,
+    })?;
+    analyze_reader(file, &name, progress)
+}
+
+/// A first chunk that is not text: NUL bytes outside UTF-16, or mostly control bytes.
+pub fn looks_binary(first: &[u8]) -> bool {
+    if first.is_empty() {
+        return false;
+    }
+    let (enc, skip) = decode::sniff(first);
+    if enc != Encoding::Utf8 {
+        return false;
+    }
+    let sample = &first[skip..first.len().min(8192)];
+    if sample.contains(&0) {
+        return true;
+    }
+    let control = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x1b | 0x0c))
+        .count();
+    control * 10 > sample.len()
+}
+
+impl RestoreLog {
+    /// Derived evidence for the diagnosis engine: `(observation id, value)` pairs (see the
+    /// crate doc for the ids).
+    pub fn facts(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        if self.outcome != Outcome::Success {
+            if let Some(stage) = self.failure.as_ref().and_then(|f| f.stage) {
+                v.push(("failure_stage".to_string(), stage.as_str().to_string()));
+            }
+        }
+        if self.flags.usb_dropout || self.failure.as_ref().is_some_and(|f| f.disconnect) {
+            v.push(("usb_dropout".to_string(), "yes".to_string()));
+        }
+        if self.flags.low_storage {
+            v.push(("low_storage".to_string(), "yes".to_string()));
+        }
+        if self.flags.tss_refused {
+            v.push(("tss_refused".to_string(), "yes".to_string()));
+        }
+        if let Some(code) = self.failure.as_ref().and_then(|f| f.error_code) {
+            v.push(("error_code".to_string(), code.to_string()));
+        }
+        v
+    }
+
+    /// A copy with ECID, serial numbers, IMEI and UDIDs masked (output without `--show-ids`).
+    pub fn redacted(&self) -> RestoreLog {
+        let mut r = self.clone();
+        if r.device.ecid.is_some() {
+            r.device.ecid = Some("[redacted]".to_string());
+        }
+        if r.device.serial.is_some() {
+            r.device.serial = Some("[redacted]".to_string());
+        }
+        for e in &mut r.timeline {
+            e.text = redact_text(&e.text).into_owned();
+        }
+        for e in &mut r.evidence {
+            e.text = redact_text(&e.text).into_owned();
+        }
+        if let Some(f) = &mut r.failure {
+            f.message = f.message.as_deref().map(|m| redact_text(m).into_owned());
+            f.first_failure = f.first_failure.as_deref().map(|m| redact_text(m).into_owned());
+        }
+        r.reading = redact_text(&r.reading).into_owned();
+        r
+    }
+
+    /// The identity of this log's failure point, for comparing attempts.
+    fn failure_key(&self) -> Option<(Option<Stage>, Option<u32>, Option<u32>)> {
+        let f = self.failure.as_ref()?;
+        Some((f.stage, f.operation.as_ref().map(|o| o.id), f.checkpoint.as_ref().map(|c| c.num)))
+    }
+}
+
+/// What several logs of one device say together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Comparison {
+    /// true/false when two or more logs are failures, else None (design.md §6).
+    pub same_failure_point: Option<bool>,
+    /// Whether the final error codes of the failure logs differ (None with fewer than two codes).
+    pub error_varies: Option<bool>,
+    /// How many of the logs are failures.
+    pub failure_logs: usize,
+}
+
+/// Compare the failure points and error codes of several logs.
+pub fn compare<'a>(logs: impl IntoIterator<Item = &'a RestoreLog>) -> Comparison {
+    let failures: Vec<&RestoreLog> = logs.into_iter().filter(|l| l.outcome == Outcome::Failure).collect();
+    let mut c = Comparison {
+        failure_logs: failures.len(),
+        ..Comparison::default()
+    };
+    if failures.len() >= 2 {
+        let keys: Vec<_> = failures.iter().filter_map(|l| l.failure_key()).collect();
+        let same = keys.len() == failures.len()
+            && keys.windows(2).all(|w| {
+                let (a, b) = (&w[0], &w[1]);
+                a.0 == b.0
+                    && (a.1.is_none() || b.1.is_none() || a.1 == b.1)
+                    && (a.2.is_none() || b.2.is_none() || a.2 == b.2)
+            });
+        c.same_failure_point = Some(same);
+    }
+    let codes: Vec<i64> = failures.iter().filter_map(|l| l.failure.as_ref().and_then(|f| f.error_code)).collect();
+    if codes.len() >= 2 {
+        c.error_varies = Some(codes.windows(2).any(|w| w[0] != w[1]));
+    }
+    c
+}
+
+/// The engine's evidence from several logs of one device: each log's facts (the stage of the
+/// most recent failure), plus `same_failure_point` and `error_varies`.
+pub fn facts_for_logs(logs: &[RestoreLog]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = Vec::new();
+    for log in logs {
+        for (k, val) in log.facts() {
+            if k == "failure_stage" || k == "error_code" {
+                v.retain(|(k2, _)| *k2 != k);
+            }
+            if !v.iter().any(|(k2, v2)| *k2 == k && *v2 == val) {
+                v.push((k, val));
+            }
+        }
+    }
+    let c = compare(logs.iter());
+    if let Some(same) = c.same_failure_point {
+        v.push(("same_failure_point".to_string(), if same { "yes" } else { "no" }.to_string()));
+    }
+    if c.error_varies == Some(true) {
+        v.push(("error_varies".to_string(), "yes".to_string()));
+    }
+    v
+}
+
+/// One file's entry in `logs --json`: `file` plus every field of [`RestoreLog`].
+#[derive(Debug, Clone, Serialize)]
+pub struct LogEntry {
+    pub file: String,
+    #[serde(flatten)]
+    pub log: RestoreLog,
+}
+
+/// A file that could not be read.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileError {
+    pub file: String,
+    pub error: String,
+}
+
+/// The document `logs --json` prints (design.md §6 *stable* fields, extended).
+#[derive(Debug, Clone, Serialize)]
+pub struct LogsReport {
+    pub logs: Vec<LogEntry>,
+    pub same_failure_point: Option<bool>,
+    pub error_varies: Option<bool>,
+    /// Files that could not be read (they also make the command exit with 2).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FileError>,
+}
+
+impl LogsReport {
+    /// Build the report; ids are redacted unless `show_ids`.
+    pub fn new(logs: Vec<(String, RestoreLog)>, errors: Vec<FileError>, show_ids: bool) -> LogsReport {
+        let c = compare(logs.iter().map(|(_, l)| l));
+        LogsReport {
+            logs: logs
+                .into_iter()
+                .map(|(file, log)| LogEntry {
+                    file,
+                    log: if show_ids { log } else { log.redacted() },
+                })
+                .collect(),
+            same_failure_point: c.same_failure_point,
+            error_varies: c.error_varies,
+            errors,
+        }
+    }
+}

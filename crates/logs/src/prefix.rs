@@ -1,0 +1,442 @@
+//! Normalising one line and peeling the prefixes of every known format off it.
+//!
+//! Order of work (log_formats.md §0.2): ANSI escapes, issue-thread quote marks (`> `), HTML
+//! entities, then the outer prefixes: unified-log JSON, dated prefixes (Windows iTunes,
+//! syslog style, pymobiledevice3, quoting GUI wrappers), the device log's `[..-GMT]{a>b}`,
+//! Apple's `[HH:MM:SS.ffff]`, the 3uTools/iMazing `HH:MM:SS.mmm: ` (stacked), and the
+//! idevicerestore 2025 log file's `HH:MM:SS.mmm <Level>`.
+
+use crate::model::{Source, Tool};
+use crate::text::{digits_len, is_date, is_hms};
+use std::borrow::Cow;
+
+/// A line with its prefixes taken off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prefixed<'a> {
+    /// The message text.
+    pub body: Cow<'a, str>,
+    /// The time prefix as printed.
+    pub time: Option<Cow<'a, str>>,
+    pub source: Source,
+    /// The format the prefix belongs to, if the prefix alone says it.
+    pub tool: Option<Tool>,
+    /// A GUI wrapper's own line (3uTools: one extra leading space after the prefix).
+    pub wrapper_own: bool,
+    /// The unified-log trailer line.
+    pub export_trailer: bool,
+}
+
+/// Clean up one raw line: ANSI colour codes, `> ` quote marks, HTML entities, trailing space.
+pub fn normalise(line: &str) -> Cow<'_, str> {
+    let mut text: Cow<'_, str> = Cow::Borrowed(line.trim_end());
+    if text.contains('\u{1b}') {
+        text = Cow::Owned(strip_ansi(&text));
+    }
+    // Quote marks of issue threads and mail: "> ", ">> ", "> > ".
+    let trimmed = text.trim_start_matches([' ', '\t']);
+    if trimmed.starts_with('>') && !trimmed.starts_with(">>>") {
+        let mut rest = trimmed;
+        while let Some(r) = rest.strip_prefix('>') {
+            rest = r.strip_prefix(' ').unwrap_or(r);
+        }
+        text = Cow::Owned(rest.to_string());
+    }
+    if text.contains('&') && (text.contains("&gt;") || text.contains("&lt;") || text.contains("&amp;") || text.contains("&quot;") || text.contains("&#39;")) {
+        text = Cow::Owned(
+            text.replace("&gt;", ">")
+                .replace("&lt;", "<")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&"),
+        );
+    }
+    text
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                // CSI: parameters then one final byte in @..~
+                for c2 in chars.by_ref() {
+                    if ('@'..='~').contains(&c2) {
+                        break;
+                    }
+                }
+            } else {
+                chars.next();
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Peel every known prefix off a normalised line.
+pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
+    let mut p = Prefixed {
+        body: Cow::Borrowed(line),
+        time: None,
+        source: Source::Host,
+        tool: None,
+        wrapper_own: false,
+        export_trailer: false,
+    };
+    let t = line.trim_start();
+    if t.starts_with('{') {
+        if let Some(json) = unified_log_json(t) {
+            return json;
+        }
+    }
+    let mut rest: &str = t;
+    // Up to a few layers: a wrapper around a library line around a device line.
+    for _ in 0..4 {
+        let b = rest.as_bytes();
+        if is_date(b) {
+            if let Some(next) = dated(rest, &mut p) {
+                rest = next;
+                continue;
+            }
+            break;
+        }
+        if b.first() == Some(&b'[') && b.len() > 10 && is_hms(&b[1..]) {
+            // [HH:MM:SS.ffff-GMT]{A>B} (device) or [HH:MM:SS.ffff] (Apple library)
+            if let Some(close) = rest.find(']') {
+                let inner = &rest[1..close];
+                let after = &rest[close + 1..];
+                if let Some(t) = inner.strip_suffix("-GMT") {
+                    p.time = Some(Cow::Owned(format!("{t} GMT")));
+                    p.source = Source::Device;
+                    p.tool = Some(Tool::Restored);
+                    let after = if after.starts_with('{') {
+                        after.find('}').map(|i| &after[i + 1..]).unwrap_or(after)
+                    } else {
+                        after
+                    };
+                    rest = after.trim_start();
+                    continue;
+                }
+                if inner.len() <= 16 && inner.bytes().all(|c| c.is_ascii_digit() || c == b':' || c == b'.') {
+                    p.time = Some(Cow::Borrowed(inner));
+                    if p.tool.is_none() {
+                        p.tool = Some(Tool::Itunes);
+                    }
+                    rest = after.strip_prefix(' ').unwrap_or(after);
+                    continue;
+                }
+            }
+            break;
+        }
+        if is_hms(b) {
+            // HH:MM:SS.mmm: (wrapper) or HH:MM:SS.mmm <Level> (idevicerestore 2025 log file)
+            let mut i = 8;
+            if b.get(8) == Some(&b'.') {
+                i = 9 + digits_len(&b[9..]);
+            }
+            if b.get(i) == Some(&b':') && b.get(i + 1) == Some(&b' ') {
+                p.time = Some(Cow::Borrowed(&rest[..i]));
+                p.tool = Some(Tool::ThreeUTools);
+                p.source = Source::Host;
+                let mut after = &rest[i + 2..];
+                // Stacked empty prefixes: "12:00:01.100: 12:00:01.151: ..."
+                loop {
+                    let ab = after.as_bytes();
+                    if is_hms(ab) {
+                        let mut j = 8;
+                        if ab.get(8) == Some(&b'.') {
+                            j = 9 + digits_len(&ab[9..]);
+                        }
+                        if ab.get(j) == Some(&b':') && (ab.get(j + 1) == Some(&b' ') || ab.len() == j + 1) {
+                            p.time = Some(Cow::Borrowed(&after[..j]));
+                            after = after.get(j + 2..).unwrap_or("");
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if after.starts_with(' ') && !after.starts_with("  ") {
+                    p.wrapper_own = true;
+                    p.source = Source::Wrapper;
+                }
+                rest = after.trim_start();
+                continue;
+            }
+            let after = rest[i..].trim_start();
+            if let Some(lvl_end) = level_tag(after) {
+                p.time = Some(Cow::Borrowed(&rest[..i]));
+                p.tool = Some(Tool::Idevicerestore);
+                rest = after[lvl_end..].trim_start();
+                continue;
+            }
+            break;
+        }
+        if let Some(r) = rest.strip_prefix("SYSLOG: ") {
+            p.source = Source::Device;
+            // "<Mon> <DD> <HH:MM:SS> localhost <proc>[<pid>] <Level>: <text>"
+            rest = match r.find("]: ").or_else(|| r.find("> ")) {
+                Some(_) => match r.find(">: ") {
+                    Some(i) => &r[i + 3..],
+                    None => r.find("]: ").map(|i| &r[i + 3..]).unwrap_or(r),
+                },
+                None => r,
+            };
+            continue;
+        }
+        break;
+    }
+    if !std::ptr::eq(rest, t) {
+        p.body = Cow::Borrowed(rest);
+    } else {
+        p.body = Cow::Borrowed(t);
+    }
+    p
+}
+
+/// `<Error>`, `<Warning>`, `<Notice>`, `<Info>`, `<Verbose>`, `<Debug>`: the end index.
+fn level_tag(s: &str) -> Option<usize> {
+    for tag in ["<Error>", "<Warning>", "<Notice>", "<Info>", "<Verbose>", "<Debug>"] {
+        if s.starts_with(tag) {
+            return Some(tag.len());
+        }
+    }
+    None
+}
+
+/// Lines that start with `YYYY-MM-DD HH:MM:SS...`: returns the rest after the prefix.
+fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
+    let b = s.as_bytes();
+    if b.len() < 19 || !(b[10] == b' ' || b[10] == b'T') || !is_hms(&b[11..]) {
+        return None;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        i += 1 + digits_len(&b[i + 1..]);
+    }
+    // time-zone offset +0100 / Z
+    if matches!(b.get(i), Some(b'+') | Some(b'-')) && digits_len(&b[i + 1..]) >= 4 {
+        i += 1 + digits_len(&b[i + 1..]);
+    } else if b.get(i) == Some(&b'Z') {
+        i += 1;
+    }
+    let time = &s[..i];
+    let rest = &s[i..];
+    // Windows iTunes: " [pid:tid]: "
+    if let Some(r) = rest.strip_prefix(" [") {
+        if let Some(close) = r.find("]: ") {
+            let inner = &r[..close];
+            if inner.contains(':') && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
+                p.time = Some(Cow::Borrowed(time));
+                p.tool = Some(Tool::Itunes);
+                return Some(&r[close + 3..]);
+            }
+        }
+    }
+    let rest_t = rest.trim_start();
+    // A GUI wrapper that quoted every line: YYYY-MM-DD HH:MM:SS.mmm "<text>\n"
+    if let Some(q) = rest_t.strip_prefix('"') {
+        let q = q.strip_suffix('"').unwrap_or(q);
+        let q = q.strip_suffix("\\n").unwrap_or(q);
+        p.time = Some(Cow::Borrowed(time));
+        return Some(q);
+    }
+    // syslog style: "localhost <process>[<pid>]: (<sender>) [<sub>:<cat>] <message>"
+    // pymobiledevice3: "<host> <logger>[<pid>] <LEVEL> <message>"
+    // device unified log: "restored_external[<pid>:<tid>] RestoreLog: <message>"
+    let first_space = rest_t.find(' ').unwrap_or(rest_t.len());
+    let word = &rest_t[..first_space];
+    let (proc_field, after_proc) = if word.contains('[') {
+        (word, &rest_t[first_space..])
+    } else {
+        let r2 = rest_t[first_space..].trim_start();
+        let sp = r2.find(' ').unwrap_or(r2.len());
+        (&r2[..sp], &r2[sp..])
+    };
+    if let Some(open) = proc_field.find('[') {
+        let process = &proc_field[..open];
+        p.time = Some(Cow::Borrowed(time));
+        let mut msg = after_proc.trim_start();
+        if proc_field.ends_with("]:") || msg.starts_with(':') {
+            msg = msg.trim_start_matches(':').trim_start();
+        }
+        if process.starts_with("restored") || process == "libMobileGestalt" || process == "asr" {
+            p.source = Source::Device;
+            p.tool = p.tool.or(Some(Tool::Restored));
+        } else if process.contains("AMPDevices") || process == "MobileDeviceUpdater" {
+            p.tool = Some(Tool::Finder);
+        } else if process.contains("Configurator") || process == "cfgutil" {
+            p.tool = Some(Tool::AppleConfigurator);
+        }
+        // (sender)
+        if msg.starts_with('(') {
+            if let Some(c) = msg.find(") ") {
+                msg = &msg[c + 2..];
+            }
+        }
+        // [subsystem:category]
+        if msg.starts_with('[') && !msg.starts_with("[0") {
+            if let Some(c) = msg.find("] ") {
+                if msg[..c].contains(':') {
+                    msg = &msg[c + 2..];
+                }
+            }
+        }
+        // pymobiledevice3 level word
+        for lvl in ["DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL "] {
+            if let Some(m) = msg.strip_prefix(lvl) {
+                msg = m;
+                break;
+            }
+        }
+        if let Some(m) = msg.strip_prefix("RestoreLog: ") {
+            msg = m;
+        }
+        return Some(msg);
+    }
+    None
+}
+
+/// A unified-log export line (`log show --style ndjson`).
+fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
+    let msg = json_string_field(t, "eventMessage");
+    if msg.is_none() {
+        if t.contains("\"finished\"") && t.contains("\"count\"") {
+            return Some(Prefixed {
+                body: Cow::Borrowed(""),
+                time: None,
+                source: Source::Host,
+                tool: Some(Tool::Finder),
+                wrapper_own: false,
+                export_trailer: true,
+            });
+        }
+        return None;
+    }
+    let process = json_string_field(t, "processImagePath");
+    let tool = match process.as_deref() {
+        Some(p) if p.contains("Configurator") || p.ends_with("cfgutil") => Tool::AppleConfigurator,
+        _ => Tool::Finder,
+    };
+    let mut body = msg.unwrap_or(Cow::Borrowed(""));
+    // A Finder message may itself start with "[HH:MM:SS.ffff] ".
+    let mut inner_time = None;
+    if body.starts_with('[') && body.len() > 10 && is_hms(&body.as_bytes()[1..]) {
+        if let Some(close) = body.find("] ") {
+            inner_time = Some(body[1..close].to_string());
+            body = Cow::Owned(body[close + 2..].to_string());
+        }
+    }
+    let time = json_string_field(t, "timestamp").or(inner_time.map(Cow::Owned));
+    Some(Prefixed {
+        body,
+        time,
+        source: Source::Host,
+        tool: Some(tool),
+        wrapper_own: false,
+        export_trailer: false,
+    })
+}
+
+/// The string value of `"key":"..."` in a JSON object line, unescaped; tolerant of a line cut
+/// in the middle of the value.
+pub fn json_string_field<'a>(t: &'a str, key: &str) -> Option<Cow<'a, str>> {
+    let pat = format!("\"{key}\"");
+    let at = t.find(&pat)?;
+    let rest = t[at + pat.len()..].trim_start();
+    let rest = rest.strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    let mut has_escape = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => {
+                has_escape = true;
+                i += 2;
+            }
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    let raw = &rest[..i.min(rest.len())];
+    if !has_escape {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => out.push('\u{FFFD}'),
+                }
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_marks_and_entities_are_removed() {
+        assert_eq!(normalise("> > ERROR: Unable to restore device  "), "ERROR: Unable to restore device");
+        assert_eq!(normalise("[12:00:00.0001-GMT]{3&gt;6} CHECKPOINT"), "[12:00:00.0001-GMT]{3>6} CHECKPOINT");
+        assert_eq!(normalise("\u{1b}[31mERROR: x\u{1b}[0m"), "ERROR: x");
+    }
+
+    #[test]
+    fn device_prefix() {
+        let p = strip_prefixes("[14:02:11.0412-GMT]{3>6} CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage");
+        assert_eq!(p.body, "CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage");
+        assert_eq!(p.source, Source::Device);
+        assert_eq!(p.time.as_deref(), Some("14:02:11.0412 GMT"));
+    }
+
+    #[test]
+    fn windows_itunes_prefix() {
+        let p = strip_prefixes("2024-02-03 18:20:44.502 [7120:1a4c]: <Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1");
+        assert_eq!(p.body, "<Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1");
+        assert_eq!(p.tool, Some(Tool::Itunes));
+    }
+
+    #[test]
+    fn wrapper_prefix_and_own_lines() {
+        let p = strip_prefixes("11:05:12.506:  The flash is done");
+        assert!(p.wrapper_own);
+        assert_eq!(p.body, "The flash is done");
+        let p = strip_prefixes("12:00:01.100: 12:00:01.151: Started checkpoint id: 0x648 (cleanup_send_final_status)");
+        assert_eq!(p.body, "Started checkpoint id: 0x648 (cleanup_send_final_status)");
+        assert!(!p.wrapper_own);
+        let p = strip_prefixes("10:41:23.411   <Error> Device did not reconnect in DFU or recovery mode.");
+        assert_eq!(p.tool, Some(Tool::Idevicerestore));
+        assert_eq!(p.body, "Device did not reconnect in DFU or recovery mode.");
+    }
+
+    #[test]
+    fn ndjson_and_syslog() {
+        let p = strip_prefixes(r#"{"timestamp":"2025-03-04 10:15:02.118422+0100","processImagePath":"/S/AMPDevicesAgent","eventMessage":"<Restore Device 0x6>: operation 28 progress -1"}"#);
+        assert_eq!(p.body, "<Restore Device 0x6>: operation 28 progress -1");
+        assert_eq!(p.tool, Some(Tool::Finder));
+        assert!(strip_prefixes(r#"{"count":6,"finished":1}"#).export_trailer);
+        let p = strip_prefixes("2025-03-04 10:15:02.118422+0100  localhost AMPDevicesAgent[812]: (MobileDevice) [com.apple:restore] Restore completed, status: 4013");
+        assert_eq!(p.body, "Restore completed, status: 4013");
+        assert_eq!(p.tool, Some(Tool::Finder));
+    }
+}

@@ -1,0 +1,142 @@
+//! The plain-words reading of a log.
+
+use crate::model::{FailurePoint, Outcome, RestoreLog};
+use crate::reference;
+use kb::Stage;
+
+/// What a person would call the step, by stage.
+fn doing(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Partition => "partitioning its storage",
+        Stage::Filesystem => "setting up its filesystems",
+        Stage::ImageTransfer => "receiving and writing the system image",
+        Stage::Verify => "verifying the written system image",
+        Stage::Nand => "preparing or updating its storage chip (NAND)",
+        Stage::Baseband => "updating its baseband (the modem)",
+        Stage::Firmware => "updating the firmware of its parts",
+        Stage::Sep => "loading the Secure Enclave firmware",
+        Stage::Fdr => "recovering its factory data (FDR)",
+        Stage::Reboot => "switching modes (DFU, Recovery, Restore)",
+        Stage::Tss => "getting the restore signed by Apple",
+        Stage::Usb => "talking to the computer over USB",
+        Stage::Other => "in a step outside the main restore stages",
+    }
+}
+
+fn where_words(f: &FailurePoint) -> String {
+    let mut parts = Vec::new();
+    if let Some(op) = &f.operation {
+        parts.push(format!("operation {} \"{}\"", op.id, op.label));
+    }
+    if let Some(cp) = &f.checkpoint {
+        match &cp.name {
+            Some(n) => parts.push(format!("checkpoint {} {}", cp.id, n)),
+            None => parts.push(format!("checkpoint {}", cp.id)),
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// What the stage usually means, for a failure there.
+fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
+    let device = log
+        .device
+        .name
+        .clone()
+        .or_else(|| log.device.product_type.clone());
+    let fault = log
+        .device
+        .product_type
+        .as_deref()
+        .and_then(|pt| reference::known_fault_hint(pt, stage));
+    let mut s = match stage {
+        Stage::Nand if log.flags.low_storage => String::new(),
+        Stage::Nand => {
+            if f.disconnect {
+                "This is the most common place for error 4013: try another cable and port first; if it keeps stopping here, the storage chip (NAND) is the likely cause.".to_string()
+            } else {
+                "A restore that stops here means the storage controller is not answering: this points to the storage chip (NAND).".to_string()
+            }
+        }
+        Stage::Baseband => "This points to the modem (baseband) hardware.".to_string(),
+        Stage::ImageTransfer if log.flags.low_storage => {
+            "The device's storage is full (\"No space left on device\"): free up space, or do an erase restore; the storage is not broken.".to_string()
+        }
+        Stage::ImageTransfer => "The image stream broke off: check the cable, port and computer first, then the storage.".to_string(),
+        Stage::Verify => "The written image did not match its checksum: storage, cable or a damaged firmware file.".to_string(),
+        Stage::Tss if log.flags.tss_refused => {
+            let v = log.target_version.as_deref().unwrap_or("this version");
+            format!("Apple no longer signs {v} for this device (shown by iTunes/Finder as error 3194): choose a signed version; the device itself is not at fault.")
+        }
+        Stage::Tss => "Apple's signing server could not be reached or refused the request: check the network, VPN, proxy and hosts file.".to_string(),
+        Stage::Fdr => {
+            if f.first_failure.as_deref().is_some_and(|t| t.contains("proxy")) || log.timeline.iter().any(|e| e.text.contains("proxy is enabled")) {
+                "The computer's network proxy blocked the factory-data download: turn the proxy or VPN off and try again.".to_string()
+            } else {
+                "The factory data could not be recovered: a network or Apple-server problem, or replaced parts that do not match.".to_string()
+            }
+        }
+        Stage::Sep => "The Secure Enclave firmware did not load: a firmware mismatch or a board-level fault.".to_string(),
+        Stage::Firmware => "A part's firmware update failed: make sure the restore software is up to date, then suspect that part.".to_string(),
+        Stage::Reboot => "The device did not come back in the next mode: cable and port first, then the firmware file, then the board.".to_string(),
+        Stage::Usb => "The USB connection failed: another cable, another port (no hub) or another computer.".to_string(),
+        Stage::Partition | Stage::Filesystem => "The storage could not be prepared: storage chip (NAND) or a damaged installed system.".to_string(),
+        Stage::Other => String::new(),
+    };
+    if let (Some(fault), Some(device)) = (fault, device) {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(&format!("On an {device} this matches a known fault: {fault}."));
+    }
+    s
+}
+
+/// Build the reading of a finished log.
+pub(crate) fn reading(log: &RestoreLog) -> String {
+    match log.outcome {
+        Outcome::Success => {
+            let last = log
+                .last_operation
+                .as_ref()
+                .map(|op| format!(" (last step: operation {} \"{}\")", op.id, op.label))
+                .unwrap_or_default();
+            format!("The restore finished successfully{last}.")
+        }
+        Outcome::Failure | Outcome::Incomplete => {
+            let Some(f) = &log.failure else {
+                return if log.outcome == Outcome::Failure {
+                    "The restore failed, but the log does not show where.".to_string()
+                } else {
+                    "The log shows no restore steps and no verdict.".to_string()
+                };
+            };
+            let stage = f.stage.unwrap_or(Stage::Other);
+            let what = if log.outcome == Outcome::Incomplete {
+                "The log ends without a verdict while the device was".to_string()
+            } else if f.disconnect {
+                "The device stopped answering the computer while".to_string()
+            } else if log.flags.tss_refused && stage == Stage::Tss {
+                "Apple's signing server refused the restore while".to_string()
+            } else if let Some(res) = f.checkpoint_result {
+                format!("The device reported a failure (code {res}) while")
+            } else {
+                "The restore failed while".to_string()
+            };
+            let mut s = format!("{what} {}{}.", doing(stage), where_words(f));
+            if let Some(code) = f.error_code {
+                s.push_str(&format!(" Error code: {code}."));
+            }
+            let m = meaning(log, f, stage);
+            if !m.is_empty() {
+                s.push(' ');
+                s.push_str(&m);
+            }
+            s
+        }
+    }
+}

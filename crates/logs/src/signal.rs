@@ -1,0 +1,83 @@
+//! What one line says, before it is folded into the log's story.
+
+use crate::model::{CheckpointState, Mode, Tool};
+use kb::Stage;
+
+/// How a failure line relates to the failure point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailKind {
+    /// The line itself names the stage (a TSS refusal, ASR checksum, rejected baseband...).
+    Specific(Stage),
+    /// Evidence of a stage that later progress can overrule (USB control errors in recovery,
+    /// an unreachable signing server that was retried).
+    Weak(Stage),
+    /// The device vanished or stopped answering: the stage is wherever it was.
+    Disconnect,
+    /// The tool gave up (`Unable to restore device`): the verdict, not the cause.
+    Final,
+}
+
+/// One fact read from one line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// A line only this format prints (the strong signatures of log_formats.md §0.1).
+    Format(Tool),
+    Mode(Mode),
+    ProductType {
+        hardware_model: Option<String>,
+        product_type: String,
+    },
+    HardwareModel(String),
+    Ecid(String),
+    Serial(String),
+    Cpid(u32),
+    Bdid(u32),
+    TargetVersion(String),
+    TargetBuild(String),
+    /// `Connected to com.apple.mobile.restored, version N`.
+    Protocol(u32),
+    /// An operation, by the number printed and (for idevicerestore) the label printed.
+    Operation {
+        raw_id: u32,
+        label: Option<String>,
+        progress: Option<i64>,
+        /// `false` for Apple's recovery/DFU bootstrap ids (not restored operations).
+        restore_phase: bool,
+    },
+    /// A checkpoint; `id` is already masked to 16 bits.
+    Checkpoint {
+        id: u32,
+        name: Option<String>,
+        state: CheckpointState,
+        result: Option<i64>,
+    },
+    /// A `Status:` message; `code` is None when only the text is known.
+    Status { code: Option<i64>, text: String },
+    Fail(FailKind),
+    /// A host error code (iTunes/Finder `status:`; 0 = success).
+    ErrorCode(i64),
+    /// A tool's own exit code (futurerestore `Failed with error code=-11`).
+    ToolCode(i64),
+    Success,
+    /// A restore phase finished or the device came back (ends a transition).
+    Progressed,
+    /// The device left USB in a way that is normal only if it returns.
+    Removed,
+    UsbTrouble,
+    LowStorage,
+    TssRefused,
+    TssUnreachable,
+    PanicLog,
+    /// `Previous Restore Log Received:`: the device log that follows is an older attempt.
+    PreviousLogStart,
+    /// `Log is available:`: the device log that follows belongs to this attempt.
+    DeviceLogStart,
+    /// The device's own on-screen progress (`restore-step-user-progress`).
+    UserProgress(i64),
+    /// The unified-log export's trailer `{"count":N,"finished":1}`.
+    ExportFinished,
+    /// Worth a timeline entry as a warning.
+    Warn,
+    /// Worth a timeline entry as a note.
+    Note,
+}

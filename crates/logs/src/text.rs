@@ -1,0 +1,136 @@
+//! Small, panic-free helpers for picking numbers and words out of log text.
+
+/// The rest of `s` after the first `pat`.
+pub(crate) fn after<'a>(s: &'a str, pat: &str) -> Option<&'a str> {
+    s.find(pat).map(|i| &s[i + pat.len()..])
+}
+
+/// A leading integer: optional sign, then decimal digits. Values above `i64::MAX` that fit in
+/// `u64` wrap (the restore protocol prints −1 as `18446744073709551615`).
+pub(crate) fn leading_int(s: &str) -> Option<i64> {
+    let s = s.trim_start();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    if end == 0 || end > 20 {
+        return None;
+    }
+    let value: u64 = digits[..end].parse().ok()?;
+    let value = value as i64;
+    Some(if neg { value.wrapping_neg() } else { value })
+}
+
+/// A leading unsigned decimal.
+pub(crate) fn leading_u32(s: &str) -> Option<u32> {
+    let s = s.trim_start();
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(s.len());
+    if end == 0 || end > 10 {
+        return None;
+    }
+    s[..end].parse().ok()
+}
+
+/// A leading hex number with an optional `0x`; at most 16 digits.
+pub(crate) fn leading_hex(s: &str) -> Option<u64> {
+    let s = s.trim_start();
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let end = s
+        .bytes()
+        .position(|b| !b.is_ascii_hexdigit())
+        .unwrap_or(s.len());
+    if end == 0 || end > 16 {
+        return None;
+    }
+    u64::from_str_radix(&s[..end], 16).ok()
+}
+
+/// The first whitespace-separated word of `s`.
+pub(crate) fn first_word(s: &str) -> &str {
+    s.split_whitespace().next().unwrap_or("")
+}
+
+/// `s` cut to at most `max` bytes on a character boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Owned copy of `s` cut to `max` bytes.
+pub(crate) fn cut_owned(s: &str, max: usize) -> String {
+    cut(s, max).to_string()
+}
+
+/// `HH:MM:SS` at the start of `b` (digits and colons only).
+pub(crate) fn is_hms(b: &[u8]) -> bool {
+    b.len() >= 8
+        && b[0].is_ascii_digit()
+        && b[1].is_ascii_digit()
+        && b[2] == b':'
+        && b[3].is_ascii_digit()
+        && b[4].is_ascii_digit()
+        && b[5] == b':'
+        && b[6].is_ascii_digit()
+        && b[7].is_ascii_digit()
+}
+
+/// `YYYY-MM-DD` at the start of `b`.
+pub(crate) fn is_date(b: &[u8]) -> bool {
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5].is_ascii_digit()
+        && b[6].is_ascii_digit()
+        && b[7] == b'-'
+        && b[8].is_ascii_digit()
+        && b[9].is_ascii_digit()
+}
+
+/// Number of leading ASCII digits.
+pub(crate) fn digits_len(b: &[u8]) -> usize {
+    b.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_minus_one_reads_as_minus_one() {
+        assert_eq!(leading_int("18446744073709551615"), Some(-1));
+        assert_eq!(leading_int("-256). Aborting"), Some(-256));
+        assert_eq!(leading_int("4013"), Some(4013));
+        assert_eq!(leading_int("x"), None);
+        assert_eq!(leading_int("-"), None);
+    }
+
+    #[test]
+    fn hex_with_and_without_prefix() {
+        assert_eq!(leading_hex("0x60E (x)"), Some(0x60E));
+        assert_eq!(leading_hex("0xA8FBF3200001309"), Some(0xA8FBF3200001309));
+        assert_eq!(leading_hex("8015,"), Some(0x8015));
+        assert_eq!(leading_hex("0x"), None);
+    }
+
+    #[test]
+    fn cut_respects_char_boundaries() {
+        assert_eq!(cut("éé", 3), "é");
+        assert_eq!(cut("abc", 10), "abc");
+    }
+}
