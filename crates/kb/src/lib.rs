@@ -174,7 +174,10 @@ impl KnowledgeBase {
 
     /// For an undocumented code: the documented code numerically nearest to it.
     pub fn nearest_code(&self, code: i64) -> Option<&ErrorCode> {
-        self.tables.codes.iter().min_by_key(|c| (c.code - code).unsigned_abs())
+        self.tables
+            .codes
+            .iter()
+            .min_by_key(|c| (c.code - code).unsigned_abs())
     }
 
     // ---- causes, observations, actions

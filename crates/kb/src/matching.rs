@@ -153,12 +153,10 @@ fn keys_for(d: &Device) -> Vec<String> {
     }
     for n in names {
         // Without the family word: "7 plus", "11 pro max", "se 2".
-        for prefix in ["iphone ", "ipad ", "ipod "] {
-            if let Some(rest) = n.strip_prefix(prefix) {
-                if d.family == crate::model::DeviceFamily::IPhone && prefix == "iphone " {
-                    keys.push(rest.to_string());
-                }
-            }
+        if d.family == crate::model::DeviceFamily::IPhone
+            && let Some(rest) = n.strip_prefix("iphone ")
+        {
+            keys.push(rest.to_string());
         }
         keys.push(n);
     }
@@ -189,10 +187,7 @@ mod tests {
     fn normalises_the_spellings_people_use() {
         assert_eq!(normalise_name("iPhone-X"), "iphone x");
         assert_eq!(normalise_name("iPhone 7+"), "iphone 7 plus");
-        assert_eq!(
-            normalise_name("iPad (7th generation)"),
-            "ipad 7th gen"
-        );
+        assert_eq!(normalise_name("iPad (7th generation)"), "ipad 7th gen");
         assert_eq!(normalise_name("  iphone_11  Pro "), "iphone 11 pro");
     }
 

@@ -181,7 +181,7 @@ pub enum PowerButton {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)] // Apple's own spellings
 pub enum DeviceFamily {
     #[serde(rename = "iPhone")]
     IPhone,

@@ -38,17 +38,27 @@ impl<'a> Checker<'a> {
         let mut parts = value.splitn(2, "estimate:");
         let keys = parts.next().unwrap_or("");
         let estimate = parts.next();
-        if let Some(reason) = estimate {
-            if reason.trim().len() < 10 {
-                self.err(file, entry.into(), field, "`estimate:` needs a line of reasoning".into());
-            }
+        if let Some(reason) = estimate
+            && reason.trim().len() < 10
+        {
+            self.err(
+                file,
+                entry.into(),
+                field,
+                "`estimate:` needs a line of reasoning".into(),
+            );
         }
         let mut any_key = false;
         for key in keys.split(';').map(str::trim).filter(|k| !k.is_empty()) {
             any_key = true;
             let bare = key.split('@').next().unwrap_or(key);
             if !self.sources.contains(bare) {
-                self.err(file, entry.into(), field, format!("unknown source key `{bare}`"));
+                self.err(
+                    file,
+                    entry.into(),
+                    field,
+                    format!("unknown source key `{bare}`"),
+                );
             }
         }
         if !any_key && estimate.is_none() {
@@ -60,15 +70,30 @@ impl<'a> Checker<'a> {
         let mut sum = 0.0;
         for (cause, p) in prior {
             if !self.causes.contains(cause.as_str()) {
-                self.err(file, entry.into(), field, format!("unknown cause `{cause}`"));
+                self.err(
+                    file,
+                    entry.into(),
+                    field,
+                    format!("unknown cause `{cause}`"),
+                );
             }
             if !(0.0..=1.0).contains(p) {
-                self.err(file, entry.into(), field, format!("{cause} = {p} is not a probability"));
+                self.err(
+                    file,
+                    entry.into(),
+                    field,
+                    format!("{cause} = {p} is not a probability"),
+                );
             }
             sum += p;
         }
         if (sum - 1.0).abs() > 1e-6 {
-            self.err(file, entry.into(), field, format!("sums to {sum:.6}, not 1"));
+            self.err(
+                file,
+                entry.into(),
+                field,
+                format!("sums to {sum:.6}, not 1"),
+            );
         }
     }
 }
@@ -97,7 +122,12 @@ fn check_causes(c: &mut Checker) {
     let t = c.t;
     for (id, group) in vocab::CAUSES {
         match t.causes.iter().find(|x| x.id == id) {
-            None => c.err("causes.toml", format!("cause `{id}`"), "id", "stable cause id missing".into()),
+            None => c.err(
+                "causes.toml",
+                format!("cause `{id}`"),
+                "id",
+                "stable cause id missing".into(),
+            ),
             Some(x) if x.group != group => c.err(
                 "causes.toml",
                 format!("cause `{id}`"),
@@ -114,10 +144,20 @@ fn check_causes(c: &mut Checker) {
             c.err("causes.toml", e.clone(), "id", "duplicate".into());
         }
         if vocab::group_of(&x.id).is_none() {
-            c.err("causes.toml", e.clone(), "id", "not a stable cause id of design.md §3".into());
+            c.err(
+                "causes.toml",
+                e.clone(),
+                "id",
+                "not a stable cause id of design.md §3".into(),
+            );
         }
         if x.repair_usd[0] > x.repair_usd[1] || x.repair_usd[0] < 0.0 {
-            c.err("causes.toml", e.clone(), "repair_usd", "must be [low, high] with 0 <= low <= high".into());
+            c.err(
+                "causes.toml",
+                e.clone(),
+                "repair_usd",
+                "must be [low, high] with 0 <= low <= high".into(),
+            );
         }
         c.source("causes.toml", &e, "repair_source", &x.repair_source);
     }
@@ -133,13 +173,19 @@ fn check_codes(c: &mut Checker) {
         c.source("error_codes.toml", &e, "prior_source", &f.prior_source);
         for step in &f.first_steps {
             if !actions.contains(step.as_str()) {
-                c.err("error_codes.toml", e.clone(), "first_steps", format!("unknown action `{step}`"));
+                c.err(
+                    "error_codes.toml",
+                    e.clone(),
+                    "first_steps",
+                    format!("unknown action `{step}`"),
+                );
             }
         }
     }
     let mut seen = HashSet::new();
     let documented = |code: i64| {
-        t.codes.iter().any(|x| x.code == code) || t.ranges.iter().any(|r| r.start <= code && code <= r.end)
+        t.codes.iter().any(|x| x.code == code)
+            || t.ranges.iter().any(|r| r.start <= code && code <= r.end)
     };
     for x in &t.codes {
         let e = format!("code {}", x.code);
@@ -147,14 +193,29 @@ fn check_codes(c: &mut Checker) {
             c.err("error_codes.toml", e.clone(), "code", "duplicate".into());
         }
         if !families.contains(x.family.as_str()) {
-            c.err("error_codes.toml", e.clone(), "family", format!("unknown family `{}`", x.family));
+            c.err(
+                "error_codes.toml",
+                e.clone(),
+                "family",
+                format!("unknown family `{}`", x.family),
+            );
         }
         if x.summary.trim().is_empty() || x.meaning.trim().is_empty() {
-            c.err("error_codes.toml", e.clone(), "meaning", "summary and meaning must be written".into());
+            c.err(
+                "error_codes.toml",
+                e.clone(),
+                "meaning",
+                "summary and meaning must be written".into(),
+            );
         }
         for r in &x.related {
             if !documented(*r) {
-                c.err("error_codes.toml", e.clone(), "related", format!("{r} is not documented"));
+                c.err(
+                    "error_codes.toml",
+                    e.clone(),
+                    "related",
+                    format!("{r} is not documented"),
+                );
             }
         }
         c.source("error_codes.toml", &e, "source", &x.source);
@@ -163,17 +224,32 @@ fn check_codes(c: &mut Checker) {
                 c.prior("error_codes.toml", &e, "prior", p);
                 c.source("error_codes.toml", &e, "prior_source", s);
             }
-            (Some(_), None) => c.err("error_codes.toml", e.clone(), "prior_source", "a prior needs its source".into()),
+            (Some(_), None) => c.err(
+                "error_codes.toml",
+                e.clone(),
+                "prior_source",
+                "a prior needs its source".into(),
+            ),
             _ => {}
         }
     }
     for r in &t.ranges {
         let e = format!("range {}-{}", r.start, r.end);
         if r.start > r.end {
-            c.err("error_codes.toml", e.clone(), "end", "range ends before it starts".into());
+            c.err(
+                "error_codes.toml",
+                e.clone(),
+                "end",
+                "range ends before it starts".into(),
+            );
         }
         if !families.contains(r.family.as_str()) {
-            c.err("error_codes.toml", e.clone(), "family", format!("unknown family `{}`", r.family));
+            c.err(
+                "error_codes.toml",
+                e.clone(),
+                "family",
+                format!("unknown family `{}`", r.family),
+            );
         }
         c.source("error_codes.toml", &e, "source", &r.source);
     }
@@ -188,24 +264,49 @@ fn check_observations(c: &mut Checker) {
             c.err("observations.toml", e.clone(), "id", "duplicate".into());
         }
         if o.outcomes.len() < 2 {
-            c.err("observations.toml", e.clone(), "outcomes", "needs at least two outcomes".into());
+            c.err(
+                "observations.toml",
+                e.clone(),
+                "outcomes",
+                "needs at least two outcomes".into(),
+            );
         }
         for (outcome, table) in &o.likelihood {
             if !o.outcomes.contains(outcome) {
-                c.err("observations.toml", e.clone(), "likelihood", format!("unknown outcome `{outcome}`"));
+                c.err(
+                    "observations.toml",
+                    e.clone(),
+                    "likelihood",
+                    format!("unknown outcome `{outcome}`"),
+                );
             }
             for (cause, p) in table {
                 if cause != "default" && !c.causes.contains(cause.as_str()) {
-                    c.err("observations.toml", e.clone(), "likelihood", format!("unknown cause `{cause}`"));
+                    c.err(
+                        "observations.toml",
+                        e.clone(),
+                        "likelihood",
+                        format!("unknown cause `{cause}`"),
+                    );
                 }
                 if !(*p > 0.0 && *p <= 1.0) {
-                    c.err("observations.toml", e.clone(), "likelihood", format!("{outcome}.{cause} = {p} must be in (0, 1]"));
+                    c.err(
+                        "observations.toml",
+                        e.clone(),
+                        "likelihood",
+                        format!("{outcome}.{cause} = {p} must be in (0, 1]"),
+                    );
                 }
             }
         }
         let binary = o.outcomes.len() == 2;
         if binary && o.likelihood.len() != 1 {
-            c.err("observations.toml", e.clone(), "likelihood", "a binary observation gives its first outcome only".into());
+            c.err(
+                "observations.toml",
+                e.clone(),
+                "likelihood",
+                "a binary observation gives its first outcome only".into(),
+            );
         }
         if !binary {
             // P(outcome | cause) must sum to 1 over the outcomes, for every cause.
@@ -223,7 +324,12 @@ fn check_observations(c: &mut Checker) {
                     })
                     .sum();
                 if (sum - 1.0).abs() > 1e-6 {
-                    c.err("observations.toml", e.clone(), "likelihood", format!("P(outcome | {cause}) sums to {sum:.4}, not 1"));
+                    c.err(
+                        "observations.toml",
+                        e.clone(),
+                        "likelihood",
+                        format!("P(outcome | {cause}) sums to {sum:.4}, not 1"),
+                    );
                 }
             }
         }
@@ -239,30 +345,64 @@ fn check_actions(c: &mut Checker) {
         if !seen.insert(&a.id) {
             c.err("actions.toml", e.clone(), "id", "duplicate".into());
         }
-        if let Some(flag) = &a.tried_flag {
-            if !vocab::TRIED.contains(&flag.as_str()) {
-                c.err("actions.toml", e.clone(), "tried_flag", format!("`{flag}` is not in the --tried vocabulary"));
-            }
+        if let Some(flag) = &a.tried_flag
+            && !vocab::TRIED.contains(&flag.as_str())
+        {
+            c.err(
+                "actions.toml",
+                e.clone(),
+                "tried_flag",
+                format!("`{flag}` is not in the --tried vocabulary"),
+            );
         }
         for (cause, p) in &a.fixes {
             if !c.causes.contains(cause.as_str()) {
-                c.err("actions.toml", e.clone(), "fixes", format!("unknown cause `{cause}`"));
+                c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "fixes",
+                    format!("unknown cause `{cause}`"),
+                );
             }
             if !(0.0..=1.0).contains(p) {
-                c.err("actions.toml", e.clone(), "fixes", format!("{cause} = {p} is not a probability"));
+                c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "fixes",
+                    format!("{cause} = {p} is not a probability"),
+                );
             }
         }
         if a.cost.minutes < 0.0 || a.cost.usd < 0.0 {
-            c.err("actions.toml", e.clone(), "cost", "costs cannot be negative".into());
+            c.err(
+                "actions.toml",
+                e.clone(),
+                "cost",
+                "costs cannot be negative".into(),
+            );
         }
         if a.instructions.is_empty() {
-            c.err("actions.toml", e.clone(), "instructions", "every action says how to do it".into());
+            c.err(
+                "actions.toml",
+                e.clone(),
+                "instructions",
+                "every action says how to do it".into(),
+            );
         }
         c.source("actions.toml", &e, "source", &a.source);
     }
     for flag in vocab::TRIED {
-        if !t.actions.iter().any(|a| a.tried_flag.as_deref() == Some(flag)) {
-            c.err("actions.toml", format!("--tried `{flag}`"), "tried_flag", "no action stands for this word".into());
+        if !t
+            .actions
+            .iter()
+            .any(|a| a.tried_flag.as_deref() == Some(flag))
+        {
+            c.err(
+                "actions.toml",
+                format!("--tried `{flag}`"),
+                "tried_flag",
+                "no action stands for this word".into(),
+            );
         }
     }
 }
@@ -273,11 +413,29 @@ fn check_devices_and_guides(c: &mut Checker) {
     for d in &t.devices {
         let e = format!("device `{}` ({})", d.product_type, d.board);
         if !seen.insert((&d.product_type, &d.board)) {
-            c.err("devices.toml", e.clone(), "board", "duplicate product type and board".into());
+            c.err(
+                "devices.toml",
+                e.clone(),
+                "board",
+                "duplicate product type and board".into(),
+            );
         }
         for kind in GuideKind::ALL {
-            if !t.guides.iter().any(|g| g.scheme == d.button_scheme && g.kind == kind) {
-                c.err("guides.toml", e.clone(), "scheme", format!("no `{}` guide for scheme `{}`", kind.cli_name(), d.button_scheme.as_str()));
+            if !t
+                .guides
+                .iter()
+                .any(|g| g.scheme == d.button_scheme && g.kind == kind)
+            {
+                c.err(
+                    "guides.toml",
+                    e.clone(),
+                    "scheme",
+                    format!(
+                        "no `{}` guide for scheme `{}`",
+                        kind.cli_name(),
+                        d.button_scheme.as_str()
+                    ),
+                );
             }
         }
         c.source("devices.toml", &e, "source", &d.source);
@@ -289,7 +447,12 @@ fn check_devices_and_guides(c: &mut Checker) {
             c.err("guides.toml", e.clone(), "kind", "duplicate".into());
         }
         if g.steps.is_empty() {
-            c.err("guides.toml", e.clone(), "steps", "a guide needs steps".into());
+            c.err(
+                "guides.toml",
+                e.clone(),
+                "steps",
+                "a guide needs steps".into(),
+            );
         }
         c.source("guides.toml", &e, "source", &g.source);
     }
@@ -305,20 +468,45 @@ fn check_faults(c: &mut Checker) {
     for f in &t.known_faults {
         let e = format!("fault `{}`", f.id);
         if !c.causes.contains(f.cause.as_str()) {
-            c.err("known_faults.toml", e.clone(), "cause", format!("unknown cause `{}`", f.cause));
+            c.err(
+                "known_faults.toml",
+                e.clone(),
+                "cause",
+                format!("unknown cause `{}`", f.cause),
+            );
         }
         if f.product_types.is_empty() {
-            c.err("known_faults.toml", e.clone(), "product_types", "names no device".into());
+            c.err(
+                "known_faults.toml",
+                e.clone(),
+                "product_types",
+                "names no device".into(),
+            );
         }
         for p in &f.product_types {
             if !product_types.contains(p.as_str()) {
-                c.err("known_faults.toml", e.clone(), "product_types", format!("unknown product type `{p}`"));
+                c.err(
+                    "known_faults.toml",
+                    e.clone(),
+                    "product_types",
+                    format!("unknown product type `{p}`"),
+                );
             }
         }
         if f.prior_weight <= 0.0 {
-            c.err("known_faults.toml", e.clone(), "prior_weight", "must be positive".into());
+            c.err(
+                "known_faults.toml",
+                e.clone(),
+                "prior_weight",
+                "must be positive".into(),
+            );
         }
-        c.source("known_faults.toml", &e, "prior_weight_source", &f.prior_weight_source);
+        c.source(
+            "known_faults.toml",
+            &e,
+            "prior_weight_source",
+            &f.prior_weight_source,
+        );
         c.source("known_faults.toml", &e, "source", &f.source);
     }
 }
@@ -329,7 +517,12 @@ fn check_restore_tables(c: &mut Checker) {
     for o in &t.operations {
         let e = format!("operation {}", o.id);
         if !seen.insert(o.id) {
-            c.err("restore_operations.toml", e.clone(), "id", "duplicate".into());
+            c.err(
+                "restore_operations.toml",
+                e.clone(),
+                "id",
+                "duplicate".into(),
+            );
         }
         c.source("restore_operations.toml", &e, "source", &o.source);
     }
@@ -342,15 +535,35 @@ fn check_restore_tables(c: &mut Checker) {
         c.source("checkpoints.toml", &e, "source", &x.source);
     }
     for s in &t.statuses {
-        c.source("restore_status.toml", &format!("status {}", s.status), "source", &s.source);
+        c.source(
+            "restore_status.toml",
+            &format!("status {}", s.status),
+            "source",
+            &s.source,
+        );
     }
     for h in &t.progress_hints {
-        c.source("restore_status.toml", &format!("progress_hint `{}`", h.progress_point), "source", &h.source);
+        c.source(
+            "restore_status.toml",
+            &format!("progress_hint `{}`", h.progress_point),
+            "source",
+            &h.source,
+        );
     }
     for u in &t.usb_ids {
-        c.source("usb.toml", &format!("usb_id {:#06x}", u.pid_low), "source", &u.source);
+        c.source(
+            "usb.toml",
+            &format!("usb_id {:#06x}", u.pid_low),
+            "source",
+            &u.source,
+        );
     }
     for f in &t.serial_fields {
-        c.source("usb.toml", &format!("serial_field `{}`", f.field), "source", &f.source);
+        c.source(
+            "usb.toml",
+            &format!("serial_field `{}`", f.field),
+            "source",
+            &f.source,
+        );
     }
 }

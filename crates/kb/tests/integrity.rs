@@ -21,7 +21,12 @@ fn reference_rows(file: &str) -> Option<Vec<Vec<String>>> {
 fn knowledge_base_has_no_cross_reference_errors() {
     let errors = validate(kb().tables());
     let listing: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{} problems:\n{}", errors.len(), listing.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} problems:\n{}",
+        errors.len(),
+        listing.join("\n")
+    );
 }
 
 #[test]
@@ -33,7 +38,9 @@ fn every_reference_error_code_is_documented() {
     assert_eq!(rows.len(), 87);
     for row in rows {
         let code: i64 = row[0].parse().unwrap();
-        let entry = kb().error_code(code).unwrap_or_else(|| panic!("code {code} missing"));
+        let entry = kb()
+            .error_code(code)
+            .unwrap_or_else(|| panic!("code {code} missing"));
         assert!(!entry.meaning.is_empty());
         assert!(kb().code_prior(code).is_some(), "code {code} has no prior");
     }
@@ -41,11 +48,15 @@ fn every_reference_error_code_is_documented() {
 
 #[test]
 fn every_reference_range_is_documented() {
-    let Some(rows) = reference_rows("error_code_ranges.tsv") else { return };
+    let Some(rows) = reference_rows("error_code_ranges.tsv") else {
+        return;
+    };
     for row in rows {
         let (start, end): (i64, i64) = (row[0].parse().unwrap(), row[1].parse().unwrap());
         assert!(
-            kb().ranges().iter().any(|r| r.start == start && r.end == end),
+            kb().ranges()
+                .iter()
+                .any(|r| r.start == start && r.end == end),
             "range {start}-{end} missing"
         );
     }
@@ -56,7 +67,9 @@ fn every_reference_range_is_documented() {
 
 #[test]
 fn every_reference_device_is_known_with_all_four_guides() {
-    let Some(rows) = reference_rows("devices.tsv") else { return };
+    let Some(rows) = reference_rows("devices.tsv") else {
+        return;
+    };
     assert_eq!(rows.len(), 180);
     for row in rows {
         let (pt, board) = (&row[0], &row[1]);
@@ -66,7 +79,10 @@ fn every_reference_device_is_known_with_all_four_guides() {
             .find(|d| &d.product_type == pt && &d.board == board)
             .unwrap_or_else(|| panic!("{pt} {board} missing"));
         for kind in GuideKind::ALL {
-            assert!(kb().guide(d.button_scheme, kind).is_some(), "{pt}: no {kind:?} guide");
+            assert!(
+                kb().guide(d.button_scheme, kind).is_some(),
+                "{pt}: no {kind:?} guide"
+            );
         }
     }
 }
@@ -95,7 +111,10 @@ fn schemes_follow_the_button_rules() {
     assert_eq!(scheme("iPad7,11"), "home_button"); // iPad 7
     let x = kb().device("iPhone10,3").unwrap();
     assert_eq!(x.biometric, kb::Biometric::FaceId);
-    assert_eq!(kb().device("iPhone12,8").unwrap().biometric, kb::Biometric::TouchId);
+    assert_eq!(
+        kb().device("iPhone12,8").unwrap().biometric,
+        kb::Biometric::TouchId
+    );
     assert!(!kb().device("iPad7,11").unwrap().cellular);
     assert!(kb().device("iPad7,12").unwrap().cellular);
 }

@@ -1,0 +1,340 @@
+//! `restore-doctor explain <CODE>`: what a restore/update error code means, its likely causes
+//! (the prior before anything is tried) and what to try first. `--list` lists every code.
+
+use crate::output::{self, ACCENT, BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
+use kb::{CodeEntry, kb};
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  restore-doctor explain 4013\n  restore-doctor explain -- -1\n  restore-doctor explain 3456      # explained by the 3000-3999 range\n  restore-doctor explain --list --json"
+)]
+pub struct Args {
+    /// The error code (e.g. 4013, 9, 3194, -1).
+    #[arg(allow_negative_numbers = true, required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every documented code and range.
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Serialize)]
+struct CauseJson {
+    id: String,
+    group: String,
+    name: String,
+    probability: f64,
+}
+
+#[derive(Serialize)]
+struct StepJson {
+    action: String,
+    title: String,
+    cost: kb::Cost,
+    skill: kb::Skill,
+    erases_data: bool,
+}
+
+#[derive(Serialize)]
+struct RangeJson {
+    start: i64,
+    end: i64,
+}
+
+#[derive(Serialize)]
+struct FamilyJson {
+    id: String,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct ExplainJson {
+    code: i64,
+    documented_as: &'static str,
+    range: Option<RangeJson>,
+    summary: String,
+    meaning: String,
+    apple_category: Vec<String>,
+    apple_category_confidence: Option<String>,
+    family: FamilyJson,
+    causes: Vec<CauseJson>,
+    prior_source: Option<String>,
+    first_steps: Vec<StepJson>,
+    related: Vec<i64>,
+    source: String,
+}
+
+pub fn parse_code(text: &str) -> anyhow::Result<i64> {
+    let t = text.trim().trim_start_matches('(').trim_end_matches(')');
+    let lower = t.to_ascii_lowercase();
+    let t = lower
+        .strip_prefix("error")
+        .or_else(|| lower.strip_prefix("err"))
+        .unwrap_or(&lower)
+        .trim();
+    match t.parse::<i64>() {
+        Ok(c) => Ok(c),
+        Err(_) => bad_input(format!(
+            "`{text}` is not an error code: give the number the app showed, e.g. 4013 or -1"
+        )),
+    }
+}
+
+pub fn run(args: Args, out: &Out) -> CmdResult {
+    if args.list {
+        return list(out);
+    }
+    let text = args.code.unwrap_or_default();
+    let code = parse_code(&text)?;
+    let kb = kb();
+    let Some(entry) = kb.lookup_code(code) else {
+        let near = kb.nearest_code(code);
+        let hint = near
+            .and_then(|n| kb.family(&n.family).map(|f| (n.code, f)))
+            .map(|(n, f)| {
+                format!(
+                    " The nearest documented code is {n}, in the family \"{}\" ({}).",
+                    f.title, f.id
+                )
+            })
+            .unwrap_or_default();
+        return bad_input(format!(
+            "error {code} is not a documented restore or update error.{hint} `restore-doctor explain --list` shows every code."
+        ));
+    };
+    let family = kb
+        .family(entry.family_id())
+        .ok_or_else(|| anyhow::anyhow!("family {} missing", entry.family_id()))?;
+    let prior = kb.code_prior(code).cloned().unwrap_or_default();
+    let mut causes: Vec<CauseJson> = prior
+        .iter()
+        .filter(|(_, p)| **p > 0.0)
+        .filter_map(|(id, p)| {
+            kb.cause(id).map(|c| CauseJson {
+                id: id.clone(),
+                group: c.group.clone(),
+                name: c.name.clone(),
+                probability: *p,
+            })
+        })
+        .collect();
+    causes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let first_steps: Vec<StepJson> = family
+        .first_steps
+        .iter()
+        .filter_map(|id| kb.action(id))
+        .map(|a| StepJson {
+            action: a.id.clone(),
+            title: a.title.clone(),
+            cost: a.cost,
+            skill: a.skill,
+            erases_data: a.data_risk == kb::DataRisk::ErasesDevice,
+        })
+        .collect();
+    let (documented_as, range, related, confidence) = match entry {
+        CodeEntry::Code(c) => (
+            "code",
+            None,
+            c.related.clone(),
+            c.apple_category_confidence.clone(),
+        ),
+        CodeEntry::Range(r) => (
+            "range",
+            Some(RangeJson {
+                start: r.start,
+                end: r.end,
+            }),
+            Vec::new(),
+            None,
+        ),
+    };
+    let report = ExplainJson {
+        code,
+        documented_as,
+        range,
+        summary: entry.summary().to_string(),
+        meaning: entry.meaning().to_string(),
+        apple_category: entry.apple_category().to_vec(),
+        apple_category_confidence: confidence,
+        family: FamilyJson {
+            id: family.id.clone(),
+            title: family.title.clone(),
+        },
+        causes,
+        prior_source: kb.code_prior_source(code).map(str::to_string),
+        first_steps,
+        related,
+        source: entry.source().to_string(),
+    };
+    if out.json {
+        out.json(&report)?;
+    } else {
+        print_human(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn category_words(cat: &str) -> String {
+    let (base, era) = match cat.split_once('[') {
+        Some((b, e)) => (
+            b,
+            format!(" (in Apple's {} edition)", e.trim_end_matches(']')),
+        ),
+        None => (cat, String::new()),
+    };
+    let words = match base {
+        "check_usb_connection" => "check the USB connection",
+        "hardware_issue" => "hardware issue",
+        "check_security_software" => "check security software",
+        "connect_to_apple_servers" => "connection to Apple's servers",
+        "update_computer" => "update the computer",
+        "separate_article" => "its own support article",
+        "mixed" => "mixed",
+        other => other,
+    };
+    format!("{words}{era}")
+}
+
+fn print_human(r: &ExplainJson) {
+    let mut s = String::new();
+    let title = match &r.range {
+        Some(range) => format!(
+            "Error {} (in the documented range {}–{})",
+            r.code, range.start, range.end
+        ),
+        None => format!("Error {}", r.code),
+    };
+    s.push_str(&format!(
+        "{}  {}\n",
+        paint(HEADING, title),
+        paint(BOLD, &r.summary)
+    ));
+    if !r.apple_category.is_empty() {
+        let cats: Vec<String> = r.apple_category.iter().map(|c| category_words(c)).collect();
+        let note = match r.apple_category_confidence.as_deref() {
+            Some("documented_secondary") => "quoted from Apple by a secondary source",
+            _ => "as we recall Apple's article; not re-checked",
+        };
+        s.push_str(&format!(
+            "Apple's category: {} {}\n",
+            cats.join("; "),
+            paint(DIM, format!("({note})"))
+        ));
+    }
+    s.push_str(&format!(
+        "Family: {} {}\n\n",
+        r.family.title,
+        paint(DIM, format!("({})", r.family.id))
+    ));
+    s.push_str(&format!("{}\n", paint(HEADING, "What it means")));
+    s.push_str(&output::wrap(&r.meaning, 88, "  "));
+    s.push_str(&format!(
+        "\n{}\n",
+        paint(HEADING, "Likely causes, before anything is tried")
+    ));
+    let width = r
+        .causes
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(10);
+    for c in &r.causes {
+        s.push_str(&format!(
+            "  {:<width$} {} {:>3.0}%  {}\n",
+            c.name,
+            paint(ACCENT, output::bar(c.probability, 20)),
+            c.probability * 100.0,
+            paint(DIM, &c.group)
+        ));
+    }
+    if let Some(src) = &r.prior_source {
+        s.push_str(&output::wrap(
+            &format!("Source of these numbers: {src}"),
+            88,
+            "  ",
+        ));
+    }
+    if !r.first_steps.is_empty() {
+        s.push_str(&format!(
+            "\n{}\n",
+            paint(HEADING, "What to try first (cheapest first)")
+        ));
+        for (i, st) in r.first_steps.iter().enumerate() {
+            let warn = if st.erases_data {
+                paint(crate::output::BAD, "  erases the device: back up first")
+            } else {
+                String::new()
+            };
+            s.push_str(&format!(
+                "  {}. {}  {}{}\n",
+                i + 1,
+                st.title,
+                paint(DIM, format!("~{} min, ${}", st.cost.minutes, st.cost.usd)),
+                warn
+            ));
+        }
+        s.push_str(&format!(
+            "  {}\n",
+            paint(DIM, "For a step-by-step diagnosis: restore-doctor diagnose --error <code> --device <model>")
+        ));
+    }
+    if !r.related.is_empty() {
+        let rel: Vec<String> = r.related.iter().map(|c| c.to_string()).collect();
+        s.push_str(&format!("\nRelated codes: {}\n", rel.join(", ")));
+    }
+    anstream::print!("{s}");
+}
+
+#[derive(Serialize)]
+struct ListEntry {
+    code: Option<i64>,
+    range: Option<RangeJson>,
+    family: String,
+    summary: String,
+}
+
+fn list(out: &Out) -> CmdResult {
+    let kb = kb();
+    let mut entries: Vec<ListEntry> = kb
+        .error_codes()
+        .into_iter()
+        .map(|c| ListEntry {
+            code: Some(c.code),
+            range: None,
+            family: c.family.clone(),
+            summary: c.summary.clone(),
+        })
+        .collect();
+    for r in kb.ranges() {
+        entries.push(ListEntry {
+            code: None,
+            range: Some(RangeJson {
+                start: r.start,
+                end: r.end,
+            }),
+            family: r.family.clone(),
+            summary: r.summary.clone(),
+        });
+    }
+    if out.json {
+        out.json(&serde_json::json!({ "codes": entries }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut s = format!("{}\n", paint(HEADING, "Documented error codes"));
+    for e in &entries {
+        let label = match (&e.code, &e.range) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(r)) => format!("{}–{}", r.start, r.end),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "  {}  {} {}\n",
+            paint(BOLD, format!("{label:>9}")),
+            paint(DIM, format!("{:<26}", e.family)),
+            e.summary
+        ));
+    }
+    anstream::print!("{s}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,179 @@
+//! `restore-doctor guide <force-restart|recovery|dfu|exit-recovery> --device <D>`: numbered
+//! button steps for that model, what the screen shows when it worked and when it did not.
+
+use crate::output::{
+    self, ACCENT, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, bad_input, paint,
+};
+use kb::{GuideKind, kb};
+use serde::Serialize;
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  restore-doctor guide dfu --device \"iPhone 8\"\n  restore-doctor guide recovery --device iphone-6s\n  restore-doctor guide force-restart --device iPhone10,3 --json"
+)]
+pub struct Args {
+    /// force-restart, recovery, dfu or exit-recovery.
+    pub kind: String,
+    /// The device: a name in any spelling ("iphone x", "7 plus", "iPad 7"), a product type
+    /// (iPhone10,3) or a board (d22ap).
+    #[arg(long, short)]
+    pub device: String,
+}
+
+#[derive(Serialize)]
+struct StepJson {
+    n: usize,
+    text: String,
+    hold_seconds: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct AppJson {
+    os: String,
+    app: String,
+    how: String,
+}
+
+#[derive(Serialize)]
+struct GuideDeviceJson {
+    name: String,
+    product_types: Vec<String>,
+    button_scheme: kb::ButtonScheme,
+}
+
+#[derive(Serialize)]
+struct GuideJson {
+    kind: &'static str,
+    device: GuideDeviceJson,
+    title: String,
+    before: Vec<String>,
+    steps: Vec<StepJson>,
+    success: String,
+    failure: Vec<String>,
+    mistakes: Vec<String>,
+    apps: Vec<AppJson>,
+    source: String,
+}
+
+pub fn run(args: Args, out: &Out) -> CmdResult {
+    let Some(kind) = GuideKind::parse(&args.kind) else {
+        return bad_input(format!(
+            "unknown guide `{}`: choose force-restart, recovery, dfu or exit-recovery",
+            args.kind
+        ));
+    };
+    let (name, variants) = output::resolve_device(&args.device)?;
+    let device = variants[0];
+    let kb = kb();
+    let guide = kb.guide(device.button_scheme, kind).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no {} guide for {}",
+            kind.cli_name(),
+            device.button_scheme.as_str()
+        )
+    })?;
+    let mut product_types: Vec<String> = variants.iter().map(|d| d.product_type.clone()).collect();
+    product_types.dedup();
+    let report = GuideJson {
+        kind: kind.cli_name(),
+        device: GuideDeviceJson {
+            name: name.to_string(),
+            product_types,
+            button_scheme: device.button_scheme,
+        },
+        title: guide.title.clone(),
+        before: guide
+            .before
+            .iter()
+            .map(|b| kb::power_words(b, device))
+            .collect(),
+        steps: guide
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepJson {
+                n: i + 1,
+                text: kb::power_words(&s.text, device),
+                hold_seconds: s.hold_seconds,
+            })
+            .collect(),
+        success: kb::power_words(&guide.success, device),
+        failure: guide
+            .failure
+            .iter()
+            .map(|f| kb::power_words(f, device))
+            .collect(),
+        mistakes: guide
+            .mistakes
+            .iter()
+            .map(|m| kb::power_words(m, device))
+            .collect(),
+        apps: kb
+            .host_apps()
+            .iter()
+            .map(|h| AppJson {
+                os: h.os.clone(),
+                app: h.app.clone(),
+                how: h.how.clone(),
+            })
+            .collect(),
+        source: guide.source.clone(),
+    };
+    if out.json {
+        out.json(&report)?;
+    } else {
+        print_human(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_human(g: &GuideJson) {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{}\n{} {}\n",
+        paint(HEADING, format!("{} — {}", g.title, g.device.name)),
+        paint(DIM, format!("{} ·", g.device.product_types.join(", "))),
+        paint(DIM, output::scheme_words(g.device.button_scheme))
+    ));
+    if !g.before.is_empty() {
+        s.push_str(&format!("\n{}\n", paint(BOLD, "Before you start")));
+        for b in &g.before {
+            s.push_str(&output::wrap(b, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+        }
+    }
+    s.push_str(&format!("\n{}\n", paint(BOLD, "Steps")));
+    for st in &g.steps {
+        let hold = st
+            .hold_seconds
+            .map(|h| paint(ACCENT, format!("  [hold {h} s]")))
+            .unwrap_or_default();
+        let text = output::wrap(&st.text, 86, "      ");
+        let text = text.trim_start();
+        s.push_str(&format!("  {:>2}. {}{}\n", st.n, text.trim_end(), hold));
+    }
+    s.push_str(&format!("\n{}\n", paint(GOOD, "When it worked")));
+    s.push_str(&output::wrap(&g.success, 88, "  "));
+    if !g.failure.is_empty() {
+        s.push_str(&format!("\n{}\n", paint(WARN, "If it did not work")));
+        for f in &g.failure {
+            s.push_str(&output::wrap(f, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+        }
+    }
+    if !g.mistakes.is_empty() {
+        s.push_str(&format!("\n{}\n", paint(BOLD, "Common mistakes")));
+        for m in &g.mistakes {
+            s.push_str(&output::wrap(m, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+        }
+    }
+    if !g.apps.is_empty() && g.kind != "force-restart" {
+        s.push_str(&format!(
+            "\n{}\n",
+            paint(BOLD, "Which app to open on the computer")
+        ));
+        for a in &g.apps {
+            s.push_str(&format!("  {:<34} {}\n", a.os, a.app));
+        }
+    }
+    anstream::print!("{s}");
+}

@@ -1,0 +1,7 @@
+//! One module per subcommand: each has an `Args` (clap) and a `run`.
+
+pub mod completions;
+pub mod devices;
+pub mod explain;
+pub mod guide;
+pub mod identify;
