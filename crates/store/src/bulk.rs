@@ -1,0 +1,360 @@
+//! Bulk paths for fleet scale: importing a simulated history (SQLite: prepared statements in
+//! batched transactions; PostgreSQL: `COPY ... FROM STDIN`) and loading the fleet model's cells
+//! (SQLite: one streaming scan aggregated in memory; PostgreSQL: `GROUP BY` in SQL, streamed).
+
+use crate::db::{PgTx, SqliteTx, Tx, Value};
+use crate::fleet::{Cell, FleetData, FleetDevice, NONE};
+use crate::simulate::{SimWorld, Truth};
+use crate::{Backend, Store, StoreError, now_millis, upsert_name, upsert_port};
+use std::collections::HashMap;
+use std::io::Write;
+
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Attempts per transaction during an import: a crash loses at most the batch in flight.
+pub const IMPORT_BATCH: u64 = 100_000;
+
+/// Ids the world's stations, cables, ports and devices got in the database.
+struct WorldIds {
+    stations: Vec<i64>,
+    cables: Vec<i64>,
+    /// Global port index → id.
+    ports: Vec<i64>,
+    /// Device index → (device id, case id).
+    devices: Vec<(i64, i64)>,
+}
+
+impl Store {
+    /// Write a simulated history into the store: one device and one case per simulated device,
+    /// then every attempt, in transactions of [`IMPORT_BATCH`] attempts. Calls
+    /// `progress(done, total)` after each batch. Returns the planted faults as report ids.
+    pub fn import_simulation(
+        &mut self,
+        world: &SimWorld,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Truth> {
+        let ids = self.create_world(world)?;
+        let total = world.config.attempts;
+        let pps = world.config.ports_per_station;
+        let mut attempts = world.attempts().peekable();
+        let mut done = 0u64;
+        while attempts.peek().is_some() {
+            let batch: Vec<_> = attempts.by_ref().take(IMPORT_BATCH as usize).collect();
+            match &mut self.backend {
+                Backend::Sqlite(conn) => {
+                    let tx = conn.transaction()?;
+                    {
+                        let mut stmt = tx.prepare_cached(
+                            "INSERT INTO attempt (case_id, device_id, at, station_id, cable_id, \
+                             port_id, kind, ok, error_code) VALUES (?, ?, ?, ?, ?, ?, 'restore', ?, ?)",
+                        )?;
+                        for a in &batch {
+                            let (device_id, case_id) = ids.devices[a.device as usize];
+                            stmt.execute(rusqlite::params![
+                                case_id,
+                                device_id,
+                                a.at,
+                                ids.stations[a.station as usize],
+                                ids.cables[a.cable as usize],
+                                ids.ports[(a.station * pps + a.port) as usize],
+                                a.ok,
+                                if a.ok { None } else { Some(4013i64) },
+                            ])?;
+                        }
+                    }
+                    tx.commit()?;
+                }
+                Backend::Postgres(client) => {
+                    let mut tx = client.transaction()?;
+                    {
+                        let mut w = tx.copy_in(
+                            "COPY attempt (case_id, device_id, at, station_id, cable_id, port_id, \
+                             kind, ok, error_code) FROM STDIN",
+                        )?;
+                        let mut buf = Vec::with_capacity(batch.len() * 64);
+                        for a in &batch {
+                            let (device_id, case_id) = ids.devices[a.device as usize];
+                            writeln!(
+                                buf,
+                                "{case_id}\t{device_id}\t{}\t{}\t{}\t{}\trestore\t{}\t{}",
+                                a.at,
+                                ids.stations[a.station as usize],
+                                ids.cables[a.cable as usize],
+                                ids.ports[(a.station * pps + a.port) as usize],
+                                if a.ok { 't' } else { 'f' },
+                                if a.ok { "\\N" } else { "4013" },
+                            )
+                            .map_err(|e| StoreError::Io {
+                                path: "COPY buffer".into(),
+                                source: e,
+                            })?;
+                        }
+                        w.write_all(&buf).map_err(|e| StoreError::Io {
+                            path: "PostgreSQL COPY".into(),
+                            source: e,
+                        })?;
+                        w.finish()?;
+                    }
+                    tx.commit()?;
+                }
+            }
+            done += batch.len() as u64;
+            progress(done, total);
+        }
+        let device_ids: Vec<String> = ids.devices.iter().map(|(d, _)| d.to_string()).collect();
+        Ok(world.truth(&device_ids))
+    }
+
+    /// Create the world's stations, cables, ports, devices and cases (one transaction).
+    fn create_world(&mut self, world: &SimWorld) -> Result<WorldIds> {
+        let cfg = &world.config;
+        let now = now_millis();
+        let pps = cfg.ports_per_station;
+        let components = |tx: &mut dyn Tx| -> Result<(Vec<i64>, Vec<i64>, Vec<i64>)> {
+            let stations = (0..cfg.stations)
+                .map(|s| upsert_name(tx, "station", &world.station_name(s)))
+                .collect::<Result<Vec<_>>>()?;
+            let cables = (0..cfg.cables)
+                .map(|c| upsert_name(tx, "cable", &world.cable_name(c)))
+                .collect::<Result<Vec<_>>>()?;
+            let ports = (0..cfg.stations * pps)
+                .map(|p| upsert_port(tx, stations[(p / pps) as usize], &world.port_name(p % pps)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((stations, cables, ports))
+        };
+        let next_id = |tx: &mut dyn Tx, table: &str| -> Result<i64> {
+            Ok(tx
+                .query(
+                    &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                    &[],
+                )?
+                .first()
+                .and_then(|r| r.first())
+                .and_then(Value::int)
+                .unwrap_or(1))
+        };
+        match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let tx =
+                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let mut t = SqliteTx(tx);
+                let (stations, cables, ports) = components(&mut t)?;
+                let first_device = next_id(&mut t, "device")?;
+                let first_case = next_id(&mut t, "cases")?;
+                let mut devices = Vec::with_capacity(cfg.devices as usize);
+                {
+                    let mut dev = t.0.prepare(
+                        "INSERT INTO device (id, label, product_type, created_at) VALUES (?, ?, ?, ?)",
+                    )?;
+                    let mut case = t.0.prepare(
+                        "INSERT INTO cases (id, device_id, ticket, error_code, opened_at) VALUES (?, ?, 'simulated', 4013, ?)",
+                    )?;
+                    for i in 0..cfg.devices {
+                        let d = first_device + i64::from(i);
+                        let c = first_case + i64::from(i);
+                        dev.execute(rusqlite::params![
+                            d,
+                            world.device_label(i),
+                            world.device_product_type(i),
+                            now
+                        ])?;
+                        case.execute(rusqlite::params![c, d, now])?;
+                        devices.push((d, c));
+                    }
+                }
+                t.0.commit()?;
+                Ok(WorldIds {
+                    stations,
+                    cables,
+                    ports,
+                    devices,
+                })
+            }
+            Backend::Postgres(client) => {
+                let mut t = PgTx(client.transaction()?);
+                t.0.batch_execute("LOCK TABLE device, cases IN EXCLUSIVE MODE")?;
+                let (stations, cables, ports) = components(&mut t)?;
+                let first_device = next_id(&mut t, "device")?;
+                let first_case = next_id(&mut t, "cases")?;
+                let mut devices = Vec::with_capacity(cfg.devices as usize);
+                let io = |e: std::io::Error| StoreError::Io {
+                    path: "PostgreSQL COPY".into(),
+                    source: e,
+                };
+                let mut dev_buf = Vec::new();
+                let mut case_buf = Vec::new();
+                for i in 0..cfg.devices {
+                    let d = first_device + i64::from(i);
+                    let c = first_case + i64::from(i);
+                    writeln!(
+                        dev_buf,
+                        "{d}\t{}\t{}\t{now}",
+                        world.device_label(i),
+                        world.device_product_type(i)
+                    )
+                    .map_err(io)?;
+                    writeln!(case_buf, "{c}\t{d}\tsimulated\t4013\t{now}").map_err(io)?;
+                    devices.push((d, c));
+                }
+                let mut w =
+                    t.0.copy_in("COPY device (id, label, product_type, created_at) FROM STDIN")?;
+                w.write_all(&dev_buf).map_err(io)?;
+                w.finish()?;
+                let mut w = t.0.copy_in(
+                    "COPY cases (id, device_id, ticket, error_code, opened_at) FROM STDIN",
+                )?;
+                w.write_all(&case_buf).map_err(io)?;
+                w.finish()?;
+                t.0.batch_execute(
+                    "SELECT setval(pg_get_serial_sequence('device', 'id'), (SELECT MAX(id) FROM device)); \
+                     SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases));",
+                )?;
+                t.0.commit()?;
+                Ok(WorldIds {
+                    stations,
+                    cables,
+                    ports,
+                    devices,
+                })
+            }
+        }
+    }
+
+    /// Load every attempt as fleet-model cells (device × station × cable × port). Calls
+    /// `progress(done, total)` while reading.
+    pub fn fleet_data(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<FleetData> {
+        // Names of every level, and database id → dense index maps.
+        let (stations, station_ix, cables, cable_ix, ports, port_ix, devices, device_ix, total) =
+            self.transaction(|tx| {
+                let index = |rows: Vec<Vec<Value>>| {
+                    let mut names = Vec::with_capacity(rows.len());
+                    let mut ix: HashMap<i64, u32> = HashMap::with_capacity(rows.len());
+                    for r in rows {
+                        ix.insert(r[0].int().unwrap_or(0), names.len() as u32);
+                        names.push(r[1].text().unwrap_or_default());
+                    }
+                    (names, ix)
+                };
+                let (stations, station_ix) =
+                    index(tx.query("SELECT id, name FROM station ORDER BY id", &[])?);
+                let (cables, cable_ix) =
+                    index(tx.query("SELECT id, name FROM cable ORDER BY id", &[])?);
+                let (ports, port_ix) = index(tx.query(
+                    "SELECT p.id, s.name || '/' || p.name FROM port p JOIN station s ON s.id = p.station_id ORDER BY p.id",
+                    &[],
+                )?);
+                let (labels, device_ix) =
+                    index(tx.query("SELECT id, label FROM device ORDER BY id", &[])?);
+                let mut ids: Vec<(i64, u32)> = device_ix.iter().map(|(k, v)| (*k, *v)).collect();
+                ids.sort_by_key(|x| x.1);
+                let devices: Vec<FleetDevice> = ids
+                    .into_iter()
+                    .zip(labels)
+                    .map(|((id, _), label)| FleetDevice {
+                        id: id.to_string(),
+                        label,
+                    })
+                    .collect();
+                let total = tx
+                    .query("SELECT COUNT(*) FROM attempt", &[])?
+                    .first()
+                    .and_then(|r| r.first())
+                    .and_then(Value::int)
+                    .unwrap_or(0) as u64;
+                Ok((
+                    stations, station_ix, cables, cable_ix, ports, port_ix, devices, device_ix,
+                    total,
+                ))
+            })?;
+        let lookup = |ix: &HashMap<i64, u32>, id: Option<i64>| -> Result<u32> {
+            match id {
+                None => Ok(NONE),
+                Some(id) => ix.get(&id).copied().ok_or_else(|| {
+                    StoreError::Corrupt(format!("attempt refers to unknown id {id}"))
+                }),
+            }
+        };
+        let mut cells: Vec<Cell> = Vec::new();
+        match &mut self.backend {
+            Backend::Sqlite(conn) => {
+                let tx = conn.transaction()?;
+                let mut agg: HashMap<(u32, u32, u32, u32), (u32, u32)> = HashMap::new();
+                {
+                    let mut stmt = tx.prepare(
+                        "SELECT device_id, station_id, cable_id, port_id, ok FROM attempt",
+                    )?;
+                    let mut rows = stmt.query([])?;
+                    let mut done = 0u64;
+                    while let Some(r) = rows.next()? {
+                        let key = (
+                            lookup(&device_ix, Some(r.get(0)?))?,
+                            lookup(&station_ix, Some(r.get(1)?))?,
+                            lookup(&cable_ix, r.get(2)?)?,
+                            lookup(&port_ix, r.get(3)?)?,
+                        );
+                        let ok: bool = r.get(4)?;
+                        let e = agg.entry(key).or_insert((0, 0));
+                        e.0 += 1;
+                        e.1 += u32::from(!ok);
+                        done += 1;
+                        if done % 1_000_000 == 0 {
+                            progress(done, total);
+                        }
+                    }
+                    progress(done, total);
+                }
+                tx.commit()?;
+                cells.reserve(agg.len());
+                cells.extend(agg.into_iter().map(
+                    |((device, station, cable, port), (n, failures))| Cell {
+                        device,
+                        station,
+                        cable,
+                        port,
+                        n,
+                        failures,
+                    },
+                ));
+            }
+            Backend::Postgres(client) => {
+                let mut tx = client.transaction()?;
+                let params: [&(dyn postgres::types::ToSql + Sync); 0] = [];
+                let mut rows = tx.query_raw(
+                    "SELECT device_id, station_id, cable_id, port_id, COUNT(*)::BIGINT, \
+                     SUM(CASE WHEN ok THEN 0 ELSE 1 END)::BIGINT \
+                     FROM attempt GROUP BY device_id, station_id, cable_id, port_id",
+                    params,
+                )?;
+                let mut done = 0u64;
+                use postgres::fallible_iterator::FallibleIterator;
+                while let Some(r) = rows.next()? {
+                    let n: i64 = r.get(4);
+                    let f: i64 = r.get(5);
+                    cells.push(Cell {
+                        device: lookup(&device_ix, Some(r.get(0)))?,
+                        station: lookup(&station_ix, Some(r.get(1)))?,
+                        cable: lookup(&cable_ix, r.get(2))?,
+                        port: lookup(&port_ix, r.get(3))?,
+                        n: n as u32,
+                        failures: f as u32,
+                    });
+                    let before = done;
+                    done += n as u64;
+                    if done / 1_000_000 != before / 1_000_000 {
+                        progress(done, total);
+                    }
+                }
+                progress(done, total);
+                drop(rows);
+                tx.commit()?;
+            }
+        }
+        Ok(FleetData {
+            stations,
+            cables,
+            ports,
+            devices,
+            cells,
+        })
+    }
+}
