@@ -1,0 +1,366 @@
+//! Where USB devices come from: the live bus (`nusb`) or a recorded event sequence.
+//!
+//! Everything above this module talks to [`UsbBackend`], so tests and demos replay recordings
+//! ([`ReplayBackend`]) through exactly the code that runs against real hardware.
+
+use crate::device::{Access, LinkSpeed, UsbDevice};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Environment variable naming a recording (JSON lines) to replay instead of the live bus.
+pub const REPLAY_ENV: &str = "RESTORE_DOCTOR_USB_REPLAY";
+
+/// Why the USB bus could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum UsbError {
+    /// No USB subsystem visible (a container, CI): callers show an empty list.
+    #[error("no USB subsystem is visible on this machine ({0})")]
+    NoUsb(String),
+    #[error("permission denied reading USB devices: {0}")]
+    PermissionDenied(String),
+    #[error("USB error: {0}")]
+    Backend(String),
+    #[error("cannot read the USB recording {path}: {reason}")]
+    Recording { path: PathBuf, reason: String },
+}
+
+/// A device attached or detached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum UsbEventKind {
+    Attached { device: UsbDevice },
+    Detached { key: String },
+}
+
+/// An event with the wall-clock time it happened (milliseconds since the Unix epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsbEvent {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub kind: UsbEventKind,
+}
+
+/// A blocking stream of events; ends only when the source does (a recording runs out).
+pub type EventStream = Box<dyn Iterator<Item = UsbEvent> + Send>;
+
+/// The source of USB devices.
+pub trait UsbBackend: Send + Sync {
+    /// Devices on the bus now (every vendor; callers filter Apple's).
+    fn list(&self) -> Result<Vec<UsbDevice>, UsbError>;
+    /// Attach/detach events from now on.
+    fn watch(&self) -> Result<EventStream, UsbError>;
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The live bus through `nusb` (no libusb), or the recording named by [`REPLAY_ENV`].
+pub fn default_backend() -> Result<Box<dyn UsbBackend>, UsbError> {
+    match std::env::var_os(REPLAY_ENV) {
+        Some(path) if !path.is_empty() => {
+            Ok(Box::new(ReplayBackend::from_file(Path::new(&path), true)?))
+        }
+        _ => Ok(Box::new(NusbBackend)),
+    }
+}
+
+/// Run a backend's event stream on a thread; events arrive on the returned channel.
+pub fn spawn_watch(backend: &dyn UsbBackend) -> Result<mpsc::Receiver<UsbEvent>, UsbError> {
+    let stream = backend.watch()?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("usb-watch".into())
+        .spawn(move || {
+            for event in stream {
+                if tx.send(event).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| UsbError::Backend(format!("cannot start the USB watch thread: {e}")))?;
+    Ok(rx)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replay
+
+/// One line of a recording: seconds from the start, then the event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordedEvent {
+    /// Seconds after the start of the recording.
+    pub t: f64,
+    #[serde(flatten)]
+    pub kind: UsbEventKind,
+}
+
+/// Replays a recorded event sequence. `list()` returns the devices present after the events
+/// with `t <= 0`; `watch()` yields the rest, at their recorded pace when `realtime`.
+#[derive(Debug, Clone)]
+pub struct ReplayBackend {
+    events: Vec<RecordedEvent>,
+    realtime: bool,
+    base_ms: Option<u64>,
+}
+
+impl ReplayBackend {
+    pub fn new(events: Vec<RecordedEvent>, realtime: bool) -> Self {
+        ReplayBackend {
+            events,
+            realtime,
+            base_ms: None,
+        }
+    }
+
+    /// Fix the wall-clock time of `t = 0` (tests); by default it is the time `watch()` starts.
+    pub fn with_base_ms(mut self, base_ms: u64) -> Self {
+        self.base_ms = Some(base_ms);
+        self
+    }
+
+    /// Parse JSON lines (`{"t": 12.5, "event": "attached", "device": {...}}`); blank lines and
+    /// lines starting with `#` are skipped. Errors name the line.
+    pub fn parse(text: &str, realtime: bool) -> Result<Self, String> {
+        let mut events = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let ev: RecordedEvent =
+                serde_json::from_str(line).map_err(|e| format!("line {}: {e}", n + 1))?;
+            if !ev.t.is_finite() {
+                return Err(format!("line {}: t must be a finite number", n + 1));
+            }
+            events.push(ev);
+        }
+        events.sort_by(|a, b| a.t.total_cmp(&b.t));
+        Ok(ReplayBackend::new(events, realtime))
+    }
+
+    pub fn from_file(path: &Path, realtime: bool) -> Result<Self, UsbError> {
+        let text = std::fs::read_to_string(path).map_err(|e| UsbError::Recording {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        Self::parse(&text, realtime).map_err(|reason| UsbError::Recording {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+}
+
+impl UsbBackend for ReplayBackend {
+    fn list(&self) -> Result<Vec<UsbDevice>, UsbError> {
+        let mut present: BTreeMap<String, UsbDevice> = BTreeMap::new();
+        for ev in self.events.iter().filter(|e| e.t <= 0.0) {
+            match &ev.kind {
+                UsbEventKind::Attached { device } => {
+                    present.insert(device.key.clone(), device.clone());
+                }
+                UsbEventKind::Detached { key } => {
+                    present.remove(key);
+                }
+            }
+        }
+        Ok(present.into_values().collect())
+    }
+
+    fn watch(&self) -> Result<EventStream, UsbError> {
+        let base = self.base_ms.unwrap_or_else(now_ms);
+        let realtime = self.realtime;
+        let start = std::time::Instant::now();
+        let events: Vec<RecordedEvent> =
+            self.events.iter().filter(|e| e.t > 0.0).cloned().collect();
+        Ok(Box::new(events.into_iter().map(move |ev| {
+            let offset = Duration::from_secs_f64(ev.t.max(0.0));
+            if realtime && let Some(wait) = offset.checked_sub(start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+            UsbEvent {
+                at_ms: base + offset.as_millis() as u64,
+                kind: ev.kind,
+            }
+        })))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live bus
+
+/// The live bus, read with `nusb` (pure Rust: usbfs/sysfs on Linux, IOKit, WinUSB/SetupAPI).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NusbBackend;
+
+fn speed(s: Option<nusb::Speed>) -> Option<LinkSpeed> {
+    match s? {
+        nusb::Speed::Low => Some(LinkSpeed::Low),
+        nusb::Speed::Full => Some(LinkSpeed::Full),
+        nusb::Speed::High => Some(LinkSpeed::High),
+        nusb::Speed::Super => Some(LinkSpeed::Super),
+        nusb::Speed::SuperPlus => Some(LinkSpeed::SuperPlus),
+        _ => None,
+    }
+}
+
+fn key_of(id: &nusb::DeviceId) -> String {
+    format!("{id:?}")
+}
+
+fn convert(info: &nusb::DeviceInfo) -> UsbDevice {
+    #[cfg(target_os = "windows")]
+    let driver = info.driver().map(str::to_string);
+    #[cfg(not(target_os = "windows"))]
+    let driver = None;
+    let mut dev = UsbDevice {
+        key: key_of(&info.id()),
+        vid: info.vendor_id(),
+        pid: info.product_id(),
+        bus: info.bus_id().to_string(),
+        port_path: info.port_chain().to_vec(),
+        address: Some(info.device_address()),
+        speed: speed(info.speed()),
+        serial: info.serial_number().map(str::to_string),
+        product: info.product_string().map(str::to_string),
+        manufacturer: info.manufacturer_string().map(str::to_string),
+        driver,
+        access: Access::Unknown,
+    };
+    #[cfg(target_os = "linux")]
+    {
+        dev.access = linux_access(info.busnum(), info.device_address());
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        dev.access = Access::Unknown;
+    }
+    dev
+}
+
+/// Can this user open the usbfs node read-write (what libusb-based restore tools do)?
+#[cfg(target_os = "linux")]
+fn linux_access(bus: u8, addr: u8) -> Access {
+    let path = format!("/dev/bus/usb/{bus:03}/{addr:03}");
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+    {
+        Ok(_) => Access::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Access::PermissionDenied,
+        Err(_) => Access::Unknown,
+    }
+}
+
+fn map_nusb_error(e: nusb::Error) -> UsbError {
+    let text = e.to_string();
+    match e.kind() {
+        nusb::ErrorKind::PermissionDenied => UsbError::PermissionDenied(text),
+        nusb::ErrorKind::NotFound | nusb::ErrorKind::Unsupported => UsbError::NoUsb(text),
+        _ if no_usb_subsystem() => UsbError::NoUsb(text),
+        _ => UsbError::Backend(text),
+    }
+}
+
+/// True where the OS has no USB subsystem to read (Linux without `/sys/bus/usb`).
+fn no_usb_subsystem() -> bool {
+    cfg!(target_os = "linux") && !Path::new("/sys/bus/usb/devices").exists()
+}
+
+impl UsbBackend for NusbBackend {
+    fn list(&self) -> Result<Vec<UsbDevice>, UsbError> {
+        use nusb::MaybeFuture;
+        if no_usb_subsystem() {
+            return Err(UsbError::NoUsb("/sys/bus/usb is missing".into()));
+        }
+        let devices = nusb::list_devices().wait().map_err(map_nusb_error)?;
+        Ok(devices.map(|d| convert(&d)).collect())
+    }
+
+    fn watch(&self) -> Result<EventStream, UsbError> {
+        use nusb::MaybeFuture;
+        use nusb::hotplug::HotplugEvent;
+        if no_usb_subsystem() {
+            return Err(UsbError::NoUsb("/sys/bus/usb is missing".into()));
+        }
+        let watch = nusb::watch_devices().map_err(map_nusb_error)?;
+        // Detach events carry only the id: keep the keys of what we have seen.
+        let mut known: std::collections::HashMap<nusb::DeviceId, String> = nusb::list_devices()
+            .wait()
+            .map_err(map_nusb_error)?
+            .map(|d| (d.id(), key_of(&d.id())))
+            .collect();
+        let events = futures_lite::stream::block_on(watch).map(move |event| match event {
+            HotplugEvent::Connected(info) => {
+                let device = convert(&info);
+                known.insert(info.id(), device.key.clone());
+                UsbEvent {
+                    at_ms: now_ms(),
+                    kind: UsbEventKind::Attached { device },
+                }
+            }
+            HotplugEvent::Disconnected(id) => UsbEvent {
+                at_ms: now_ms(),
+                kind: UsbEventKind::Detached {
+                    key: known.remove(&id).unwrap_or_else(|| key_of(&id)),
+                },
+            },
+        });
+        Ok(Box::new(events))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORDING: &str = r#"
+# an iPhone 6s Plus in DFU before the watch starts
+{"t": 0, "event": "attached", "device": {"key": "a", "vid": 1452, "pid": 4647, "bus": "1", "port_path": [2], "serial": "CPID:8000 BDID:06"}}
+{"t": 1.5, "event": "detached", "key": "a"}
+{"t": 3, "event": "attached", "device": {"key": "b", "vid": 1452, "pid": 4737, "bus": "1", "port_path": [2]}}
+"#;
+
+    #[test]
+    fn replay_lists_initial_devices_and_streams_the_rest() {
+        let backend = ReplayBackend::parse(RECORDING, false)
+            .unwrap()
+            .with_base_ms(1_000_000);
+        let listed = backend.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].pid, 0x1227);
+        let events: Vec<UsbEvent> = backend.watch().unwrap().collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].at_ms, 1_001_500);
+        assert_eq!(events[0].kind, UsbEventKind::Detached { key: "a".into() });
+        assert_eq!(events[1].at_ms, 1_003_000);
+        assert!(
+            matches!(&events[1].kind, UsbEventKind::Attached { device } if device.pid == 0x1281)
+        );
+    }
+
+    #[test]
+    fn bad_recording_names_the_line() {
+        let err = ReplayBackend::parse("{\"t\": 0, \"event\": \"attached\"}\n", false).unwrap_err();
+        assert!(err.starts_with("line 1:"), "{err}");
+        let err = ReplayBackend::parse("\n\nnot json", false).unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+    }
+
+    #[test]
+    fn live_bus_without_usb_is_reported_as_no_usb() {
+        // In a container without /sys/bus/usb this must be NoUsb (callers print an empty
+        // list); on a machine with USB it must list without error.
+        match NusbBackend.list() {
+            Ok(_) => assert!(!no_usb_subsystem()),
+            Err(UsbError::NoUsb(_)) => assert!(no_usb_subsystem()),
+            Err(other) => panic!("unexpected error: {other}"),
+        }
+    }
+}
