@@ -1,0 +1,756 @@
+//! The entry point for front ends: [`DiagnoseRequest`] (what `diagnose` flags, the web form or
+//! a case history say) in, [`DiagnoseResponse`] (the *stable* `diagnose --json` shape of
+//! design.md §6) out. Values outside the stable vocabularies are a [`RequestError`] naming the
+//! accepted ones.
+
+use crate::diagnose::{Diagnosis, Next, diagnose, is_quick_question};
+use crate::evidence::{ActionTried, Answer, Attempt, Evidence, StepOutcome};
+use crate::model::{Model, Role};
+use crate::text::{Understood, understand};
+use kb::{DataRisk, Device, DeviceMatch, KnowledgeBase, Skill, Stage, vocab};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a front end knows about a case (all fields optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DiagnoseRequest {
+    /// Name, product type or board ("iPhone X", "iPhone10,3", "d22ap").
+    pub device: Option<String>,
+    /// The error code the restore ended with.
+    pub error: Option<i64>,
+    /// `--host` vocabulary.
+    pub host: Option<String>,
+    /// `--tried` vocabulary: done, and it still fails.
+    pub tried: Vec<String>,
+    /// `--observed` vocabulary: `key` (= yes), `key=no`, `failure_stage=nand`, `attempts=3`...
+    pub observed: Vec<String>,
+    /// Free text in the person's words.
+    pub text: Option<String>,
+    /// A case id (the caller reads the case's attempts and steps into `attempts`/`steps`).
+    pub case: Option<String>,
+    /// `owner` (default) or `technician`.
+    pub role: Option<String>,
+    /// Facts from restore logs, as (observation id, value).
+    pub log_facts: Vec<(String, String)>,
+    /// Recorded attempts (case history, `watch`).
+    pub attempts: Vec<Attempt>,
+    /// Steps carried out with their outcome (case history, wizard).
+    pub steps: Vec<ActionTried>,
+    /// Questions and bench tests answered (wizard): observation id → outcome.
+    pub answers: BTreeMap<String, String>,
+    /// The data is backed up or does not matter.
+    pub data_expendable: bool,
+}
+
+/// A request value the engine cannot use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RequestError {
+    #[error("unknown device {query:?}{}", suggest(.suggestions, "did you mean"))]
+    UnknownDevice {
+        query: String,
+        suggestions: Vec<String>,
+    },
+    #[error("device {query:?} is ambiguous; it could be: {}", .candidates.join(", "))]
+    AmbiguousDevice {
+        query: String,
+        candidates: Vec<String>,
+    },
+    #[error("unknown {field} value {value:?}; accepted: {}", .accepted.join(", "))]
+    UnknownValue {
+        field: &'static str,
+        value: String,
+        accepted: Vec<String>,
+    },
+    #[error("bad value for {key}: {value:?}; {expected}")]
+    BadValue {
+        key: String,
+        value: String,
+        expected: String,
+    },
+}
+
+fn suggest(list: &[String], lead: &str) -> String {
+    if list.is_empty() {
+        String::new()
+    } else {
+        format!("; {lead}: {}", list.join(", "))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceOut {
+    pub name: String,
+    pub product_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CauseOut {
+    pub id: String,
+    pub group: String,
+    pub name: String,
+    pub probability: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CostOut {
+    pub minutes: f64,
+    pub usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionOut {
+    pub id: String,
+    pub question: String,
+    pub outcomes: Vec<String>,
+    pub kind: String,
+    /// How much knowing the answer lowers the expected cost (minutes + dollars).
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOut {
+    /// Action id, or observation id for a question or bench test.
+    pub action: String,
+    /// `action`, `question` or `bench_test`.
+    pub kind: String,
+    pub title: String,
+    pub instructions: Vec<String>,
+    pub cost: CostOut,
+    pub skill: String,
+    pub erases_data: bool,
+    pub why: String,
+    /// P(this fixes it | evidence), for actions.
+    pub probability_fixes: Option<f64>,
+    /// What the step needs (`second_computer`, `spare_cable`...).
+    pub needs: Vec<String>,
+    /// A question to ask before this step (whether the person has what it needs).
+    pub ask_first: Option<QuestionOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStepOut {
+    pub action: String,
+    pub title: String,
+    /// P(this fixes it | evidence and every earlier step failed).
+    pub probability_fixes: f64,
+    pub cost: CostOut,
+    pub skill: String,
+    pub erases_data: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RepairOut {
+    pub usd_low: f64,
+    pub usd_high: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictOut {
+    pub group: String,
+    pub cause: String,
+    pub confidence: f64,
+    pub summary: String,
+    pub repair: RepairOut,
+    pub shop_test_first: String,
+    pub keep_data: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MoveOut {
+    pub cause: String,
+    pub before: f64,
+    pub after: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplanationOut {
+    pub evidence: String,
+    pub moves: Vec<MoveOut>,
+    /// The same in plain words.
+    pub text: String,
+}
+
+/// The *stable* `diagnose --json` shape (design.md §6), with extensions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiagnoseResponse {
+    pub device: Option<DeviceOut>,
+    pub error_code: Option<i64>,
+    /// Every cause the device can have, most likely first; sums to 1.
+    pub causes: Vec<CauseOut>,
+    /// P(group) for `connection`, `host`, `software`, `hardware`.
+    pub groups: BTreeMap<String, f64>,
+    pub next_step: Option<StepOut>,
+    /// The rest of the plan after the next step, in order.
+    pub plan: Vec<PlanStepOut>,
+    pub verdict: Option<VerdictOut>,
+    pub warnings: Vec<String>,
+    /// Quick questions worth answering (they may change the plan), best first.
+    pub questions: Vec<QuestionOut>,
+    /// Which evidence moved which cause.
+    pub explanation: Vec<ExplanationOut>,
+    /// What the free text was read as (when `text` was given).
+    pub understood: Option<Understood>,
+    pub role: String,
+    pub host: Option<String>,
+    pub case: Option<String>,
+    /// Expected cost (minutes + dollars + skill weight) of fixing it from here.
+    pub expected_cost: f64,
+}
+
+/// A request resolved against the knowledge base: the model, the evidence and the role.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub model: Model,
+    pub evidence: Evidence,
+    pub role: Role,
+    pub understood: Option<Understood>,
+    pub warnings: Vec<String>,
+}
+
+/// Diagnose with the embedded knowledge base.
+pub fn diagnose_request(req: &DiagnoseRequest) -> Result<DiagnoseResponse, RequestError> {
+    diagnose_with(kb::kb(), req)
+}
+
+/// Diagnose with a given knowledge base.
+pub fn diagnose_with(
+    kb: &KnowledgeBase,
+    req: &DiagnoseRequest,
+) -> Result<DiagnoseResponse, RequestError> {
+    let resolved = resolve(kb, req)?;
+    let d = diagnose(&resolved.model, &resolved.evidence, resolved.role);
+    Ok(respond(kb, &resolved, &d, req.case.clone()))
+}
+
+/// Look a device up by name, product type or board.
+pub fn find_device<'k>(kb: &'k KnowledgeBase, query: &str) -> Result<&'k Device, RequestError> {
+    if let Some(d) = kb.device(query.trim()) {
+        return Ok(d);
+    }
+    match kb.find_device(query) {
+        DeviceMatch::Found { variants, .. } if !variants.is_empty() => Ok(variants[0]),
+        DeviceMatch::Ambiguous(names) => Err(RequestError::AmbiguousDevice {
+            query: query.to_string(),
+            candidates: names.iter().take(8).map(|s| s.to_string()).collect(),
+        }),
+        DeviceMatch::NotFound(names) => Err(RequestError::UnknownDevice {
+            query: query.to_string(),
+            suggestions: names.iter().take(5).map(|s| s.to_string()).collect(),
+        }),
+        DeviceMatch::Found { .. } => Err(RequestError::UnknownDevice {
+            query: query.to_string(),
+            suggestions: vec![],
+        }),
+    }
+}
+
+fn accepted(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Check a `--host` value.
+pub fn check_host(value: &str) -> Result<String, RequestError> {
+    let v = value.trim().to_ascii_lowercase();
+    if vocab::HOSTS.contains(&v.as_str()) {
+        Ok(v)
+    } else {
+        Err(RequestError::UnknownValue {
+            field: "--host",
+            value: value.to_string(),
+            accepted: accepted(&vocab::HOSTS),
+        })
+    }
+}
+
+/// Check a `--tried` value and return the action id it stands for.
+pub fn check_tried(kb: &KnowledgeBase, value: &str) -> Result<String, RequestError> {
+    let v = value.trim().to_ascii_lowercase();
+    if vocab::TRIED.contains(&v.as_str())
+        && let Some(a) = kb.action_by_tried_flag(&v)
+    {
+        return Ok(a.id.clone());
+    }
+    Err(RequestError::UnknownValue {
+        field: "--tried",
+        value: value.to_string(),
+        accepted: accepted(&vocab::TRIED),
+    })
+}
+
+/// A parsed `--observed` item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObservedItem {
+    /// An observation id with its outcome.
+    Answer(String, String),
+    Attempts(u32),
+    Progress(f64),
+}
+
+/// Check one `--observed` item (`key`, `key=yes|no`, `failure_stage=<stage>`, `progress=<n>`,
+/// `attempts=<n>`).
+pub fn check_observed(value: &str) -> Result<ObservedItem, RequestError> {
+    let (key, val) = match value.split_once('=') {
+        Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
+        None => (value.trim().to_ascii_lowercase(), None),
+    };
+    let bad = |expected: &str| RequestError::BadValue {
+        key: key.clone(),
+        value: val.clone().unwrap_or_default(),
+        expected: expected.to_string(),
+    };
+    if vocab::OBSERVED.contains(&key.as_str()) {
+        let outcome = match val.as_deref().map(|v| v.to_ascii_lowercase()) {
+            None => "yes".to_string(),
+            Some(v) if matches!(v.as_str(), "yes" | "true" | "1" | "y") => "yes".into(),
+            Some(v) if matches!(v.as_str(), "no" | "false" | "0" | "n") => "no".into(),
+            Some(_) => return Err(bad("expected yes or no")),
+        };
+        return Ok(ObservedItem::Answer(key, outcome));
+    }
+    match key.as_str() {
+        "failure_stage" => {
+            let v = val.clone().unwrap_or_default().to_ascii_lowercase();
+            match Stage::parse(&v) {
+                Some(s) => Ok(ObservedItem::Answer(key, s.as_str().to_string())),
+                None => Err(bad(&format!(
+                    "accepted stages: {}",
+                    Stage::ALL.map(|s| s.as_str()).join(", ")
+                ))),
+            }
+        }
+        "attempts" => val
+            .as_deref()
+            .and_then(|v| v.parse::<u32>().ok())
+            .map(ObservedItem::Attempts)
+            .ok_or_else(|| bad("expected a whole number of attempts, e.g. attempts=3")),
+        "progress" => val
+            .as_deref()
+            .map(|v| v.trim_end_matches('%'))
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|p| (0.0..=100.0).contains(p))
+            .map(ObservedItem::Progress)
+            .ok_or_else(|| bad("expected a percentage from 0 to 100, e.g. progress=60")),
+        _ => {
+            let mut all = accepted(&vocab::OBSERVED);
+            all.extend(
+                vocab::OBSERVED_WITH_VALUE
+                    .iter()
+                    .map(|k| format!("{k}=<value>")),
+            );
+            Err(RequestError::UnknownValue {
+                field: "--observed",
+                value: value.to_string(),
+                accepted: all,
+            })
+        }
+    }
+}
+
+/// Resolve a request: read the text, check every value, build the model and the evidence.
+/// Flags win over what the text says.
+pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, RequestError> {
+    let understood = req.text.as_deref().map(|t| understand(kb, t));
+    let mut warnings = Vec::new();
+    let role = match req.role.as_deref() {
+        None => Role::Owner,
+        Some(r) => Role::parse(r).ok_or_else(|| RequestError::UnknownValue {
+            field: "--role",
+            value: r.to_string(),
+            accepted: accepted(&["owner", "technician"]),
+        })?,
+    };
+    let device_query = req
+        .device
+        .clone()
+        .or_else(|| understood.as_ref().and_then(|u| u.device.clone()));
+    let device = match device_query {
+        Some(q) => Some(find_device(kb, &q)?),
+        None => None,
+    };
+    let mut error_code = req
+        .error
+        .or_else(|| understood.as_ref().and_then(|u| u.error_code));
+    if error_code.is_none() {
+        error_code = req
+            .log_facts
+            .iter()
+            .find(|(k, _)| k == "error_code")
+            .and_then(|(_, v)| v.trim().parse().ok());
+    }
+    if let Some(code) = error_code
+        && kb.code_prior(code).is_none()
+    {
+        warnings.push(format!(
+            "Error {code} is not in the knowledge base; the causes use a general prior."
+        ));
+    }
+    let host = match &req.host {
+        Some(h) => Some(check_host(h)?),
+        None => understood.as_ref().and_then(|u| u.host.clone()),
+    };
+
+    let mut evidence = Evidence {
+        device: device.map(|d| d.product_type.clone()),
+        error_code,
+        host: host.clone(),
+        data_expendable: req.data_expendable,
+        attempts: req.attempts.clone(),
+        log_facts: req
+            .log_facts
+            .iter()
+            .filter(|(k, _)| k != "error_code")
+            .cloned()
+            .collect(),
+        ..Evidence::default()
+    };
+    // Text first, then flags (later answers win in `findings`).
+    let mut answers: BTreeMap<String, String> = BTreeMap::new();
+    let mut tried: Vec<String> = Vec::new();
+    if let Some(u) = &understood {
+        for t in &u.tried {
+            if let Ok(a) = check_tried(kb, t) {
+                tried.push(a);
+            }
+        }
+        for (k, v) in &u.observed {
+            answers.insert(k.clone(), v.clone());
+        }
+        if u.attempts.is_some() {
+            evidence.reported_failures = u.attempts;
+        }
+        if u.data_expendable {
+            evidence.data_expendable = true;
+        }
+        // "three different cables", "two computers": one failed attempt per cable/computer.
+        for i in 0..u.cables.unwrap_or(0).min(10) {
+            evidence.attempts.push(Attempt {
+                cable: Some(format!("cable {}", i + 1)),
+                ..Attempt::failed()
+            });
+        }
+        for i in 0..u.computers.unwrap_or(0).min(10) {
+            evidence.attempts.push(Attempt {
+                computer: Some(format!("computer {}", i + 1)),
+                ..Attempt::failed()
+            });
+        }
+    }
+    for t in &req.tried {
+        let a = check_tried(kb, t)?;
+        if !tried.contains(&a) {
+            tried.push(a);
+        }
+    }
+    for o in &req.observed {
+        match check_observed(o)? {
+            ObservedItem::Answer(k, v) => {
+                answers.insert(k, v);
+            }
+            ObservedItem::Attempts(n) => evidence.reported_failures = Some(n),
+            ObservedItem::Progress(p) => evidence.progress = Some(p),
+        }
+    }
+    for (k, v) in &req.answers {
+        if kb.observation(k).is_none() {
+            return Err(RequestError::UnknownValue {
+                field: "answers",
+                value: k.clone(),
+                accepted: kb.observations().iter().map(|o| o.id.clone()).collect(),
+            });
+        }
+        answers.insert(k.clone(), v.clone());
+    }
+    evidence.actions = tried
+        .into_iter()
+        .map(|action| ActionTried {
+            action,
+            outcome: StepOutcome::Failed,
+        })
+        .collect();
+    for s in &req.steps {
+        if kb.action(&s.action).is_none() {
+            return Err(RequestError::UnknownValue {
+                field: "steps",
+                value: s.action.clone(),
+                accepted: kb.actions().iter().map(|a| a.id.clone()).collect(),
+            });
+        }
+        evidence.actions.retain(|a| a.action != s.action);
+        evidence.actions.push(s.clone());
+    }
+    evidence.answers = answers
+        .into_iter()
+        .map(|(observation, outcome)| Answer {
+            observation,
+            outcome,
+        })
+        .collect();
+    let model = Model::from_kb(kb, device, error_code);
+    Ok(Resolved {
+        model,
+        evidence,
+        role,
+        understood,
+        warnings,
+    })
+}
+
+fn skill_str(s: Skill) -> String {
+    match s {
+        Skill::Owner => "owner",
+        Skill::Technician => "technician",
+        Skill::Microsoldering => "microsoldering",
+    }
+    .to_string()
+}
+
+/// An action's instructions for the device: `{guide:kind}` lines and the action's own guide
+/// expanded into the model's button steps, `{power}` named.
+pub fn instructions(kb: &KnowledgeBase, model: &Model, action: &kb::Action) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut guide_used = false;
+    let expand = |kind: kb::GuideKind, out: &mut Vec<String>| match &model.device {
+        Some(d) => match kb.guide(d.button_scheme, kind) {
+            Some(g) => {
+                out.push(format!("{} ({}):", g.title, d.name));
+                for (i, s) in kb.guide_steps_for(g, d).into_iter().enumerate() {
+                    out.push(format!("  {}. {s}", i + 1));
+                }
+                out.push(format!("  {}", g.success));
+            }
+            None => out.push(format!(
+                "See `restore-doctor guide {} --device \"{}\"`.",
+                kind.cli_name(),
+                d.name
+            )),
+        },
+        None => out.push(format!(
+            "The buttons depend on the model: run `restore-doctor guide {} --device <your model>`.",
+            kind.cli_name()
+        )),
+    };
+    for line in &action.instructions {
+        let trimmed = line.trim();
+        if let Some(kind) = trimmed
+            .strip_prefix("{guide:")
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(kb::GuideKind::parse)
+        {
+            expand(kind, &mut out);
+            guide_used = true;
+        } else {
+            out.push(match &model.device {
+                Some(d) => kb::power_words(line, d),
+                None => line.replace("{power}", "power (Side or Top) button"),
+            });
+        }
+    }
+    if let (Some(kind), false) = (action.guide, guide_used) {
+        expand(kind, &mut out);
+    }
+    out
+}
+
+fn question_out(model: &Model, oi: usize, value: f64) -> QuestionOut {
+    let o = &model.observations[oi];
+    QuestionOut {
+        id: o.id.clone(),
+        question: o.question.clone(),
+        outcomes: o.outcomes.clone(),
+        kind: o.kind.clone(),
+        value,
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// Shape a diagnosis as the stable JSON response.
+pub fn respond(
+    kb: &KnowledgeBase,
+    resolved: &Resolved,
+    d: &Diagnosis,
+    case: Option<String>,
+) -> DiagnoseResponse {
+    let model = &resolved.model;
+    let mut causes: Vec<CauseOut> = model
+        .causes
+        .iter()
+        .zip(&d.p)
+        .map(|(c, p)| CauseOut {
+            id: c.id.clone(),
+            group: c.group.clone(),
+            name: c.name.clone(),
+            probability: *p,
+        })
+        .collect();
+    causes.sort_by(|a, b| {
+        b.probability
+            .total_cmp(&a.probability)
+            .then(a.id.cmp(&b.id))
+    });
+    let groups = d
+        .groups(model)
+        .into_iter()
+        .map(|(g, p)| (g.to_string(), p))
+        .collect();
+    let next_step = d.next.as_ref().map(|n| match n {
+        Next::Act { action, ask_first } => {
+            let a = &model.actions[*action];
+            let p_fix = d
+                .recommendation
+                .plan
+                .iter()
+                .find(|e| e.action == *action)
+                .map(|e| round4(e.p_fix));
+            StepOut {
+                action: a.id.clone(),
+                kind: "action".into(),
+                title: a.title.clone(),
+                instructions: instructions(kb, model, a),
+                cost: CostOut {
+                    minutes: a.cost.minutes,
+                    usd: a.cost.usd,
+                },
+                skill: skill_str(a.skill),
+                erases_data: a.data_risk == DataRisk::ErasesDevice,
+                why: d.why(model),
+                probability_fixes: p_fix,
+                needs: a.needs.clone(),
+                ask_first: ask_first
+                    .as_ref()
+                    .and_then(|q| model.observation_index(q))
+                    .map(|oi| question_out(model, oi, 0.0)),
+            }
+        }
+        Next::Observe { observation } => {
+            let o = &model.observations[*observation];
+            StepOut {
+                action: o.id.clone(),
+                kind: if o.kind == "bench_test" {
+                    "bench_test".into()
+                } else {
+                    "question".into()
+                },
+                title: o.question.clone(),
+                instructions: vec![o.question.clone()],
+                cost: CostOut {
+                    minutes: o.cost.minutes,
+                    usd: o.cost.usd,
+                },
+                skill: skill_str(o.skill),
+                erases_data: false,
+                why: d.why(model),
+                probability_fixes: None,
+                needs: o.needs.clone(),
+                ask_first: None,
+            }
+        }
+    });
+    let skip_first = matches!(d.next, Some(Next::Act { .. }));
+    let plan = d
+        .recommendation
+        .plan
+        .iter()
+        .skip(usize::from(skip_first))
+        .map(|e| {
+            let a = &model.actions[e.action];
+            PlanStepOut {
+                action: a.id.clone(),
+                title: a.title.clone(),
+                probability_fixes: round4(e.p_fix),
+                cost: CostOut {
+                    minutes: a.cost.minutes,
+                    usd: a.cost.usd,
+                },
+                skill: skill_str(a.skill),
+                erases_data: a.data_risk == DataRisk::ErasesDevice,
+            }
+        })
+        .collect();
+    let questions = d
+        .free_questions
+        .iter()
+        .filter(|q| is_quick_question(&model.observations[q.observation]))
+        .map(|q| question_out(model, q.observation, round4(q.gain)))
+        .collect();
+    let verdict = d.verdict.as_ref().map(|v| VerdictOut {
+        group: v.group.clone(),
+        cause: v.cause.clone(),
+        confidence: v.confidence,
+        summary: v.summary.clone(),
+        repair: RepairOut {
+            usd_low: v.repair_usd[0],
+            usd_high: v.repair_usd[1],
+        },
+        shop_test_first: v.shop_test_first.clone(),
+        keep_data: v.keep_data.clone(),
+        reason: serde_plain(&v.reason),
+    });
+    let explanation = d
+        .trace
+        .iter()
+        .map(|e| ExplanationOut {
+            evidence: e.evidence.clone(),
+            moves: e
+                .moves
+                .iter()
+                .map(|m| MoveOut {
+                    cause: m.cause.clone(),
+                    before: round4(m.before),
+                    after: round4(m.after),
+                })
+                .collect(),
+            text: if e.moves.is_empty() {
+                format!("{}: changed little.", e.evidence)
+            } else {
+                format!(
+                    "{}: {}.",
+                    e.evidence,
+                    e.moves
+                        .iter()
+                        .map(|m| crate::posterior::describe_move(model, m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        })
+        .collect();
+    let mut warnings = resolved.warnings.clone();
+    warnings.extend(d.warnings.iter().cloned());
+    DiagnoseResponse {
+        device: model.device.as_ref().map(|d| DeviceOut {
+            name: d.name.clone(),
+            product_type: d.product_type.clone(),
+        }),
+        error_code: model.error_code,
+        causes,
+        groups,
+        next_step,
+        plan,
+        verdict,
+        warnings,
+        questions,
+        explanation,
+        understood: resolved.understood.clone(),
+        role: resolved.role.as_str().to_string(),
+        host: resolved.evidence.host.clone(),
+        case,
+        expected_cost: round4(d.recommendation.ecr),
+    }
+}
+
+fn serde_plain(r: &crate::verdict::VerdictReason) -> String {
+    use crate::verdict::VerdictReason::*;
+    match r {
+        Fixed => "fixed",
+        CauseLikely => "cause_likely",
+        GroupLikely => "group_likely",
+        RestoresStopped => "restores_stopped",
+        StepsExhausted => "steps_exhausted",
+    }
+    .to_string()
+}

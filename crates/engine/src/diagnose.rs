@@ -1,0 +1,263 @@
+//! One diagnosis: posterior, next step, plan, questions worth asking, verdict, warnings and
+//! explanations, for a model, the evidence and a role.
+
+use crate::evidence::{Derived, Evidence};
+use crate::guardrails;
+use crate::model::{Model, Role};
+use crate::planner::{Context, QuestionValue, Recommendation};
+use crate::posterior::{Effect, describe_move, posterior};
+use crate::verdict::{Verdict, verdict};
+use kb::DataRisk;
+
+/// P(signing_or_downgrade) from which the "no downgrades" warning is shown.
+pub const SIGNING_WARNING: f64 = 0.25;
+
+/// The step to take now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// Carry out an action (index into `model.actions`). `ask_first`: a `has_*` question about
+    /// something the action needs that the person has not answered yet.
+    Act {
+        action: usize,
+        ask_first: Option<String>,
+    },
+    /// Answer a question or run a test that costs something (index into `model.observations`).
+    Observe { observation: usize },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// Aligned with `model.causes`, sums to 1.
+    pub p: Vec<f64>,
+    pub trace: Vec<Effect>,
+    pub derived: Derived,
+    pub recommendation: Recommendation,
+    /// None once it works or nothing is left.
+    pub next: Option<Next>,
+    /// Quick questions (the person knows or checks in a minute or two) worth answering first,
+    /// best first. Longer questions and bench tests compete with actions for `next`.
+    pub free_questions: Vec<QuestionValue>,
+    pub verdict: Option<Verdict>,
+    pub warnings: Vec<String>,
+}
+
+impl Diagnosis {
+    /// P(group) for every group in display order (0 for groups with no applicable cause).
+    pub fn groups(&self, model: &Model) -> Vec<(&'static str, f64)> {
+        model
+            .groups()
+            .into_iter()
+            .map(|(g, m)| (g, m.iter().map(|&i| self.p[i]).sum()))
+            .collect()
+    }
+
+    /// The recommended action ids in order (next step first, then the rest of the plan).
+    pub fn action_sequence<'m>(&self, model: &'m Model) -> Vec<&'m str> {
+        self.recommendation
+            .plan
+            .iter()
+            .map(|e| model.actions[e.action].id.as_str())
+            .collect()
+    }
+
+    /// Why the next step: its chance, cost, and the evidence that moved the causes it fixes.
+    pub fn why(&self, model: &Model) -> String {
+        match &self.next {
+            None => String::new(),
+            Some(Next::Observe { observation }) => {
+                let q = self
+                    .recommendation
+                    .questions
+                    .iter()
+                    .find(|q| q.observation == *observation);
+                let o = &model.observations[*observation];
+                match q {
+                    Some(q) => format!(
+                        "{} Knowing the answer lowers the expected cost of fixing this from {:.0} to {:.0} (minutes + dollars).",
+                        o.question, self.recommendation.ecr, q.eco
+                    ),
+                    None => o.question.clone(),
+                }
+            }
+            Some(Next::Act { action, .. }) => {
+                let a = &model.actions[*action];
+                let entry = self
+                    .recommendation
+                    .plan
+                    .iter()
+                    .find(|e| e.action == *action);
+                let mut why = match entry {
+                    Some(e) if e.is_service => {
+                        "Nothing cheaper left is likely enough to fix it; a repair shop can test the hardware.".to_string()
+                    }
+                    Some(e) => format!(
+                        "{:.0}% chance this fixes it for about {:.0} min{}: the best chance per cost of the steps left.",
+                        e.p_fix * 100.0,
+                        a.cost.minutes,
+                        if a.cost.usd > 0.0 {
+                            format!(" and ${:.0}", a.cost.usd)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                    None => String::new(),
+                };
+                let fixes: Vec<&str> = {
+                    let mut v: Vec<(&str, f64)> = model
+                        .causes
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (c.name.as_str(), self.p[i] * model.fix_prob(a, i)))
+                        .filter(|(_, x)| *x > 0.01)
+                        .collect();
+                    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    v.into_iter().take(3).map(|(n, _)| n).collect()
+                };
+                if !fixes.is_empty() {
+                    why.push_str(&format!(" It addresses: {}.", fixes.join(", ")));
+                }
+                let moved: Vec<String> = self
+                    .trace
+                    .iter()
+                    .filter(|e| !e.moves.is_empty())
+                    .take(3)
+                    .map(|e| {
+                        let m: Vec<String> =
+                            e.moves.iter().map(|m| describe_move(model, m)).collect();
+                        format!("{} ({})", e.evidence, m.join(", "))
+                    })
+                    .collect();
+                if !moved.is_empty() {
+                    why.push_str(&format!(" Evidence so far: {}.", moved.join("; ")));
+                }
+                why
+            }
+        }
+    }
+}
+
+/// A question the person answers from what they know or see in a minute or two (symptoms,
+/// `has_*`), as opposed to a test that is a step of its own (another cable, a bench test).
+pub fn is_quick_question(obs: &kb::Observation) -> bool {
+    obs.kind != "bench_test" && obs.cost.minutes + obs.cost.usd < 5.0
+}
+
+/// Diagnose: posterior from the evidence, plan for the role, verdict and warnings.
+pub fn diagnose(model: &Model, evidence: &Evidence, role: Role) -> Diagnosis {
+    let (findings, derived) = evidence.findings(model);
+    let post = posterior(model, &findings);
+    let p = post.p;
+    let ctx = Context::new(model, role, &derived, &p);
+    let mut rec = ctx.recommend(&p);
+    if derived.fixed_by.is_some() {
+        rec.plan.clear();
+        rec.questions.clear();
+        rec.ecr = 0.0;
+    }
+    let mut verdict = verdict(model, &p, &derived, &rec);
+    if verdict.as_ref().is_some_and(|v| v.group == "hardware") {
+        // Guardrail 3 also applies when the verdict (not just the probability) is hardware.
+        rec.plan
+            .retain(|e| !model.actions[e.action].is_repair_software);
+    }
+    let (free, costed): (Vec<QuestionValue>, Vec<QuestionValue>) = rec
+        .questions
+        .iter()
+        .cloned()
+        .partition(|q| is_quick_question(&model.observations[q.observation]));
+    let next = if derived.fixed_by.is_some() {
+        None
+    } else if let Some(q) = costed.first() {
+        Some(Next::Observe {
+            observation: q.observation,
+        })
+    } else {
+        rec.plan.first().map(|e| {
+            let a = &model.actions[e.action];
+            let ask_first = a.needs.iter().find_map(|n| {
+                guardrails::need_question(model, n).filter(|q| !derived.answered.contains_key(q))
+            });
+            Next::Act {
+                action: e.action,
+                ask_first,
+            }
+        })
+    };
+    if verdict
+        .as_ref()
+        .is_some_and(|v| v.reason == crate::verdict::VerdictReason::StepsExhausted)
+        && matches!(next, Some(Next::Observe { .. }))
+    {
+        // A test is still worth running: no verdict yet.
+        verdict = None;
+    }
+    let warnings = warnings(model, &p, &derived, &rec, &ctx, verdict.as_ref());
+    Diagnosis {
+        p,
+        trace: post.trace,
+        derived,
+        recommendation: rec,
+        next,
+        free_questions: free,
+        verdict,
+        warnings,
+    }
+}
+
+fn warnings(
+    model: &Model,
+    p: &[f64],
+    derived: &Derived,
+    rec: &Recommendation,
+    ctx: &Context,
+    verdict: Option<&Verdict>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let erasing_in_plan: Vec<&str> = rec
+        .plan
+        .iter()
+        .map(|e| &model.actions[e.action])
+        .filter(|a| a.data_risk == DataRisk::ErasesDevice)
+        .map(|a| a.title.as_str())
+        .collect();
+    let update_done = derived.done.contains(guardrails::RECOVERY_UPDATE);
+    if !erasing_in_plan.is_empty() {
+        if derived.data_safe && !update_done {
+            out.push(format!(
+                "Erases the device: {}. You said the data is backed up or does not matter; if that is not so, do the Recovery Mode Update (keeps data) first.",
+                erasing_in_plan.join(", ")
+            ));
+        } else if !derived.data_safe {
+            out.push(format!(
+                "Erases the device: {}. Only after the Recovery Mode Update (which keeps data) has failed; if the data matters and there is no backup, ask a repair shop for data recovery before erasing.",
+                erasing_in_plan.join(", ")
+            ));
+        }
+    }
+    if !guardrails::restores_allowed(derived) {
+        let stage = derived
+            .same_point_stage
+            .map(|s| format!(" ({})", s.as_str()))
+            .unwrap_or_default();
+        out.push(format!(
+            "It failed {} times at the same point{stage}: stop restoring. Repeated restores can make a failing storage chip lose what is left; ask a repair shop for a board-level diagnosis and data recovery, not a board swap.",
+            derived.same_point_failures
+        ));
+    }
+    if let Some(i) = model.cause_index("signing_or_downgrade")
+        && p[i] >= SIGNING_WARNING
+    {
+        out.push("Apple only allows installing iOS versions it still signs: a downgrade to an unsigned version is impossible, whatever a tool promises. Restore the latest signed version instead.".to_string());
+    }
+    let hardware = verdict.is_some_and(|v| v.group == "hardware");
+    let repair_sw_blocked = model.actions.iter().any(|a| {
+        a.is_repair_software
+            && (hardware
+                || (derived.done.contains(&a.id)
+                    && ctx.hardware_prob >= guardrails::HARDWARE_BANS_REPAIR_SOFTWARE))
+    });
+    if repair_sw_blocked {
+        out.push("The fault looks like hardware: \"system repair\" software cannot fix it; do not pay for it.".to_string());
+    }
+    out
+}

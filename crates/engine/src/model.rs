@@ -1,0 +1,287 @@
+//! The problem for one case: the causes that apply to the device with their prior, and the
+//! observations and actions the planner can use. Built from the knowledge base
+//! ([`Model::from_kb`]) or by hand (tests, simulation).
+
+use kb::{Action, Cause, Cost, Device, Guide, KnownFault, Observation, Skill};
+use std::collections::BTreeMap;
+
+/// Who is doing the work: restricts the steps the planner may recommend.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A person at home: only owner-level steps (never bench tests or microsoldering).
+    #[default]
+    Owner,
+    /// A repair technician: also bench tests and board-level repairs.
+    Technician,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Owner, Role::Technician];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Technician => "technician",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// Whether a person in this role may carry out a step of this skill.
+    pub fn allows(self, skill: Skill) -> bool {
+        match self {
+            Role::Owner => skill == Skill::Owner,
+            Role::Technician => true,
+        }
+    }
+}
+
+/// The extra cost charged for a skill level (in the same units as minutes and dollars): the
+/// effort and risk of handing the device to someone with that skill.
+pub fn skill_weight(skill: Skill) -> f64 {
+    match skill {
+        Skill::Owner => 0.0,
+        Skill::Technician => 10.0,
+        Skill::Microsoldering => 30.0,
+    }
+}
+
+/// One number for a step's cost: minutes + US dollars + skill weight (never below one).
+pub fn scalar_cost(cost: Cost, skill: Skill) -> f64 {
+    (cost.minutes + cost.usd + skill_weight(skill)).max(1.0)
+}
+
+/// Every applicable cause keeps at least this prior mass before renormalising (Cromwell's rule:
+/// a cause the prior table omits is unlikely, not impossible, so evidence can still find it).
+pub const PRIOR_FLOOR: f64 = 0.002;
+
+/// The service call that ends a case when nothing cheaper is worth trying.
+pub const SERVICE_ACTION: &str = "shop_diagnosis";
+
+/// Why a cause's prior was changed from the error code's table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorAdjustment {
+    pub cause: String,
+    pub fault_title: String,
+    pub weight: f64,
+}
+
+/// One case's problem: causes (with prior), observations, actions, guides.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub device: Option<Device>,
+    pub error_code: Option<i64>,
+    pub causes: Vec<Cause>,
+    /// Aligned with `causes`, sums to 1.
+    pub prior: Vec<f64>,
+    pub adjustments: Vec<PriorAdjustment>,
+    pub known_faults: Vec<KnownFault>,
+    pub observations: Vec<Observation>,
+    pub actions: Vec<Action>,
+    pub guides: Vec<Guide>,
+    /// Overrides the service call's cost (tests: `f64::INFINITY` for "no service call").
+    pub service_cost: Option<f64>,
+}
+
+impl Model {
+    /// Build a model from records. `prior` is the error code's prior over cause ids (missing
+    /// causes get [`PRIOR_FLOOR`]); known faults multiply their cause's prior by their weight
+    /// when they are reported with this code (or list no codes, or the code is unknown).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        device: Option<Device>,
+        error_code: Option<i64>,
+        causes: Vec<Cause>,
+        prior: &BTreeMap<String, f64>,
+        known_faults: Vec<KnownFault>,
+        observations: Vec<Observation>,
+        actions: Vec<Action>,
+        guides: Vec<Guide>,
+    ) -> Model {
+        let mut weights: BTreeMap<&str, (f64, &KnownFault)> = BTreeMap::new();
+        for fault in &known_faults {
+            let applies = match error_code {
+                None => true,
+                Some(code) => fault.error_codes.is_empty() || fault.error_codes.contains(&code),
+            };
+            if !applies || fault.prior_weight <= 0.0 {
+                continue;
+            }
+            let entry = weights.entry(fault.cause.as_str()).or_insert((1.0, fault));
+            if fault.prior_weight > entry.0 {
+                *entry = (fault.prior_weight, fault);
+            }
+        }
+        let mut p: Vec<f64> = causes
+            .iter()
+            .map(|c| {
+                let base = prior.get(&c.id).copied().unwrap_or(0.0).max(PRIOR_FLOOR);
+                base * weights.get(c.id.as_str()).map_or(1.0, |w| w.0)
+            })
+            .collect();
+        normalise(&mut p);
+        let adjustments = weights
+            .iter()
+            .filter(|(cause, (w, _))| *w != 1.0 && causes.iter().any(|c| c.id == **cause))
+            .map(|(cause, (w, f))| PriorAdjustment {
+                cause: cause.to_string(),
+                fault_title: f.title.clone(),
+                weight: *w,
+            })
+            .collect();
+        Model {
+            device,
+            error_code,
+            causes,
+            prior: p,
+            adjustments,
+            known_faults,
+            observations,
+            actions,
+            guides,
+            service_cost: None,
+        }
+    }
+
+    /// The model for a device (product type or None) and error code, from the knowledge base.
+    /// Unknown codes use the `unknown` family's prior when there is one, else a flat prior.
+    pub fn from_kb(
+        kb: &kb::KnowledgeBase,
+        device: Option<&Device>,
+        error_code: Option<i64>,
+    ) -> Model {
+        let causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
+        let prior = error_code
+            .and_then(|c| kb.code_prior(c))
+            .or_else(|| kb.family("unknown").map(|f| &f.prior))
+            .cloned()
+            .unwrap_or_else(|| causes.iter().map(|c| (c.id.clone(), 1.0)).collect());
+        let faults = device
+            .map(|d| {
+                kb.known_faults_for(&d.product_type)
+                    .into_iter()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        Model::new(
+            device.cloned(),
+            error_code,
+            causes,
+            &prior,
+            faults,
+            kb.observations().to_vec(),
+            kb.actions().to_vec(),
+            kb.tables().guides.clone(),
+        )
+    }
+
+    pub fn cause_index(&self, id: &str) -> Option<usize> {
+        self.causes.iter().position(|c| c.id == id)
+    }
+
+    pub fn action(&self, id: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.id == id)
+    }
+
+    pub fn action_index(&self, id: &str) -> Option<usize> {
+        self.actions.iter().position(|a| a.id == id)
+    }
+
+    pub fn observation(&self, id: &str) -> Option<&Observation> {
+        self.observations.iter().find(|o| o.id == id)
+    }
+
+    pub fn observation_index(&self, id: &str) -> Option<usize> {
+        self.observations.iter().position(|o| o.id == id)
+    }
+
+    /// P(action fixes the restore | cause i).
+    pub fn fix_prob(&self, action: &Action, cause: usize) -> f64 {
+        action
+            .fixes
+            .get(&self.causes[cause].id)
+            .copied()
+            .unwrap_or(0.0)
+            .clamp(0.0, 1.0)
+    }
+
+    /// P(outcome | cause i) for an observation (see [`likelihood`]).
+    pub fn likelihood(&self, obs: &Observation, outcome: &str, cause: usize) -> f64 {
+        likelihood(obs, outcome, &self.causes[cause].id)
+    }
+
+    /// The group ids in display order with their member cause indexes.
+    pub fn groups(&self) -> Vec<(&'static str, Vec<usize>)> {
+        kb::vocab::GROUPS
+            .iter()
+            .map(|g| {
+                let members = self
+                    .causes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.group == *g)
+                    .map(|(i, _)| i)
+                    .collect();
+                (*g, members)
+            })
+            .collect()
+    }
+}
+
+/// Smallest likelihood used, so that no single answer rules a cause out completely.
+pub const MIN_LIKELIHOOD: f64 = 0.001;
+
+/// P(outcome | cause) for an observation. Named causes use their entry, others `default`;
+/// a binary observation's second outcome is the complement of the first; in a multi-outcome
+/// observation an outcome without an entry shares what the listed outcomes leave.
+pub fn likelihood(obs: &Observation, outcome: &str, cause: &str) -> f64 {
+    let lookup = |o: &str| -> Option<f64> {
+        let m = obs.likelihood.get(o)?;
+        m.get(cause).or_else(|| m.get("default")).copied()
+    };
+    let raw = if let Some(v) = lookup(outcome) {
+        v
+    } else {
+        let listed: Vec<f64> = obs
+            .outcomes
+            .iter()
+            .filter(|o| o.as_str() != outcome)
+            .filter_map(|o| lookup(o))
+            .collect();
+        let missing = obs
+            .outcomes
+            .iter()
+            .filter(|o| lookup(o).is_none())
+            .count()
+            .max(1);
+        if listed.is_empty() {
+            1.0 / obs.outcomes.len().max(1) as f64
+        } else {
+            (1.0 - listed.iter().sum::<f64>()).max(0.0) / missing as f64
+        }
+    };
+    raw.clamp(MIN_LIKELIHOOD, 1.0)
+}
+
+/// Scale to sum 1 (uniform if everything is zero).
+pub fn normalise(p: &mut [f64]) {
+    let s: f64 = p.iter().sum();
+    if s > 0.0 && s.is_finite() {
+        for x in p.iter_mut() {
+            *x /= s;
+        }
+    } else if !p.is_empty() {
+        let u = 1.0 / p.len() as f64;
+        for x in p.iter_mut() {
+            *x = u;
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! The next-step planner: repair actions by updating P-over-C, questions and bench tests by
+//! myopic value of information (Heckerman, Breese & Rommelse 1995; research.md §C).
+//!
+//! The plan is built greedily: at every position the action with the highest
+//! P(it fixes | everything earlier failed, evidence) / cost is taken, and the belief is updated
+//! as if it failed. A service call (the shop) ends the plan once no action is worth more per
+//! cost than handing the device over. The expected cost of repair ECR(e) is the plan's
+//! Σᵢ C(aᵢ)·P(a₁…aᵢ₋₁ all failed | e). A question Q is worth asking when
+//! C_Q + Σ_q P(Q=q | e)·ECR(e ∪ {Q=q}) < ECR(e).
+
+use crate::evidence::Derived;
+use crate::guardrails::{self, Block};
+use crate::model::{Model, Role, SERVICE_ACTION, normalise, scalar_cost};
+use kb::{Action, Observation};
+
+/// The cost of the service call when the model has no `shop_diagnosis` action.
+pub const DEFAULT_SERVICE_COST: f64 = 240.0;
+
+/// Below this total probability mass a plan stops (everything is resolved).
+const MASS_EPS: f64 = 1e-9;
+
+/// The fixed inputs of planning for one case state.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub model: &'a Model,
+    pub role: Role,
+    pub derived: &'a Derived,
+    /// P(hardware group) under the current evidence (guardrail 3).
+    pub hardware_prob: f64,
+}
+
+/// One position of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEntry {
+    /// Index into `model.actions`.
+    pub action: usize,
+    /// P(this action fixes it | evidence and every earlier action failed).
+    pub p_fix: f64,
+    /// P(reaching this step) = P(every earlier action failed | evidence).
+    pub p_reach: f64,
+    /// Scalar cost (minutes + USD + skill weight).
+    pub cost: f64,
+    /// The service call that ends the plan.
+    pub is_service: bool,
+}
+
+/// A question or test with its expected cost of observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionValue {
+    /// Index into `model.observations`.
+    pub observation: usize,
+    /// C_Q + Σ_q P(q)·ECR(e ∪ {Q=q}).
+    pub eco: f64,
+    /// ECR(e) − ECO(Q): positive when worth asking.
+    pub gain: f64,
+    pub cost: f64,
+}
+
+/// What the planner recommends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recommendation {
+    /// ECR(e) of the plan.
+    pub ecr: f64,
+    pub plan: Vec<PlanEntry>,
+    /// Questions and tests worth asking (gain > 0), best first; includes free ones.
+    pub questions: Vec<QuestionValue>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(model: &'a Model, role: Role, derived: &'a Derived, p: &[f64]) -> Self {
+        Context {
+            model,
+            role,
+            derived,
+            hardware_prob: hardware_prob(model, p),
+        }
+    }
+
+    fn service(&self) -> Option<(usize, f64)> {
+        let i = self.model.action_index(SERVICE_ACTION)?;
+        let a = &self.model.actions[i];
+        Some((i, scalar_cost(a.cost, a.skill)))
+    }
+
+    fn service_cost(&self) -> f64 {
+        if let Some(c) = self.model.service_cost {
+            return c;
+        }
+        self.service().map_or(DEFAULT_SERVICE_COST, |s| s.1)
+    }
+
+    /// Why an action may not be used (None: usable).
+    pub fn blocked(&self, action: &Action, update_planned: bool) -> Option<Block> {
+        guardrails::blocked(
+            self.model,
+            self.role,
+            self.derived,
+            action,
+            update_planned,
+            self.hardware_prob,
+        )
+    }
+
+    /// Candidate repair actions (not the service call, not blocked ignoring rule 1, which
+    /// depends on the position in the plan).
+    fn candidates(&self) -> Vec<usize> {
+        self.model
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.id != SERVICE_ACTION)
+            .filter(|(_, a)| self.blocked(a, true).is_none())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The updating P-over-C plan from belief `p` and its ECR.
+    pub fn plan(&self, p: &[f64]) -> (f64, Vec<PlanEntry>) {
+        let model = self.model;
+        let mut w = p.to_vec();
+        let mut remaining = self.candidates();
+        let costs: Vec<f64> = model
+            .actions
+            .iter()
+            .map(|a| scalar_cost(a.cost, a.skill))
+            .collect();
+        let service = self.service();
+        let c_service = self.service_cost();
+        let mut update_planned = false;
+        let mut ecr = 0.0;
+        let mut plan = Vec::new();
+        loop {
+            let mass: f64 = w.iter().sum();
+            if mass <= MASS_EPS {
+                break;
+            }
+            let mut best: Option<(usize, f64, f64)> = None; // (position in remaining, eff, p)
+            for (pos, &ai) in remaining.iter().enumerate() {
+                let a = &model.actions[ai];
+                if a.data_risk == kb::DataRisk::ErasesDevice
+                    && !guardrails::erasing_allowed(self.derived, update_planned)
+                {
+                    continue;
+                }
+                let pf: f64 = (0..w.len()).map(|f| w[f] * model.fix_prob(a, f)).sum();
+                let mut eff = pf / costs[ai];
+                if a.id == guardrails::RECOVERY_UPDATE
+                    && !guardrails::erasing_allowed(self.derived, update_planned)
+                {
+                    // Recovery Update also unlocks the erasing steps (guardrail 1): score it
+                    // as the pair "update, then the best erasing step" when that is better.
+                    eff = eff.max(self.unlock_efficiency(&w, ai, pf, &remaining, &costs));
+                }
+                if pf > 0.0 && best.is_none_or(|b| eff > b.1) {
+                    best = Some((pos, eff, pf));
+                }
+            }
+            match best {
+                Some((pos, eff, pf)) if eff > mass / c_service => {
+                    let ai = remaining.remove(pos);
+                    ecr += costs[ai] * mass;
+                    plan.push(PlanEntry {
+                        action: ai,
+                        p_fix: pf / mass,
+                        p_reach: mass,
+                        cost: costs[ai],
+                        is_service: false,
+                    });
+                    let a = &model.actions[ai];
+                    for (f, x) in w.iter_mut().enumerate() {
+                        *x *= 1.0 - model.fix_prob(a, f);
+                    }
+                    if a.id == guardrails::RECOVERY_UPDATE {
+                        update_planned = true;
+                    }
+                }
+                _ => {
+                    ecr += c_service * mass;
+                    if let Some((si, _)) = service {
+                        plan.push(PlanEntry {
+                            action: si,
+                            p_fix: 1.0,
+                            p_reach: mass,
+                            cost: c_service,
+                            is_service: true,
+                        });
+                    }
+                    break;
+                }
+            }
+        }
+        (ecr, plan)
+    }
+
+    /// Efficiency of "Recovery Update, then the best erasing action" from survival mass `w`.
+    fn unlock_efficiency(
+        &self,
+        w: &[f64],
+        update: usize,
+        pf_update: f64,
+        remaining: &[usize],
+        costs: &[f64],
+    ) -> f64 {
+        let model = self.model;
+        let mass: f64 = w.iter().sum();
+        let u = &model.actions[update];
+        let after: Vec<f64> = (0..w.len())
+            .map(|f| w[f] * (1.0 - model.fix_prob(u, f)))
+            .collect();
+        let mut best = 0.0_f64;
+        for &ei in remaining {
+            let e = &model.actions[ei];
+            if e.data_risk != kb::DataRisk::ErasesDevice {
+                continue;
+            }
+            let pf_e: f64 = (0..w.len()).map(|f| after[f] * model.fix_prob(e, f)).sum();
+            let cost = costs[update] + (mass - pf_update) / mass * costs[ei];
+            best = best.max((pf_update + pf_e) / cost);
+        }
+        best
+    }
+
+    /// Whether a question or test may be asked now.
+    pub fn may_ask(&self, obs: &Observation) -> bool {
+        if obs.kind == "log_fact" || self.derived.answered.contains_key(&obs.id) {
+            return false;
+        }
+        if !self.role.allows(obs.skill) {
+            return false;
+        }
+        obs.needs.iter().all(|need| {
+            guardrails::need_question(self.model, need)
+                .is_none_or(|q| self.derived.answered.get(&q).is_none_or(|v| v != "no"))
+        })
+    }
+
+    /// P(Q = q | e) for every outcome of an observation.
+    pub fn outcome_probs(&self, obs: &Observation, p: &[f64]) -> Vec<f64> {
+        let mut probs: Vec<f64> = obs
+            .outcomes
+            .iter()
+            .map(|o| {
+                (0..p.len())
+                    .map(|f| p[f] * self.model.likelihood(obs, o, f))
+                    .sum()
+            })
+            .collect();
+        normalise(&mut probs);
+        probs
+    }
+
+    /// The full recommendation: plan, ECR and the questions worth asking.
+    pub fn recommend(&self, p: &[f64]) -> Recommendation {
+        let (ecr, plan) = self.plan(p);
+        let mut questions = Vec::new();
+        for (oi, obs) in self.model.observations.iter().enumerate() {
+            if !self.may_ask(obs) {
+                continue;
+            }
+            let cost = if obs.cost.minutes + obs.cost.usd > 0.0 {
+                scalar_cost(obs.cost, obs.skill)
+            } else {
+                0.0
+            };
+            // Only the first outcome may be skipped when it is the binary complement.
+            if obs.outcomes.is_empty() {
+                continue;
+            }
+            if cost >= ecr {
+                continue;
+            }
+            let probs = self.outcome_probs(obs, p);
+            let mut eco = cost;
+            for (o, pq) in obs.outcomes.iter().zip(&probs) {
+                if *pq <= 1e-12 {
+                    continue;
+                }
+                let mut post = p.to_vec();
+                for (f, x) in post.iter_mut().enumerate() {
+                    *x *= self.model.likelihood(obs, o, f);
+                }
+                normalise(&mut post);
+                eco += pq * self.plan(&post).0;
+            }
+            let gain = ecr - eco;
+            if gain > 1e-6 * ecr.max(1.0) {
+                questions.push(QuestionValue {
+                    observation: oi,
+                    eco,
+                    gain,
+                    cost,
+                });
+            }
+        }
+        questions.sort_by(|a, b| a.eco.total_cmp(&b.eco));
+        Recommendation {
+            ecr,
+            plan,
+            questions,
+        }
+    }
+}
+
+/// P(hardware group) under belief `p`.
+pub fn hardware_prob(model: &Model, p: &[f64]) -> f64 {
+    model
+        .causes
+        .iter()
+        .zip(p)
+        .filter(|(c, _)| c.group == "hardware")
+        .map(|(_, x)| x)
+        .sum()
+}
+
+/// ECR of a fixed sequence of actions (no service call) from belief `p`:
+/// Σᵢ C(aᵢ)·P(a₁…aᵢ₋₁ all failed | e). Used by tests and the simulator.
+pub fn sequence_ecr(model: &Model, p: &[f64], seq: &[usize]) -> f64 {
+    let mut w = p.to_vec();
+    let mut total = 0.0;
+    for &ai in seq {
+        let a = &model.actions[ai];
+        let mass: f64 = w.iter().sum();
+        total += scalar_cost(a.cost, a.skill) * mass;
+        for (f, x) in w.iter_mut().enumerate() {
+            *x *= 1.0 - model.fix_prob(a, f);
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::Derived;
+    use crate::testkit::{action, cause, small_model};
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn cheap_likely_fix_comes_first_and_the_plan_ends_at_the_shop() {
+        let m = small_model();
+        let d = Derived::default();
+        let ctx = Context::new(&m, Role::Owner, &d, &m.prior);
+        let (ecr, plan) = ctx.plan(&m.prior);
+        assert_eq!(m.actions[plan[0].action].id, "swap_cable");
+        assert!(plan.last().unwrap().is_service);
+        assert!(ecr > 0.0);
+        // The plan's ECR is what its steps cost when reached.
+        let by_hand: f64 = plan.iter().map(|e| e.cost * e.p_reach).sum();
+        assert!((by_hand - ecr).abs() < 1e-9);
+    }
+
+    #[test]
+    fn erasing_steps_wait_for_recovery_update() {
+        let m = small_model();
+        let d = Derived::default();
+        let ctx = Context::new(&m, Role::Owner, &d, &m.prior);
+        let (_, plan) = ctx.plan(&m.prior);
+        let ids: Vec<&str> = plan
+            .iter()
+            .map(|e| m.actions[e.action].id.as_str())
+            .collect();
+        if let Some(dfu) = ids.iter().position(|a| *a == "dfu_restore") {
+            let upd = ids.iter().position(|a| *a == "recovery_update").unwrap();
+            assert!(upd < dfu, "{ids:?}");
+        }
+    }
+
+    #[test]
+    fn a_question_that_splits_the_causes_is_worth_asking() {
+        let m = small_model();
+        let d = Derived::default();
+        let ctx = Context::new(&m, Role::Owner, &d, &m.prior);
+        let rec = ctx.recommend(&m.prior);
+        let liquid = m.observation_index("liquid_exposure").unwrap();
+        assert!(
+            rec.questions
+                .iter()
+                .any(|q| q.observation == liquid && q.gain > 0.0)
+        );
+        // backup_exists does not depend on the cause: never worth asking for the diagnosis.
+        let backup = m.observation_index("backup_exists").unwrap();
+        assert!(rec.questions.iter().all(|q| q.observation != backup));
+    }
+
+    /// Random single-fault model: action i fixes only cause i, with probability q[i].
+    fn independent_model(prior: &[f64], q: &[f64], cost: &[f64]) -> Model {
+        let ids: Vec<String> = (0..prior.len()).map(|i| format!("c{i}")).collect();
+        let causes = ids.iter().map(|id| cause(id, "hardware")).collect();
+        let table: BTreeMap<String, f64> = ids.iter().cloned().zip(prior.iter().copied()).collect();
+        let actions = (0..prior.len())
+            .map(|i| action(&format!("a{i}"), cost[i], &[(ids[i].as_str(), q[i])]))
+            .collect();
+        let mut m = Model::new(None, None, causes, &table, vec![], vec![], actions, vec![]);
+        m.prior = prior.to_vec();
+        normalise(&mut m.prior);
+        m.service_cost = Some(f64::INFINITY);
+        m
+    }
+
+    fn permutations(n: usize) -> Vec<Vec<usize>> {
+        if n == 0 {
+            return vec![vec![]];
+        }
+        let mut out = Vec::new();
+        for p in permutations(n - 1) {
+            for i in 0..=p.len() {
+                let mut q = p.clone();
+                q.insert(i, n - 1);
+                out.push(q);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn p_over_c_order_equals_the_brute_force_optimum(
+            spec in (2usize..=6).prop_flat_map(|n| (
+                proptest::collection::vec(0.01f64..1.0, n),
+                proptest::collection::vec(0.05f64..=1.0, n),
+                proptest::collection::vec(1.0f64..120.0, n),
+            ))
+        ) {
+            let (prior, q, cost) = spec;
+            let m = independent_model(&prior, &q, &cost);
+            let d = Derived::default();
+            let ctx = Context::new(&m, Role::Owner, &d, &m.prior);
+            let (_, plan) = ctx.plan(&m.prior);
+            let order: Vec<usize> = plan.iter().map(|e| e.action).collect();
+            prop_assert_eq!(order.len(), prior.len());
+            let engine = sequence_ecr(&m, &m.prior, &order);
+            let mut all: Vec<(f64, Vec<usize>)> = permutations(prior.len())
+                .into_iter()
+                .map(|p| (sequence_ecr(&m, &m.prior, &p), p))
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0));
+            prop_assert!((engine - all[0].0).abs() <= 1e-9 * all[0].0.max(1.0),
+                "engine {} vs optimum {}", engine, all[0].0);
+            if all[1].0 - all[0].0 > 1e-7 * all[0].0.max(1.0) {
+                prop_assert_eq!(&order, &all[0].1);
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The single-fault Bayesian posterior over causes, with a trace of what each finding moved.
+
+use crate::evidence::{Finding, Origin};
+use crate::model::{Model, normalise};
+use serde::Serialize;
+
+/// How much a finding moved one cause.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Move {
+    pub cause: String,
+    pub before: f64,
+    pub after: f64,
+}
+
+/// What one finding did to the posterior.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Effect {
+    /// The finding in plain words.
+    pub evidence: String,
+    /// The causes it moved most (by at least two percentage points), largest move first.
+    pub moves: Vec<Move>,
+}
+
+/// The posterior and how it got there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    /// Aligned with `model.causes`; sums to 1.
+    pub p: Vec<f64>,
+    pub trace: Vec<Effect>,
+}
+
+/// Multiply by P(outcome | cause) and renormalise.
+pub fn observe(model: &Model, p: &mut [f64], observation: &str, outcome: &str) {
+    if let Some(obs) = model.observation(observation) {
+        for (i, x) in p.iter_mut().enumerate() {
+            *x *= model.likelihood(obs, outcome, i);
+        }
+        normalise(p);
+    }
+}
+
+/// An action done without success: P(f | a failed) ∝ P(f)·(1 − P(a fixes f)).
+pub fn action_failed(model: &Model, p: &mut [f64], action: &str) {
+    if let Some(a) = model.action(action) {
+        let before = p.to_vec();
+        for (i, x) in p.iter_mut().enumerate() {
+            *x *= 1.0 - model.fix_prob(a, i);
+        }
+        if p.iter().sum::<f64>() <= 1e-12 {
+            // The action fixes every cause for certain and yet failed: the model cannot
+            // explain it; keep the belief rather than divide by zero.
+            p.copy_from_slice(&before);
+        }
+        normalise(p);
+    }
+}
+
+/// An action that made the restore work: P(f | a fixed) ∝ P(f)·P(a fixes f).
+pub fn action_fixed(model: &Model, p: &mut [f64], action: &str) {
+    if let Some(a) = model.action(action) {
+        let before = p.to_vec();
+        for (i, x) in p.iter_mut().enumerate() {
+            *x *= model.fix_prob(a, i);
+        }
+        if p.iter().sum::<f64>() <= 1e-12 {
+            p.copy_from_slice(&before);
+        }
+        normalise(p);
+    }
+}
+
+/// Apply one finding.
+pub fn apply(model: &Model, p: &mut [f64], finding: &Finding) {
+    match finding {
+        Finding::Observed {
+            observation,
+            outcome,
+            ..
+        } => observe(model, p, observation, outcome),
+        Finding::ActionFailed { action, .. } => action_failed(model, p, action),
+        Finding::ActionFixed { action, .. } => action_fixed(model, p, action),
+    }
+}
+
+/// The posterior given the findings, starting from the model's prior.
+pub fn posterior(model: &Model, findings: &[Finding]) -> Posterior {
+    let mut p = model.prior.clone();
+    let mut trace = Vec::new();
+    for f in findings {
+        let before = p.clone();
+        apply(model, &mut p, f);
+        let mut moves: Vec<Move> = model
+            .causes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (p[*i] - before[*i]).abs() >= 0.02)
+            .map(|(i, c)| Move {
+                cause: c.id.clone(),
+                before: before[i],
+                after: p[i],
+            })
+            .collect();
+        moves.sort_by(|a, b| {
+            (b.after - b.before)
+                .abs()
+                .total_cmp(&(a.after - a.before).abs())
+        });
+        moves.truncate(3);
+        trace.push(Effect {
+            evidence: describe(model, f),
+            moves,
+        });
+    }
+    Posterior { p, trace }
+}
+
+/// A finding in plain words.
+pub fn describe(model: &Model, f: &Finding) -> String {
+    let origin = |o: &Origin| match o {
+        Origin::Stated => "",
+        Origin::Attempts => " (from the attempts)",
+        Origin::Log => " (from the restore log)",
+    };
+    match f {
+        Finding::Observed {
+            observation,
+            outcome,
+            origin: o,
+        } => {
+            let q = model
+                .observation(observation)
+                .map(|o| o.question.trim_end_matches('?').to_string())
+                .unwrap_or_else(|| observation.clone());
+            format!("{q}: {outcome}{}", origin(o))
+        }
+        Finding::ActionFailed { action, origin: o } => {
+            let t = model.action(action).map_or(action.as_str(), |a| &a.title);
+            format!("{t}: done, still fails{}", origin(o))
+        }
+        Finding::ActionFixed { action, origin: o } => {
+            let t = model.action(action).map_or(action.as_str(), |a| &a.title);
+            format!("{t}: made it work{}", origin(o))
+        }
+    }
+}
+
+/// A move in plain words ("USB cable 31% → 4%").
+pub fn describe_move(model: &Model, m: &Move) -> String {
+    let name = model
+        .cause_index(&m.cause)
+        .map_or(m.cause.as_str(), |i| &model.causes[i].name);
+    format!("{name} {:.0}% → {:.0}%", m.before * 100.0, m.after * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::small_model;
+
+    fn p_of(model: &Model, p: &[f64], id: &str) -> f64 {
+        p[model.cause_index(id).unwrap()]
+    }
+
+    #[test]
+    fn prior_sums_to_one_and_follows_the_table() {
+        let m = small_model();
+        assert!((m.prior.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p_of(&m, &m.prior, "usb_cable") > p_of(&m, &m.prior, "nand"));
+    }
+
+    #[test]
+    fn a_failed_cable_swap_moves_belief_away_from_the_cable() {
+        let m = small_model();
+        let f = Finding::ActionFailed {
+            action: "swap_cable".into(),
+            origin: Origin::Stated,
+        };
+        let post = posterior(&m, &[f]);
+        // P(cable | failed) ∝ 0.5 · 0.1 = 0.05; others 0.3 and 0.2: 0.05 / 0.55.
+        assert!((p_of(&m, &post.p, "usb_cable") - 0.05 / 0.55).abs() < 1e-9);
+        assert!((post.p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(post.trace.len(), 1);
+        assert_eq!(post.trace[0].moves[0].cause, "usb_cable");
+    }
+
+    #[test]
+    fn a_fix_points_at_what_the_action_fixes() {
+        let m = small_model();
+        let f = Finding::ActionFixed {
+            action: "update_host_software".into(),
+            origin: Origin::Stated,
+        };
+        let post = posterior(&m, &[f]);
+        assert!(p_of(&m, &post.p, "host_software_outdated") > 0.999);
+    }
+
+    #[test]
+    fn liquid_exposure_raises_nand() {
+        let m = small_model();
+        let mut p = m.prior.clone();
+        observe(&m, &mut p, "liquid_exposure", "yes");
+        // 0.2·0.9 = 0.18 vs 0.8·0.02 = 0.016.
+        assert!((p_of(&m, &p, "nand") - 0.18 / 0.196).abs() < 1e-9);
+        let mut q = m.prior.clone();
+        observe(&m, &mut q, "liquid_exposure", "no");
+        // Complement: 0.2·0.1 vs 0.8·0.98.
+        assert!((p_of(&m, &q, "nand") - 0.02 / (0.02 + 0.784)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_action_that_should_always_work_but_failed_keeps_the_belief() {
+        let mut m = small_model();
+        for c in ["usb_cable", "host_software_outdated", "nand"] {
+            m.actions[0].fixes.insert(c.into(), 1.0);
+        }
+        let mut p = m.prior.clone();
+        action_failed(&m, &mut p, "swap_cable");
+        assert_eq!(p, m.prior);
+    }
+}

@@ -1,0 +1,508 @@
+//! Free-text intake: reads a person's own description of the problem ("my iphone 7+ fails with
+//! error 4013 at the same percentage, tried two cables and my friend's mac, not water damaged")
+//! into the structured vocabularies of design.md §6. Pure: a knowledge base in, [`Understood`]
+//! out. Negations ("not water damaged", "didn't try DFU") turn a symptom into a "no" and drop a
+//! "tried"; what was read is echoed back so the person can correct it.
+
+use kb::{DeviceMatch, KnowledgeBase};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// What the text was read as.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Understood {
+    /// The device name found ("iPhone 7 Plus").
+    pub device: Option<String>,
+    pub error_code: Option<i64>,
+    /// `--host` vocabulary.
+    pub host: Option<String>,
+    /// The computer's operating system when named (`windows`, `macos`).
+    pub computer_os: Option<String>,
+    /// `--tried` vocabulary.
+    pub tried: Vec<String>,
+    /// Observation id → `yes`/`no` (or a stage for `failure_stage`).
+    pub observed: BTreeMap<String, String>,
+    /// How many times it failed, when said.
+    pub attempts: Option<u32>,
+    /// How many different cables / computers were used, when said.
+    pub cables: Option<u32>,
+    pub computers: Option<u32>,
+    /// The person said the data is backed up or does not matter.
+    pub data_expendable: bool,
+    /// What was negated ("liquid_exposure", "tried dfu_restore").
+    pub negated: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cue {
+    Tried(&'static str),
+    Seen(&'static str),
+    Stage(&'static str),
+    Expendable,
+    NoBackup,
+}
+
+/// (pattern, cue). Patterns run on lower-cased text with `’` folded to `'`.
+const CUES: &[(&str, Cue)] = &[
+    // tried
+    (
+        r"\b(another|other|different|new|second|spare|original|apple|several|multiple|two|three|four|2|3|4)( \w+)? (usb[- ]?c? )?(cables?|cords?|leads?)\b",
+        Cue::Tried("cable_swap"),
+    ),
+    (
+        r"\b(changed|swapped|switched|replaced) (the )?(cable|cord|lead)\b",
+        Cue::Tried("cable_swap"),
+    ),
+    (
+        r"\b(another|other|different|second|every|all|back|front|rear|several) (usb )?ports?\b",
+        Cue::Tried("port_swap"),
+    ),
+    (
+        r"\b(without (a |the )?(usb )?(hub|dock|adapter)|no (usb )?hub|removed the (hub|dock|adapter)|(plugged )?directly into)\b",
+        Cue::Tried("hub_removed"),
+    ),
+    (
+        r"\b(another|other|different|second|two|three|several|multiple|2|3) (computers?|pcs?|macs?|laptops?|macbooks?|machines?)\b",
+        Cue::Tried("other_computer"),
+    ),
+    (
+        r"\b(friend'?s|brother'?s|sister'?s|work|wife'?s|husband'?s|dad'?s|mom'?s|mum'?s|office|school) (computer|pc|mac|laptop|macbook|imac)\b",
+        Cue::Tried("other_computer"),
+    ),
+    (
+        r"\b(updated|update|upgraded|reinstalled|latest|newest|new version of) (my |the )?(itunes|finder|macos|mac os|windows|apple devices|drivers?)\b",
+        Cue::Tried("host_software_update"),
+    ),
+    (
+        r"\b(itunes|macos|windows|apple devices)( is| was)? (fully )?(up to date|updated|latest)\b",
+        Cue::Tried("host_software_update"),
+    ),
+    (
+        r"\b(force[d]? ?restart(ed)?|hard reset|hard reboot|forced reboot)\b",
+        Cue::Tried("force_restart"),
+    ),
+    (r"\bdfu\b", Cue::Tried("dfu_restore")),
+    (
+        r"\b(recovery (mode )?update|update in recovery|updated? from recovery|clicked update|chose update|choosing update|tried update)\b",
+        Cue::Tried("recovery_update"),
+    ),
+    (
+        r"\b(recovery (mode )?restore|restore in recovery|restored? from recovery|clicked restore|chose restore|choosing restore)\b",
+        Cue::Tried("recovery_restore"),
+    ),
+    (
+        r"\b(3u ?tools|reiboot|tenorshare|dr\.? ?fone|imyfone|fixppo|tuneskit|ultfone|joyoshare)\b",
+        Cue::Tried("third_party_tool"),
+    ),
+    (
+        r"\b(disabled|turned off|uninstalled|removed) (the |my )?(antivirus|anti-virus|firewall|security software|vpn|norton|mcafee|avast)\b",
+        Cue::Tried("security_software_disabled"),
+    ),
+    (r"\bhosts file\b", Cue::Tried("hosts_file_checked")),
+    (
+        r"\b(different|another|other) (wifi|wi-fi|network|internet)\b",
+        Cue::Tried("network_change"),
+    ),
+    (
+        r"\b(re-?downloaded|downloaded (a |the )?(new|fresh)|fresh|new) (the )?(ipsw|firmware)\b",
+        Cue::Tried("firmware_redownload"),
+    ),
+    (
+        r"\b(new|replaced (the )?|changed (the )?)battery\b|\bbattery (was )?replaced\b",
+        Cue::Tried("battery_replaced"),
+    ),
+    (
+        r"\bcleaned (the |out the )?(charging |lightning )?port\b",
+        Cue::Tried("device_port_cleaned"),
+    ),
+    (
+        r"\b(freed|cleared|made) (up )?(some )?(space|storage)\b|\bdeleted (some )?(apps|photos|videos)\b",
+        Cue::Tried("storage_freed"),
+    ),
+    // symptoms
+    (
+        r"\b(water|liquid|wet|spill(ed)?|rain|toilet|pool|sea|coffee|juice|moisture|submerged)\b",
+        Cue::Seen("liquid_exposure"),
+    ),
+    (
+        r"\b(dropped|drop|fell|fall|cracked)\b",
+        Cue::Seen("recent_drop"),
+    ),
+    (
+        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed) (the |its |my )?(screen|display)\b|\b(after|since) (a |the )?(repair|screen replacement)\b",
+        Cue::Seen("recent_repair"),
+    ),
+    (
+        r"\b(no service|no signal|searching|no imei|no baseband|imei (is )?missing|unknown imei)\b",
+        Cue::Seen("no_service"),
+    ),
+    (
+        r"\b(speaker|loudspeaker|speakerphone)( \w+){0,3} (greyed|grayed)\b|\b(greyed|grayed)( \w+){0,2} speaker\b|\bvoice memos?\b",
+        Cue::Seen("speaker_greyed_out"),
+    ),
+    (
+        r"\bface ?id( \w+){0,2} (stopped|broken|not working|doesn'?t work|unavailable|not available|disabled|failed)\b|\b(broken|no) face ?id\b",
+        Cue::Seen("face_id_broken"),
+    ),
+    (
+        r"\btrue ?tone( \w+){0,2} (missing|gone|disappeared)\b|\bno true ?tone\b",
+        Cue::Seen("true_tone_missing"),
+    ),
+    (
+        r"\b(boot ?loop(ing)?|restart(s|ing)? (over and over|again and again|constantly|itself)|keeps (on )?restarting|stuck (on|at) (the )?(apple )?logo)\b",
+        Cue::Seen("boot_loop"),
+    ),
+    (
+        r"\b(not (being )?(detected|recogni[sz]ed|showing up)|doesn'?t (show up|appear|get detected)|won'?t (show up|be detected)|no device detected)\b",
+        Cue::Seen("not_detected"),
+    ),
+    (
+        r"\b(same (percentage|percent|point|spot|place|progress|stage)|always (stops|fails|gets stuck) at|every time at)\b",
+        Cue::Seen("same_failure_point"),
+    ),
+    (
+        r"\b(different errors?|error (changes|varies|is different)|various errors|errors? keeps? changing)\b",
+        Cue::Seen("error_varies"),
+    ),
+    (
+        r"\b(not enough (space|storage)|storage (is )?(almost )?full|out of (space|storage)|low (on )?(storage|space)|no space)\b",
+        Cue::Seen("low_storage"),
+    ),
+    (
+        r"\b(battery (is )?dead|dead battery|battery (at|shows) 0|won'?t turn on)\b",
+        Cue::Seen("battery_dead"),
+    ),
+    (
+        r"\b(won'?t charge|not charging|doesn'?t charge|charging (problem|issue)s?|charges? (slowly|intermittently))\b",
+        Cue::Seen("charging_problem"),
+    ),
+    // failure points
+    (r"\bwaiting for (the )?nand\b|\bnand\b", Cue::Stage("nand")),
+    (
+        r"\b(waiting for|updating) (the )?baseband\b",
+        Cue::Stage("baseband"),
+    ),
+    (
+        r"\b(verifying|verify) (the )?(restore|image)\b",
+        Cue::Stage("verify"),
+    ),
+    (r"\b(sep|secure enclave)\b", Cue::Stage("sep")),
+    // data
+    (
+        r"\b(backed up|have a backup|has a backup|icloud backup|data (does not|doesn'?t) matter|don'?t care about (the )?data|can lose (the )?data|ok to erase)\b",
+        Cue::Expendable,
+    ),
+    (
+        r"\b(no backup|not backed up|never backed up|without (a )?backup|need (my|the) (data|photos))\b",
+        Cue::NoBackup,
+    ),
+];
+
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "didn't", "didnt", "did", "haven't", "havent", "hasn't", "hasnt",
+    "wasn't", "wasnt", "isn't", "isnt", "nor", "don't", "dont", "neither", "without", "nothing",
+];
+
+fn compiled() -> &'static Vec<(Regex, Cue)> {
+    static RE: OnceLock<Vec<(Regex, Cue)>> = OnceLock::new();
+    RE.get_or_init(|| {
+        CUES.iter()
+            .map(|(p, c)| (Regex::new(p).expect("cue pattern compiles"), *c))
+            .collect()
+    })
+}
+
+fn re(pattern: &'static str, slot: &'static OnceLock<Regex>) -> &'static Regex {
+    slot.get_or_init(|| Regex::new(pattern).expect("pattern compiles"))
+}
+
+/// Whether the words just before `start` (in the same clause) negate what follows.
+fn negated(text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let clause_start = before
+        .rfind(['.', ';', '!', '?', ',', '\n'])
+        .map_or(0, |i| i + 1);
+    let mut clause = &before[clause_start..];
+    if let Some(i) = clause.rfind(" but ") {
+        clause = &clause[i + 5..];
+    }
+    let words: Vec<&str> = clause.split_whitespace().collect();
+    let window = &words[words.len().saturating_sub(4)..];
+    window.iter().any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+        // "did" negates only as "did not"; handled by "not".
+        w != "did" && NEGATORS.contains(&w)
+    })
+}
+
+fn number_word(w: &str) -> Option<u32> {
+    match w {
+        "once" | "one" | "a" => Some(1),
+        "twice" | "two" => Some(2),
+        "three" | "thrice" => Some(3),
+        "four" => Some(4),
+        "five" => Some(5),
+        "six" => Some(6),
+        "seven" => Some(7),
+        "eight" => Some(8),
+        "nine" => Some(9),
+        "ten" => Some(10),
+        "several" | "multiple" | "many" => Some(3),
+        _ => w.parse().ok(),
+    }
+}
+
+/// Read free text.
+pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
+    let t = text.to_lowercase().replace(['’', '‘'], "'");
+    let mut u = Understood {
+        device: find_device_in(kb, &t),
+        error_code: find_error_code(kb, &t),
+        ..Understood::default()
+    };
+
+    // Host app and computer.
+    static WIN: OnceLock<Regex> = OnceLock::new();
+    static MAC: OnceLock<Regex> = OnceLock::new();
+    if re(r"\b(windows|win ?10|win ?11|win ?7|pc)\b", &WIN).is_match(&t) {
+        u.computer_os = Some("windows".into());
+    } else if re(r"\b(mac|macbook|imac|macos|mac os|os x|osx)\b", &MAC).is_match(&t) {
+        u.computer_os = Some("macos".into());
+    }
+    let win = u.computer_os.as_deref() == Some("windows");
+    u.host = if t.contains("futurerestore") {
+        Some("futurerestore".into())
+    } else if t.contains("idevicerestore") {
+        Some("idevicerestore".into())
+    } else if t.contains("3utools") || t.contains("3u tools") {
+        Some("3utools".into())
+    } else if t.contains("imazing") {
+        Some("imazing".into())
+    } else if t.contains("configurator") {
+        Some("apple_configurator".into())
+    } else if t.contains("apple devices") {
+        Some("windows_apple_devices".into())
+    } else if t.contains("finder") {
+        Some("macos_finder".into())
+    } else if t.contains("itunes") {
+        Some(match u.computer_os.as_deref() {
+            Some("windows") => "windows_itunes".into(),
+            Some("macos") => "macos_itunes".into(),
+            _ => "itunes".into(),
+        })
+    } else {
+        None
+    };
+    let _ = win;
+
+    // Cues with negation.
+    for (re, cue) in compiled() {
+        for m in re.find_iter(&t) {
+            let neg = negated(&t, m.start());
+            match (*cue, neg) {
+                (Cue::Tried(flag), false) => {
+                    if !u.tried.iter().any(|x| x == flag) {
+                        u.tried.push(flag.to_string());
+                    }
+                }
+                (Cue::Tried(flag), true) => {
+                    let n = format!("tried {flag}");
+                    if !u.negated.contains(&n) {
+                        u.negated.push(n);
+                    }
+                }
+                (Cue::Seen(obs), neg) => {
+                    let v = if neg { "no" } else { "yes" };
+                    // A "yes" anywhere wins over a "no" for the same symptom? No: the first
+                    // reading stands unless a later one is positive and the first negative.
+                    let e = u.observed.entry(obs.to_string()).or_insert(v.to_string());
+                    if neg && e == "no" && !u.negated.iter().any(|x| x == obs) {
+                        u.negated.push(obs.to_string());
+                    }
+                }
+                (Cue::Stage(stage), false) => {
+                    u.observed
+                        .entry("failure_stage".into())
+                        .or_insert(stage.to_string());
+                }
+                (Cue::Stage(_), true) => {}
+                (Cue::Expendable, false) => u.data_expendable = true,
+                (Cue::Expendable, true) | (Cue::NoBackup, false) => {
+                    u.observed.insert("backup_exists".into(), "no".into());
+                }
+                (Cue::NoBackup, true) => {}
+            }
+        }
+    }
+    if u.data_expendable && u.observed.get("backup_exists").is_none_or(|v| v == "yes") {
+        u.observed.insert("backup_exists".into(), "yes".into());
+    } else if u.observed.get("backup_exists").is_some_and(|v| v == "no") {
+        u.data_expendable = false;
+    }
+    // Negated tries are removed ("didn't try DFU").
+    let neg_tried: Vec<String> = u
+        .negated
+        .iter()
+        .filter_map(|n| n.strip_prefix("tried ").map(str::to_string))
+        .collect();
+    u.tried.retain(|f| !neg_tried.contains(f));
+    // "DFU" as a mode the device is detected in is not a DFU restore attempt when the text says
+    // "detected in dfu"/"in dfu mode" without restoring; keep it simple: a DFU restore needs a
+    // word of restoring nearby or "tried".
+    if u.tried.iter().any(|f| f == "dfu_restore") {
+        static DFU_RESTORE: OnceLock<Regex> = OnceLock::new();
+        let r = re(
+            r"(tried|try|trying|did|done|do|restor\w*|using|used|put|via|through|in|with)( \w+){0,3} dfu|dfu( \w+){0,3} (restor\w*|mode|too|also|as well)",
+            &DFU_RESTORE,
+        );
+        if !r.is_match(&t) {
+            u.tried.retain(|f| f != "dfu_restore");
+        }
+    }
+
+    // Counts.
+    static TIMES: OnceLock<Regex> = OnceLock::new();
+    let times = re(
+        r"\b(\d+|once|twice|two|three|four|five|six|seven|eight|nine|ten|several|multiple|many)( more)? (times|attempts|tries)\b",
+        &TIMES,
+    );
+    u.attempts = times
+        .captures_iter(&t)
+        .filter_map(|c| number_word(&c[1]))
+        .max();
+    static CABLES: OnceLock<Regex> = OnceLock::new();
+    let cables = re(
+        r"\b(\d+|two|three|four|five|several|multiple)( \w+)? (usb[- ]?c? )?(cables|cords|leads)\b",
+        &CABLES,
+    );
+    u.cables = cables
+        .captures_iter(&t)
+        .filter_map(|c| number_word(&c[1]))
+        .max();
+    static COMPUTERS: OnceLock<Regex> = OnceLock::new();
+    let computers = re(
+        r"\b(\d+|two|three|four|five|several|multiple)( \w+)? (computers|pcs|macs|laptops|machines)\b",
+        &COMPUTERS,
+    );
+    u.computers = computers
+        .captures_iter(&t)
+        .filter_map(|c| number_word(&c[1]))
+        .max();
+    u
+}
+
+/// The error code in the text: "error 4013", "err 4013", "error: -1", "(4013)", "4013 error",
+/// "code 9".
+pub fn find_error_code(kb: &KnowledgeBase, t: &str) -> Option<i64> {
+    static A: OnceLock<Regex> = OnceLock::new();
+    static B: OnceLock<Regex> = OnceLock::new();
+    static C: OnceLock<Regex> = OnceLock::new();
+    let a = re(
+        r"\b(?:error|err|code|fehler|erreur)\s*(?:code\s*)?[:#=]?\s*\(?(-?\d{1,5})\b",
+        &A,
+    );
+    if let Some(c) = a.captures(t) {
+        return c[1].parse().ok();
+    }
+    let b = re(r"\((-?\d{1,5})\)", &B);
+    for c in b.captures_iter(t) {
+        if let Ok(n) = c[1].parse::<i64>()
+            && kb.lookup_code(n).is_some()
+        {
+            return Some(n);
+        }
+    }
+    let c = re(r"(?:^|[^\w.,])(-?\d{1,5}) (?:error|err)\b", &C);
+    for cap in c.captures_iter(t) {
+        let start = cap.get(1).map_or(0, |m| m.start());
+        let before = t[..start].trim_end();
+        let after_device = ["iphone", "ipad", "ipod", "mini", "air", "pro", "gen", "se"]
+            .iter()
+            .any(|w| before.ends_with(w));
+        if after_device {
+            continue;
+        }
+        if let Ok(n) = cap[1].parse::<i64>() {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// The device named in the text, as the knowledge base's model name.
+pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
+    let cleaned: String = t
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '+' || c == '.' || c == '\'' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let words: Vec<&str> = cleaned
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(['.', '\'']).trim_end_matches("'s"))
+        .collect();
+    let try_find = |q: &str| match kb.find_device(q) {
+        DeviceMatch::Found { name, .. } => Some(name.to_string()),
+        _ => None,
+    };
+    // "iphone ..." / "ipad ..." / "ipod ...": longest phrase that names one model.
+    for (i, w) in words.iter().enumerate() {
+        let family = match *w {
+            "iphone" | "ipad" | "ipod" => *w,
+            x if x.starts_with("iphone") && x.len() > 6 => {
+                // "iphone7", "iphone7+"
+                if let Some(found) = try_find(&format!("iphone {}", &x[6..])) {
+                    return Some(found);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        for len in (1..=6).rev() {
+            if i + len > words.len() {
+                continue;
+            }
+            let end = (i + len).min(words.len());
+            let phrase = words[i..end].join(" ");
+            if phrase == family {
+                continue;
+            }
+            if let Some(found) = try_find(&phrase) {
+                return Some(found);
+            }
+        }
+    }
+    // Bare model phrases: "my X", "11 pro max", "7+", "xs max".
+    static BARE: OnceLock<Regex> = OnceLock::new();
+    let bare = re(
+        r"\b(?:my|an?|the|this|her|his)?\s*((?:1[1-7]|[4-8])(?:\s*(?:pro max|pro|plus|\+|mini|s plus|s|c))?|xs max|xs|xr|x|se(?: (?:2|3|2nd|3rd)(?: gen)?)?)(?:\s|$|[,.!?])",
+        &BARE,
+    );
+    for cap in bare.captures_iter(t) {
+        let m = cap.get(1).unwrap();
+        let phrase = m.as_str().trim();
+        let whole = cap.get(0).unwrap().as_str();
+        let has_article = whole.trim_start().starts_with(|c: char| c.is_alphabetic())
+            && !whole.trim_start().starts_with(phrase);
+        // A bare number needs a qualifier ("11 pro") or an article ("my 8").
+        let qualified = phrase.contains(' ') || phrase.contains('+') || phrase.starts_with('x');
+        if !(qualified || has_article) {
+            continue;
+        }
+        // "my x" only as a whole word; ignore "error 14 x" style noise.
+        let before = &t[..m.start()];
+        if before.trim_end().ends_with("error") || before.trim_end().ends_with("err") {
+            continue;
+        }
+        if let Some(found) = try_find(&format!("iphone {phrase}")) {
+            return Some(found);
+        }
+    }
+    None
+}
