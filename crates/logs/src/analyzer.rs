@@ -118,6 +118,9 @@ struct State {
     hand_off: bool,
     firmware_updater_sent: bool,
     first_specific: Option<FailureSignal>,
+    first_cp_failure: Option<FailureSignal>,
+    last_recovery_op: Option<(OperationRef, u64, String)>,
+    product_type_hint: Option<String>,
     weak: Option<FailureSignal>,
     first_disconnect: Option<FailureSignal>,
     removed: Option<FailureSignal>,
@@ -423,11 +426,24 @@ impl State {
 
     fn context(&self) -> Context {
         let cp = self.open_cps.last().or(self.last_cp.as_ref());
+        let recovery_op = || {
+            self.last_recovery_op
+                .as_ref()
+                .map(|(o, l, _)| (o.clone(), Some(Stage::Reboot), *l))
+        };
         Context {
-            op: self.last_op.as_ref().map(|(o, s, l, _)| (o.clone(), *s, *l)),
+            op: self
+                .last_op
+                .as_ref()
+                .map(|(o, s, l, _)| (o.clone(), *s, *l))
+                .or_else(recovery_op),
             cp: cp.map(|(c, s, l, _)| (c.clone(), *s, *l)),
             hand_off: self.hand_off,
-            op_text: self.last_op.as_ref().map(|x| x.3.clone()),
+            op_text: self
+                .last_op
+                .as_ref()
+                .map(|x| x.3.clone())
+                .or_else(|| self.last_recovery_op.as_ref().map(|x| x.2.clone())),
             cp_text: cp.map(|x| x.3.clone()),
         }
     }
@@ -558,6 +574,11 @@ impl State {
                     self.device.hardware_model = hardware_model.map(|h| cut_owned(&h, 24));
                 }
             }
+            Signal::ProductTypeHint(pt) => {
+                if self.product_type_hint.is_none() {
+                    self.product_type_hint = Some(cut_owned(&pt, 24));
+                }
+            }
             Signal::HardwareModel(h) => {
                 if self.device.hardware_model.is_none() {
                     self.device.hardware_model = Some(cut_owned(&h, 24));
@@ -602,9 +623,10 @@ impl State {
                     self.hand_off = true;
                     let op = OperationRef {
                         id: raw_id,
-                        label: "recovery bootstrap step".to_string(),
+                        label: "Recovery-mode bootstrap step".to_string(),
                         raw_id: None,
                     };
+                    self.last_recovery_op = Some((op.clone(), line, body.to_string()));
                     self.push_event(
                         line,
                         time,
@@ -622,7 +644,6 @@ impl State {
                 let (op, stage) = reference::resolve_operation(raw_id, label.as_deref(), self.protocol);
                 let repeat = self.last_op.as_ref().is_some_and(|(o, ..)| o.id == op.id);
                 self.hand_off = false;
-                self.firmware_updater_sent = false;
                 self.progressed();
                 if repeat {
                     if let Some(last) = self.last_op.as_mut() {
@@ -678,7 +699,23 @@ impl State {
                     }
                     CheckpointState::Failure => {
                         // Context before the failing checkpoint closes.
-                        let ctx_stage = stage.or_else(|| self.context().stage());
+                        let mut ctx_stage = stage.or_else(|| self.context().stage());
+                        // log_formats.md §6: FAILURE:1100 on asr_and_invert_image is the
+                        // checksum verification.
+                        if cp.num == 0x065B && result == Some(1100) {
+                            ctx_stage = Some(Stage::Verify);
+                        }
+                        if self.first_cp_failure.is_none() {
+                            self.first_cp_failure = Some(FailureSignal {
+                                kind: match ctx_stage {
+                                    Some(s) => FailKind::Specific(s),
+                                    None => FailKind::Final,
+                                },
+                                line,
+                                text: body.to_string(),
+                                context: self.context(),
+                            });
+                        }
                         if self.failed_cp.is_none() {
                             self.failed_cp = Some(FailedCheckpoint {
                                 cp: cp.clone(),
@@ -717,13 +754,10 @@ impl State {
                 let stage = if code == Some(-1) {
                     // Verification Error: after the baseband op it is the modem; after the
                     // FirmwareUpdater data it is firmware (log_formats.md §1.5).
-                    let last = self.last_op.as_ref().map(|(o, ..)| o.id);
-                    if self.firmware_updater_sent {
-                        Some(Stage::Firmware)
-                    } else if last == Some(19) {
-                        Some(Stage::Baseband)
-                    } else {
-                        stage
+                    match self.last_op.as_ref().and_then(|o| o.1) {
+                        Some(s @ (Stage::Baseband | Stage::Firmware)) => Some(s),
+                        _ if self.firmware_updater_sent => Some(Stage::Firmware),
+                        _ => stage,
                     }
                 } else {
                     stage
@@ -874,6 +908,9 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
             st.device.product_type = reference::product_type_for_board(h);
         }
     }
+    if st.device.product_type.is_none() {
+        st.device.product_type = st.product_type_hint.take();
+    }
     if let Some(pt) = st.device.product_type.as_deref() {
         st.device.name = reference::device_name(pt);
     }
@@ -898,11 +935,14 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         None => Outcome::Incomplete,
     };
 
+    // The device's own first failing checkpoint is the root cause when there is one; then the
+    // first line that names a stage; then the device vanishing; then weak hints; then the verdict.
     let root = st
-        .first_specific
+        .first_cp_failure
         .clone()
-        .or_else(|| st.weak.clone())
+        .or_else(|| st.first_specific.clone())
         .or_else(|| st.first_disconnect.clone())
+        .or_else(|| st.weak.clone())
         .or_else(|| st.first_final.clone());
 
     let end_context = st.context();

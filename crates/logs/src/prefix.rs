@@ -246,22 +246,33 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     // syslog style: "localhost <process>[<pid>]: (<sender>) [<sub>:<cat>] <message>"
     // pymobiledevice3: "<host> <logger>[<pid>] <LEVEL> <message>"
     // device unified log: "restored_external[<pid>:<tid>] RestoreLog: <message>"
-    let first_space = rest_t.find(' ').unwrap_or(rest_t.len());
-    let word = &rest_t[..first_space];
-    let (proc_field, after_proc) = if word.contains('[') {
-        (word, &rest_t[first_space..])
-    } else {
-        let r2 = rest_t[first_space..].trim_start();
-        let sp = r2.find(' ').unwrap_or(r2.len());
-        (&r2[..sp], &r2[sp..])
-    };
-    if let Some(open) = proc_field.find('[') {
-        let process = &proc_field[..open];
-        p.time = Some(Cow::Borrowed(time));
-        let mut msg = after_proc.trim_start();
-        if proc_field.ends_with("]:") || msg.starts_with(':') {
-            msg = msg.trim_start_matches(':').trim_start();
+    let window = crate::text::cut(rest_t, 120);
+    let mut found = None;
+    for (open, _) in window.match_indices('[') {
+        let inner = &window[open + 1..];
+        let d = digits_len(inner.as_bytes());
+        if d == 0 {
+            continue;
         }
+        let mut j = d;
+        if inner.as_bytes().get(j) == Some(&b':') {
+            j += 1 + inner.as_bytes()[j + 1..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        }
+        if inner.as_bytes().get(j) == Some(&b']') {
+            found = Some((open, open + 1 + j));
+            break;
+        }
+    }
+    if let Some((open, close)) = found {
+        let before = rest_t[..open].trim();
+        let process = if before.starts_with("localhost ") || before.contains(' ') && !before.starts_with("restored") {
+            before.split_once(' ').map(|(_, p)| p.trim()).unwrap_or(before)
+        } else {
+            before
+        };
+        p.time = Some(Cow::Borrowed(time));
+        let mut msg = rest_t[close + 1..].trim_start();
+        msg = msg.strip_prefix(':').unwrap_or(msg).trim_start();
         if process.starts_with("restored") || process == "libMobileGestalt" || process == "asr" {
             p.source = Source::Device;
             p.tool = p.tool.or(Some(Tool::Restored));

@@ -28,6 +28,8 @@ pub enum Signal {
         product_type: String,
     },
     HardwareModel(String),
+    /// A product type mentioned in passing (free text); used only when nothing better is known.
+    ProductTypeHint(String),
     Ecid(String),
     Serial(String),
     Cpid(u32),

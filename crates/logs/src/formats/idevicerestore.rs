@@ -174,7 +174,12 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }
-            if line.starts_with("Device failed to enter restore mode") || line.starts_with("Device reconnected in ") {
+            if line.starts_with("Device failed to enter restore mode") {
+                // The restore-mode device never showed up on USB (usbmuxd, driver, cable).
+                out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+                return;
+            }
+            if line.starts_with("Device reconnected in ") {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }

@@ -7,6 +7,7 @@
 
 pub mod apple;
 pub mod futurerestore;
+pub mod identity;
 pub mod idevicerestore;
 pub mod restored;
 pub mod wrapper;
@@ -23,6 +24,8 @@ pub enum Family {
     Restored,
     Apple,
     Wrapper,
+    /// Only identity (product type, IPSW name) was found.
+    Identity,
 }
 
 /// Read a prefixed line with the parser its shape calls for. Returns the family that read it
@@ -32,6 +35,17 @@ pub fn read(p: &Prefixed<'_>, out: &mut Vec<Signal>) -> Option<Family> {
     if body.is_empty() {
         return None;
     }
+    let before_identity = out.len();
+    identity::parse(body, out);
+    let found_identity = out.len() > before_identity;
+    let family = read_family(p, body, out);
+    if family.is_none() && found_identity {
+        return Some(if p.wrapper_own { Family::Wrapper } else { Family::Identity });
+    }
+    family
+}
+
+fn read_family(p: &Prefixed<'_>, body: &str, out: &mut Vec<Signal>) -> Option<Family> {
     if p.wrapper_own {
         return wrapper::parse(body, out).then_some(Family::Wrapper);
     }
@@ -180,4 +194,11 @@ pub const SIGNATURES: &[&str] = &[
     "iMazing",
     "（",
     "失败",
+    // identity in any format
+    "ProductType: ",
+    "Device: ",
+    "_Restore.ipsw",
+    "(iPhone",
+    "(iPad",
+    "(iPod",
 ];
