@@ -5,7 +5,16 @@ use std::borrow::Cow;
 const MASK: &str = "[redacted]";
 
 /// Keywords after which the next alphanumeric run is an identifier.
-const KEYWORDS: &[&str] = &["ecid", "uniquechipid", "serial number is", "srnm", "imei", "udid", "serialnumber"];
+const KEYWORDS: &[&str] = &[
+    "ecid",
+    "uniquechipid",
+    "serial number is",
+    "srnm",
+    "imei",
+    "udid",
+    "serialnumber",
+    "_event_cb: device",
+];
 
 /// `text` with identifiers masked; borrowed when there was nothing to mask.
 pub fn redact_text(text: &str) -> Cow<'_, str> {

@@ -131,3 +131,145 @@ fn every_fixture_file_has_a_manifest_entry() {
         assert!(m.log.iter().any(|e| e.file == name), "{name} is not in expected.toml");
     }
 }
+
+// ---- Named readings of the important fixtures (one per real-world shape).
+
+fn facts(log: &RestoreLog) -> Vec<(String, String)> {
+    log.facts()
+}
+
+fn has_fact(log: &RestoreLog, k: &str, v: &str) -> bool {
+    facts(log).iter().any(|(a, b)| a == k && b == v)
+}
+
+/// The classic 4013: the device vanishes during the storage-firmware step (op 58).
+#[test]
+fn r_nand_firmware_op58_disconnect() {
+    let log = read("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log");
+    let f = log.failure.as_ref().unwrap();
+    assert!(f.disconnect);
+    assert_eq!(f.operation.as_ref().map(|o| o.label.as_str()), Some("Updating NAND Firmware"));
+    assert_eq!(f.checkpoint.as_ref().and_then(|c| c.name.as_deref()), Some("update_NAND_firmware"));
+    assert!(has_fact(&log, "failure_stage", "nand"));
+    assert!(has_fact(&log, "usb_dropout", "yes"));
+    let root = log.evidence.iter().find(|e| e.why == "first sign of the failure").unwrap();
+    assert!(root.text.contains("Could not read data"), "{root:?}");
+    let text = std::fs::read_to_string(dir().join("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log")).unwrap();
+    let line = text.lines().nth(root.line as usize - 1).unwrap();
+    assert!(line.contains("Could not read data"), "evidence line number {} points at {line:?}", root.line);
+    assert!(log.reading.contains("NAND"), "{}", log.reading);
+}
+
+/// TSS STATUS=94: not signed, iTunes 3194; the device is not at fault.
+#[test]
+fn r_tss_status94_unsigned() {
+    let log = read("idevicerestore_2023_tss_status94_unsigned_iphone9_1.log");
+    assert!(has_fact(&log, "tss_refused", "yes"));
+    assert!(has_fact(&log, "error_code", "3194"));
+    assert!(!has_fact(&log, "usb_dropout", "yes"));
+    assert!(log.reading.contains("no longer signs"), "{}", log.reading);
+}
+
+/// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
+#[test]
+fn r_fdr53_proxy_first_failure_is_the_child() {
+    let log = read("idevicerestore_2024_fdr53_proxy_with_device_log_iphone8_1.log");
+    let f = log.failure.as_ref().unwrap();
+    assert_eq!(f.checkpoint.as_ref().map(|c| c.num), Some(0x634));
+    assert_eq!(f.checkpoint_result, Some(53));
+    assert!(log.reading.contains("proxy"), "{}", log.reading);
+}
+
+/// ASR "No space left on device": storage full, not broken.
+#[test]
+fn r_update_no_space_left() {
+    let log = read("restored_device_log_update_no_space_left_iphone12_1.log");
+    assert!(has_fact(&log, "low_storage", "yes"));
+    assert!(has_fact(&log, "failure_stage", "image_transfer"));
+    assert!(log.evidence.iter().any(|e| e.text.contains("No space left on device")));
+}
+
+/// futurerestore's `code=` in the exception block is a source line, not an error code.
+#[test]
+fn r_futurerestore_exception_code_is_ignored() {
+    let log = read("futurerestore_2023_baseband_checkpoint4867_iphone9_3.log");
+    assert!(!log.error_codes.contains(&91291694));
+    assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(-1));
+    let old = read("futurerestore_2018_debug_restore_mode_never_appears_errorcode_minus11_iphone9_1.log");
+    assert_eq!(old.tool_code, Some(-11));
+    assert_ne!(old.failure.as_ref().and_then(|f| f.error_code), Some(-11));
+}
+
+/// Three attempts of one device, cable and computer changed: same point, same stage.
+#[test]
+fn r_same_device_a_fails_at_the_same_point() {
+    let logs: Vec<RestoreLog> = [
+        "same_device_a_attempt1_bench1_idevicerestore_original_cable_op58.log",
+        "same_device_a_attempt2_bench1_idevicerestore_new_cable_debug_op58.log",
+        "same_device_a_attempt3_windows_itunes_other_computer_4013_op58.log",
+    ]
+    .iter()
+    .map(|f| read(f))
+    .collect();
+    let c = logs::compare(logs.iter());
+    assert_eq!(c.same_failure_point, Some(true));
+    let facts = logs::facts_for_logs(&logs);
+    assert!(facts.contains(&("same_failure_point".into(), "yes".into())), "{facts:?}");
+    assert!(facts.contains(&("failure_stage".into(), "nand".into())), "{facts:?}");
+}
+
+/// Device B: op 13 on one computer, op 18 with error 9 on another: different points, error varies.
+#[test]
+fn r_same_device_b_fails_at_different_points() {
+    let logs: Vec<RestoreLog> = [
+        "same_device_b_attempt1_windows_pc_front_hub_itunes_4013_op13.log",
+        "same_device_b_attempt2_macbook_finder_compact_log_error9_op18.log",
+    ]
+    .iter()
+    .map(|f| read(f))
+    .collect();
+    let c = logs::compare(logs.iter());
+    assert_eq!(c.same_failure_point, Some(false));
+    assert_eq!(c.error_varies, Some(true));
+    let facts = logs::facts_for_logs(&logs);
+    assert!(facts.contains(&("error_varies".into(), "yes".into())), "{facts:?}");
+    assert!(facts.contains(&("same_failure_point".into(), "no".into())), "{facts:?}");
+}
+
+/// Identifiers in the log never reach the output unless asked for.
+#[test]
+fn r_identifiers_are_redacted() {
+    let log = read("idevicerestore_2024_debug_update_success_with_identifiers_to_redact_iphone9_1.log");
+    assert!(log.device.ecid.is_some());
+    let json = serde_json::to_string(&log.redacted()).unwrap();
+    for id in ["2884554023131981", "A3F7C91E25B4D", "a3f7c91e25b4d", "F17SX3LKHG7K", "355331081234567", "8c2f0e7d4b1a9c6e3f5d2b8a7c4e1f0a9d6b3c2e"] {
+        assert!(!json.contains(id), "{id} leaked into {json}");
+    }
+    let shown = serde_json::to_string(&log).unwrap();
+    assert!(shown.contains("A3F7C91E25B4D"), "ECID kept in the unredacted log");
+}
+
+/// UTF-16LE with a BOM, CRLF (Windows iTunes): 4014 after the device fell back to DFU.
+#[test]
+fn r_utf16le_bom_itunes_log() {
+    let log = read("itunes_windows_updater_log_utf16le_bom_4014_back_in_dfu_iphone9_4.log");
+    assert_eq!(log.outcome, Outcome::Failure);
+    assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(4014));
+}
+
+/// 3uTools wraps long lines; the CPID/BDID of a wrapped `personalizing:` line still reads.
+#[test]
+fn r_3utools_wrapped_lines_join() {
+    let log = read("3utools_flash_success_iphone14_7_wrapped_lines.log");
+    assert_eq!(log.device.cpid, Some(0x8110));
+    assert_eq!(log.device.bdid, Some(0x18));
+    assert_eq!(log.target_build.as_deref(), Some("22D63"));
+}
+
+/// A paste that ends in the middle of a line, with no verdict: incomplete, not failure.
+#[test]
+fn r_paste_ends_mid_line_is_incomplete() {
+    let log = read("paste_ends_mid_line_idevicerestore_no_verdict_iphone12_3.log");
+    assert_eq!(log.outcome, Outcome::Incomplete);
+    assert!(log.reading.contains("without a verdict"), "{}", log.reading);
+}
