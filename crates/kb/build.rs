@@ -1,5 +1,6 @@
 //! Parses every TOML file under `knowledge/` into the typed records of `src/model.rs` and writes
-//! them as one postcard blob into OUT_DIR, so the binary never parses TOML at start-up.
+//! them as postcard blobs (one per table) into OUT_DIR, so the binary never parses TOML at
+//! start-up and decodes only the tables a command needs.
 //! A malformed entry fails the build, naming the file, the line and the field.
 
 #[path = "src/model.rs"]
@@ -150,7 +151,32 @@ fn main() {
         usb_ids: usb.usb_id,
         serial_fields: usb.serial_field,
     };
-    let blob = postcard::to_allocvec(&tables).expect("serialise knowledge base");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("kb.postcard");
-    std::fs::write(out, blob).expect("write knowledge blob");
+    // One blob per table, so a command decodes only the tables it touches.
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    macro_rules! write_tables {
+        ($($field:ident),*) => {$(
+            let blob = postcard::to_allocvec(&tables.$field).expect("serialise knowledge table");
+            std::fs::write(out.join(concat!(stringify!($field), ".postcard")), blob)
+                .expect("write knowledge blob");
+        )*};
+    }
+    write_tables!(
+        sources,
+        families,
+        codes,
+        ranges,
+        causes,
+        observations,
+        actions,
+        guides,
+        host_apps,
+        devices,
+        known_faults,
+        operations,
+        checkpoints,
+        statuses,
+        progress_hints,
+        usb_ids,
+        serial_fields
+    );
 }

@@ -20,16 +20,62 @@ pub use validate::{KbError, validate};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-static BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kb.postcard"));
-
-/// The embedded knowledge base, decoded on first use.
+/// The embedded knowledge base; each table is decoded on its first use.
 pub fn kb() -> &'static KnowledgeBase {
     static KB: OnceLock<KnowledgeBase> = OnceLock::new();
-    KB.get_or_init(|| {
-        let tables: Tables = postcard::from_bytes(BLOB).expect("embedded knowledge blob decodes");
-        KnowledgeBase::new(tables)
+    KB.get_or_init(|| KnowledgeBase {
+        lazy: LazyTables::embedded(),
+        code_index: OnceLock::new(),
+        device_index: OnceLock::new(),
+        names: OnceLock::new(),
+        all: OnceLock::new(),
     })
 }
+
+/// One table: either embedded bytes decoded on first use, or records given by hand.
+#[derive(Debug)]
+struct Section<T> {
+    bytes: &'static [u8],
+    cell: OnceLock<Vec<T>>,
+}
+
+impl<T: serde::de::DeserializeOwned> Section<T> {
+    fn get(&self) -> &[T] {
+        self.cell.get_or_init(|| {
+            postcard::from_bytes(self.bytes).expect("embedded knowledge table decodes")
+        })
+    }
+    fn ready(records: Vec<T>) -> Self {
+        Section {
+            bytes: &[],
+            cell: OnceLock::from(records),
+        }
+    }
+}
+
+macro_rules! lazy_tables {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        #[derive(Debug)]
+        struct LazyTables { $($field: Section<$ty>,)* }
+        impl LazyTables {
+            fn embedded() -> Self {
+                LazyTables { $($field: Section {
+                    bytes: include_bytes!(concat!(env!("OUT_DIR"), "/", stringify!($field), ".postcard")),
+                    cell: OnceLock::new(),
+                },)* }
+            }
+            fn from_tables(t: Tables) -> Self {
+                LazyTables { $($field: Section::ready(t.$field),)* }
+            }
+            fn to_tables(&self) -> Tables {
+                Tables { $($field: self.$field.get().to_vec(),)* }
+            }
+            $(fn $field(&self) -> &[$ty] { self.$field.get() })*
+        }
+    };
+}
+
+lazy_tables!(sources: Source, families: Family, codes: ErrorCode, ranges: ErrorRange, causes: Cause, observations: Observation, actions: Action, guides: Guide, host_apps: HostApp, devices: Device, known_faults: KnownFault, operations: RestoreOperation, checkpoints: Checkpoint, statuses: RestoreStatus, progress_hints: ProgressHint, usb_ids: UsbId, serial_fields: SerialField);
 
 /// A prior over cause ids.
 pub type Prior = BTreeMap<String, f64>;
@@ -77,56 +123,54 @@ impl<'a> CodeEntry<'a> {
 /// The knowledge base with its lookup indexes.
 #[derive(Debug)]
 pub struct KnowledgeBase {
-    tables: Tables,
-    code_index: HashMap<i64, usize>,
-    device_index: HashMap<String, usize>,
-    names: matching::NameIndex,
+    lazy: LazyTables,
+    code_index: OnceLock<HashMap<i64, usize>>,
+    device_index: OnceLock<HashMap<String, usize>>,
+    /// Built on the first name search only (explain never pays for it).
+    names: OnceLock<matching::NameIndex>,
+    /// Every table at once, for validation and tests.
+    all: OnceLock<Tables>,
 }
 
 impl KnowledgeBase {
     /// Build the indexes over a set of tables (tests build small ones by hand).
     pub fn new(tables: Tables) -> Self {
-        let code_index = tables
-            .codes
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.code, i))
-            .collect();
-        let mut device_index = HashMap::new();
-        for (i, d) in tables.devices.iter().enumerate() {
-            device_index
-                .entry(d.product_type.to_ascii_lowercase())
-                .or_insert(i);
-        }
-        let names = matching::NameIndex::new(&tables.devices);
         KnowledgeBase {
-            tables,
-            code_index,
-            device_index,
-            names,
+            lazy: LazyTables::from_tables(tables),
+            code_index: OnceLock::new(),
+            device_index: OnceLock::new(),
+            names: OnceLock::new(),
+            all: OnceLock::new(),
         }
     }
 
+    /// Every table (decodes all of them: for validation and tests, not for hot paths).
     pub fn tables(&self) -> &Tables {
-        &self.tables
+        self.all.get_or_init(|| self.lazy.to_tables())
     }
 
     // ---- error codes
 
     /// A code documented on its own.
     pub fn error_code(&self, code: i64) -> Option<&ErrorCode> {
-        self.code_index.get(&code).map(|&i| &self.tables.codes[i])
+        self.code_index
+            .get_or_init(|| {
+                let codes = self.lazy.codes();
+                codes.iter().enumerate().map(|(i, c)| (c.code, i)).collect()
+            })
+            .get(&code)
+            .map(|&i| &self.lazy.codes()[i])
     }
 
     /// Every documented code, sorted numerically.
     pub fn error_codes(&self) -> Vec<&ErrorCode> {
-        let mut v: Vec<&ErrorCode> = self.tables.codes.iter().collect();
+        let mut v: Vec<&ErrorCode> = self.lazy.codes().iter().collect();
         v.sort_by_key(|c| c.code);
         v
     }
 
     pub fn ranges(&self) -> &[ErrorRange] {
-        &self.tables.ranges
+        self.lazy.ranges()
     }
 
     /// The code itself, or else the narrowest documented range containing it.
@@ -134,8 +178,8 @@ impl KnowledgeBase {
         if let Some(c) = self.error_code(code) {
             return Some(CodeEntry::Code(c));
         }
-        self.tables
-            .ranges
+        self.lazy
+            .ranges()
             .iter()
             .filter(|r| r.start <= code && code <= r.end)
             .min_by_key(|r| r.end - r.start)
@@ -143,11 +187,11 @@ impl KnowledgeBase {
     }
 
     pub fn family(&self, id: &str) -> Option<&Family> {
-        self.tables.families.iter().find(|f| f.id == id)
+        self.lazy.families().iter().find(|f| f.id == id)
     }
 
     pub fn families(&self) -> &[Family] {
-        &self.tables.families
+        self.lazy.families()
     }
 
     /// The prior over causes for a code: its own, else its family's (also for range codes).
@@ -174,8 +218,8 @@ impl KnowledgeBase {
 
     /// For an undocumented code: the documented code numerically nearest to it.
     pub fn nearest_code(&self, code: i64) -> Option<&ErrorCode> {
-        self.tables
-            .codes
+        self.lazy
+            .codes()
             .iter()
             .min_by_key(|c| (c.code - code).unsigned_abs())
     }
@@ -183,11 +227,11 @@ impl KnowledgeBase {
     // ---- causes, observations, actions
 
     pub fn causes(&self) -> &[Cause] {
-        &self.tables.causes
+        self.lazy.causes()
     }
 
     pub fn cause(&self, id: &str) -> Option<&Cause> {
-        self.tables.causes.iter().find(|c| c.id == id)
+        self.lazy.causes().iter().find(|c| c.id == id)
     }
 
     /// Whether a cause can apply to a device.
@@ -202,33 +246,33 @@ impl KnowledgeBase {
 
     /// The causes that can apply to a device (all causes when the device is unknown).
     pub fn causes_for(&self, device: Option<&Device>) -> Vec<&Cause> {
-        self.tables
-            .causes
+        self.lazy
+            .causes()
             .iter()
             .filter(|c| device.is_none_or(|d| self.cause_applies(c, d)))
             .collect()
     }
 
     pub fn observations(&self) -> &[Observation] {
-        &self.tables.observations
+        self.lazy.observations()
     }
 
     pub fn observation(&self, id: &str) -> Option<&Observation> {
-        self.tables.observations.iter().find(|o| o.id == id)
+        self.lazy.observations().iter().find(|o| o.id == id)
     }
 
     pub fn actions(&self) -> &[Action] {
-        &self.tables.actions
+        self.lazy.actions()
     }
 
     pub fn action(&self, id: &str) -> Option<&Action> {
-        self.tables.actions.iter().find(|a| a.id == id)
+        self.lazy.actions().iter().find(|a| a.id == id)
     }
 
     /// The action a `--tried` word stands for.
     pub fn action_by_tried_flag(&self, flag: &str) -> Option<&Action> {
-        self.tables
-            .actions
+        self.lazy
+            .actions()
             .iter()
             .find(|a| a.tried_flag.as_deref() == Some(flag))
     }
@@ -236,14 +280,14 @@ impl KnowledgeBase {
     // ---- guides
 
     pub fn guide(&self, scheme: ButtonScheme, kind: GuideKind) -> Option<&Guide> {
-        self.tables
-            .guides
+        self.lazy
+            .guides()
             .iter()
             .find(|g| g.scheme == scheme && g.kind == kind)
     }
 
     pub fn host_apps(&self) -> &[HostApp] {
-        &self.tables.host_apps
+        self.lazy.host_apps()
     }
 
     /// A guide's steps with the device's power button named (`{power}` → "Side button").
@@ -258,25 +302,36 @@ impl KnowledgeBase {
     // ---- devices
 
     pub fn devices(&self) -> &[Device] {
-        &self.tables.devices
+        self.lazy.devices()
     }
 
     /// The first device with this product type (case-insensitive).
     pub fn device(&self, product_type: &str) -> Option<&Device> {
         self.device_index
+            .get_or_init(|| {
+                let mut index = HashMap::new();
+                for (i, d) in self.lazy.devices().iter().enumerate() {
+                    index
+                        .entry(d.product_type.to_ascii_lowercase())
+                        .or_insert(i);
+                }
+                index
+            })
             .get(&product_type.to_ascii_lowercase())
-            .map(|&i| &self.tables.devices[i])
+            .map(|&i| &self.lazy.devices()[i])
     }
 
     /// Find a device by marketing name in any reasonable spelling, product type or board.
     pub fn find_device(&self, query: &str) -> DeviceMatch<'_> {
-        self.names.find(query, &self.tables.devices)
+        self.names
+            .get_or_init(|| matching::NameIndex::new(self.lazy.devices()))
+            .find(query, self.lazy.devices())
     }
 
     /// The device a DFU/Recovery serial string's CPID and BDID identify.
     pub fn device_by_cpid_bdid(&self, cpid: u32, bdid: u32) -> Option<&Device> {
-        self.tables
-            .devices
+        self.lazy
+            .devices()
             .iter()
             .find(|d| d.cpid == cpid && d.bdid == bdid)
     }
@@ -284,20 +339,20 @@ impl KnowledgeBase {
     /// The device with this board (`d22ap`, case-insensitive, `ap` optional).
     pub fn device_by_board(&self, board: &str) -> Option<&Device> {
         let b = board.to_ascii_lowercase();
-        self.tables
-            .devices
+        self.lazy
+            .devices()
             .iter()
             .find(|d| d.board == b || d.board.strip_suffix("ap") == Some(b.as_str()))
     }
 
     pub fn known_faults(&self) -> &[KnownFault] {
-        &self.tables.known_faults
+        self.lazy.known_faults()
     }
 
     /// The known hardware faults of a product type.
     pub fn known_faults_for(&self, product_type: &str) -> Vec<&KnownFault> {
-        self.tables
-            .known_faults
+        self.lazy
+            .known_faults()
             .iter()
             .filter(|f| {
                 f.product_types
@@ -310,27 +365,27 @@ impl KnowledgeBase {
     // ---- restore protocol
 
     pub fn operation(&self, id: u32) -> Option<&RestoreOperation> {
-        self.tables.operations.iter().find(|o| o.id == id)
+        self.lazy.operations().iter().find(|o| o.id == id)
     }
 
     pub fn checkpoint(&self, id: u32) -> Option<&Checkpoint> {
-        self.tables.checkpoints.iter().find(|c| c.id == id)
+        self.lazy.checkpoints().iter().find(|c| c.id == id)
     }
 
     pub fn checkpoint_by_name(&self, name: &str) -> Option<&Checkpoint> {
-        self.tables
-            .checkpoints
+        self.lazy
+            .checkpoints()
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// A device status; -1 also matches 0xFFFFFFFFFFFFFFFF.
     pub fn restore_status(&self, status: i64) -> Option<&RestoreStatus> {
-        self.tables.statuses.iter().find(|s| s.status == status)
+        self.lazy.statuses().iter().find(|s| s.status == status)
     }
 
     pub fn progress_hints(&self) -> &[ProgressHint] {
-        &self.tables.progress_hints
+        self.lazy.progress_hints()
     }
 
     // ---- USB
@@ -338,19 +393,19 @@ impl KnowledgeBase {
     /// The mode an Apple USB product id means.
     pub fn usb_mode(&self, vid: u16, pid: u16) -> Option<&UsbId> {
         // Exact ids first, then ranges (the normal-mode range overlaps the per-model ids).
-        self.tables
-            .usb_ids
+        self.lazy
+            .usb_ids()
             .iter()
             .filter(|u| u.vid == vid && u.pid_low <= pid && pid <= u.pid_high)
             .min_by_key(|u| u.pid_high - u.pid_low)
     }
 
     pub fn serial_fields(&self) -> &[SerialField] {
-        &self.tables.serial_fields
+        self.lazy.serial_fields()
     }
 
     pub fn sources(&self) -> &[Source] {
-        &self.tables.sources
+        self.lazy.sources()
     }
 }
 
