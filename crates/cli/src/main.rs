@@ -40,6 +40,10 @@ pub enum Command {
     Devices(cmd::devices::Args),
     /// Read the USB serial string a device shows in DFU or Recovery Mode.
     Identify(cmd::identify::Args),
+    /// Case history: open a case, record attempts and steps, show, list, close, export.
+    Cases(cmd::cases::Args),
+    /// Shop-wide analytics: faulty stations, cables, ports and devices (report, simulate, bench).
+    Fleet(cmd::fleet::Args),
     /// Print shell completions or the man page (generated from this CLI's definition).
     #[command(hide = true)]
     Completions(cmd::completions::Args),
@@ -61,6 +65,8 @@ fn main() -> ExitCode {
         Command::Guide(args) => cmd::guide::run(args, &out),
         Command::Devices(args) => cmd::devices::run(args, &out),
         Command::Identify(args) => cmd::identify::run(args, &out),
+        Command::Cases(args) => cmd::cases::run(args, &out),
+        Command::Fleet(args) => cmd::fleet::run(args, &out),
         Command::Completions(args) => cmd::completions::run(args, Cli::command()),
     };
     output::finish(result)
