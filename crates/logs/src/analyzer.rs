@@ -48,7 +48,11 @@ fn matcher() -> &'static Matcher {
             .match_kind(MatchKind::LeftmostFirst)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&pats)
-            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::LeftmostFirst).build(&pats))
+            .or_else(|_| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&pats)
+            })
             .expect("signature automaton builds");
         Matcher { ac, continuation }
     })
@@ -222,7 +226,11 @@ impl Analyzer {
 
     fn process_buffer(&mut self, at_end: bool) {
         let buf = std::mem::take(&mut self.buf);
-        let end = if at_end { buf.len() } else { deferred_end(&buf) };
+        let end = if at_end {
+            buf.len()
+        } else {
+            deferred_end(&buf)
+        };
         if end > 0 {
             self.process_region(&buf[..end], at_end);
         }
@@ -326,10 +334,10 @@ impl Analyzer {
         let mut signals = std::mem::take(&mut self.signals);
         signals.clear();
         let family = formats::read(&p, &mut signals);
-        if family.is_some() || !signals.is_empty() {
-            if let Some(t) = p.tool {
-                self.state.note_tool(t);
-            }
+        if (family.is_some() || !signals.is_empty())
+            && let Some(t) = p.tool
+        {
+            self.state.note_tool(t);
         }
         match family {
             Some(Family::Idevicerestore) => self.state.note_tool(Tool::Idevicerestore),
@@ -341,13 +349,18 @@ impl Analyzer {
             Some(Family::Wrapper) => Source::Wrapper,
             _ => p.source,
         };
-        if matches!(family, Some(Family::Idevicerestore | Family::Apple | Family::Futurerestore)) && source == Source::Host {
+        if matches!(
+            family,
+            Some(Family::Idevicerestore | Family::Apple | Family::Futurerestore)
+        ) && source == Source::Host
+        {
             self.state.in_previous_log = false;
         }
         let time = p.time.as_deref().map(|t| cut_owned(t, 48));
         let body = cut(&p.body, EVENT_TEXT);
         for sig in signals.drain(..) {
-            self.state.apply(sig, line_no, time.as_deref(), source, body);
+            self.state
+                .apply(sig, line_no, time.as_deref(), source, body);
         }
         self.signals = signals;
     }
@@ -357,7 +370,11 @@ impl Analyzer {
 /// line stays in the buffer until we know whether a wrapped continuation follows it.
 fn deferred_end(buf: &[u8]) -> usize {
     let Some(t1) = memchr::memrchr2(b'\n', b'\r', buf) else {
-        return if buf.len() >= BUFFER_CAP { buf.len() } else { 0 };
+        return if buf.len() >= BUFFER_CAP {
+            buf.len()
+        } else {
+            0
+        };
     };
     let mut e = t1;
     if buf[t1] == b'\n' && t1 > 0 && buf[t1 - 1] == b'\r' {
@@ -448,7 +465,14 @@ impl State {
         }
     }
 
-    fn push_event(&mut self, line: u64, time: Option<&str>, source: Source, kind: EventKind, text: &str) {
+    fn push_event(
+        &mut self,
+        line: u64,
+        time: Option<&str>,
+        source: Source,
+        kind: EventKind,
+        text: &str,
+    ) {
         let ev = TimelineEvent {
             line,
             time: time.map(str::to_string),
@@ -519,7 +543,12 @@ impl State {
             return;
         }
         let n = self.tail.len();
-        let from_tail: Vec<_> = self.tail.iter().skip(n.saturating_sub(FAILURE_CONTEXT)).cloned().collect();
+        let from_tail: Vec<_> = self
+            .tail
+            .iter()
+            .skip(n.saturating_sub(FAILURE_CONTEXT))
+            .cloned()
+            .collect();
         self.failure_context = from_tail;
     }
 
@@ -534,7 +563,13 @@ impl State {
         if self.in_previous_log && source == Source::Device {
             // An older attempt's device log: remember that it failed, nothing more.
             if matches!(sig, Signal::Fail(_))
-                || matches!(sig, Signal::Checkpoint { state: CheckpointState::Failure, .. })
+                || matches!(
+                    sig,
+                    Signal::Checkpoint {
+                        state: CheckpointState::Failure,
+                        ..
+                    }
+                )
             {
                 self.flags.previous_restore_failed = true;
             }
@@ -641,7 +676,8 @@ impl State {
                     self.progressed();
                     return;
                 }
-                let (op, stage) = reference::resolve_operation(raw_id, label.as_deref(), self.protocol);
+                let (op, stage) =
+                    reference::resolve_operation(raw_id, label.as_deref(), self.protocol);
                 let repeat = self.last_op.as_ref().is_some_and(|(o, ..)| o.id == op.id);
                 self.hand_off = false;
                 self.progressed();
@@ -664,7 +700,12 @@ impl State {
                 );
                 self.last_op = Some((op, stage, line, body.to_string()));
             }
-            Signal::Checkpoint { id, name, state, result } => {
+            Signal::Checkpoint {
+                id,
+                name,
+                state,
+                result,
+            } => {
                 let (cp, stage) = reference::resolve_checkpoint(id, name.as_deref());
                 self.hand_off = false;
                 let failed = match state {
@@ -672,7 +713,11 @@ impl State {
                     CheckpointState::End => result.is_some_and(|r| r != 0),
                     _ => false,
                 };
-                let state = if failed { CheckpointState::Failure } else { state };
+                let state = if failed {
+                    CheckpointState::Failure
+                } else {
+                    state
+                };
                 self.push_event(
                     line,
                     time,
@@ -691,7 +736,8 @@ impl State {
                             self.open_cps.remove(0);
                         }
                         self.open_cps.retain(|(c, ..)| c.num != cp.num);
-                        self.open_cps.push((cp.clone(), stage, line, body.to_string()));
+                        self.open_cps
+                            .push((cp.clone(), stage, line, body.to_string()));
                     }
                     CheckpointState::End => {
                         self.progressed();
@@ -898,15 +944,15 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
     let tool = file_tool(&st.tools);
 
     // Device identity: fill the gaps from the knowledge base.
-    if st.device.product_type.is_none() {
-        if let (Some(c), Some(b)) = (st.device.cpid, st.device.bdid) {
-            st.device.product_type = reference::product_type_for(c, b);
-        }
+    if st.device.product_type.is_none()
+        && let (Some(c), Some(b)) = (st.device.cpid, st.device.bdid)
+    {
+        st.device.product_type = reference::product_type_for(c, b);
     }
-    if st.device.product_type.is_none() {
-        if let Some(h) = st.device.hardware_model.as_deref() {
-            st.device.product_type = reference::product_type_for_board(h);
-        }
+    if st.device.product_type.is_none()
+        && let Some(h) = st.device.hardware_model.as_deref()
+    {
+        st.device.product_type = reference::product_type_for_board(h);
     }
     if st.device.product_type.is_none() {
         st.device.product_type = st.product_type_hint.take();
@@ -924,9 +970,13 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         }
     }
 
-    let hard_failure = st.first_specific.is_some() || st.first_disconnect.is_some() || st.first_final.is_some();
+    let hard_failure =
+        st.first_specific.is_some() || st.first_disconnect.is_some() || st.first_final.is_some();
     let outcome = match &st.success {
-        Some((line, _, source)) if *line > st.last_hard_failure_line && !(hard_failure && *source == Source::Wrapper) => {
+        Some((line, _, source))
+            if *line > st.last_hard_failure_line
+                && !(hard_failure && *source == Source::Wrapper) =>
+        {
             Outcome::Success
         }
         Some(_) if hard_failure => Outcome::Failure,
@@ -949,7 +999,10 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
     let failure = match outcome {
         Outcome::Success => None,
         _ => {
-            let ctx = root.as_ref().map(|r| r.context.clone()).unwrap_or_else(|| end_context.clone());
+            let ctx = root
+                .as_ref()
+                .map(|r| r.context.clone())
+                .unwrap_or_else(|| end_context.clone());
             let stage = match root.as_ref().map(|r| r.kind) {
                 Some(FailKind::Specific(s)) | Some(FailKind::Weak(s)) => Some(s),
                 _ => ctx.stage(),
@@ -962,7 +1015,12 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
             let host_code = st.error_codes.iter().map(|e| e.0).find(|&c| c != 0);
             let error_code = host_code
                 .or(st.flags.tss_refused.then_some(3194))
-                .or_else(|| st.failed_cp.as_ref().and_then(|f| f.result).filter(|&r| r != 0))
+                .or_else(|| {
+                    st.failed_cp
+                        .as_ref()
+                        .and_then(|f| f.result)
+                        .filter(|&r| r != 0)
+                })
                 .or_else(|| st.status.as_ref().and_then(|s| s.0).filter(|&c| c != 0));
             let message = st
                 .final_message
@@ -979,7 +1037,9 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
                 checkpoint_result: st.failed_cp.as_ref().and_then(|f| f.result),
                 device_status: st.status.as_ref().map(|s| s.1.clone()),
                 first_failure: root.as_ref().map(|r| r.text.clone()),
-                disconnect: root.as_ref().is_some_and(|r| r.kind == FailKind::Disconnect),
+                disconnect: root
+                    .as_ref()
+                    .is_some_and(|r| r.kind == FailKind::Disconnect),
             })
         }
     };
@@ -990,7 +1050,12 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
     let mut extra = st.failure_context;
     extra.extend(tail);
     for ev in extra {
-        if !timeline.iter().rev().take(2 * TIMELINE_EDGE + FAILURE_CONTEXT).any(|e| e.line == ev.line && e.kind == ev.kind) {
+        if !timeline
+            .iter()
+            .rev()
+            .take(2 * TIMELINE_EDGE + FAILURE_CONTEXT)
+            .any(|e| e.line == ev.line && e.kind == ev.kind)
+        {
             timeline.push(ev);
         }
     }

@@ -86,11 +86,11 @@ impl Decoder {
             .collect();
         let mut keep_from = usable;
         // Keep a trailing high surrogate for the next chunk.
-        if let Some(&last) = units.last() {
-            if (0xD800..0xDC00).contains(&last) {
-                units.pop();
-                keep_from = usable - 2;
-            }
+        if let Some(&last) = units.last()
+            && (0xD800..0xDC00).contains(&last)
+        {
+            units.pop();
+            keep_from = usable - 2;
         }
         self.held.extend_from_slice(&data[keep_from..]);
         self.out.clear();

@@ -55,7 +55,9 @@ pub enum LogError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: looks like a binary file, not a text log (a .logarchive must first be exported with `log show --style ndjson`)")]
+    #[error(
+        "{path}: looks like a binary file, not a text log (a .logarchive must first be exported with `log show --style ndjson`)"
+    )]
     Binary { path: String },
 }
 
@@ -83,7 +85,11 @@ pub fn analyze_bytes(bytes: &[u8]) -> RestoreLog {
 
 /// Analyse a stream. `progress` is called with the bytes read so far after every chunk.
 /// `name` is used in error messages.
-pub fn analyze_reader<R: Read>(mut reader: R, name: &str, progress: &mut dyn FnMut(u64)) -> Result<RestoreLog, LogError> {
+pub fn analyze_reader<R: Read>(
+    mut reader: R,
+    name: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RestoreLog, LogError> {
     let mut a = Analyzer::new();
     let mut buf = vec![0u8; READ_CHUNK];
     let mut first = true;
@@ -94,7 +100,9 @@ pub fn analyze_reader<R: Read>(mut reader: R, name: &str, progress: &mut dyn FnM
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(match e.kind() {
-                    std::io::ErrorKind::IsADirectory => LogError::IsDirectory { path: name.to_string() },
+                    std::io::ErrorKind::IsADirectory => LogError::IsDirectory {
+                        path: name.to_string(),
+                    },
                     _ => LogError::Unreadable {
                         path: name.to_string(),
                         source: e,
@@ -105,7 +113,9 @@ pub fn analyze_reader<R: Read>(mut reader: R, name: &str, progress: &mut dyn FnM
         if first {
             first = false;
             if looks_binary(&buf[..n]) {
-                return Err(LogError::Binary { path: name.to_string() });
+                return Err(LogError::Binary {
+                    path: name.to_string(),
+                });
             }
         }
         a.feed(&buf[..n]);
@@ -159,10 +169,10 @@ impl RestoreLog {
     /// crate doc for the ids).
     pub fn facts(&self) -> Vec<(String, String)> {
         let mut v = Vec::new();
-        if self.outcome != Outcome::Success {
-            if let Some(stage) = self.failure.as_ref().and_then(|f| f.stage) {
-                v.push(("failure_stage".to_string(), stage.as_str().to_string()));
-            }
+        if self.outcome != Outcome::Success
+            && let Some(stage) = self.failure.as_ref().and_then(|f| f.stage)
+        {
+            v.push(("failure_stage".to_string(), stage.as_str().to_string()));
         }
         if self.flags.usb_dropout || self.failure.as_ref().is_some_and(|f| f.disconnect) {
             v.push(("usb_dropout".to_string(), "yes".to_string()));
@@ -196,7 +206,10 @@ impl RestoreLog {
         }
         if let Some(f) = &mut r.failure {
             f.message = f.message.as_deref().map(|m| redact_text(m).into_owned());
-            f.first_failure = f.first_failure.as_deref().map(|m| redact_text(m).into_owned());
+            f.first_failure = f
+                .first_failure
+                .as_deref()
+                .map(|m| redact_text(m).into_owned());
         }
         r.reading = redact_text(&r.reading).into_owned();
         r
@@ -205,7 +218,11 @@ impl RestoreLog {
     /// The identity of this log's failure point, for comparing attempts.
     fn failure_key(&self) -> Option<(Option<Stage>, Option<u32>, Option<u32>)> {
         let f = self.failure.as_ref()?;
-        Some((f.stage, f.operation.as_ref().map(|o| o.id), f.checkpoint.as_ref().map(|c| c.num)))
+        Some((
+            f.stage,
+            f.operation.as_ref().map(|o| o.id),
+            f.checkpoint.as_ref().map(|c| c.num),
+        ))
     }
 }
 
@@ -222,7 +239,10 @@ pub struct Comparison {
 
 /// Compare the failure points and error codes of several logs.
 pub fn compare<'a>(logs: impl IntoIterator<Item = &'a RestoreLog>) -> Comparison {
-    let failures: Vec<&RestoreLog> = logs.into_iter().filter(|l| l.outcome == Outcome::Failure).collect();
+    let failures: Vec<&RestoreLog> = logs
+        .into_iter()
+        .filter(|l| l.outcome == Outcome::Failure)
+        .collect();
     let mut c = Comparison {
         failure_logs: failures.len(),
         ..Comparison::default()
@@ -238,7 +258,10 @@ pub fn compare<'a>(logs: impl IntoIterator<Item = &'a RestoreLog>) -> Comparison
             });
         c.same_failure_point = Some(same);
     }
-    let codes: Vec<i64> = failures.iter().filter_map(|l| l.failure.as_ref().and_then(|f| f.error_code)).collect();
+    let codes: Vec<i64> = failures
+        .iter()
+        .filter_map(|l| l.failure.as_ref().and_then(|f| f.error_code))
+        .collect();
     if codes.len() >= 2 {
         c.error_varies = Some(codes.windows(2).any(|w| w[0] != w[1]));
     }
@@ -261,7 +284,10 @@ pub fn facts_for_logs(logs: &[RestoreLog]) -> Vec<(String, String)> {
     }
     let c = compare(logs.iter());
     if let Some(same) = c.same_failure_point {
-        v.push(("same_failure_point".to_string(), if same { "yes" } else { "no" }.to_string()));
+        v.push((
+            "same_failure_point".to_string(),
+            if same { "yes" } else { "no" }.to_string(),
+        ));
     }
     if c.error_varies == Some(true) {
         v.push(("error_varies".to_string(), "yes".to_string()));
@@ -297,7 +323,11 @@ pub struct LogsReport {
 
 impl LogsReport {
     /// Build the report; ids are redacted unless `show_ids`.
-    pub fn new(logs: Vec<(String, RestoreLog)>, errors: Vec<FileError>, show_ids: bool) -> LogsReport {
+    pub fn new(
+        logs: Vec<(String, RestoreLog)>,
+        errors: Vec<FileError>,
+        show_ids: bool,
+    ) -> LogsReport {
         let c = compare(logs.iter().map(|(_, l)| l));
         LogsReport {
             logs: logs

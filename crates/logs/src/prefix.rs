@@ -41,7 +41,13 @@ pub fn normalise(line: &str) -> Cow<'_, str> {
         }
         text = Cow::Owned(rest.to_string());
     }
-    if text.contains('&') && (text.contains("&gt;") || text.contains("&lt;") || text.contains("&amp;") || text.contains("&quot;") || text.contains("&#39;")) {
+    if text.contains('&')
+        && (text.contains("&gt;")
+            || text.contains("&lt;")
+            || text.contains("&amp;")
+            || text.contains("&quot;")
+            || text.contains("&#39;"))
+    {
         text = Cow::Owned(
             text.replace("&gt;", ">")
                 .replace("&lt;", "<")
@@ -87,10 +93,10 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         export_trailer: false,
     };
     let t = line.trim_start();
-    if t.starts_with('{') {
-        if let Some(json) = unified_log_json(t) {
-            return json;
-        }
+    if t.starts_with('{')
+        && let Some(json) = unified_log_json(t)
+    {
+        return json;
     }
     let mut rest: &str = t;
     // Up to a few layers: a wrapper around a library line around a device line.
@@ -120,7 +126,11 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
                     rest = after.trim_start();
                     continue;
                 }
-                if inner.len() <= 16 && inner.bytes().all(|c| c.is_ascii_digit() || c == b':' || c == b'.') {
+                if inner.len() <= 16
+                    && inner
+                        .bytes()
+                        .all(|c| c.is_ascii_digit() || c == b':' || c == b'.')
+                {
                     p.time = Some(Cow::Borrowed(inner));
                     if p.tool.is_none() {
                         p.tool = Some(Tool::Itunes);
@@ -150,7 +160,9 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
                         if ab.get(8) == Some(&b'.') {
                             j = 9 + digits_len(&ab[9..]);
                         }
-                        if ab.get(j) == Some(&b':') && (ab.get(j + 1) == Some(&b' ') || ab.len() == j + 1) {
+                        if ab.get(j) == Some(&b':')
+                            && (ab.get(j + 1) == Some(&b' ') || ab.len() == j + 1)
+                        {
                             p.time = Some(Cow::Borrowed(&after[..j]));
                             after = after.get(j + 2..).unwrap_or("");
                             continue;
@@ -198,7 +210,14 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
 
 /// `<Error>`, `<Warning>`, `<Notice>`, `<Info>`, `<Verbose>`, `<Debug>`: the end index.
 fn level_tag(s: &str) -> Option<usize> {
-    for tag in ["<Error>", "<Warning>", "<Notice>", "<Info>", "<Verbose>", "<Debug>"] {
+    for tag in [
+        "<Error>",
+        "<Warning>",
+        "<Notice>",
+        "<Info>",
+        "<Verbose>",
+        "<Debug>",
+    ] {
         if s.starts_with(tag) {
             return Some(tag.len());
         }
@@ -225,14 +244,14 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     let time = &s[..i];
     let rest = &s[i..];
     // Windows iTunes: " [pid:tid]: "
-    if let Some(r) = rest.strip_prefix(" [") {
-        if let Some(close) = r.find("]: ") {
-            let inner = &r[..close];
-            if inner.contains(':') && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
-                p.time = Some(Cow::Borrowed(time));
-                p.tool = Some(Tool::Itunes);
-                return Some(&r[close + 3..]);
-            }
+    if let Some(r) = rest.strip_prefix(" [")
+        && let Some(close) = r.find("]: ")
+    {
+        let inner = &r[..close];
+        if inner.contains(':') && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
+            p.time = Some(Cow::Borrowed(time));
+            p.tool = Some(Tool::Itunes);
+            return Some(&r[close + 3..]);
         }
     }
     let rest_t = rest.trim_start();
@@ -256,7 +275,10 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
         }
         let mut j = d;
         if inner.as_bytes().get(j) == Some(&b':') {
-            j += 1 + inner.as_bytes()[j + 1..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            j += 1 + inner.as_bytes()[j + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .count();
         }
         if inner.as_bytes().get(j) == Some(&b']') {
             found = Some((open, open + 1 + j));
@@ -265,8 +287,13 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     }
     if let Some((open, close)) = found {
         let before = rest_t[..open].trim();
-        let process = if before.starts_with("localhost ") || before.contains(' ') && !before.starts_with("restored") {
-            before.split_once(' ').map(|(_, p)| p.trim()).unwrap_or(before)
+        let process = if before.starts_with("localhost ")
+            || before.contains(' ') && !before.starts_with("restored")
+        {
+            before
+                .split_once(' ')
+                .map(|(_, p)| p.trim())
+                .unwrap_or(before)
         } else {
             before
         };
@@ -282,18 +309,18 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
             p.tool = Some(Tool::AppleConfigurator);
         }
         // (sender)
-        if msg.starts_with('(') {
-            if let Some(c) = msg.find(") ") {
-                msg = &msg[c + 2..];
-            }
+        if msg.starts_with('(')
+            && let Some(c) = msg.find(") ")
+        {
+            msg = &msg[c + 2..];
         }
         // [subsystem:category]
-        if msg.starts_with('[') && !msg.starts_with("[0") {
-            if let Some(c) = msg.find("] ") {
-                if msg[..c].contains(':') {
-                    msg = &msg[c + 2..];
-                }
-            }
+        if msg.starts_with('[')
+            && !msg.starts_with("[0")
+            && let Some(c) = msg.find("] ")
+            && msg[..c].contains(':')
+        {
+            msg = &msg[c + 2..];
         }
         // pymobiledevice3 level word
         for lvl in ["DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL "] {
@@ -334,11 +361,13 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
     let mut body = msg.unwrap_or(Cow::Borrowed(""));
     // A Finder message may itself start with "[HH:MM:SS.ffff] ".
     let mut inner_time = None;
-    if body.starts_with('[') && body.len() > 10 && is_hms(&body.as_bytes()[1..]) {
-        if let Some(close) = body.find("] ") {
-            inner_time = Some(body[1..close].to_string());
-            body = Cow::Owned(body[close + 2..].to_string());
-        }
+    if body.starts_with('[')
+        && body.len() > 10
+        && is_hms(&body.as_bytes()[1..])
+        && let Some(close) = body.find("] ")
+    {
+        inner_time = Some(body[1..close].to_string());
+        body = Cow::Owned(body[close + 2..].to_string());
     }
     let time = json_string_field(t, "timestamp").or(inner_time.map(Cow::Owned));
     Some(Prefixed {
@@ -407,23 +436,39 @@ mod tests {
 
     #[test]
     fn quote_marks_and_entities_are_removed() {
-        assert_eq!(normalise("> > ERROR: Unable to restore device  "), "ERROR: Unable to restore device");
-        assert_eq!(normalise("[12:00:00.0001-GMT]{3&gt;6} CHECKPOINT"), "[12:00:00.0001-GMT]{3>6} CHECKPOINT");
+        assert_eq!(
+            normalise("> > ERROR: Unable to restore device  "),
+            "ERROR: Unable to restore device"
+        );
+        assert_eq!(
+            normalise("[12:00:00.0001-GMT]{3&gt;6} CHECKPOINT"),
+            "[12:00:00.0001-GMT]{3>6} CHECKPOINT"
+        );
         assert_eq!(normalise("\u{1b}[31mERROR: x\u{1b}[0m"), "ERROR: x");
     }
 
     #[test]
     fn device_prefix() {
-        let p = strip_prefixes("[14:02:11.0412-GMT]{3>6} CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage");
-        assert_eq!(p.body, "CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage");
+        let p = strip_prefixes(
+            "[14:02:11.0412-GMT]{3>6} CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage",
+        );
+        assert_eq!(
+            p.body,
+            "CHECKPOINT BEGIN: RESTORED:[0x060D] wait_for_storage"
+        );
         assert_eq!(p.source, Source::Device);
         assert_eq!(p.time.as_deref(), Some("14:02:11.0412 GMT"));
     }
 
     #[test]
     fn windows_itunes_prefix() {
-        let p = strip_prefixes("2024-02-03 18:20:44.502 [7120:1a4c]: <Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1");
-        assert_eq!(p.body, "<Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1");
+        let p = strip_prefixes(
+            "2024-02-03 18:20:44.502 [7120:1a4c]: <Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1",
+        );
+        assert_eq!(
+            p.body,
+            "<Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1"
+        );
         assert_eq!(p.tool, Some(Tool::Itunes));
     }
 
@@ -432,21 +477,32 @@ mod tests {
         let p = strip_prefixes("11:05:12.506:  The flash is done");
         assert!(p.wrapper_own);
         assert_eq!(p.body, "The flash is done");
-        let p = strip_prefixes("12:00:01.100: 12:00:01.151: Started checkpoint id: 0x648 (cleanup_send_final_status)");
-        assert_eq!(p.body, "Started checkpoint id: 0x648 (cleanup_send_final_status)");
+        let p = strip_prefixes(
+            "12:00:01.100: 12:00:01.151: Started checkpoint id: 0x648 (cleanup_send_final_status)",
+        );
+        assert_eq!(
+            p.body,
+            "Started checkpoint id: 0x648 (cleanup_send_final_status)"
+        );
         assert!(!p.wrapper_own);
-        let p = strip_prefixes("10:41:23.411   <Error> Device did not reconnect in DFU or recovery mode.");
+        let p = strip_prefixes(
+            "10:41:23.411   <Error> Device did not reconnect in DFU or recovery mode.",
+        );
         assert_eq!(p.tool, Some(Tool::Idevicerestore));
         assert_eq!(p.body, "Device did not reconnect in DFU or recovery mode.");
     }
 
     #[test]
     fn ndjson_and_syslog() {
-        let p = strip_prefixes(r#"{"timestamp":"2025-03-04 10:15:02.118422+0100","processImagePath":"/S/AMPDevicesAgent","eventMessage":"<Restore Device 0x6>: operation 28 progress -1"}"#);
+        let p = strip_prefixes(
+            r#"{"timestamp":"2025-03-04 10:15:02.118422+0100","processImagePath":"/S/AMPDevicesAgent","eventMessage":"<Restore Device 0x6>: operation 28 progress -1"}"#,
+        );
         assert_eq!(p.body, "<Restore Device 0x6>: operation 28 progress -1");
         assert_eq!(p.tool, Some(Tool::Finder));
         assert!(strip_prefixes(r#"{"count":6,"finished":1}"#).export_trailer);
-        let p = strip_prefixes("2025-03-04 10:15:02.118422+0100  localhost AMPDevicesAgent[812]: (MobileDevice) [com.apple:restore] Restore completed, status: 4013");
+        let p = strip_prefixes(
+            "2025-03-04 10:15:02.118422+0100  localhost AMPDevicesAgent[812]: (MobileDevice) [com.apple:restore] Restore completed, status: 4013",
+        );
         assert_eq!(p.body, "Restore completed, status: 4013");
         assert_eq!(p.tool, Some(Tool::Finder));
     }

@@ -91,7 +91,9 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         if !s.is_empty() {
             s.push(' ');
         }
-        s.push_str(&format!("On an {device} this matches a known fault: {fault}."));
+        s.push_str(&format!(
+            "On an {device} this matches a known fault: {fault}."
+        ));
     }
     s
 }

@@ -88,13 +88,27 @@ mod tests {
     #[test]
     fn masks_identifiers() {
         assert_eq!(redact_text("ECID: 2844626588163936"), "ECID: [redacted]");
-        assert_eq!(redact_text("with ECID=0x11E0B7C45D9A62"), "with ECID=0x[redacted]");
         assert_eq!(
-            redact_text("Device 2f8104fba08f6d3682da2bd8e369316bf60b7d9b has successfully entered restore mode"),
+            redact_text("with ECID=0x11E0B7C45D9A62"),
+            "with ECID=0x[redacted]"
+        );
+        assert_eq!(
+            redact_text(
+                "Device 2f8104fba08f6d3682da2bd8e369316bf60b7d9b has successfully entered restore mode"
+            ),
             "Device [redacted] has successfully entered restore mode"
         );
-        assert_eq!(redact_text("udid: 00008030-001A2B3C4D5E602E"), "udid: [redacted]");
-        assert_eq!(redact_text("Updating NAND Firmware (58)"), "Updating NAND Firmware (58)");
-        assert_eq!(redact_text("INFO: device serial number is F2LXK0ABHG7F"), "INFO: device serial number is [redacted]");
+        assert_eq!(
+            redact_text("udid: 00008030-001A2B3C4D5E602E"),
+            "udid: [redacted]"
+        );
+        assert_eq!(
+            redact_text("Updating NAND Firmware (58)"),
+            "Updating NAND Firmware (58)"
+        );
+        assert_eq!(
+            redact_text("INFO: device serial number is F2LXK0ABHG7F"),
+            "INFO: device serial number is [redacted]"
+        );
     }
 }

@@ -65,7 +65,11 @@ fn label_matches(op: &kb::RestoreOperation, label: &str, legacy: bool) -> bool {
 /// Resolve an operation line: the number printed, the label printed (idevicerestore) and the
 /// restore protocol version when known. NOTES.md: ids above 35 are one lower for protocol < 14;
 /// idevicerestore corrects the label but prints the raw number (log_formats.md §7.1).
-pub(crate) fn resolve_operation(raw: u32, label: Option<&str>, protocol: Option<u32>) -> (OperationRef, Option<Stage>) {
+pub(crate) fn resolve_operation(
+    raw: u32,
+    label: Option<&str>,
+    protocol: Option<u32>,
+) -> (OperationRef, Option<Stage>) {
     let kb = kb::kb();
     let shifted = protocol.is_some_and(|p| p < 14) && raw > 35;
     let mut id = if shifted { raw + 1 } else { raw };
@@ -95,7 +99,9 @@ pub(crate) fn resolve_operation(raw: u32, label: Option<&str>, protocol: Option<
         raw_id: (id != raw).then_some(raw),
     };
     // Ids above 77 are unstable across iOS versions: no stage from the id alone.
-    let stage = op.filter(|o| o.id <= 77 || label.is_some()).map(|o| o.stage);
+    let stage = op
+        .filter(|o| o.id <= 77 || label.is_some())
+        .map(|o| o.stage);
     (op_ref, stage)
 }
 
@@ -111,7 +117,10 @@ pub(crate) fn resolve_checkpoint(id: u32, name: Option<&str>) -> (CheckpointRef,
     let name = name
         .map(str::to_string)
         .or_else(|| by_id.map(|c| c.name.clone()));
-    let stage = by_id.or(by_name).map(|c| c.stage).or_else(|| name.as_deref().and_then(stage_from_checkpoint_name));
+    let stage = by_id
+        .or(by_name)
+        .map(|c| c.stage)
+        .or_else(|| name.as_deref().and_then(stage_from_checkpoint_name));
     (CheckpointRef::new(id, name), stage)
 }
 
@@ -141,7 +150,10 @@ pub(crate) fn resolve_status(code: Option<i64>, text: &str) -> (Option<i64>, Opt
     }
     let wanted = text.trim().trim_end_matches('.');
     for s in &kb.tables().statuses {
-        let ls = s.log_string.strip_prefix("Status: ").unwrap_or(&s.log_string);
+        let ls = s
+            .log_string
+            .strip_prefix("Status: ")
+            .unwrap_or(&s.log_string);
         if ls.trim_end_matches('.').eq_ignore_ascii_case(wanted) {
             return (Some(s.status), s.stage);
         }
@@ -173,12 +185,16 @@ pub(crate) fn device_name(product_type: &str) -> Option<String> {
 
 /// Product type from CPID/BDID.
 pub(crate) fn product_type_for(cpid: u32, bdid: u32) -> Option<String> {
-    kb::kb().device_by_cpid_bdid(cpid, bdid).map(|d| d.product_type.clone())
+    kb::kb()
+        .device_by_cpid_bdid(cpid, bdid)
+        .map(|d| d.product_type.clone())
 }
 
 /// Product type from a board name (`n71map`).
 pub(crate) fn product_type_for_board(board: &str) -> Option<String> {
-    kb::kb().device_by_board(board).map(|d| d.product_type.clone())
+    kb::kb()
+        .device_by_board(board)
+        .map(|d| d.product_type.clone())
 }
 
 /// A known fault of this model whose cause matches the stage (NAND, baseband...).
@@ -221,7 +237,10 @@ mod tests {
         assert_eq!(cp.id, "0x60E");
         assert_eq!(cp.name.as_deref(), Some("update_NAND_firmware"));
         assert_eq!(stage, Some(Stage::Nand));
-        assert_eq!(resolve_status(None, "Failed to recover FDR data."), (Some(53), Some(Stage::Fdr)));
+        assert_eq!(
+            resolve_status(None, "Failed to recover FDR data."),
+            (Some(53), Some(Stage::Fdr))
+        );
         assert_eq!(resolve_status(None, "Disk Failure").1, Some(Stage::Nand));
     }
 }

@@ -54,7 +54,10 @@ pub enum Signal {
         result: Option<i64>,
     },
     /// A `Status:` message; `code` is None when only the text is known.
-    Status { code: Option<i64>, text: String },
+    Status {
+        code: Option<i64>,
+        text: String,
+    },
     Fail(FailKind),
     /// A host error code (iTunes/Finder `status:`; 0 = success).
     ErrorCode(i64),

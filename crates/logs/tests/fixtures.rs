@@ -31,7 +31,8 @@ fn dir() -> PathBuf {
 }
 
 fn manifest() -> Manifest {
-    let text = std::fs::read_to_string(dir().join("expected.toml")).expect("expected.toml readable");
+    let text =
+        std::fs::read_to_string(dir().join("expected.toml")).expect("expected.toml readable");
     toml::from_str(&text).expect("expected.toml parses")
 }
 
@@ -50,7 +51,11 @@ fn mismatches(exp: &Expected, log: &RestoreLog) -> Vec<String> {
         bad.push(format!("tool {} != {}", log.tool.as_str(), exp.tool));
     }
     if log.outcome.as_str() != exp.outcome {
-        bad.push(format!("outcome {} != {}", log.outcome.as_str(), exp.outcome));
+        bad.push(format!(
+            "outcome {} != {}",
+            log.outcome.as_str(),
+            exp.outcome
+        ));
     }
     let f = log.failure.as_ref();
     if let Some(stage) = &exp.stage {
@@ -82,10 +87,13 @@ fn mismatches(exp: &Expected, log: &RestoreLog) -> Vec<String> {
             bad.push(format!("error_code {got:?} != {code}"));
         }
     }
-    if let Some(pt) = &exp.product_type {
-        if log.device.product_type.as_deref() != Some(pt.as_str()) {
-            bad.push(format!("product_type {:?} != {pt}", log.device.product_type));
-        }
+    if let Some(pt) = &exp.product_type
+        && log.device.product_type.as_deref() != Some(pt.as_str())
+    {
+        bad.push(format!(
+            "product_type {:?} != {pt}",
+            log.device.product_type
+        ));
     }
     bad
 }
@@ -109,15 +117,29 @@ fn every_fixture_in_the_manifest_is_read_as_expected() {
         let mut bad = mismatches(exp, &log);
         for (file, mismatch, _why) in MANIFEST_DISAGREEMENTS {
             if *file == exp.file {
-                assert!(bad.iter().any(|b| b == mismatch), "{file}: the manifest now agrees ({mismatch}); drop it from MANIFEST_DISAGREEMENTS");
+                assert!(
+                    bad.iter().any(|b| b == mismatch),
+                    "{file}: the manifest now agrees ({mismatch}); drop it from MANIFEST_DISAGREEMENTS"
+                );
                 bad.retain(|b| b != mismatch);
             }
         }
         if !bad.is_empty() {
-            failures.push(format!("{}: {}\n    reading: {}", exp.file, bad.join("; "), log.reading));
+            failures.push(format!(
+                "{}: {}\n    reading: {}",
+                exp.file,
+                bad.join("; "),
+                log.reading
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures misread:\n{}", failures.len(), m.log.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures misread:\n{}",
+        failures.len(),
+        m.log.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -128,7 +150,10 @@ fn every_fixture_file_has_a_manifest_entry() {
         if name == "expected.toml" || name.ends_with(".md") || name.starts_with('.') {
             continue;
         }
-        assert!(m.log.iter().any(|e| e.file == name), "{name} is not in expected.toml");
+        assert!(
+            m.log.iter().any(|e| e.file == name),
+            "{name} is not in expected.toml"
+        );
     }
 }
 
@@ -148,15 +173,32 @@ fn r_nand_firmware_op58_disconnect() {
     let log = read("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log");
     let f = log.failure.as_ref().unwrap();
     assert!(f.disconnect);
-    assert_eq!(f.operation.as_ref().map(|o| o.label.as_str()), Some("Updating NAND Firmware"));
-    assert_eq!(f.checkpoint.as_ref().and_then(|c| c.name.as_deref()), Some("update_NAND_firmware"));
+    assert_eq!(
+        f.operation.as_ref().map(|o| o.label.as_str()),
+        Some("Updating NAND Firmware")
+    );
+    assert_eq!(
+        f.checkpoint.as_ref().and_then(|c| c.name.as_deref()),
+        Some("update_NAND_firmware")
+    );
     assert!(has_fact(&log, "failure_stage", "nand"));
     assert!(has_fact(&log, "usb_dropout", "yes"));
-    let root = log.evidence.iter().find(|e| e.why == "first sign of the failure").unwrap();
+    let root = log
+        .evidence
+        .iter()
+        .find(|e| e.why == "first sign of the failure")
+        .unwrap();
     assert!(root.text.contains("Could not read data"), "{root:?}");
-    let text = std::fs::read_to_string(dir().join("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log")).unwrap();
+    let text = std::fs::read_to_string(
+        dir().join("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"),
+    )
+    .unwrap();
     let line = text.lines().nth(root.line as usize - 1).unwrap();
-    assert!(line.contains("Could not read data"), "evidence line number {} points at {line:?}", root.line);
+    assert!(
+        line.contains("Could not read data"),
+        "evidence line number {} points at {line:?}",
+        root.line
+    );
     assert!(log.reading.contains("NAND"), "{}", log.reading);
 }
 
@@ -186,7 +228,11 @@ fn r_update_no_space_left() {
     let log = read("restored_device_log_update_no_space_left_iphone12_1.log");
     assert!(has_fact(&log, "low_storage", "yes"));
     assert!(has_fact(&log, "failure_stage", "image_transfer"));
-    assert!(log.evidence.iter().any(|e| e.text.contains("No space left on device")));
+    assert!(
+        log.evidence
+            .iter()
+            .any(|e| e.text.contains("No space left on device"))
+    );
 }
 
 /// futurerestore's `code=` in the exception block is a source line, not an error code.
@@ -195,7 +241,8 @@ fn r_futurerestore_exception_code_is_ignored() {
     let log = read("futurerestore_2023_baseband_checkpoint4867_iphone9_3.log");
     assert!(!log.error_codes.contains(&91291694));
     assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(-1));
-    let old = read("futurerestore_2018_debug_restore_mode_never_appears_errorcode_minus11_iphone9_1.log");
+    let old =
+        read("futurerestore_2018_debug_restore_mode_never_appears_errorcode_minus11_iphone9_1.log");
     assert_eq!(old.tool_code, Some(-11));
     assert_ne!(old.failure.as_ref().and_then(|f| f.error_code), Some(-11));
 }
@@ -214,8 +261,14 @@ fn r_same_device_a_fails_at_the_same_point() {
     let c = logs::compare(logs.iter());
     assert_eq!(c.same_failure_point, Some(true));
     let facts = logs::facts_for_logs(&logs);
-    assert!(facts.contains(&("same_failure_point".into(), "yes".into())), "{facts:?}");
-    assert!(facts.contains(&("failure_stage".into(), "nand".into())), "{facts:?}");
+    assert!(
+        facts.contains(&("same_failure_point".into(), "yes".into())),
+        "{facts:?}"
+    );
+    assert!(
+        facts.contains(&("failure_stage".into(), "nand".into())),
+        "{facts:?}"
+    );
 }
 
 /// Device B: op 13 on one computer, op 18 with error 9 on another: different points, error varies.
@@ -232,21 +285,38 @@ fn r_same_device_b_fails_at_different_points() {
     assert_eq!(c.same_failure_point, Some(false));
     assert_eq!(c.error_varies, Some(true));
     let facts = logs::facts_for_logs(&logs);
-    assert!(facts.contains(&("error_varies".into(), "yes".into())), "{facts:?}");
-    assert!(facts.contains(&("same_failure_point".into(), "no".into())), "{facts:?}");
+    assert!(
+        facts.contains(&("error_varies".into(), "yes".into())),
+        "{facts:?}"
+    );
+    assert!(
+        facts.contains(&("same_failure_point".into(), "no".into())),
+        "{facts:?}"
+    );
 }
 
 /// Identifiers in the log never reach the output unless asked for.
 #[test]
 fn r_identifiers_are_redacted() {
-    let log = read("idevicerestore_2024_debug_update_success_with_identifiers_to_redact_iphone9_1.log");
+    let log =
+        read("idevicerestore_2024_debug_update_success_with_identifiers_to_redact_iphone9_1.log");
     assert!(log.device.ecid.is_some());
     let json = serde_json::to_string(&log.redacted()).unwrap();
-    for id in ["2884554023131981", "A3F7C91E25B4D", "a3f7c91e25b4d", "F17SX3LKHG7K", "355331081234567", "8c2f0e7d4b1a9c6e3f5d2b8a7c4e1f0a9d6b3c2e"] {
+    for id in [
+        "2884554023131981",
+        "A3F7C91E25B4D",
+        "a3f7c91e25b4d",
+        "F17SX3LKHG7K",
+        "355331081234567",
+        "8c2f0e7d4b1a9c6e3f5d2b8a7c4e1f0a9d6b3c2e",
+    ] {
         assert!(!json.contains(id), "{id} leaked into {json}");
     }
     let shown = serde_json::to_string(&log).unwrap();
-    assert!(shown.contains("A3F7C91E25B4D"), "ECID kept in the unredacted log");
+    assert!(
+        shown.contains("A3F7C91E25B4D"),
+        "ECID kept in the unredacted log"
+    );
 }
 
 /// UTF-16LE with a BOM, CRLF (Windows iTunes): 4014 after the device fell back to DFU.

@@ -70,7 +70,11 @@ fn feed_in_chunks(bytes: &[u8], sizes: &[usize]) -> RestoreLog {
     let mut rest = bytes;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(1).clamp(1, rest.len());
+        let n = sizes
+            .get(i % sizes.len().max(1))
+            .copied()
+            .unwrap_or(1)
+            .clamp(1, rest.len());
         a.feed(&rest[..n]);
         rest = &rest[n..];
         i += 1;
@@ -79,7 +83,11 @@ fn feed_in_chunks(bytes: &[u8], sizes: &[usize]) -> RestoreLog {
 }
 
 fn bounded(log: &RestoreLog) {
-    assert!(log.timeline.len() <= 2 * TIMELINE_EDGE + 12, "timeline {}", log.timeline.len());
+    assert!(
+        log.timeline.len() <= 2 * TIMELINE_EDGE + 12,
+        "timeline {}",
+        log.timeline.len()
+    );
     assert!(log.evidence.len() <= 16);
     assert!(log.modes.len() <= 64);
     assert!(log.error_codes.len() <= 16);
@@ -153,7 +161,11 @@ fn big_input_is_chunking_independent_and_bounded() {
     bounded(&whole);
     assert!(whole.events_dropped > 0);
     for sizes in [&[4096usize][..], &[65_537], &[1 << 20], &[3, 100_003, 17]] {
-        assert_eq!(feed_in_chunks(&bytes, sizes), whole, "chunk sizes {sizes:?}");
+        assert_eq!(
+            feed_in_chunks(&bytes, sizes),
+            whole,
+            "chunk sizes {sizes:?}"
+        );
     }
 }
 
@@ -170,5 +182,8 @@ fn utf16_and_crlf_read_like_utf8() {
     let wide = analyze_bytes(&utf16);
     assert_eq!(wide.outcome, Outcome::Failure);
     assert_eq!(wide.failure, utf8.failure);
-    assert_eq!(wide.failure.as_ref().and_then(|f| f.stage), Some(logs::Stage::Nand));
+    assert_eq!(
+        wide.failure.as_ref().and_then(|f| f.stage),
+        Some(logs::Stage::Nand)
+    );
 }

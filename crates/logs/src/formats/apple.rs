@@ -9,40 +9,42 @@ use kb::Stage;
 /// Read one library line (prefixes already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = body.trim();
-    if line.starts_with('<') {
-        if let Some(close) = line.find(">: ") {
-            let object = &line[1..close];
-            let msg = &line[close + 3..];
-            let kind = if object.starts_with("Restore Device") {
-                Some(true)
-            } else if object.starts_with("Recovery Mode Device") || object.starts_with("DFU Device") {
-                Some(false)
-            } else {
-                None
-            };
-            if let Some(restore_phase) = kind {
-                out.push(Signal::Format(Tool::Itunes));
-                if let Some(r) = msg.strip_prefix("operation ") {
-                    let Some(id) = leading_int(r) else { return true };
-                    let progress = after(r, "progress ").and_then(leading_int);
-                    if (0..=10_000).contains(&id) {
-                        out.push(Signal::Operation {
-                            raw_id: id as u32,
-                            label: None,
-                            progress,
-                            restore_phase,
-                        });
-                    }
-                } else if msg.starts_with("Restore succeeded") {
-                    out.push(Signal::Success);
-                } else if msg.starts_with("Recovery mode succeeded") {
-                    out.push(Signal::Mode(Mode::Recovery));
-                    out.push(Signal::Progressed);
-                } else if msg.contains("failed") {
-                    out.push(Signal::Fail(FailKind::Final));
+    if line.starts_with('<')
+        && let Some(close) = line.find(">: ")
+    {
+        let object = &line[1..close];
+        let msg = &line[close + 3..];
+        let kind = if object.starts_with("Restore Device") {
+            Some(true)
+        } else if object.starts_with("Recovery Mode Device") || object.starts_with("DFU Device") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(restore_phase) = kind {
+            out.push(Signal::Format(Tool::Itunes));
+            if let Some(r) = msg.strip_prefix("operation ") {
+                let Some(id) = leading_int(r) else {
+                    return true;
+                };
+                let progress = after(r, "progress ").and_then(leading_int);
+                if (0..=10_000).contains(&id) {
+                    out.push(Signal::Operation {
+                        raw_id: id as u32,
+                        label: None,
+                        progress,
+                        restore_phase,
+                    });
                 }
-                return true;
+            } else if msg.starts_with("Restore succeeded") {
+                out.push(Signal::Success);
+            } else if msg.starts_with("Recovery mode succeeded") {
+                out.push(Signal::Mode(Mode::Recovery));
+                out.push(Signal::Progressed);
+            } else if msg.contains("failed") {
+                out.push(Signal::Fail(FailKind::Final));
             }
+            return true;
         }
     }
     if let Some(r) = line
@@ -57,7 +59,11 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         if let Some(raw) = leading_hex(r) {
             let name = r
                 .find('(')
-                .and_then(|o| r[o + 1..].find(')').map(|c| r[o + 1..o + 1 + c].trim().to_string()))
+                .and_then(|o| {
+                    r[o + 1..]
+                        .find(')')
+                        .map(|c| r[o + 1..o + 1 + c].trim().to_string())
+                })
                 .filter(|n| !n.is_empty());
             out.push(Signal::Format(Tool::Itunes));
             out.push(Signal::Checkpoint {
@@ -123,11 +129,15 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Removed);
         return true;
     }
-    if line.starts_with("Transitioning device returned") || line.starts_with("Device isn't booted but USB is up") {
+    if line.starts_with("Transitioning device returned")
+        || line.starts_with("Device isn't booted but USB is up")
+    {
         out.push(Signal::Progressed);
         return true;
     }
-    if line.starts_with("Timer fired to timeout transitioning device") || line.starts_with("Device disappeared during transition") {
+    if line.starts_with("Timer fired to timeout transitioning device")
+        || line.starts_with("Device disappeared during transition")
+    {
         out.push(Signal::Fail(FailKind::Disconnect));
         return true;
     }
@@ -209,10 +219,12 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         return true;
     }
     if line.starts_with("radio-error") {
-        if let Some(v) = after(line, "radio-error").map(|r| r.trim_start_matches([' ', '='])).and_then(leading_int) {
-            if v != 0 {
-                out.push(Signal::Warn);
-            }
+        if let Some(v) = after(line, "radio-error")
+            .map(|r| r.trim_start_matches([' ', '=']))
+            .and_then(leading_int)
+            && v != 0
+        {
+            out.push(Signal::Warn);
         }
         return true;
     }
@@ -235,22 +247,36 @@ mod tests {
 
     #[test]
     fn library_lines() {
-        assert!(read("<Restore Device 0000021F6A3D1E40>: operation 58 progress -1").contains(&Signal::Operation {
-            raw_id: 58,
-            label: None,
-            progress: Some(-1),
-            restore_phase: true
-        }));
-        assert!(read("<Recovery Mode Device 0x191823f0>: operation 4 progress 3").contains(&Signal::Operation {
-            raw_id: 4,
-            label: None,
-            progress: Some(3),
-            restore_phase: false
-        }));
+        assert!(
+            read("<Restore Device 0000021F6A3D1E40>: operation 58 progress -1").contains(
+                &Signal::Operation {
+                    raw_id: 58,
+                    label: None,
+                    progress: Some(-1),
+                    restore_phase: true
+                }
+            )
+        );
+        assert!(
+            read("<Recovery Mode Device 0x191823f0>: operation 4 progress 3").contains(
+                &Signal::Operation {
+                    raw_id: 4,
+                    label: None,
+                    progress: Some(3),
+                    restore_phase: false
+                }
+            )
+        );
         assert!(read("Restore completed, status: 4013").contains(&Signal::ErrorCode(4013)));
         assert!(read("Restore completed, status: 0").contains(&Signal::Success));
-        assert!(read("Changing state from 'Transitioning' to 'Disappeared'").contains(&Signal::Fail(FailKind::Disconnect)));
-        assert!(read("USBControlTransfer: error 31, usbd status c0000004").contains(&Signal::UsbTrouble));
+        assert!(
+            read("Changing state from 'Transitioning' to 'Disappeared'")
+                .contains(&Signal::Fail(FailKind::Disconnect))
+        );
+        assert!(
+            read("USBControlTransfer: error 31, usbd status c0000004")
+                .contains(&Signal::UsbTrouble)
+        );
         assert!(read("Depth:0 Code:4013 Error:whatever").contains(&Signal::ErrorCode(4013)));
     }
 }

@@ -9,7 +9,10 @@ use kb::Stage;
 /// Read one futurerestore line. Returns whether the line was futurerestore's own.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = body.trim();
-    if line == "[exception]:" || line == "futurerestore init done" || line == "futurerestore: failed with exception:" {
+    if line == "[exception]:"
+        || line == "futurerestore init done"
+        || line == "futurerestore: failed with exception:"
+    {
         out.push(Signal::Format(Tool::Futurerestore));
         return true;
     }

@@ -6,7 +6,9 @@ use crate::signal::Signal;
 /// A product type (`iPhone10,3`, `iPad5,3`, `iPod9,1`) at the start of `s`: its length.
 pub fn product_type_len(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    let family = ["iPhone", "iPad", "iPod"].into_iter().find(|f| s.starts_with(f))?;
+    let family = ["iPhone", "iPad", "iPod"]
+        .into_iter()
+        .find(|f| s.starts_with(f))?;
     let mut i = family.len();
     let d1 = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
     if d1 == 0 || b.get(i + d1) != Some(&b',') {
@@ -35,9 +37,11 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     if let Some(r) = line.find("ProductType: ").map(|i| &line[i + 13..]) {
         if let Some(len) = product_type_len(r.trim_start()) {
             let pt = &r.trim_start()[..len];
-            let board = r
-                .find('(')
-                .and_then(|o| r[o + 1..].find(')').map(|c| r[o + 1..o + 1 + c].to_string()));
+            let board = r.find('(').and_then(|o| {
+                r[o + 1..]
+                    .find(')')
+                    .map(|c| r[o + 1..o + 1 + c].to_string())
+            });
             out.push(Signal::ProductType {
                 hardware_model: board,
                 product_type: pt.to_string(),
@@ -48,48 +52,56 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     if let Some(r) = line.strip_prefix("Device: ") {
         // `Device: iPhone 7 Plus (iPhone9,4) DFU`, `Device: "name" (iPhone12,1), iOS 17.7 (21H16)`
         for (i, _) in r.match_indices('(') {
-            if let Some(len) = product_type_len(&r[i + 1..]) {
-                if r[i + 1 + len..].starts_with(')') {
-                    out.push(Signal::ProductType {
-                        hardware_model: None,
-                        product_type: r[i + 1..i + 1 + len].to_string(),
-                    });
-                    break;
-                }
+            if let Some(len) = product_type_len(&r[i + 1..])
+                && r[i + 1 + len..].starts_with(')')
+            {
+                out.push(Signal::ProductType {
+                    hardware_model: None,
+                    product_type: r[i + 1..i + 1 + len].to_string(),
+                });
+                break;
             }
         }
     }
     // Free text such as "this is on an iPhone 7 (iPhone9,1)": a hint, used when nothing better.
     let already = out.iter().any(|s| matches!(s, Signal::ProductType { .. }));
-    for fam in ["(iPhone", "(iPad", "(iPod"].into_iter().filter(|_| !already) {
-        if let Some(i) = line.find(fam) {
-            if let Some(len) = product_type_len(&line[i + 1..]) {
-                out.push(Signal::ProductTypeHint(line[i + 1..i + 1 + len].to_string()));
-                break;
-            }
+    for fam in ["(iPhone", "(iPad", "(iPod"]
+        .into_iter()
+        .filter(|_| !already)
+    {
+        if let Some(i) = line.find(fam)
+            && let Some(len) = product_type_len(&line[i + 1..])
+        {
+            out.push(Signal::ProductTypeHint(
+                line[i + 1..i + 1 + len].to_string(),
+            ));
+            break;
         }
     }
     if let Some(end) = line.find("_Restore.ipsw") {
         // The file name: from the last path separator or space before it.
-        let start = line[..end].rfind(['/', '\\', ' ', '"', '\'']).map_or(0, |i| i + 1);
+        let start = line[..end]
+            .rfind(['/', '\\', ' ', '"', '\''])
+            .map_or(0, |i| i + 1);
         let stem = &line[start..end];
         let mut parts = stem.split('_');
         let devices = parts.next().unwrap_or("");
         let version = parts.next();
         let build = parts.next();
-        if let Some(len) = product_type_len(devices) {
-            if len == devices.len() {
-                out.push(Signal::ProductType {
-                    hardware_model: None,
-                    product_type: devices.to_string(),
-                });
-            }
+        if let Some(len) = product_type_len(devices)
+            && len == devices.len()
+        {
+            out.push(Signal::ProductType {
+                hardware_model: None,
+                product_type: devices.to_string(),
+            });
         }
-        if let (Some(v), Some(b)) = (version, build) {
-            if v.bytes().all(|c| c.is_ascii_digit() || c == b'.') && !v.is_empty() {
-                out.push(Signal::TargetVersion(v.to_string()));
-                out.push(Signal::TargetBuild(b.to_string()));
-            }
+        if let (Some(v), Some(b)) = (version, build)
+            && v.bytes().all(|c| c.is_ascii_digit() || c == b'.')
+            && !v.is_empty()
+        {
+            out.push(Signal::TargetVersion(v.to_string()));
+            out.push(Signal::TargetBuild(b.to_string()));
         }
     }
 }
@@ -102,14 +114,32 @@ mod tests {
     fn identity_from_banner_wrapper_and_ipsw_name() {
         let mut v = Vec::new();
         parse("::     ProductType: iPhone12,1 (n104ap)", &mut v);
-        assert_eq!(v, vec![Signal::ProductType { hardware_model: Some("n104ap".into()), product_type: "iPhone12,1".into() }]);
+        assert_eq!(
+            v,
+            vec![Signal::ProductType {
+                hardware_model: Some("n104ap".into()),
+                product_type: "iPhone12,1".into()
+            }]
+        );
         v.clear();
         parse("Device: iPhone 7 Plus (iPhone9,4) DFU", &mut v);
-        assert_eq!(v, vec![Signal::ProductType { hardware_model: None, product_type: "iPhone9,4".into() }]);
+        assert_eq!(
+            v,
+            vec![Signal::ProductType {
+                hardware_model: None,
+                product_type: "iPhone9,4".into()
+            }]
+        );
         v.clear();
-        parse(r"PS C:\x> .\idevicerestore.exe -e .\iPhone11,8_18.3_22D63_Restore.ipsw", &mut v);
+        parse(
+            r"PS C:\x> .\idevicerestore.exe -e .\iPhone11,8_18.3_22D63_Restore.ipsw",
+            &mut v,
+        );
         assert!(v.contains(&Signal::TargetBuild("22D63".into())));
-        assert!(v.contains(&Signal::ProductType { hardware_model: None, product_type: "iPhone11,8".into() }));
+        assert!(v.contains(&Signal::ProductType {
+            hardware_model: None,
+            product_type: "iPhone11,8".into()
+        }));
         v.clear();
         parse("iPhone11,8,iPhone12,1_18.3_22D63_Restore.ipsw", &mut v);
         assert!(!v.iter().any(|s| matches!(s, Signal::ProductType { .. })));

@@ -55,17 +55,19 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Note);
                 return;
             }
-            if line.starts_with("SEP firmware is NOT being signed") || line.starts_with("Sending TSS request attempt") {
+            if line.starts_with("SEP firmware is NOT being signed")
+                || line.starts_with("Sending TSS request attempt")
+            {
                 tss(line, out);
                 return;
             }
         }
         b'F' => {
             if let Some(r) = line.strip_prefix("Found device in ") {
-                if let Some(mode_text) = r.strip_suffix(" mode") {
-                    if let Some(m) = Mode::parse(mode_text) {
-                        out.push(Signal::Mode(m));
-                    }
+                if let Some(mode_text) = r.strip_suffix(" mode")
+                    && let Some(m) = Mode::parse(mode_text)
+                {
+                    out.push(Signal::Mode(m));
                 }
                 return;
             }
@@ -73,7 +75,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 ecid_decimal(r, out);
                 return;
             }
-            if line.starts_with("File download failed") || line.starts_with("Firmware file might be corrupt") {
+            if line.starts_with("File download failed")
+                || line.starts_with("Firmware file might be corrupt")
+            {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
                 return;
             }
@@ -170,7 +174,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Success);
                 return;
             }
-            if line.starts_with("Device did not disconnect") || line.starts_with("Device did not reconnect") {
+            if line.starts_with("Device did not disconnect")
+                || line.starts_with("Device did not reconnect")
+            {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }
@@ -183,7 +189,8 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }
-            if line.starts_with("Device ") && line.contains("has successfully entered restore mode") {
+            if line.starts_with("Device ") && line.contains("has successfully entered restore mode")
+            {
                 out.push(Signal::Mode(Mode::Restore));
                 return;
             }
@@ -202,29 +209,21 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
         }
-        b'T' => {
-            if line.starts_with("TSS ") {
-                tss(line, out);
-                return;
-            }
+        b'T' if line.starts_with("TSS ") => {
+            tss(line, out);
+            return;
         }
-        b'N' => {
-            if line.starts_with("No data to read") {
-                out.push(Signal::UsbTrouble);
-                return;
-            }
+        b'N' if line.starts_with("No data to read") => {
+            out.push(Signal::UsbTrouble);
+            return;
         }
-        b'A' => {
-            if line.starts_with("ASR was unable to validate") {
-                out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
-                return;
-            }
+        b'A' if line.starts_with("ASR was unable to validate") => {
+            out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+            return;
         }
-        b'L' => {
-            if line.starts_with("Log is available") {
-                out.push(Signal::DeviceLogStart);
-                return;
-            }
+        b'L' if line.starts_with("Log is available") => {
+            out.push(Signal::DeviceLogStart);
+            return;
         }
         b'i' => {
             if let Some(r) = line.strip_prefix("idevicerestore ") {
@@ -234,14 +233,16 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
             if let Some(r) = line.strip_prefix("irecv_event_cb: device ") {
-                if let Some(m) = after(r, "connected in ").and_then(|m| m.strip_suffix(" mode")) {
-                    if let Some(m) = Mode::parse(m) {
-                        out.push(Signal::Mode(m));
-                    }
+                if let Some(m) = after(r, "connected in ").and_then(|m| m.strip_suffix(" mode"))
+                    && let Some(m) = Mode::parse(m)
+                {
+                    out.push(Signal::Mode(m));
                 }
                 return;
             }
-            if line.starts_with("idevice_event_cb: device ") && line.ends_with("connected in restore mode") {
+            if line.starts_with("idevice_event_cb: device ")
+                && line.ends_with("connected in restore mode")
+            {
                 out.push(Signal::Mode(Mode::Restore));
                 return;
             }
@@ -256,11 +257,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
         }
-        b'*' => {
-            if line.contains("restored crashed") {
-                out.push(Signal::Note);
-                return;
-            }
+        b'*' if line.contains("restored crashed") => {
+            out.push(Signal::Note);
+            return;
         }
         _ => {}
     }
@@ -268,7 +267,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
         tss(line, out);
         return;
     }
-    if line.contains("Unable to send payload to ASR") || line.contains("Unable to receive data from ASR") {
+    if line.contains("Unable to send payload to ASR")
+        || line.contains("Unable to receive data from ASR")
+    {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return;
     }
@@ -320,9 +321,8 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
         out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
     } else if s.starts_with("get SHSH blobs") || s.starts_with("send TSS request") {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
-    } else if s.starts_with("place device into recovery mode") {
-        out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
-    } else if s.starts_with("connect to device in restore mode")
+    } else if s.starts_with("place device into recovery mode")
+        || s.starts_with("connect to device in restore mode")
         || s.starts_with("open device in restore mode")
         || s.starts_with("connect to restored")
     {
@@ -331,9 +331,8 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
     } else if s.starts_with("connect to FDR client") {
         // Common and usually harmless on old devices (Legacy-iOS-Kit #348).
-    } else if s.starts_with("send filesystem payload chunk") {
-        out.push(Signal::Warn);
     } else {
+        // e.g. "send filesystem payload chunk, retrying...": worth showing, not a verdict.
         out.push(Signal::Warn);
     }
 }
@@ -373,13 +372,20 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
         (CheckpointState::Begin, r)
     } else if let Some(r) = r.strip_prefix("completed") {
         (CheckpointState::End, r)
-    } else if let Some(r) = r.strip_prefix("FAILURE").or_else(|| r.strip_prefix("FAILED")) {
+    } else if let Some(r) = r
+        .strip_prefix("FAILURE")
+        .or_else(|| r.strip_prefix("FAILED"))
+    {
         (CheckpointState::Failure, r)
     } else if let Some(r) = r.strip_prefix("WARNING") {
         (CheckpointState::Warning, r)
     } else if r.as_bytes().first().is_some_and(u8::is_ascii_digit) {
         // 2021–2023: "Checkpoint <dec> complete with code <dec>"
-        let Some(raw) = r.split_whitespace().next().and_then(|w| w.parse::<u64>().ok()) else {
+        let Some(raw) = r
+            .split_whitespace()
+            .next()
+            .and_then(|w| w.parse::<u64>().ok())
+        else {
             return;
         };
         let code = after(r, "with code ").and_then(leading_int);
@@ -468,42 +474,77 @@ mod tests {
 
     #[test]
     fn checkpoint_eras() {
-        assert!(read("Checkpoint started   id: 0x60E (update_NAND_firmware)").contains(&Signal::Checkpoint {
-            id: 0x60E,
-            name: Some("update_NAND_firmware".into()),
-            state: CheckpointState::Begin,
-            result: None
-        }));
-        assert!(read("Checkpoint completed id: 0x100000634 (fdr_recover) result=0").contains(&Signal::Checkpoint {
-            id: 0x634,
-            name: Some("fdr_recover".into()),
-            state: CheckpointState::End,
-            result: Some(0)
-        }));
-        assert!(read("Checkpoint 4867 complete with code 18446744073709551615 ").contains(&Signal::Checkpoint {
-            id: 0x1303,
-            name: None,
-            state: CheckpointState::Failure,
-            result: Some(-1)
-        }));
-        assert!(read("Checkpoint FAILURE id: 0x634 result=0: fdr failed").contains(&Signal::Checkpoint {
-            id: 0x634,
-            name: None,
-            state: CheckpointState::Failure,
-            result: Some(0)
-        }));
+        assert!(
+            read("Checkpoint started   id: 0x60E (update_NAND_firmware)").contains(
+                &Signal::Checkpoint {
+                    id: 0x60E,
+                    name: Some("update_NAND_firmware".into()),
+                    state: CheckpointState::Begin,
+                    result: None
+                }
+            )
+        );
+        assert!(
+            read("Checkpoint completed id: 0x100000634 (fdr_recover) result=0").contains(
+                &Signal::Checkpoint {
+                    id: 0x634,
+                    name: Some("fdr_recover".into()),
+                    state: CheckpointState::End,
+                    result: Some(0)
+                }
+            )
+        );
+        assert!(
+            read("Checkpoint 4867 complete with code 18446744073709551615 ").contains(
+                &Signal::Checkpoint {
+                    id: 0x1303,
+                    name: None,
+                    state: CheckpointState::Failure,
+                    result: Some(-1)
+                }
+            )
+        );
+        assert!(
+            read("Checkpoint FAILURE id: 0x634 result=0: fdr failed").contains(
+                &Signal::Checkpoint {
+                    id: 0x634,
+                    name: None,
+                    state: CheckpointState::Failure,
+                    result: Some(0)
+                }
+            )
+        );
     }
 
     #[test]
     fn operations_and_finals() {
         assert_eq!(
             read("Updating NAND Firmware (58)"),
-            vec![Signal::Operation { raw_id: 58, label: Some("Updating NAND Firmware".into()), progress: None, restore_phase: true }]
+            vec![Signal::Operation {
+                raw_id: 58,
+                label: Some("Updating NAND Firmware".into()),
+                progress: None,
+                restore_phase: true
+            }]
         );
-        assert_eq!(read("ERROR: Unable to restore device"), vec![Signal::Fail(FailKind::Final)]);
-        assert_eq!(read("Unable to restore device"), vec![Signal::Fail(FailKind::Final)]);
-        assert_eq!(read("ERROR: Could not read data (-256). Aborting."), vec![Signal::Fail(FailKind::Disconnect)]);
-        assert!(read("Received SHSH blobs (3)").is_empty() || !read("Received SHSH blobs (3)").iter().any(|s| matches!(s, Signal::Operation { .. })));
+        assert_eq!(
+            read("ERROR: Unable to restore device"),
+            vec![Signal::Fail(FailKind::Final)]
+        );
+        assert_eq!(
+            read("Unable to restore device"),
+            vec![Signal::Fail(FailKind::Final)]
+        );
+        assert_eq!(
+            read("ERROR: Could not read data (-256). Aborting."),
+            vec![Signal::Fail(FailKind::Disconnect)]
+        );
+        assert!(
+            read("Received SHSH blobs (3)").is_empty()
+                || !read("Received SHSH blobs (3)")
+                    .iter()
+                    .any(|s| matches!(s, Signal::Operation { .. }))
+        );
         assert!(read("Sending TSS request attempt 1... TSS server returned: STATUS=94&MESSAGE=This device isn't eligible").contains(&Signal::TssRefused));
     }
 
@@ -511,8 +552,14 @@ mod tests {
     fn identity() {
         assert_eq!(
             read("Identified device as n71map, iPhone8,1"),
-            vec![Signal::ProductType { hardware_model: Some("n71map".into()), product_type: "iPhone8,1".into() }]
+            vec![Signal::ProductType {
+                hardware_model: Some("n71map".into()),
+                product_type: "iPhone8,1".into()
+            }]
         );
-        assert_eq!(read("ECID: 2844626588163936"), vec![Signal::Ecid("0xA1B2C3D4E5F60".into())]);
+        assert_eq!(
+            read("ECID: 2844626588163936"),
+            vec![Signal::Ecid("0xA1B2C3D4E5F60".into())]
+        );
     }
 }

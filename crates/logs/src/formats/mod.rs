@@ -40,7 +40,11 @@ pub fn read(p: &Prefixed<'_>, out: &mut Vec<Signal>) -> Option<Family> {
     let found_identity = out.len() > before_identity;
     let family = read_family(p, body, out);
     if family.is_none() && found_identity {
-        return Some(if p.wrapper_own { Family::Wrapper } else { Family::Identity });
+        return Some(if p.wrapper_own {
+            Family::Wrapper
+        } else {
+            Family::Identity
+        });
     }
     family
 }

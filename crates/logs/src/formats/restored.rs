@@ -44,7 +44,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     if let Some(r) = line.strip_prefix("ASR: ") {
         if r.starts_with("Checksum failed") || r.contains("checksum failure") {
             out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
-        } else if r.starts_with("Could not access multicast stream") || r.starts_with("Could not restore") {
+        } else if r.starts_with("Could not access multicast stream")
+            || r.starts_with("Could not restore")
+        {
             out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         }
         return true;
@@ -56,13 +58,23 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if line.starts_with("bbupdater: ") || line.starts_with("update_baseband: ") || line.starts_with("Update[Baseband] error") {
-        if line.contains("FAILED(") || line.contains("BBUpdater error") || line.contains("bbupdater error") || line.contains("error - ") {
+    if line.starts_with("bbupdater: ")
+        || line.starts_with("update_baseband: ")
+        || line.starts_with("Update[Baseband] error")
+    {
+        if line.contains("FAILED(")
+            || line.contains("BBUpdater error")
+            || line.contains("bbupdater error")
+            || line.contains("error - ")
+        {
             out.push(Signal::Fail(FailKind::Specific(Stage::Baseband)));
         }
         return true;
     }
-    if line.starts_with("Searching for NAND service") || line.starts_with("Found NAND service") || line.starts_with("NAND initialized") {
+    if line.starts_with("Searching for NAND service")
+        || line.starts_with("Found NAND service")
+        || line.starts_with("NAND initialized")
+    {
         out.push(Signal::Format(Tool::Restored));
         out.push(Signal::Note);
         return true;
@@ -82,7 +94,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Fail(FailKind::Specific(Stage::Firmware)));
         return true;
     }
-    if line.contains("proxy is enabled") || line.contains("x-fdr-message") || line.starts_with("AMFDRCreateError") {
+    if line.contains("proxy is enabled")
+        || line.contains("x-fdr-message")
+        || line.starts_with("AMFDRCreateError")
+    {
         out.push(Signal::Fail(FailKind::Specific(Stage::Fdr)));
         return true;
     }
@@ -122,17 +137,29 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
         }
         return;
     };
-    let result = if matches!(state, CheckpointState::Failure | CheckpointState::Retry | CheckpointState::Warning) {
+    let result = if matches!(
+        state,
+        CheckpointState::Failure | CheckpointState::Retry | CheckpointState::Warning
+    ) {
         after(rest, "(FAILURE:").and_then(leading_int)
     } else {
         None
     };
     // The id is the first `[0x....]` after the domain.
-    let Some(open) = rest.find(":[0x").map(|i| i + 2).or_else(|| rest.find("[0x").map(|i| i + 1)) else {
+    let Some(open) = rest
+        .find(":[0x")
+        .map(|i| i + 2)
+        .or_else(|| rest.find("[0x").map(|i| i + 1))
+    else {
         return;
     };
-    let Some(raw) = leading_hex(&rest[open..]) else { return };
-    let after_id = rest[open..].find(']').map(|c| &rest[open + c + 1..]).unwrap_or("");
+    let Some(raw) = leading_hex(&rest[open..]) else {
+        return;
+    };
+    let after_id = rest[open..]
+        .find(']')
+        .map(|c| &rest[open + c + 1..])
+        .unwrap_or("");
     let name = after_id
         .split_whitespace()
         .next()
@@ -158,7 +185,9 @@ mod tests {
 
     #[test]
     fn checkpoint_failure_with_chain() {
-        let v = read("CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] asr_and_invert_image [0]D(failed to restore APFS image)");
+        let v = read(
+            "CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] asr_and_invert_image [0]D(failed to restore APFS image)",
+        );
         assert!(v.contains(&Signal::Checkpoint {
             id: 0x65B,
             name: Some("asr_and_invert_image".into()),
@@ -176,8 +205,13 @@ mod tests {
 
     #[test]
     fn asr_and_storage() {
-        assert!(read("ASR: Could not restore - No space left on device").contains(&Signal::LowStorage));
-        assert!(read("ASR STATUS: fail: checksum failure").contains(&Signal::Fail(FailKind::Specific(Stage::Verify))));
+        assert!(
+            read("ASR: Could not restore - No space left on device").contains(&Signal::LowStorage)
+        );
+        assert!(
+            read("ASR STATUS: fail: checksum failure")
+                .contains(&Signal::Fail(FailKind::Specific(Stage::Verify)))
+        );
         assert!(read("restore-step-user-progress = 47").contains(&Signal::UserProgress(47)));
     }
 }

@@ -15,7 +15,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     if lower.contains("3utools") || lower.contains("itunesflash") {
         out.push(Signal::Format(Tool::ThreeUTools));
     }
-    if lower.starts_with("the flash is done") || lower.contains("flash succeeded") || lower.contains("restore succeeded") {
+    if lower.starts_with("the flash is done")
+        || lower.contains("flash succeeded")
+        || lower.contains("restore succeeded")
+    {
         out.push(Signal::Format(Tool::ThreeUTools));
         out.push(Signal::Success);
         return true;
@@ -31,12 +34,15 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if let Some(code) = paren_code(line) {
-        if lower.contains("fail") || lower.contains("error") || line.contains('失') || line.contains('错') {
-            out.push(Signal::ErrorCode(code));
-            out.push(Signal::Fail(FailKind::Final));
-            return true;
-        }
+    if let Some(code) = paren_code(line)
+        && (lower.contains("fail")
+            || lower.contains("error")
+            || line.contains('失')
+            || line.contains('错'))
+    {
+        out.push(Signal::ErrorCode(code));
+        out.push(Signal::Fail(FailKind::Final));
+        return true;
     }
     if lower.contains("flash failed") || line.contains("刷机失败") {
         out.push(Signal::Fail(FailKind::Final));
@@ -53,7 +59,13 @@ pub fn paren_code(line: &str) -> Option<i64> {
             let inner = &rest[i + open.len()..];
             if let Some(j) = inner.find(close) {
                 let num = inner[..j].trim();
-                if !num.is_empty() && num.len() <= 6 && num.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit()) {
+                if !num.is_empty()
+                    && num.len() <= 6
+                    && num
+                        .trim_start_matches('-')
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                {
                     return leading_int(num);
                 }
             }
