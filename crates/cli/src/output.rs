@@ -110,47 +110,8 @@ pub fn resolve_device(query: &str) -> anyhow::Result<(&'static str, Vec<&'static
     }
 }
 
-/// The JSON shape of a device used across commands.
-#[derive(serde::Serialize)]
-pub struct DeviceJson {
-    pub name: String,
-    pub product_type: String,
-    pub board: String,
-    pub cpid: String,
-    pub bdid: String,
-    pub soc: String,
-    pub year: u16,
-    pub connector: kb::Connector,
-    pub button_scheme: kb::ButtonScheme,
-    pub biometric: kb::Biometric,
-    pub cellular: bool,
-    pub variant: String,
-    pub known_faults: Vec<String>,
-}
-
-impl DeviceJson {
-    pub fn new(d: &kb::Device) -> Self {
-        DeviceJson {
-            name: d.name.clone(),
-            product_type: d.product_type.clone(),
-            board: d.board.clone(),
-            cpid: format!("0x{:04X}", d.cpid),
-            bdid: format!("0x{:02X}", d.bdid),
-            soc: d.soc.clone(),
-            year: d.year,
-            connector: d.connector,
-            button_scheme: d.button_scheme,
-            biometric: d.biometric,
-            cellular: d.cellular,
-            variant: d.variant.clone(),
-            known_faults: kb::kb()
-                .known_faults_for(&d.product_type)
-                .iter()
-                .map(|f| f.id.clone())
-                .collect(),
-        }
-    }
-}
+/// The JSON shape of a device used across commands (built in `kb::report`).
+pub use kb::report::DeviceJson;
 
 /// Button names of a scheme, in words.
 pub fn scheme_words(scheme: kb::ButtonScheme) -> &'static str {

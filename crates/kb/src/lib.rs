@@ -10,6 +10,7 @@
 
 mod matching;
 pub mod model;
+pub mod report;
 mod validate;
 pub mod vocab;
 

@@ -1,7 +1,7 @@
 //! `restore-doctor devices [NAME]`: the device table, optionally filtered.
 
-use crate::output::{BOLD, CmdResult, DIM, DeviceJson, HEADING, Out, bad_input, paint};
-use kb::{DeviceMatch, kb, normalise_name};
+use crate::output::{BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
+use kb::report::{self, DeviceJson, ReportError};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -14,40 +14,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {
-    let kb = kb();
-    let devices: Vec<&kb::Device> = match &args.name {
-        None => kb.devices().iter().collect(),
-        Some(q) => {
-            // Every device whose name holds all the words of the query, plus an exact match
-            // on a product type, board or spelling ("7+", "d22ap").
-            let nq = normalise_name(q);
-            let words: Vec<&str> = nq.split(' ').collect();
-            let exact: Vec<&kb::Device> = match kb.find_device(q) {
-                DeviceMatch::Found { variants, .. } => variants,
-                _ => Vec::new(),
-            };
-            let hits: Vec<&kb::Device> = kb
-                .devices()
-                .iter()
-                .filter(|d| {
-                    let name = normalise_name(&d.name);
-                    let have: Vec<&str> = name.split(' ').collect();
-                    exact.iter().any(|e| std::ptr::eq(*e, *d))
-                        || words.iter().all(|w| have.contains(w))
-                })
-                .collect();
-            if hits.is_empty() {
-                let closest = match kb.find_device(q) {
-                    DeviceMatch::NotFound(c) | DeviceMatch::Ambiguous(c) => c,
-                    DeviceMatch::Found { name, .. } => vec![name],
-                };
-                return bad_input(format!(
-                    "no device matches `{q}`. Closest: {}",
-                    closest.join(", ")
-                ));
-            }
-            hits
+    let devices = match report::devices_matching(args.name.as_deref()) {
+        Ok(d) => d,
+        Err(ReportError::UnknownDevice { query, closest }) => {
+            return bad_input(format!(
+                "no device matches `{query}`. Closest: {}",
+                closest.join(", ")
+            ));
         }
+        Err(e) => return Err(anyhow::anyhow!(e)),
     };
     if out.json {
         let list: Vec<DeviceJson> = devices.iter().map(|d| DeviceJson::new(d)).collect();

@@ -2,8 +2,7 @@
 //! (the prior before anything is tried) and what to try first. `--list` lists every code.
 
 use crate::output::{self, ACCENT, BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
-use kb::{CodeEntry, kb};
-use serde::Serialize;
+use kb::report::{self, ExplainJson, ReportError};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -19,63 +18,10 @@ pub struct Args {
     pub list: bool,
 }
 
-#[derive(Serialize)]
-struct CauseJson {
-    id: String,
-    group: String,
-    name: String,
-    probability: f64,
-}
-
-#[derive(Serialize)]
-struct StepJson {
-    action: String,
-    title: String,
-    cost: kb::Cost,
-    skill: kb::Skill,
-    erases_data: bool,
-}
-
-#[derive(Serialize)]
-struct RangeJson {
-    start: i64,
-    end: i64,
-}
-
-#[derive(Serialize)]
-struct FamilyJson {
-    id: String,
-    title: String,
-}
-
-#[derive(Serialize)]
-struct ExplainJson {
-    code: i64,
-    documented_as: &'static str,
-    range: Option<RangeJson>,
-    summary: String,
-    meaning: String,
-    apple_category: Vec<String>,
-    apple_category_confidence: Option<String>,
-    family: FamilyJson,
-    causes: Vec<CauseJson>,
-    prior_source: Option<String>,
-    first_steps: Vec<StepJson>,
-    related: Vec<i64>,
-    source: String,
-}
-
 pub fn parse_code(text: &str) -> anyhow::Result<i64> {
-    let t = text.trim().trim_start_matches('(').trim_end_matches(')');
-    let lower = t.to_ascii_lowercase();
-    let t = lower
-        .strip_prefix("error")
-        .or_else(|| lower.strip_prefix("err"))
-        .unwrap_or(&lower)
-        .trim();
-    match t.parse::<i64>() {
-        Ok(c) => Ok(c),
-        Err(_) => bad_input(format!(
+    match report::parse_code(text) {
+        Some(c) => Ok(c),
+        None => bad_input(format!(
             "`{text}` is not an error code: give the number the app showed, e.g. 4013 or -1"
         )),
     }
@@ -87,85 +33,22 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     }
     let text = args.code.unwrap_or_default();
     let code = parse_code(&text)?;
-    let kb = kb();
-    let Some(entry) = kb.lookup_code(code) else {
-        let near = kb.nearest_code(code);
-        let hint = near
-            .and_then(|n| kb.family(&n.family).map(|f| (n.code, f)))
-            .map(|(n, f)| {
-                format!(
-                    " The nearest documented code is {n}, in the family \"{}\" ({}).",
-                    f.title, f.id
-                )
-            })
-            .unwrap_or_default();
-        return bad_input(format!(
-            "error {code} is not a documented restore or update error.{hint} `restore-doctor explain --list` shows every code."
-        ));
-    };
-    let family = kb
-        .family(entry.family_id())
-        .ok_or_else(|| anyhow::anyhow!("family {} missing", entry.family_id()))?;
-    let prior = kb.code_prior(code).cloned().unwrap_or_default();
-    let mut causes: Vec<CauseJson> = prior
-        .iter()
-        .filter(|(_, p)| **p > 0.0)
-        .filter_map(|(id, p)| {
-            kb.cause(id).map(|c| CauseJson {
-                id: id.clone(),
-                group: c.group.clone(),
-                name: c.name.clone(),
-                probability: *p,
-            })
-        })
-        .collect();
-    causes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-    let first_steps: Vec<StepJson> = family
-        .first_steps
-        .iter()
-        .filter_map(|id| kb.action(id))
-        .map(|a| StepJson {
-            action: a.id.clone(),
-            title: a.title.clone(),
-            cost: a.cost,
-            skill: a.skill,
-            erases_data: a.data_risk == kb::DataRisk::ErasesDevice,
-        })
-        .collect();
-    let (documented_as, range, related, confidence) = match entry {
-        CodeEntry::Code(c) => (
-            "code",
-            None,
-            c.related.clone(),
-            c.apple_category_confidence.clone(),
-        ),
-        CodeEntry::Range(r) => (
-            "range",
-            Some(RangeJson {
-                start: r.start,
-                end: r.end,
-            }),
-            Vec::new(),
-            None,
-        ),
-    };
-    let report = ExplainJson {
-        code,
-        documented_as,
-        range,
-        summary: entry.summary().to_string(),
-        meaning: entry.meaning().to_string(),
-        apple_category: entry.apple_category().to_vec(),
-        apple_category_confidence: confidence,
-        family: FamilyJson {
-            id: family.id.clone(),
-            title: family.title.clone(),
-        },
-        causes,
-        prior_source: kb.code_prior_source(code).map(str::to_string),
-        first_steps,
-        related,
-        source: entry.source().to_string(),
+    let report = match report::explain(code) {
+        Ok(r) => r,
+        Err(ReportError::UnknownCode { code, nearest }) => {
+            let hint = nearest
+                .map(|n| {
+                    format!(
+                        " The nearest documented code is {}, in the family \"{}\" ({}).",
+                        n.code, n.family_title, n.family_id
+                    )
+                })
+                .unwrap_or_default();
+            return bad_input(format!(
+                "error {code} is not a documented restore or update error.{hint} `restore-doctor explain --list` shows every code."
+            ));
+        }
+        Err(e) => return Err(anyhow::anyhow!(e)),
     };
     if out.json {
         out.json(&report)?;
@@ -286,37 +169,8 @@ fn print_human(r: &ExplainJson) {
     anstream::print!("{s}");
 }
 
-#[derive(Serialize)]
-struct ListEntry {
-    code: Option<i64>,
-    range: Option<RangeJson>,
-    family: String,
-    summary: String,
-}
-
 fn list(out: &Out) -> CmdResult {
-    let kb = kb();
-    let mut entries: Vec<ListEntry> = kb
-        .error_codes()
-        .into_iter()
-        .map(|c| ListEntry {
-            code: Some(c.code),
-            range: None,
-            family: c.family.clone(),
-            summary: c.summary.clone(),
-        })
-        .collect();
-    for r in kb.ranges() {
-        entries.push(ListEntry {
-            code: None,
-            range: Some(RangeJson {
-                start: r.start,
-                end: r.end,
-            }),
-            family: r.family.clone(),
-            summary: r.summary.clone(),
-        });
-    }
+    let entries = report::code_list();
     if out.json {
         out.json(&serde_json::json!({ "codes": entries }))?;
         return Ok(ExitCode::SUCCESS);

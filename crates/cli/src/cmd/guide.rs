@@ -4,8 +4,8 @@
 use crate::output::{
     self, ACCENT, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, bad_input, paint,
 };
-use kb::{GuideKind, kb};
-use serde::Serialize;
+use kb::GuideKind;
+use kb::report::{self, GuideJson};
 use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
@@ -21,41 +21,6 @@ pub struct Args {
     pub device: String,
 }
 
-#[derive(Serialize)]
-struct StepJson {
-    n: usize,
-    text: String,
-    hold_seconds: Option<f64>,
-}
-
-#[derive(Serialize)]
-struct AppJson {
-    os: String,
-    app: String,
-    how: String,
-}
-
-#[derive(Serialize)]
-struct GuideDeviceJson {
-    name: String,
-    product_types: Vec<String>,
-    button_scheme: kb::ButtonScheme,
-}
-
-#[derive(Serialize)]
-struct GuideJson {
-    kind: &'static str,
-    device: GuideDeviceJson,
-    title: String,
-    before: Vec<String>,
-    steps: Vec<StepJson>,
-    success: String,
-    failure: Vec<String>,
-    mistakes: Vec<String>,
-    apps: Vec<AppJson>,
-    source: String,
-}
-
 pub fn run(args: Args, out: &Out) -> CmdResult {
     let Some(kind) = GuideKind::parse(&args.kind) else {
         return bad_input(format!(
@@ -64,62 +29,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         ));
     };
     let (name, variants) = output::resolve_device(&args.device)?;
-    let device = variants[0];
-    let kb = kb();
-    let guide = kb.guide(device.button_scheme, kind).ok_or_else(|| {
-        anyhow::anyhow!(
-            "no {} guide for {}",
-            kind.cli_name(),
-            device.button_scheme.as_str()
-        )
-    })?;
-    let mut product_types: Vec<String> = variants.iter().map(|d| d.product_type.clone()).collect();
-    product_types.dedup();
-    let report = GuideJson {
-        kind: kind.cli_name(),
-        device: GuideDeviceJson {
-            name: name.to_string(),
-            product_types,
-            button_scheme: device.button_scheme,
-        },
-        title: guide.title.clone(),
-        before: guide
-            .before
-            .iter()
-            .map(|b| kb::power_words(b, device))
-            .collect(),
-        steps: guide
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| StepJson {
-                n: i + 1,
-                text: kb::power_words(&s.text, device),
-                hold_seconds: s.hold_seconds,
-            })
-            .collect(),
-        success: kb::power_words(&guide.success, device),
-        failure: guide
-            .failure
-            .iter()
-            .map(|f| kb::power_words(f, device))
-            .collect(),
-        mistakes: guide
-            .mistakes
-            .iter()
-            .map(|m| kb::power_words(m, device))
-            .collect(),
-        apps: kb
-            .host_apps()
-            .iter()
-            .map(|h| AppJson {
-                os: h.os.clone(),
-                app: h.app.clone(),
-                how: h.how.clone(),
-            })
-            .collect(),
-        source: guide.source.clone(),
-    };
+    let report = report::guide_for(kind, name, &variants).map_err(|e| anyhow::anyhow!(e))?;
     if out.json {
         out.json(&report)?;
     } else {
