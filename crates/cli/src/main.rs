@@ -44,6 +44,8 @@ pub enum Command {
     Cases(cmd::cases::Args),
     /// Shop-wide analytics: faulty stations, cables, ports and devices (report, simulate, bench).
     Fleet(cmd::fleet::Args),
+    /// Serve the web UI and JSON API on this computer (http://127.0.0.1:7413/ by default).
+    Serve(cmd::serve::Args),
     /// Print shell completions or the man page (generated from this CLI's definition).
     #[command(hide = true)]
     Completions(cmd::completions::Args),
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Identify(args) => cmd::identify::run(args, &out),
         Command::Cases(args) => cmd::cases::run(args, &out),
         Command::Fleet(args) => cmd::fleet::run(args, &out),
+        Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Completions(args) => cmd::completions::run(args, Cli::command()),
     };
     output::finish(result)

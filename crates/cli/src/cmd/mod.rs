@@ -7,3 +7,4 @@ pub mod explain;
 pub mod fleet;
 pub mod guide;
 pub mod identify;
+pub mod serve;

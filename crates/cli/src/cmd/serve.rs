@@ -1,0 +1,67 @@
+//! `restore-doctor serve`: the local web UI and JSON API (crate `web`).
+
+use crate::output::{CmdResult, Out, bad_input};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  restore-doctor serve                          # http://127.0.0.1:7413/\n  restore-doctor serve --db shop.sqlite3\n  restore-doctor serve --listen 0.0.0.0:7413 --token \"$(openssl rand -hex 16)\"\n\nOff loopback a token is required; API clients send `Authorization: Bearer <token>`,\nbrowsers sign in once at /login."
+)]
+pub struct Args {
+    /// Address and port to listen on (loopback unless a token is given).
+    #[arg(long, default_value = web::DEFAULT_LISTEN)]
+    pub listen: String,
+    /// Secret every request must carry (required for a non-loopback address).
+    #[arg(long, env = "RESTORE_DOCTOR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Case database: a SQLite file or a postgres:// URL (default: RESTORE_DOCTOR_DB, else
+    /// the platform data directory).
+    #[arg(long)]
+    pub db: Option<String>,
+    /// Largest accepted upload (a restore log), in MiB.
+    #[arg(long, default_value_t = 64)]
+    pub max_upload_mib: usize,
+    /// Seconds before a request is abandoned.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+}
+
+fn parse_listen(text: &str) -> Option<SocketAddr> {
+    if let Ok(a) = text.parse() {
+        return Some(a);
+    }
+    let port = text.strip_prefix("localhost:")?.parse::<u16>().ok()?;
+    Some(SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+pub fn run(args: Args, _out: &Out) -> CmdResult {
+    let Some(listen) = parse_listen(args.listen.trim()) else {
+        return bad_input(format!(
+            "--listen `{}` is not an address and port, e.g. 127.0.0.1:7413",
+            args.listen
+        ));
+    };
+    if args.max_upload_mib == 0 || args.max_upload_mib > 4096 {
+        return bad_input(format!(
+            "--max-upload-mib {} is out of range: give 1 to 4096",
+            args.max_upload_mib
+        ));
+    }
+    if args.timeout == 0 {
+        return bad_input("--timeout must be at least 1 second");
+    }
+    let config = web::Config {
+        listen,
+        token: args.token,
+        db: args.db,
+        max_upload: args.max_upload_mib << 20,
+        request_timeout: Duration::from_secs(args.timeout),
+    };
+    match web::serve_blocking(config) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.is_bad_input() => bad_input(e.to_string()),
+        Err(e) => Err(e.into()),
+    }
+}

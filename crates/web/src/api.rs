@@ -1,0 +1,414 @@
+//! The JSON API: the same documents as the CLI's `--json` output (design.md §6, §8).
+//! Errors are `{"error": message, "field": name-or-null}`: 400 for bad input (naming the
+//! field), 404 for an unknown code, device or case, 413 for a body over the cap, 503 when the
+//! case database could not be opened.
+
+use crate::{AppState, StoreFailure};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use engine::api::{DiagnoseRequest, RequestError};
+use kb::report::{self, DeviceJson, ReportError};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/explain/{code}", get(explain))
+        .route("/api/codes", get(codes))
+        .route("/api/devices", get(devices))
+        .route("/api/guide/{kind}", get(guide))
+        .route("/api/diagnose", post(diagnose))
+        .route("/api/logs", post(logs))
+        .route("/api/fleet/report", get(fleet_report))
+        .route("/api/cases", get(cases))
+        .route("/api/cases/{id}", get(case))
+        .route("/api/openapi.json", get(openapi))
+}
+
+/// An API error response.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, field: Option<&str>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            field: field.map(str::to_string),
+            message: message.into(),
+        }
+    }
+    fn bad(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, Some(field), message)
+    }
+    fn not_found(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, Some(field), message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": self.message, "field": self.field })),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreFailure> for ApiError {
+    fn from(f: StoreFailure) -> ApiError {
+        match f {
+            StoreFailure::Unavailable(why) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                format!("the case database is not available: {why}"),
+            ),
+            StoreFailure::Store(store::StoreError::NoSuchCase(id)) => {
+                ApiError::not_found("case", format!("no case with id {id}"))
+            }
+            StoreFailure::Store(e) if e.is_bad_input() => ApiError::bad("case", e.to_string()),
+            StoreFailure::Store(e) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
+            }
+        }
+    }
+}
+
+/// A report error as an API error (`device`/`code`/`kind` named).
+pub fn report_error(e: ReportError) -> ApiError {
+    match &e {
+        ReportError::UnknownCode { nearest, .. } => {
+            let hint = nearest
+                .as_ref()
+                .map(|n| format!("; the nearest documented code is {}", n.code))
+                .unwrap_or_default();
+            ApiError::not_found("code", format!("{e}{hint}"))
+        }
+        ReportError::UnknownDevice { .. } => ApiError::not_found("device", e.to_string()),
+        ReportError::AmbiguousDevice { .. } => ApiError::bad("device", e.to_string()),
+        ReportError::UnknownGuide(_) => ApiError::bad("kind", e.to_string()),
+        ReportError::Missing(_) => {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
+        }
+    }
+}
+
+async fn explain(Path(code): Path<String>) -> Result<Json<report::ExplainJson>, ApiError> {
+    let n = report::parse_code(&code).ok_or_else(|| {
+        ApiError::bad(
+            "code",
+            format!("`{code}` is not an error code: give the number the app showed, e.g. 4013"),
+        )
+    })?;
+    report::explain(n).map(Json).map_err(report_error)
+}
+
+async fn codes() -> Json<Value> {
+    Json(json!({ "codes": report::code_list() }))
+}
+
+#[derive(Deserialize)]
+struct DeviceQuery {
+    q: Option<String>,
+}
+
+async fn devices(Query(q): Query<DeviceQuery>) -> Result<Json<Value>, ApiError> {
+    let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let list = report::devices_matching(query).map_err(report_error)?;
+    let list: Vec<DeviceJson> = list.into_iter().map(DeviceJson::new).collect();
+    Ok(Json(json!({ "devices": list })))
+}
+
+#[derive(Deserialize)]
+struct GuideQuery {
+    device: Option<String>,
+}
+
+async fn guide(
+    Path(kind): Path<String>,
+    Query(q): Query<GuideQuery>,
+) -> Result<Json<report::GuideJson>, ApiError> {
+    let device = q
+        .device
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            ApiError::bad(
+                "device",
+                "the query parameter `device` is required (a name, product type or board)",
+            )
+        })?;
+    report::guide(&kind, device).map(Json).map_err(report_error)
+}
+
+/// An engine error as an API error.
+pub fn request_error(e: RequestError) -> ApiError {
+    let field = crate::wizard::field_of(&e);
+    match e {
+        RequestError::UnknownDevice { .. } => ApiError::not_found(&field, e.to_string()),
+        _ => ApiError::bad(&field, e.to_string()),
+    }
+}
+
+/// Parse a diagnose body, naming the field that does not fit.
+pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
+    let mut value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad("body", format!("the body is not JSON: {e}")))?;
+    let obj = value
+        .as_object_mut()
+        .ok_or_else(|| ApiError::bad("body", "the body must be a JSON object"))?;
+    // Accept the code as the app shows it ("4013", "Error 4013") as well as a number.
+    if let Some(Value::String(s)) = obj.get("error") {
+        let n = report::parse_code(s).ok_or_else(|| {
+            ApiError::bad("error", format!("`{s}` is not an error code, e.g. 4013"))
+        })?;
+        obj.insert("error".into(), json!(n));
+    }
+    // `case` is an id: a number or a string holding one.
+    if let Some(Value::Number(n)) = obj.get("case") {
+        let s = n.to_string();
+        obj.insert("case".into(), json!(s));
+    }
+    serde_path_to_error::deserialize::<_, DiagnoseRequest>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = path.split(['.', '[']).next().unwrap_or("body").to_string();
+        ApiError::bad(&field, format!("{path}: {}", e.inner()))
+    })
+}
+
+/// Add a stored case's attempts and steps to a request.
+pub fn add_case(req: &mut DiagnoseRequest, h: &store::CaseHistory) {
+    if req.device.is_none() {
+        req.device = h
+            .device_product_type
+            .clone()
+            .or_else(|| Some(h.device_label.clone()));
+    }
+    if req.error.is_none() {
+        req.error = h.error_code;
+    }
+    for a in &h.attempts {
+        req.attempts.push(engine::Attempt {
+            computer: Some(a.computer.clone()),
+            cable: a.cable.clone(),
+            port: a.port.clone(),
+            hub: Some(a.hub),
+            tool: a.tool.clone(),
+            mode: match a.mode.as_deref() {
+                Some("normal") => Some(engine::Mode::Normal),
+                Some("recovery") => Some(engine::Mode::Recovery),
+                Some("dfu") => Some(engine::Mode::Dfu),
+                _ => None,
+            },
+            kind: a.kind.map(|k| match k.as_str() {
+                "update" => engine::Target::Update,
+                _ => engine::Target::Restore,
+            }),
+            result: if a.ok {
+                engine::AttemptResult::Ok
+            } else {
+                a.error_code
+                    .map(engine::AttemptResult::Error)
+                    .unwrap_or(engine::AttemptResult::Failed)
+            },
+            stage: a.stage.as_deref().and_then(kb::Stage::parse),
+            progress: a.progress.map(|p| p as f64),
+        });
+    }
+    for s in &h.steps {
+        req.steps.push(engine::ActionTried {
+            action: s.action.clone(),
+            outcome: match s.outcome {
+                store::StepOutcome::Fixed => engine::StepOutcome::Fixed,
+                store::StepOutcome::Failed => engine::StepOutcome::Failed,
+                store::StepOutcome::Skipped => engine::StepOutcome::CannotDo,
+            },
+        });
+    }
+}
+
+fn case_id(text: &str) -> Result<i64, ApiError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| ApiError::bad("case", format!("`{text}` is not a case id (a number)")))
+}
+
+async fn diagnose(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let mut req = parse_diagnose_body(&body)?;
+    if let Some(c) = req.case.clone() {
+        let id = case_id(&c)?;
+        let history = state.with_store(move |s| s.case_history(id)).await?;
+        add_case(&mut req, &history);
+    }
+    let resp = engine::api::diagnose_request(&req).map_err(request_error)?;
+    Ok(Json(resp).into_response())
+}
+
+#[derive(Deserialize)]
+struct LogQuery {
+    file: Option<String>,
+}
+
+async fn logs(Query(q): Query<LogQuery>, body: Bytes) -> Result<Response, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "the body is empty: send the restore log itself as the request body",
+        ));
+    }
+    if logs::looks_binary(&body[..body.len().min(8192)]) {
+        return Err(ApiError::bad(
+            "body",
+            "the body looks like a binary file, not a text log",
+        ));
+    }
+    let name = q.file.unwrap_or_else(|| "body".to_string());
+    let report = tokio::task::spawn_blocking(move || {
+        let log = logs::analyze_bytes(&body);
+        logs::LogsReport::new(vec![(name, log)], Vec::new(), false)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?;
+    Ok(Json(report).into_response())
+}
+
+/// The fleet report over every attempt in the store.
+pub async fn fleet(state: &AppState) -> Result<store::fleet::FleetReport, StoreFailure> {
+    state
+        .with_store(|s| {
+            let data = s.fleet_data(&mut |_, _| {})?;
+            Ok(store::fleet::fit(
+                &data,
+                &store::fleet::FleetOptions::default(),
+            ))
+        })
+        .await
+}
+
+async fn fleet_report(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(fleet(&state).await?).into_response())
+}
+
+#[derive(Deserialize)]
+struct CasesQuery {
+    open: Option<bool>,
+}
+
+async fn cases(
+    State(state): State<AppState>,
+    Query(q): Query<CasesQuery>,
+) -> Result<Response, ApiError> {
+    let open = q.open.unwrap_or(false);
+    let mut list = state.with_store(move |s| s.list_cases(open)).await?;
+    for c in &mut list {
+        c.device = c.device.redacted();
+    }
+    Ok(Json(json!({ "cases": list })).into_response())
+}
+
+async fn case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = case_id(&id)?;
+    let mut c = state.with_store(move |s| s.case(id)).await?;
+    c.device = c.device.redacted();
+    Ok(Json(c).into_response())
+}
+
+async fn openapi() -> Json<Value> {
+    Json(openapi_document())
+}
+
+fn err_responses(extra: &[(&str, &str)]) -> Value {
+    let mut m = serde_json::Map::new();
+    for (code, what) in extra {
+        m.insert(
+            code.to_string(),
+            json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+    }
+    m.insert(
+        "401".into(),
+        json!({"description": "a token is set and the request has no valid `Authorization: Bearer` header"}),
+    );
+    Value::Object(m)
+}
+
+fn ok(description: &str) -> Value {
+    json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}})
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+/// The OpenAPI 3.1 description of the API.
+pub fn openapi_document() -> Value {
+    let code_param = json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The error code, e.g. 4013 or -1"});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "restore-doctor API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "JSON mirror of the restore-doctor CLI (`--json` output). With a token, every request needs `Authorization: Bearer <token>`."
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "field"], "properties": {
+                    "error": {"type": "string", "description": "What is wrong, in words"},
+                    "field": {"type": ["string", "null"], "description": "The input field at fault"}}},
+                "DiagnoseRequest": {"type": "object", "properties": {
+                    "device": {"type": "string", "description": "Name, product type or board"},
+                    "error": {"type": ["integer", "string"], "description": "The error code"},
+                    "host": {"type": "string", "enum": kb::vocab::HOSTS},
+                    "tried": {"type": "array", "items": {"type": "string", "enum": kb::vocab::TRIED}},
+                    "observed": {"type": "array", "items": {"type": "string"}, "description": "`key`, `key=no`, `failure_stage=<stage>`, `progress=<n>`, `attempts=<n>`"},
+                    "text": {"type": "string", "description": "Free text in the person's words"},
+                    "case": {"type": ["string", "integer"], "description": "A stored case whose attempts and steps are read as evidence"},
+                    "role": {"type": "string", "enum": ["owner", "technician"]}}}
+            }
+        },
+        "security": [{}, {"bearer": []}],
+        "paths": {
+            "/api/explain/{code}": {"get": {"summary": "What an error code means (`explain --json`)", "parameters": [code_param],
+                "responses": merge(json!({"200": ok("The explanation")}), err_responses(&[("400", "not a number"), ("404", "not a documented code")]))}},
+            "/api/codes": {"get": {"summary": "Every documented code and range (`explain --list --json`)", "responses": {"200": ok("{\"codes\": [...]}")}}},
+            "/api/devices": {"get": {"summary": "Devices, filtered by name (`devices --json`)",
+                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "responses": merge(json!({"200": ok("{\"devices\": [...]}")}), err_responses(&[("404", "no device matches")]))}},
+            "/api/guide/{kind}": {"get": {"summary": "Model-specific button steps (`guide --json`)",
+                "parameters": [
+                    {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["force-restart", "recovery", "dfu", "exit-recovery"]}},
+                    {"name": "device", "in": "query", "required": true, "schema": {"type": "string"}}],
+                "responses": merge(json!({"200": ok("The guide")}), err_responses(&[("400", "unknown kind, missing or ambiguous device"), ("404", "unknown device")]))}},
+            "/api/diagnose": {"post": {"summary": "Diagnose (`diagnose --json`)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DiagnoseRequest"}}}},
+                "responses": merge(json!({"200": ok("The diagnosis: causes, groups, next_step, plan, verdict, warnings")}),
+                    err_responses(&[("400", "a value outside the vocabularies (field named)"), ("404", "unknown device or case"), ("413", "body too large"), ("503", "case database unavailable")]))}},
+            "/api/logs": {"post": {"summary": "Analyse one restore log (`logs --json`)",
+                "parameters": [{"name": "file", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A name for the log in the answer"}],
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "responses": merge(json!({"200": ok("{\"logs\": [...], \"same_failure_point\": null}")}), err_responses(&[("400", "empty or binary body"), ("413", "body over the upload cap")]))}},
+            "/api/fleet/report": {"get": {"summary": "Per station, cable, port and device failure rates (`fleet report --json`)",
+                "responses": merge(json!({"200": ok("{\"stations\", \"cables\", \"ports\", \"devices\"}")}), err_responses(&[("503", "case database unavailable")]))}},
+            "/api/cases": {"get": {"summary": "Cases (`cases list --json`)",
+                "parameters": [{"name": "open", "in": "query", "required": false, "schema": {"type": "boolean"}}],
+                "responses": merge(json!({"200": ok("{\"cases\": [...]}")}), err_responses(&[("503", "case database unavailable")]))}},
+            "/api/cases/{id}": {"get": {"summary": "One case (`cases show --json`)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": merge(json!({"200": ok("The case")}), err_responses(&[("400", "not a number"), ("404", "no such case"), ("503", "case database unavailable")]))}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3.1")}}}
+        }
+    })
+}
