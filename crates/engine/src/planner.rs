@@ -177,9 +177,12 @@ impl<'a> Context<'a> {
                 _ => {
                     ecr += c_service * mass;
                     if let Some((si, _)) = service {
+                        let s = &model.actions[si];
+                        let pf: f64 = (0..w.len()).map(|f| w[f] * model.fix_prob(s, f)).sum();
                         plan.push(PlanEntry {
                             action: si,
-                            p_fix: 1.0,
+                            // The service call ends the case; this is its chance of a repair.
+                            p_fix: pf / mass,
                             p_reach: mass,
                             cost: c_service,
                             is_service: true,

@@ -1,8 +1,10 @@
 //! One module per subcommand: each has an `Args` (clap) and a `run`.
 
+pub mod bench;
 pub mod cases;
 pub mod completions;
 pub mod devices;
+pub mod diagnose;
 pub mod explain;
 pub mod fleet;
 pub mod guide;
