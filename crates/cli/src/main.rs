@@ -40,6 +40,8 @@ pub enum Command {
     Devices(cmd::devices::Args),
     /// Read the USB serial string a device shows in DFU or Recovery Mode.
     Identify(cmd::identify::Args),
+    /// Read restore logs: timeline, failure point, stage and a reading in plain words.
+    Logs(cmd::logs::Args),
     /// Case history: open a case, record attempts and steps, show, list, close, export.
     Cases(cmd::cases::Args),
     /// Shop-wide analytics: faulty stations, cables, ports and devices (report, simulate, bench).
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Guide(args) => cmd::guide::run(args, &out),
         Command::Devices(args) => cmd::devices::run(args, &out),
         Command::Identify(args) => cmd::identify::run(args, &out),
+        Command::Logs(args) => cmd::logs::run(args, &out),
         Command::Cases(args) => cmd::cases::run(args, &out),
         Command::Fleet(args) => cmd::fleet::run(args, &out),
         Command::Serve(args) => cmd::serve::run(args, &out),

@@ -676,6 +676,10 @@ impl State {
                     self.progressed();
                     return;
                 }
+                if self.modes.last() != Some(&Mode::Restore) && self.modes.len() < 64 {
+                    // A restore operation means the device runs the restore ramdisk.
+                    self.modes.push(Mode::Restore);
+                }
                 let (op, stage) =
                     reference::resolve_operation(raw_id, label.as_deref(), self.protocol);
                 let repeat = self.last_op.as_ref().is_some_and(|(o, ..)| o.id == op.id);

@@ -129,7 +129,14 @@ pub(crate) fn reading(log: &RestoreLog) -> String {
             } else {
                 "The restore failed while".to_string()
             };
-            let mut s = format!("{what} {}{}.", doing(stage), where_words(f));
+            let mut s = if log.flags.tss_refused
+                && stage == Stage::Tss
+                && log.outcome == Outcome::Failure
+            {
+                "Apple's signing server refused to sign this restore.".to_string()
+            } else {
+                format!("{what} {}{}.", doing(stage), where_words(f))
+            };
             if let Some(code) = f.error_code {
                 s.push_str(&format!(" Error code: {code}."));
             }

@@ -9,4 +9,5 @@ pub mod explain;
 pub mod fleet;
 pub mod guide;
 pub mod identify;
+pub mod logs;
 pub mod serve;

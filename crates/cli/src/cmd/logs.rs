@@ -1,0 +1,316 @@
+//! `restore-doctor logs FILE... [--json] [--show-ids]`: read restore logs (idevicerestore,
+//! futurerestore, the device's restored log, iTunes/Finder/Apple Configurator, 3uTools, iMazing,
+//! unified-log exports) into a timeline, the failure point and a reading in plain words.
+//! `-` reads standard input. A file that cannot be read is reported on stderr and makes the
+//! command exit with 2, while the other files are still analysed and printed.
+
+use crate::output::{ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, paint};
+use logs::{
+    CheckpointState, EventKind, FileError, LogError, LogsReport, Outcome, RestoreLog, TimelineEvent,
+};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Files above this size get a progress bar on a terminal.
+const PROGRESS_BAR_BYTES: u64 = 50 * 1024 * 1024;
+/// Timeline entries shown in the human output (first and last).
+const SHOW_FIRST: usize = 8;
+const SHOW_LAST: usize = 32;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  restore-doctor logs restore_1712345678.log\n  idevicerestore -e fw.ipsw 2>&1 | restore-doctor logs -\n  restore-doctor logs attempt1.log attempt2.log --json"
+)]
+pub struct Args {
+    /// Log files to read (`-` for standard input). Several logs of one device are compared.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Show ECIDs, serial numbers and UDIDs instead of redacting them.
+    #[arg(long)]
+    pub show_ids: bool,
+}
+
+pub fn run(args: Args, out: &Out) -> CmdResult {
+    let mut read: Vec<(String, RestoreLog)> = Vec::new();
+    let mut errors: Vec<FileError> = Vec::new();
+    for file in &args.files {
+        match analyse(file) {
+            Ok(log) => read.push((file.clone(), log)),
+            Err(e) => {
+                anstream::eprintln!("{} {e}", paint(BAD, "error:"));
+                errors.push(FileError {
+                    file: file.clone(),
+                    error: e.to_string(),
+                });
+            }
+        }
+    }
+    let code = if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    };
+    let report = LogsReport::new(read, errors, args.show_ids);
+    if out.json {
+        out.json(&report)?;
+    } else {
+        print_human(&report);
+    }
+    Ok(code)
+}
+
+fn analyse(file: &str) -> Result<RestoreLog, LogError> {
+    if file == "-" {
+        let stdin = std::io::stdin();
+        return logs::analyze_reader(stdin.lock(), "<stdin>", &mut |_| {});
+    }
+    let path = std::path::Path::new(file);
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > PROGRESS_BAR_BYTES && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(size);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message(file.to_string());
+        let result = logs::analyze_path(path, &mut |n| bar.set_position(n));
+        bar.finish_and_clear();
+        return result;
+    }
+    logs::analyze_path(path, &mut |_| {})
+}
+
+fn print_human(report: &LogsReport) {
+    for entry in &report.logs {
+        print_log(&entry.file, &entry.log);
+    }
+    if report.logs.len() >= 2 {
+        anstream::println!("{}", paint(HEADING, "Across these logs"));
+        match report.same_failure_point {
+            Some(true) => anstream::println!("  The failures sit at the same point every time."),
+            Some(false) => anstream::println!("  The failures sit at different points."),
+            None => anstream::println!("  Fewer than two failures: nothing to compare."),
+        }
+        match report.error_varies {
+            Some(true) => anstream::println!("  The error code changed between attempts."),
+            Some(false) => anstream::println!("  The error code stayed the same."),
+            None => {}
+        }
+        anstream::println!();
+    }
+}
+
+fn outcome_word(o: Outcome) -> String {
+    match o {
+        Outcome::Success => paint(GOOD, "SUCCESS"),
+        Outcome::Failure => paint(BAD, "FAILURE"),
+        Outcome::Incomplete => paint(WARN, "INCOMPLETE"),
+    }
+}
+
+fn print_log(file: &str, log: &RestoreLog) {
+    anstream::println!("{}", paint(HEADING, file));
+    let device = match (&log.device.name, &log.device.product_type) {
+        (Some(n), Some(pt)) => format!("{n} ({pt})"),
+        (None, Some(pt)) => pt.clone(),
+        _ => "unknown".to_string(),
+    };
+    let target = match (&log.target_version, &log.target_build) {
+        (Some(v), Some(b)) => format!("{v} ({b})"),
+        (Some(v), None) => v.clone(),
+        (None, Some(b)) => b.clone(),
+        (None, None) => "unknown".to_string(),
+    };
+    anstream::println!(
+        "  {} {}   {} {}   {} {}",
+        paint(DIM, "tool"),
+        log.tool.as_str(),
+        paint(DIM, "device"),
+        device,
+        paint(DIM, "target"),
+        target
+    );
+    if let Some(ecid) = &log.device.ecid {
+        anstream::println!("  {} {ecid}", paint(DIM, "ECID"));
+    }
+    if !log.modes.is_empty() {
+        let modes: Vec<&str> = log.modes.iter().map(|m| m.as_str()).collect();
+        anstream::println!("  {} {}", paint(DIM, "modes"), modes.join(" → "));
+    }
+    let mut verdict = outcome_word(log.outcome);
+    if let Some(f) = &log.failure {
+        if let Some(stage) = f.stage {
+            verdict.push_str(&format!(" at stage {}", paint(BOLD, stage.as_str())));
+        }
+        if let Some(code) = f.error_code {
+            verdict.push_str(&format!(", error {}", paint(BOLD, code)));
+        }
+    }
+    anstream::println!("  {} {verdict}", paint(DIM, "outcome"));
+    anstream::println!();
+
+    let highlight: Vec<u64> = log
+        .evidence
+        .iter()
+        .filter(|e| e.why == "first sign of the failure" || e.why == "failing checkpoint")
+        .map(|e| e.line)
+        .collect();
+    anstream::println!("  {}", paint(BOLD, "Timeline"));
+    let n = log.timeline.len();
+    for (i, ev) in log.timeline.iter().enumerate() {
+        if n > SHOW_FIRST + SHOW_LAST && i == SHOW_FIRST {
+            anstream::println!(
+                "  {}",
+                paint(
+                    DIM,
+                    format!("      … {} more events …", n - SHOW_FIRST - SHOW_LAST)
+                )
+            );
+        }
+        if n > SHOW_FIRST + SHOW_LAST && i >= SHOW_FIRST && i < n - SHOW_LAST {
+            continue;
+        }
+        print_event(ev, highlight.contains(&ev.line));
+    }
+    if log.events_dropped > 0 {
+        anstream::println!(
+            "  {}",
+            paint(
+                DIM,
+                format!(
+                    "      ({} events in the middle of the log not kept)",
+                    log.events_dropped
+                )
+            )
+        );
+    }
+    anstream::println!();
+    anstream::println!("  {}", paint(BOLD, "Reading"));
+    anstream::println!("  {}", log.reading);
+    anstream::println!();
+    if !log.evidence.is_empty() {
+        anstream::println!("  {}", paint(BOLD, "Proving lines"));
+        for e in &log.evidence {
+            let line = format!("{:>7}", format!("L{}", e.line));
+            anstream::println!(
+                "  {}  {}  {}",
+                paint(ACCENT, line),
+                e.text,
+                paint(DIM, format!("({})", e.why))
+            );
+        }
+        anstream::println!();
+    }
+}
+
+fn print_event(ev: &TimelineEvent, root: bool) {
+    let (mark, text) = match &ev.kind {
+        EventKind::Mode { mode } => ("◆", paint(ACCENT, format!("mode {}", mode.as_str()))),
+        EventKind::Operation {
+            operation,
+            progress,
+            restore_phase,
+        } => {
+            let p = match progress {
+                Some(p) if *p >= 0 => format!(" {p}%"),
+                _ => String::new(),
+            };
+            if *restore_phase {
+                (
+                    "•",
+                    format!("operation {} {}{p}", operation.id, operation.label),
+                )
+            } else {
+                (
+                    "·",
+                    paint(DIM, format!("recovery step {}{p}", operation.id)),
+                )
+            }
+        }
+        EventKind::Checkpoint {
+            checkpoint,
+            state,
+            result,
+        } => {
+            let name = checkpoint.name.as_deref().unwrap_or("");
+            let r = result.map(|r| format!(" result={r}")).unwrap_or_default();
+            let s = format!(
+                "checkpoint {} {name} {}{r}",
+                checkpoint.id,
+                state_word(*state)
+            );
+            match state {
+                CheckpointState::Failure => ("✗", paint(BAD, s)),
+                CheckpointState::Retry | CheckpointState::Warning => ("!", paint(WARN, s)),
+                _ => ("•", paint(DIM, s)),
+            }
+        }
+        EventKind::Status { text, .. } => ("■", format!("status: {text}")),
+        EventKind::Failure { .. } => ("✗", paint(BAD, &ev.text)),
+        EventKind::ErrorCode { code } => {
+            ("✗", paint(BAD, format!("error code {code}: {}", ev.text)))
+        }
+        EventKind::Warning => ("!", paint(WARN, &ev.text)),
+        EventKind::Success => ("✓", paint(GOOD, &ev.text)),
+        EventKind::Note => ("·", paint(DIM, &ev.text)),
+    };
+    // Human view: the time of day only (dates and zones stay in --json).
+    let time = ev.time.as_deref().map(time_of_day).unwrap_or("");
+    let line = format!("{:>7}", format!("L{}", ev.line));
+    let time = format!("{time:<16}");
+    if root {
+        anstream::println!(
+            "{} {} {time} {} {}",
+            paint(BAD, "▶"),
+            paint(BAD, line),
+            mark,
+            paint(BAD, strip(&text))
+        );
+    } else {
+        anstream::println!("  {} {time} {} {}", paint(DIM, line), mark, text);
+    }
+}
+
+/// Text without our own escapes (to restyle a highlighted line).
+fn strip(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_esc = false;
+    for c in s.chars() {
+        if in_esc {
+            if c.is_ascii_alphabetic() {
+                in_esc = false;
+            }
+            continue;
+        }
+        if c == '\u{1b}' {
+            in_esc = true;
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `2025-03-04 10:15:02.118422+0100` → `10:15:02.118422`.
+fn time_of_day(t: &str) -> &str {
+    let t = match t.split_once(' ') {
+        Some((date, rest)) if date.len() == 10 && date.as_bytes()[4] == b'-' => rest,
+        _ => t,
+    };
+    match t.find(['+', 'Z']) {
+        Some(i) if i >= 8 => &t[..i],
+        _ => t,
+    }
+}
+
+fn state_word(s: CheckpointState) -> &'static str {
+    match s {
+        CheckpointState::Begin => "begin",
+        CheckpointState::End => "end",
+        CheckpointState::Failure => "FAILED",
+        CheckpointState::Retry => "retry",
+        CheckpointState::Warning => "warning",
+    }
+}
