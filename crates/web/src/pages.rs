@@ -300,6 +300,7 @@ struct StepPage {
     verdict: Option<VerdictView>,
     warnings: Vec<String>,
     understood: Vec<String>,
+    words: Option<String>,
     history: Vec<String>,
     step_number: usize,
 }
@@ -556,6 +557,7 @@ async fn diagnose(State(app): State<AppState>, body: Bytes) -> Response {
         verdict,
         warnings: r.warnings.clone(),
         understood: understood(&r),
+        words: state.text.clone(),
         history: history(&state),
         step_number: state.events.len() + 1,
     })

@@ -95,7 +95,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         )
             .into_response()
     } else if let Some(token) = &state.inner.token
-        && !(path == "/login" || path.starts_with("/static/"))
+        && !(path == "/login" || path == "/logout" || path.starts_with("/static/"))
         && !authorized(req.headers(), token, &state.inner.session)
     {
         if path.starts_with("/api/") {
