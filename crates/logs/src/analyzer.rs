@@ -252,8 +252,11 @@ impl Analyzer {
         let mut consumed = 0usize;
         let mut counted_to = 0usize;
         let mut lines_before = self.line_base;
-        for hit in m.ac.find_iter(region) {
+        let mut search_from = 0usize;
+        // Resume the search after each line read: the rest of a matched line is not scanned.
+        while let Some(hit) = m.ac.find(aho_corasick::Input::new(region).range(search_from..)) {
             let mut at = hit.start();
+            search_from = at + 1;
             if at < consumed {
                 continue;
             }
@@ -313,6 +316,7 @@ impl Analyzer {
                 self.process_line(line_no, &region[start..end]);
             }
             consumed = end.max(at + 1);
+            search_from = consumed;
         }
         lines_before += memchr::memchr_iter(b'\n', &region[counted_to..]).count() as u64;
         self.line_base = lines_before;
@@ -491,24 +495,27 @@ impl State {
         self.tail.push_back(ev);
     }
 
-    fn fail(&mut self, kind: FailKind, line: u64, text: &str) {
-        let sig = FailureSignal {
+    fn signal(&self, kind: FailKind, line: u64, text: &str) -> FailureSignal {
+        FailureSignal {
             kind,
             line,
             text: text.to_string(),
             context: self.context(),
-        };
+        }
+    }
+
+    fn fail(&mut self, kind: FailKind, line: u64, text: &str) {
         match kind {
             FailKind::Specific(_) => {
                 self.last_hard_failure_line = line;
                 if self.first_specific.is_none() {
                     self.capture_failure_context();
-                    self.first_specific = Some(sig);
+                    self.first_specific = Some(self.signal(kind, line, text));
                 }
             }
             FailKind::Weak(_) => {
                 if self.weak.is_none() {
-                    self.weak = Some(sig);
+                    self.weak = Some(self.signal(kind, line, text));
                 }
             }
             FailKind::Disconnect => {
@@ -521,7 +528,7 @@ impl State {
                     if self.first_specific.is_none() {
                         self.capture_failure_context();
                     }
-                    self.first_disconnect = Some(sig);
+                    self.first_disconnect = Some(self.signal(kind, line, text));
                 }
             }
             FailKind::Final => {
@@ -531,7 +538,7 @@ impl State {
                     if self.first_specific.is_none() && self.first_disconnect.is_none() {
                         self.capture_failure_context();
                     }
-                    self.first_final = Some(sig);
+                    self.first_final = Some(self.signal(kind, line, text));
                 }
             }
         }
