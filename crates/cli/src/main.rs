@@ -40,6 +40,10 @@ pub enum Command {
     Devices(cmd::devices::Args),
     /// Read the USB serial string a device shows in DFU or Recovery Mode.
     Identify(cmd::identify::Args),
+    /// List iPhones, iPads and iPod touches on USB: mode, model, port, speed (--watch: live).
+    Detect(cmd::detect::Args),
+    /// Run a restore tool, follow its output and the device on USB, record and diagnose it.
+    Watch(cmd::watch::Args),
     /// Read restore logs: timeline, failure point, stage and a reading in plain words.
     Logs(cmd::logs::Args),
     /// Case history: open a case, record attempts and steps, show, list, close, export.
@@ -73,6 +77,8 @@ fn main() -> ExitCode {
         Command::Guide(args) => cmd::guide::run(args, &out),
         Command::Devices(args) => cmd::devices::run(args, &out),
         Command::Identify(args) => cmd::identify::run(args, &out),
+        Command::Detect(args) => cmd::detect::run(args, &out),
+        Command::Watch(args) => cmd::watch::run(args, &out),
         Command::Logs(args) => cmd::logs::run(args, &out),
         Command::Cases(args) => cmd::cases::run(args, &out),
         Command::Fleet(args) => cmd::fleet::run(args, &out),

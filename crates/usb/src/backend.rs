@@ -52,6 +52,12 @@ pub trait UsbBackend: Send + Sync {
     fn list(&self) -> Result<Vec<UsbDevice>, UsbError>;
     /// Attach/detach events from now on.
     fn watch(&self) -> Result<EventStream, UsbError>;
+    /// The backend's clock in Unix ms: the wall clock for the live bus, the recording's time
+    /// for a replay (so "has not come back after 60 s" is measured on the same clock as the
+    /// events).
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -65,7 +71,13 @@ pub fn now_ms() -> u64 {
 pub fn default_backend() -> Result<Box<dyn UsbBackend>, UsbError> {
     match std::env::var_os(REPLAY_ENV) {
         Some(path) if !path.is_empty() => {
-            Ok(Box::new(ReplayBackend::from_file(Path::new(&path), true)?))
+            let speed = std::env::var(REPLAY_SPEED_ENV)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .unwrap_or(1.0);
+            Ok(Box::new(
+                ReplayBackend::from_file(Path::new(&path), true)?.with_speed(speed),
+            ))
         }
         _ => Ok(Box::new(NusbBackend)),
     }
@@ -107,7 +119,20 @@ pub struct ReplayBackend {
     events: Vec<RecordedEvent>,
     realtime: bool,
     base_ms: Option<u64>,
+    speed: f64,
+    /// When replay time started (first `watch()` or `now_ms()` call).
+    started: std::sync::Arc<std::sync::OnceLock<(std::time::Instant, u64)>>,
 }
+
+/// Optional first line of a recording: the wall-clock time of `t = 0`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordingHeader {
+    base_ms: u64,
+}
+
+/// Environment variable: replay this many times faster than recorded (timestamps unchanged).
+pub const REPLAY_SPEED_ENV: &str = "RESTORE_DOCTOR_USB_REPLAY_SPEED";
 
 impl ReplayBackend {
     pub fn new(events: Vec<RecordedEvent>, realtime: bool) -> Self {
@@ -115,7 +140,17 @@ impl ReplayBackend {
             events,
             realtime,
             base_ms: None,
+            speed: 1.0,
+            started: Default::default(),
         }
+    }
+
+    /// Replay `speed` times faster than recorded (timestamps keep the recorded spacing).
+    pub fn with_speed(mut self, speed: f64) -> Self {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed = speed;
+        }
+        self
     }
 
     /// Fix the wall-clock time of `t = 0` (tests); by default it is the time `watch()` starts.
@@ -125,12 +160,18 @@ impl ReplayBackend {
     }
 
     /// Parse JSON lines (`{"t": 12.5, "event": "attached", "device": {...}}`); blank lines and
-    /// lines starting with `#` are skipped. Errors name the line.
+    /// lines starting with `#` are skipped; an optional `{"base_ms": N}` line fixes the
+    /// wall-clock time of `t = 0`. Errors name the line.
     pub fn parse(text: &str, realtime: bool) -> Result<Self, String> {
         let mut events = Vec::new();
+        let mut base_ms = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            if let Ok(header) = serde_json::from_str::<RecordingHeader>(line) {
+                base_ms = Some(header.base_ms);
                 continue;
             }
             let ev: RecordedEvent =
@@ -141,7 +182,9 @@ impl ReplayBackend {
             events.push(ev);
         }
         events.sort_by(|a, b| a.t.total_cmp(&b.t));
-        Ok(ReplayBackend::new(events, realtime))
+        let mut backend = ReplayBackend::new(events, realtime);
+        backend.base_ms = base_ms;
+        Ok(backend)
     }
 
     pub fn from_file(path: &Path, realtime: bool) -> Result<Self, UsbError> {
@@ -152,6 +195,18 @@ impl ReplayBackend {
         Self::parse(&text, realtime).map_err(|reason| UsbError::Recording {
             path: path.to_path_buf(),
             reason,
+        })
+    }
+}
+
+impl ReplayBackend {
+    /// The instant replay time began and the wall-clock ms of `t = 0`.
+    fn start(&self) -> (std::time::Instant, u64) {
+        *self.started.get_or_init(|| {
+            (
+                std::time::Instant::now(),
+                self.base_ms.unwrap_or_else(now_ms),
+            )
         })
     }
 }
@@ -172,15 +227,22 @@ impl UsbBackend for ReplayBackend {
         Ok(present.into_values().collect())
     }
 
+    fn now_ms(&self) -> u64 {
+        let (start, base) = self.start();
+        let elapsed = start.elapsed().as_secs_f64() * self.speed * 1000.0;
+        base + elapsed as u64
+    }
+
     fn watch(&self) -> Result<EventStream, UsbError> {
-        let base = self.base_ms.unwrap_or_else(now_ms);
+        let (start, base) = self.start();
         let realtime = self.realtime;
-        let start = std::time::Instant::now();
+        let speed = self.speed;
         let events: Vec<RecordedEvent> =
             self.events.iter().filter(|e| e.t > 0.0).cloned().collect();
         Ok(Box::new(events.into_iter().map(move |ev| {
             let offset = Duration::from_secs_f64(ev.t.max(0.0));
-            if realtime && let Some(wait) = offset.checked_sub(start.elapsed()) {
+            let paced = Duration::from_secs_f64(ev.t.max(0.0) / speed);
+            if realtime && let Some(wait) = paced.checked_sub(start.elapsed()) {
                 std::thread::sleep(wait);
             }
             UsbEvent {
@@ -343,6 +405,17 @@ mod tests {
         assert!(
             matches!(&events[1].kind, UsbEventKind::Attached { device } if device.pid == 0x1281)
         );
+    }
+
+    #[test]
+    fn header_fixes_the_start_time_and_speed_keeps_recorded_timestamps() {
+        let text = format!("{{\"base_ms\": 5000}}\n{RECORDING}");
+        let backend = ReplayBackend::parse(&text, true)
+            .unwrap()
+            .with_speed(1000.0);
+        let events: Vec<UsbEvent> = backend.watch().unwrap().collect();
+        assert_eq!(events[0].at_ms, 6_500);
+        assert_eq!(events[1].at_ms, 8_000);
     }
 
     #[test]

@@ -13,8 +13,8 @@ pub mod serial;
 pub mod tracker;
 
 pub use backend::{
-    EventStream, NusbBackend, REPLAY_ENV, RecordedEvent, ReplayBackend, UsbBackend, UsbError,
-    UsbEvent, UsbEventKind, default_backend, now_ms, spawn_watch,
+    EventStream, NusbBackend, REPLAY_ENV, REPLAY_SPEED_ENV, RecordedEvent, ReplayBackend,
+    UsbBackend, UsbError, UsbEvent, UsbEventKind, default_backend, now_ms, spawn_watch,
 };
 pub use device::{Access, AppleDevice, LinkSpeed, Udid, UsbDevice, parse_udid};
 pub use mode::{APPLE_VID, UsbMode, mode_from_ids, mode_from_pid, normal_mode_product};

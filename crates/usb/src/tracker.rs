@@ -146,6 +146,11 @@ impl Note {
         self.text(&chrono::Local)
     }
 
+    /// The note in plain words, times in UTC (for stored records).
+    pub fn utc_text(&self) -> String {
+        self.text(&Utc)
+    }
+
     /// The note in plain words, times shown in `tz`.
     pub fn text<Tz: TimeZone>(&self, tz: &Tz) -> String
     where
@@ -175,7 +180,7 @@ impl Note {
                         "the restore ended and the device booted: ".to_string()
                     }
                     (f, UsbMode::Restore) if f.has_serial_fields() => {
-                        "firmware accepted, now running the restore ramdisk: ".to_string()
+                        "the restore ramdisk is running: ".to_string()
                     }
                     _ => String::new(),
                 };

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cases;
 pub mod completions;
+pub mod detect;
 pub mod devices;
 pub mod diagnose;
 pub mod explain;
@@ -11,3 +12,4 @@ pub mod guide;
 pub mod identify;
 pub mod logs;
 pub mod serve;
+pub mod watch;

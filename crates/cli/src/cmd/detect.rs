@@ -1,0 +1,389 @@
+//! `restore-doctor detect [--watch] [--json] [--show-ids]`: every iPhone, iPad and iPod touch on
+//! USB with its mode, model, ECID (redacted unless `--show-ids`), bench port and link speed;
+//! `--watch` follows attach, detach and mode changes live and calls out a drop mid-restore.
+
+use crate::output::{BAD, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, bad_input, paint};
+use serde::Serialize;
+use std::process::ExitCode;
+use std::time::Duration;
+use usb::{Access, AppleDevice, Note, NoteKind, Tracker, UsbBackend, UsbDevice, UsbError};
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  restore-doctor detect\n  restore-doctor detect --json --show-ids\n  restore-doctor detect --watch"
+)]
+pub struct Args {
+    /// Keep watching: print attach, detach and mode changes as they happen (Ctrl-C stops).
+    #[arg(long)]
+    pub watch: bool,
+    /// Show ECIDs and UDIDs in full.
+    #[arg(long)]
+    pub show_ids: bool,
+}
+
+/// One device in `detect --json` (design.md: mode, product_type, name, cpid, bdid, ecid,
+/// location are stable; the rest are extensions).
+#[derive(Serialize, Debug)]
+pub struct DeviceJson {
+    pub mode: &'static str,
+    pub product_type: Option<String>,
+    pub name: Option<String>,
+    pub cpid: Option<String>,
+    pub bdid: Option<String>,
+    pub ecid: Option<String>,
+    pub location: String,
+    pub ecid_redacted: bool,
+    pub mode_label: &'static str,
+    pub family: Option<String>,
+    /// Boot stage told by the serial string (`securerom_dfu`, `recovery`...).
+    pub boot_stage: Option<&'static str>,
+    pub usb_vendor_id: String,
+    pub usb_product_id: String,
+    pub bus: String,
+    pub port_path: Vec<u8>,
+    pub speed: Option<&'static str>,
+    pub speed_label: Option<&'static str>,
+    pub udid: Option<String>,
+    pub access: Access,
+    /// Why the serial string could not be read, if it could not.
+    pub serial_error: Option<String>,
+}
+
+impl DeviceJson {
+    pub fn new(d: &AppleDevice, show_ids: bool) -> Self {
+        DeviceJson {
+            mode: d.mode.as_str(),
+            product_type: d.product_type.clone(),
+            name: d.name.clone(),
+            cpid: d.cpid.map(|v| format!("0x{v:04X}")),
+            bdid: d.bdid.map(|v| format!("0x{v:02X}")),
+            ecid: d.ecid_for_output(show_ids),
+            location: d.usb.location(),
+            ecid_redacted: !show_ids && d.ecid.is_some(),
+            mode_label: d.mode.label(),
+            family: d.family.clone(),
+            boot_stage: d.mode_hint.map(|h| h.as_str()),
+            usb_vendor_id: format!("0x{:04x}", d.usb.vid),
+            usb_product_id: format!("0x{:04x}", d.usb.pid),
+            bus: d.usb.bus.clone(),
+            port_path: d.usb.port_path.clone(),
+            speed: d.usb.speed.map(|s| s.as_str()),
+            speed_label: d.usb.speed.map(|s| s.label()),
+            udid: d.udid_for_output(show_ids),
+            access: d.usb.access,
+            serial_error: d.serial_error.clone(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DetectJson {
+    devices: Vec<DeviceJson>,
+    /// Set when the machine shows no USB at all (container, CI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+    /// What the user must do so restore tools can open the devices (udev rule, driver).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+/// The iPhones, iPads and iPod touches among `devices`.
+pub fn apple_devices(devices: Vec<UsbDevice>) -> Vec<AppleDevice> {
+    let mut found: Vec<AppleDevice> = devices
+        .into_iter()
+        .filter(|d| d.is_apple() && d.mode().is_ios_device())
+        .map(AppleDevice::from_usb)
+        .collect();
+    found.sort_by(|a, b| {
+        (a.usb.bus.as_str(), &a.usb.port_path).cmp(&(b.usb.bus.as_str(), &b.usb.port_path))
+    });
+    found
+}
+
+/// What to tell the user about access: the udev rule on Linux, drivers on Windows.
+pub fn access_warnings(devices: &[AppleDevice]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if devices
+        .iter()
+        .any(|d| d.usb.access == Access::PermissionDenied)
+    {
+        warnings.push(linux_permission_hint());
+    }
+    if cfg!(target_os = "windows")
+        && devices
+            .iter()
+            .any(|d| d.mode.has_serial_fields() && d.usb.driver.is_none())
+    {
+        warnings.push(windows_driver_hint());
+    }
+    warnings
+}
+
+/// Linux: the device nodes are root-only; point to the shipped udev rule.
+pub fn linux_permission_hint() -> String {
+    "USB access denied: this user cannot open the device, so restore tools will fail too. \
+     Install the udev rule restore-doctor ships: \
+     `sudo install -m 0644 packaging/udev/39-restore-doctor.rules /etc/udev/rules.d/ && \
+     sudo udevadm control --reload-rules && sudo udevadm trigger --subsystem-match=usb`, \
+     then unplug and replug the device (or run the restore tool with sudo)."
+        .to_string()
+}
+
+/// Windows: DFU/Recovery devices need a driver bound before tools can talk to them.
+pub fn windows_driver_hint() -> String {
+    "No driver is bound to the device in DFU/Recovery: install Apple's driver (the Apple \
+     Devices app or iTunes, which bring Apple Mobile Device Support), or, for libusb/nusb-based \
+     tools, bind WinUSB to it (e.g. with Zadig)."
+        .to_string()
+}
+
+/// The platform needs, in one sentence (for the no-device case).
+fn platform_note() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS needs no driver for DFU/Recovery devices."
+    } else if cfg!(target_os = "windows") {
+        "Windows needs Apple Mobile Device Support (Apple Devices app or iTunes) for devices to show up to Apple's tools."
+    } else {
+        "Linux: non-root access needs the udev rule in packaging/udev/39-restore-doctor.rules."
+    }
+}
+
+pub fn run(args: Args, out: &Out) -> CmdResult {
+    let backend = match usb::default_backend() {
+        Ok(b) => b,
+        Err(e @ UsbError::Recording { .. }) => return bad_input(e.to_string()),
+        Err(e) => return Err(e.into()),
+    };
+    if args.watch {
+        return watch(backend.as_ref(), &args, out);
+    }
+    let (devices, note) = match backend.list() {
+        Ok(list) => (apple_devices(list), None),
+        Err(UsbError::NoUsb(why)) => (Vec::new(), Some(format!("no USB subsystem here: {why}"))),
+        Err(UsbError::PermissionDenied(why)) => {
+            anstream::eprintln!(
+                "{} {why}\n  {}",
+                paint(WARN, "warning:"),
+                linux_permission_hint()
+            );
+            (Vec::new(), Some(format!("permission denied: {why}")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let warnings = access_warnings(&devices);
+    if out.json {
+        out.json(&DetectJson {
+            devices: devices
+                .iter()
+                .map(|d| DeviceJson::new(d, args.show_ids))
+                .collect(),
+            note,
+            warnings,
+        })?;
+    } else {
+        print_human(&devices, note.as_deref(), &warnings, args.show_ids);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_human(devices: &[AppleDevice], note: Option<&str>, warnings: &[String], show_ids: bool) {
+    let mut s = String::new();
+    if devices.is_empty() {
+        s.push_str("No iPhone, iPad or iPod touch on USB.\n");
+        if let Some(n) = note {
+            s.push_str(&format!("  {}\n", paint(DIM, n)));
+        }
+        s.push_str(&format!("  {}\n", paint(DIM, platform_note())));
+    } else {
+        let n = devices.len();
+        s.push_str(&format!(
+            "{}\n",
+            paint(
+                HEADING,
+                format!("{n} Apple device{} on USB", if n == 1 { "" } else { "s" })
+            )
+        ));
+    }
+    for d in devices {
+        let title = match (&d.name, &d.product_type) {
+            (Some(n), Some(p)) => format!("{n} ({p})"),
+            (Some(n), None) => n.clone(),
+            (None, _) => match d.cpid {
+                Some(c) => format!("Unknown model (CPID {c:04X})"),
+                None => "Apple device".to_string(),
+            },
+        };
+        let mode_style = if d.mode.has_serial_fields() {
+            WARN
+        } else {
+            GOOD
+        };
+        s.push_str(&format!(
+            "\n  {}  {}\n",
+            paint(BOLD, title),
+            paint(mode_style, d.mode.label())
+        ));
+        let mut row = |label: &str, value: String| {
+            s.push_str(&format!(
+                "    {} {value}\n",
+                paint(DIM, format!("{label:<7}"))
+            ));
+        };
+        if let Some(h) = d.mode_hint {
+            row("Stage", h.describe().to_string());
+        }
+        row("Port", d.usb.location());
+        if let Some(sp) = d.usb.speed {
+            row("Speed", sp.label().to_string());
+        }
+        if let Some(e) = d.ecid_for_output(show_ids) {
+            row("ECID", e);
+        }
+        if let Some(u) = d.udid_for_output(show_ids) {
+            row("UDID", u);
+        }
+        if let Some(err) = &d.serial_error {
+            row("Serial", format!("unreadable: {err}"));
+        }
+        row("USB id", format!("{:04x}:{:04x}", d.usb.vid, d.usb.pid));
+    }
+    if !show_ids && devices.iter().any(|d| d.ecid.is_some() || d.udid.is_some()) {
+        s.push_str(&format!(
+            "\n  {}\n",
+            paint(DIM, "(identifiers redacted: --show-ids shows them)")
+        ));
+    }
+    for w in warnings {
+        s.push_str(&format!("\n{} {w}\n", paint(WARN, "warning:")));
+    }
+    anstream::print!("{s}");
+}
+
+/// A timeline note as JSON (one object per line in `detect --watch --json`).
+#[derive(Serialize)]
+pub struct NoteJson {
+    pub at: String,
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub kind: NoteKind,
+    pub alarm: bool,
+    pub text: String,
+    pub mode: &'static str,
+    pub product_type: Option<String>,
+    pub name: Option<String>,
+    pub location: String,
+    pub ecid: Option<String>,
+}
+
+impl NoteJson {
+    pub fn new(n: &Note, show_ids: bool) -> Self {
+        NoteJson {
+            at: usb::rfc3339(n.at_ms),
+            at_ms: n.at_ms,
+            kind: n.kind.clone(),
+            alarm: n.is_alarm(),
+            text: n.local_text(),
+            mode: n.device.mode.as_str(),
+            product_type: n.device.product_type.clone(),
+            name: n.device.name.clone(),
+            location: n.device.location.clone(),
+            ecid: n.device.ecid.as_deref().map(|e| {
+                if show_ids {
+                    e.to_string()
+                } else {
+                    usb::redact_id(e)
+                }
+            }),
+        }
+    }
+}
+
+/// One human line: `14:02:11  ! text`.
+pub fn note_line(n: &Note) -> String {
+    let (mark, style) = match n.kind {
+        NoteKind::Present => ("=", DIM),
+        NoteKind::Attached => ("+", GOOD),
+        NoteKind::Detached => ("-", DIM),
+        NoteKind::ModeChange { .. } => ("~", GOOD),
+        _ => ("!", BAD),
+    };
+    let text = n.local_text();
+    let text = if n.is_alarm() { paint(BAD, text) } else { text };
+    format!(
+        "{}  {} {text}",
+        paint(DIM, usb::local_clock(n.at_ms)),
+        paint(style, mark)
+    )
+}
+
+fn emit(n: &Note, out: &Out, show_ids: bool) -> anyhow::Result<()> {
+    if out.json {
+        anstream::println!("{}", serde_json::to_string(&NoteJson::new(n, show_ids))?);
+    } else {
+        anstream::println!("{}", note_line(n));
+    }
+    Ok(())
+}
+
+fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
+    let mut tracker = Tracker::new();
+    let rx = match usb::spawn_watch(backend) {
+        Ok(rx) => rx,
+        Err(UsbError::NoUsb(why)) => {
+            if out.json {
+                out.json(&DetectJson {
+                    devices: Vec::new(),
+                    note: Some(format!("no USB subsystem here: {why}")),
+                    warnings: Vec::new(),
+                })?;
+            } else {
+                anstream::println!(
+                    "No USB subsystem here ({why}): nothing to watch.\n  {}",
+                    paint(DIM, platform_note())
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let initial = backend.list().unwrap_or_default();
+    let present = tracker.seed(&initial, backend.now_ms());
+    if !out.json {
+        anstream::println!(
+            "{}",
+            paint(
+                DIM,
+                "Watching USB for iPhones, iPads and iPod touches (Ctrl-C stops)..."
+            )
+        );
+    }
+    for n in &present {
+        emit(n, out, args.show_ids)?;
+    }
+    let warnings = access_warnings(&apple_devices(initial));
+    for w in &warnings {
+        anstream::eprintln!("{} {w}", paint(WARN, "warning:"));
+    }
+    loop {
+        match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(event) => {
+                if let usb::UsbEventKind::Attached { device } = &event.kind
+                    && device.access == Access::PermissionDenied
+                    && device.is_apple()
+                {
+                    anstream::eprintln!("{} {}", paint(WARN, "warning:"), linux_permission_hint());
+                }
+                for n in tracker.feed(&event) {
+                    emit(&n, out, args.show_ids)?;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                for n in tracker.tick(backend.now_ms()) {
+                    emit(&n, out, args.show_ids)?;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,309 @@
+//! `restore-doctor watch -- COMMAND`: end to end with fake restore tools (shell scripts in
+//! tests/fixtures/restore that print realistic idevicerestore output with pauses), a temporary
+//! SQLite case store, and recorded USB sequences replayed instead of hardware.
+#![cfg(unix)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+fn script(name: &str) -> String {
+    fixture(&format!("restore/{name}")).display().to_string()
+}
+
+fn watch(db: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("restore-doctor").unwrap();
+    cmd.env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env_remove("RESTORE_DOCTOR_USB_REPLAY")
+        .env_remove("RESTORE_DOCTOR_DB")
+        .args(["watch", "--db"])
+        .arg(db);
+    cmd
+}
+
+fn json_stdout(out: &std::process::Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn failing_restore_exits_with_its_code_and_is_recorded_with_full_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let out = watch(&db)
+        .args([
+            "--station",
+            "bench-3",
+            "--cable",
+            "C7",
+            "--port",
+            "left-usb-a",
+            "--json",
+            "--",
+        ])
+        .arg(script("fake_idevicerestore_nand_drop.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "the child's exit code is passed on"
+    );
+    let v = json_stdout(&out);
+    assert_eq!(v["exit_code"], 255);
+    assert_eq!(v["interrupted"], false);
+    assert_eq!(v["tool"], "idevicerestore");
+    assert_eq!(v["outcome"], "failure");
+    assert_eq!(v["failure"]["stage"], "nand");
+    assert_eq!(v["failure"]["operation"], 58);
+    assert_eq!(v["failure"]["checkpoint"], "0x60E");
+    assert_eq!(v["failure"]["disconnect"], true);
+    assert_eq!(v["station"], "bench-3");
+    // The diagnosis leans to storage / connection for a NAND-stage disconnect.
+    let causes = v["diagnosis"]["causes"].as_array().unwrap();
+    assert!(!causes.is_empty());
+    // The tool's output went to stderr, keeping stdout JSON.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Updating NAND Firmware (58)"), "{err}");
+
+    let case_id = v["case_id"].as_i64().unwrap();
+    let attempt_id = v["attempt_id"].as_i64().unwrap();
+    let mut store = store::Store::open_sqlite(&db).unwrap();
+    let case = store.case(case_id).unwrap();
+    assert_eq!(case.device.product_type.as_deref(), Some("iPhone10,1"));
+    assert_eq!(case.attempts.len(), 1);
+    let a = &case.attempts[0];
+    assert_eq!(a.id, attempt_id);
+    assert!(!a.ok);
+    assert_eq!(a.computer, "bench-3");
+    assert_eq!(a.cable.as_deref(), Some("C7"));
+    assert_eq!(a.port.as_deref(), Some("left-usb-a"));
+    assert_eq!(a.tool.as_deref(), Some("idevicerestore"));
+    assert_eq!(a.stage.as_deref(), Some("nand"));
+    assert_eq!(a.operation, Some(58));
+    // The full log, byte for byte, including the \r progress-bar redraw.
+    let log = store.attempt_log(attempt_id).unwrap().unwrap();
+    let log = String::from_utf8(log).unwrap();
+    assert!(
+        log.starts_with("idevicerestore 1.0.0-262-g0f1e2d3"),
+        "{log}"
+    );
+    assert!(log.contains("]  50.0%\r[====="), "{log}");
+    assert!(
+        log.ends_with("ERROR: Unable to restore device\n")
+            || log.contains("ERROR: Unable to restore device\n")
+    );
+    let note = &case.notes[0].body;
+    assert!(note.contains("exited with code 255"), "{note}");
+}
+
+#[test]
+fn usb_events_are_recorded_beside_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let out = watch(&db)
+        .env(
+            "RESTORE_DOCTOR_USB_REPLAY",
+            fixture("usb/restore_drop_at_34.jsonl"),
+        )
+        .env("RESTORE_DOCTOR_USB_REPLAY_SPEED", "2000")
+        .env("FAKE_RESTORE_PAUSE", "0.3")
+        .args(["--json", "--"])
+        .arg(script("fake_idevicerestore_nand_drop.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(255));
+    let v = json_stdout(&out);
+    assert_eq!(v["usb_watched"], true);
+    let events = v["usb_events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"present"), "{kinds:?}");
+    let back = events
+        .iter()
+        .find(|e| e["kind"] == "came_back_after_drop")
+        .unwrap_or_else(|| panic!("no drop callout in {kinds:?}"));
+    assert_eq!(back["mode"], "dfu");
+    assert_eq!(back["ecid"], "************B41C", "ECID redacted by default");
+    assert!(
+        back["text"]
+            .as_str()
+            .unwrap()
+            .contains("came back in DFU mode at 14:02:19")
+    );
+    let mut store = store::Store::open_sqlite(&db).unwrap();
+    let case = store.case(v["case_id"].as_i64().unwrap()).unwrap();
+    let note = &case.notes[0].body;
+    assert!(note.contains("USB timeline:"), "{note}");
+    assert!(
+        note.contains("this is what errors 4013/4014 report"),
+        "{note}"
+    );
+    assert!(!note.contains("0000038E8E58B41C"), "ECID leaked: {note}");
+}
+
+#[test]
+fn a_tool_killed_mid_way_is_recorded_as_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let out = watch(&db)
+        .args(["--station", "bench-1", "--"])
+        .arg(script("fake_restore_killed.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(137), "128 + SIGKILL");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("was killed (signal 9) before it printed a verdict"),
+        "{text}"
+    );
+    assert!(!text.contains("never printed"));
+    let mut store = store::Store::open_sqlite(&db).unwrap();
+    let case = store.case(1).unwrap();
+    let a = &case.attempts[0];
+    assert!(!a.ok);
+    assert_eq!(a.progress, Some(34), "last progress seen");
+    let log = String::from_utf8(store.attempt_log(a.id).unwrap().unwrap()).unwrap();
+    assert!(log.contains("Sending filesystem now..."));
+    assert!(case.notes[0].body.contains("(signal 9)"));
+}
+
+#[test]
+fn ctrl_c_is_forwarded_and_the_partial_attempt_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let bin = assert_cmd::cargo::cargo_bin("restore-doctor");
+    let mut child = std::process::Command::new(bin)
+        .env("NO_COLOR", "1")
+        .env_remove("RESTORE_DOCTOR_USB_REPLAY")
+        .args(["watch", "--json", "--db"])
+        .arg(&db)
+        .arg("--")
+        .arg(script("fake_restore_hangs.sh"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // With --json the tool's output goes to stderr: wait for the script to be running.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "script never got ready"
+        );
+        if line.trim() == "READY" {
+            break;
+        }
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "the child's code after its SIGINT trap"
+    );
+    assert!(
+        rest.contains("Cleaning up..."),
+        "the child saw the Ctrl-C: {rest}"
+    );
+    let v = json_stdout(&out);
+    assert_eq!(v["interrupted"], true);
+    assert_eq!(
+        v["diagnosis"],
+        Value::Null,
+        "a stopped attempt is not diagnosed"
+    );
+    let mut store = store::Store::open_sqlite(&db).unwrap();
+    let case = store.case(v["case_id"].as_i64().unwrap()).unwrap();
+    assert_eq!(case.attempts.len(), 1);
+    assert!(case.notes[0].body.contains("interrupted with Ctrl-C"));
+    let log = String::from_utf8(store.attempt_log(case.attempts[0].id).unwrap().unwrap()).unwrap();
+    assert!(log.contains("Sending filesystem now...") && log.contains("Cleaning up..."));
+}
+
+#[test]
+fn a_successful_restore_exits_0_and_adds_to_an_existing_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let first = watch(&db)
+        .args(["--json", "--"])
+        .arg(script("fake_restore_killed.sh"))
+        .output()
+        .unwrap();
+    let case_id = json_stdout(&first)["case_id"].as_i64().unwrap();
+    let out = watch(&db)
+        .args(["--case", &case_id.to_string(), "--json", "--"])
+        .arg(script("fake_restore_success.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_stdout(&out);
+    assert_eq!(v["outcome"], "success");
+    assert_eq!(v["case_id"], case_id);
+    let mut store = store::Store::open_sqlite(&db).unwrap();
+    let case = store.case(case_id).unwrap();
+    assert_eq!(case.attempts.len(), 2);
+    assert!(case.attempts[1].ok);
+    assert_eq!(case.attempts[1].progress, Some(100));
+}
+
+#[test]
+fn bad_input_is_exit_2_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    // No command after `--`.
+    watch(&db).assert().code(2);
+    // A program that does not exist.
+    watch(&db)
+        .args(["--", "/nonexistent/idevicerestore", "-e"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "cannot run `/nonexistent/idevicerestore`",
+        ));
+    // A case that does not exist: the tool must not run.
+    let marker = dir.path().join("ran");
+    watch(&db)
+        .args(["--case", "99", "--", "touch"])
+        .arg(&marker)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--case 99"));
+    assert!(!marker.exists(), "the tool ran despite a bad --case");
+}
+
+#[test]
+fn no_record_leaves_the_store_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.db");
+    let out = watch(&db)
+        .args(["--no-record", "--json", "--"])
+        .arg(script("fake_restore_success.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v = json_stdout(&out);
+    assert_eq!(v["case_id"], Value::Null);
+    assert!(!db.exists());
+}
