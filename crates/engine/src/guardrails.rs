@@ -81,7 +81,12 @@ pub fn blocked(
             return Some(Block::Missing(need.clone()));
         }
     }
-    if action.is_restore && !restores_allowed(derived) {
+    // Owner-level steps (another cable, port, computer...) all end in another restore
+    // attempt, so once restores stop only the shop and technician work remain.
+    if !restores_allowed(derived)
+        && (action.is_restore
+            || (action.skill == kb::Skill::Owner && action.id != crate::model::SERVICE_ACTION))
+    {
         return Some(Block::RestoresStopped);
     }
     if action.data_risk == DataRisk::ErasesDevice && !erasing_allowed(derived, update_planned) {

@@ -165,10 +165,10 @@ proptest! {
             prop_assert!(steps.iter().all(|id| !model.action(id).unwrap().is_restore));
             prop_assert!(d.warnings.iter().any(|w| w.contains("stop restoring")));
         }
-        if let Some(i) = model.cause_index("signing_or_downgrade") {
-            if d.p[i] >= 0.25 {
-                prop_assert!(d.warnings.iter().any(|w| w.contains("downgrade")));
-            }
+        if let Some(i) = model.cause_index("signing_or_downgrade")
+            && d.p[i] >= 0.25
+        {
+            prop_assert!(d.warnings.iter().any(|w| w.contains("downgrade")));
         }
     }
 

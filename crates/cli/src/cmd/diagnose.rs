@@ -149,6 +149,13 @@ pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {
+    if let Some(r) = &args.role
+        && engine::Role::parse(r).is_none()
+    {
+        return bad_input(format!(
+            "--role: unknown role {r:?}; accepted: owner, technician"
+        ));
+    }
     if !args.has_evidence() {
         let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if terminal && !out.json {

@@ -1,0 +1,279 @@
+//! End-to-end tests of `restore-doctor diagnose`: the stable `--json` shape, the vocabularies
+//! and their errors, free text, restore logs, roles, and the human report.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn cmd() -> Command {
+    let mut c = Command::cargo_bin("restore-doctor").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn json(args: &[&str]) -> Value {
+    let out = cmd()
+        .arg("diagnose")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn causes(v: &Value) -> Vec<(String, f64)> {
+    v["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["probability"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+const NAND_LOG: &str =
+    "../logs/tests/fixtures/idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log";
+
+#[test]
+fn json_has_the_stable_shape() {
+    let v = json(&["--device", "iPhone X", "--error", "4013"]);
+    assert_eq!(v["device"]["name"], "iPhone X");
+    assert_eq!(v["device"]["product_type"], "iPhone10,3");
+    assert_eq!(v["error_code"], 4013);
+    let c = causes(&v);
+    let sum: f64 = c.iter().map(|x| x.1).sum();
+    assert!((sum - 1.0).abs() < 1e-9, "causes sum to {sum}");
+    assert!(c.windows(2).all(|w| w[0].1 >= w[1].1), "sorted");
+    // Every cause an iPhone X can have: all 19 but the iPhone 7 audio chip.
+    assert_eq!(c.len(), 18, "{c:?}");
+    assert!(!c.iter().any(|x| x.0 == "audio_ic"));
+    for cause in v["causes"].as_array().unwrap() {
+        assert!(
+            ["connection", "host", "software", "hardware"]
+                .contains(&cause["group"].as_str().unwrap())
+        );
+    }
+    let groups = v["groups"].as_object().unwrap();
+    assert_eq!(groups.len(), 4);
+    let gsum: f64 = groups.values().map(|x| x.as_f64().unwrap()).sum();
+    assert!((gsum - 1.0).abs() < 1e-9);
+    let next = &v["next_step"];
+    for key in [
+        "action",
+        "title",
+        "instructions",
+        "cost",
+        "skill",
+        "erases_data",
+        "why",
+    ] {
+        assert!(!next[key].is_null(), "next_step.{key} missing");
+    }
+    assert!(next["cost"]["minutes"].is_number() && next["cost"]["usd"].is_number());
+    assert!(!next["why"].as_str().unwrap().is_empty());
+    assert!(v["plan"].is_array());
+    assert!(v["warnings"].is_array());
+    assert!(v.get("verdict").is_some());
+}
+
+#[test]
+fn unknown_device_is_null_and_all_causes_are_listed() {
+    let v = json(&["--error", "9"]);
+    assert!(v["device"].is_null());
+    assert_eq!(causes(&v).len(), 19);
+}
+
+#[test]
+fn tried_steps_are_not_recommended_again_and_move_the_causes() {
+    let before = json(&["--device", "iPhone 8", "--error", "4013"]);
+    let after = json(&[
+        "--device",
+        "iPhone 8",
+        "--error",
+        "4013",
+        "--tried",
+        "cable_swap,port_swap,hub_removed",
+    ]);
+    let p = |v: &Value, id: &str| causes(v).into_iter().find(|c| c.0 == id).unwrap().1;
+    assert!(p(&after, "usb_cable") < p(&before, "usb_cable") / 3.0);
+    let steps: Vec<&str> = std::iter::once(&after["next_step"])
+        .chain(after["plan"].as_array().unwrap())
+        .filter_map(|s| s["action"].as_str())
+        .collect();
+    for done in ["swap_cable", "port_swap", "remove_hub"] {
+        assert!(
+            !steps.contains(&done),
+            "{done} recommended again: {steps:?}"
+        );
+    }
+    assert!(
+        after["explanation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["text"].as_str().unwrap().contains("USB cable"))
+    );
+}
+
+#[test]
+fn speaker_greyed_out_on_an_iphone_7_points_at_the_audio_chip() {
+    let v = json(&[
+        "--device",
+        "iPhone 7",
+        "--error",
+        "4013",
+        "--observed",
+        "speaker_greyed_out",
+    ]);
+    assert_eq!(causes(&v)[0].0, "audio_ic");
+}
+
+#[test]
+fn unknown_vocabulary_values_list_the_accepted_ones() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["--tried", "prayed"], "cable_swap"),
+        (&["--observed", "smoke"], "liquid_exposure"),
+        (&["--observed", "failure_stage=moon"], "image_transfer"),
+        (&["--host", "winamp"], "windows_itunes"),
+        (&["--role", "wizard"], "technician"),
+        (&["--device", "Nokia 3310"], "unknown device"),
+    ];
+    for (args, expected) in cases {
+        let out = cmd().arg("diagnose").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+    }
+    let out = cmd()
+        .args(["diagnose", "--error", "four"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn no_flags_off_a_terminal_points_to_json_usage() {
+    let out = cmd().arg("diagnose").write_stdin("").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--json") && err.contains("terminal"), "{err}");
+}
+
+#[test]
+fn free_text_is_understood_and_flags_win() {
+    let v = json(&[
+        "--text",
+        "My iPhone 7+ keeps failing with err 4013 at the same percentage. Tried two different cables and my friend's Mac, didn't try DFU, not water damaged",
+    ]);
+    let u = &v["understood"];
+    assert_eq!(u["device"], "iPhone 7 Plus");
+    assert_eq!(u["error_code"], 4013);
+    let tried: Vec<&str> = u["tried"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(
+        tried.contains(&"cable_swap") && tried.contains(&"other_computer"),
+        "{tried:?}"
+    );
+    assert!(!tried.contains(&"dfu_restore"));
+    assert_eq!(u["observed"]["liquid_exposure"], "no");
+    assert_eq!(u["observed"]["same_failure_point"], "yes");
+    assert_eq!(v["device"]["name"], "iPhone 7 Plus");
+
+    let v = json(&[
+        "--text",
+        "iphone 7 error 9",
+        "--device",
+        "iPhone 8",
+        "--error",
+        "14",
+    ]);
+    assert_eq!(v["device"]["name"], "iPhone 8");
+    assert_eq!(v["error_code"], 14);
+    assert_eq!(v["understood"]["device"], "iPhone 7");
+}
+
+#[test]
+fn three_logs_failing_at_the_nand_stop_restores() {
+    let v = json(&["--log", NAND_LOG, "--log", NAND_LOG, "--log", NAND_LOG]);
+    assert_eq!(v["device"]["product_type"], "iPhone11,2");
+    assert_eq!(v["verdict"]["group"], "hardware");
+    assert_eq!(v["verdict"]["cause"], "nand");
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("stop restoring"))
+    );
+    assert_eq!(v["next_step"]["action"], "shop_diagnosis");
+}
+
+#[test]
+fn a_missing_log_is_bad_input() {
+    let out = cmd()
+        .args(["diagnose", "--log", "/nonexistent/restore.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file"));
+}
+
+#[test]
+fn owners_never_get_technician_steps_and_technicians_get_bench_tests() {
+    let args = [
+        "--device",
+        "iPhone XS",
+        "--error",
+        "4013",
+        "--tried",
+        "cable_swap,other_computer,recovery_update",
+        "--observed",
+        "same_failure_point",
+    ];
+    let owner = json(&args);
+    let steps = std::iter::once(&owner["next_step"]).chain(owner["plan"].as_array().unwrap());
+    for s in steps {
+        assert_eq!(s["skill"], "owner", "{s}");
+    }
+    let mut tech_args = args.to_vec();
+    tech_args.extend(["--role", "technician"]);
+    let tech = json(&tech_args);
+    assert_eq!(tech["role"], "technician");
+    assert_eq!(
+        tech["next_step"]["kind"], "bench_test",
+        "{}",
+        tech["next_step"]
+    );
+}
+
+#[test]
+fn the_human_report_shows_bars_the_next_step_and_why() {
+    let out = cmd()
+        .args([
+            "diagnose",
+            "--device",
+            "iPhone 8",
+            "--error",
+            "4013",
+            "--tried",
+            "cable_swap",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\u{1b}'), "NO_COLOR: no escapes");
+    insta::assert_snapshot!("diagnose_iphone8_4013_cable_swap", text);
+}
