@@ -40,7 +40,7 @@ impl Store {
         let mut done = 0u64;
         while attempts.peek().is_some() {
             let batch: Vec<_> = attempts.by_ref().take(IMPORT_BATCH as usize).collect();
-            match &mut self.backend {
+            match &mut *self.backend {
                 Backend::Sqlite(conn) => {
                     let tx = conn.transaction()?;
                     {
@@ -133,7 +133,7 @@ impl Store {
                 .and_then(Value::int)
                 .unwrap_or(1))
         };
-        match &mut self.backend {
+        match &mut *self.backend {
             Backend::Sqlite(conn) => {
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -172,10 +172,20 @@ impl Store {
             }
             Backend::Postgres(client) => {
                 let mut t = PgTx(client.transaction()?);
-                t.0.batch_execute("LOCK TABLE device, cases IN EXCLUSIVE MODE")?;
                 let (stations, cables, ports) = components(&mut t)?;
-                let first_device = next_id(&mut t, "device")?;
-                let first_case = next_id(&mut t, "cases")?;
+                // Reserve ids from the identity sequences (no table lock, so writers of single
+                // attempts are never blocked or deadlocked by an import).
+                let mut reserve = |table: &str| -> Result<Vec<i64>> {
+                    let rows = t.0.query(
+                        &format!(
+                            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1::BIGINT)"
+                        ),
+                        &[&i64::from(cfg.devices)],
+                    )?;
+                    Ok(rows.iter().map(|r| r.get::<_, i64>(0)).collect())
+                };
+                let device_ids = reserve("device")?;
+                let case_ids = reserve("cases")?;
                 let mut devices = Vec::with_capacity(cfg.devices as usize);
                 let io = |e: std::io::Error| StoreError::Io {
                     path: "PostgreSQL COPY".into(),
@@ -184,8 +194,8 @@ impl Store {
                 let mut dev_buf = Vec::new();
                 let mut case_buf = Vec::new();
                 for i in 0..cfg.devices {
-                    let d = first_device + i64::from(i);
-                    let c = first_case + i64::from(i);
+                    let d = device_ids[i as usize];
+                    let c = case_ids[i as usize];
                     writeln!(
                         dev_buf,
                         "{d}\t{}\t{}\t{now}",
@@ -205,10 +215,6 @@ impl Store {
                 )?;
                 w.write_all(&case_buf).map_err(io)?;
                 w.finish()?;
-                t.0.batch_execute(
-                    "SELECT setval(pg_get_serial_sequence('device', 'id'), (SELECT MAX(id) FROM device)); \
-                     SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases));",
-                )?;
                 t.0.commit()?;
                 Ok(WorldIds {
                     stations,
@@ -275,7 +281,7 @@ impl Store {
             }
         };
         let mut cells: Vec<Cell> = Vec::new();
-        match &mut self.backend {
+        match &mut *self.backend {
             Backend::Sqlite(conn) => {
                 let tx = conn.transaction()?;
                 let mut agg: HashMap<(u32, u32, u32, u32), (u32, u32)> = HashMap::new();
@@ -297,7 +303,7 @@ impl Store {
                         e.0 += 1;
                         e.1 += u32::from(!ok);
                         done += 1;
-                        if done % 1_000_000 == 0 {
+                        if done.is_multiple_of(1_000_000) {
                             progress(done, total);
                         }
                     }

@@ -139,7 +139,7 @@ pub(crate) enum Backend {
 
 /// A case-history database (SQLite or PostgreSQL).
 pub struct Store {
-    pub(crate) backend: Backend,
+    pub(crate) backend: Box<Backend>,
     location: Location,
 }
 
@@ -164,7 +164,10 @@ impl Store {
             Location::Sqlite(path) => Backend::Sqlite(db::open_sqlite(path)?),
             Location::Postgres(url) => Backend::Postgres(db::open_postgres(url)?),
         };
-        Ok(Store { backend, location })
+        Ok(Store {
+            backend: Box::new(backend),
+            location,
+        })
     }
 
     /// Open (creating) a SQLite file.
@@ -184,7 +187,7 @@ impl Store {
 
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
-        match self.backend {
+        match *self.backend {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
@@ -193,7 +196,7 @@ impl Store {
     /// Run `f` in one transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers queue
     /// instead of failing), committing on `Ok` and rolling back on `Err`.
     pub(crate) fn transaction<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        match &mut self.backend {
+        match &mut *self.backend {
             Backend::Sqlite(conn) => {
                 let tx =
                     conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -530,7 +533,7 @@ impl Store {
     /// foreign-key check; PostgreSQL: referential checks in SQL). Returns problems found.
     pub fn check_integrity(&mut self) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        if let Backend::Sqlite(conn) = &mut self.backend {
+        if let Backend::Sqlite(conn) = &mut *self.backend {
             let mut stmt = conn.prepare("PRAGMA integrity_check")?;
             let rows: Vec<String> = stmt
                 .query_map([], |r| r.get::<_, String>(0))?

@@ -250,11 +250,11 @@ impl SimWorld {
         let base = self.config.attempts / d;
         let extra = u64::from(u64::from(i) < self.config.attempts % d);
         let swing = base / 2;
-        if swing == 0 || (i % 2 == 0 && i + 1 == self.config.devices) {
+        if swing == 0 || (i.is_multiple_of(2) && i + 1 == self.config.devices) {
             return base + extra;
         }
         let r = rng_pair_split % (swing + 1);
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             base + extra + r
         } else {
             base + extra - r
@@ -268,7 +268,7 @@ impl SimWorld {
         let t0: i64 = 1_767_225_600_000; // 2026-01-01
         let mut pair_split = 0u64;
         (0..cfg.devices).flat_map(move |dev| {
-            if dev % 2 == 0 {
+            if dev.is_multiple_of(2) {
                 pair_split = rng.random();
             }
             let n = self.attempts_of(dev, pair_split);
@@ -281,8 +281,7 @@ impl SimWorld {
                 };
                 let cable = if rng.random_bool(0.8) {
                     // One of this station's own cables (cable k lives at station k % stations).
-                    let own =
-                        (cfg.cables.saturating_sub(station) + cfg.stations - 1) / cfg.stations;
+                    let own = cfg.cables.saturating_sub(station).div_ceil(cfg.stations);
                     if own == 0 {
                         rng.random_range(0..cfg.cables)
                     } else {
