@@ -116,6 +116,8 @@ pub fn sniff(start: &[u8]) -> (Encoding, usize) {
     if start.starts_with(&[0xFE, 0xFF]) {
         return (Encoding::Utf16Be, 2);
     }
+    // Only the first SNIFF bytes decide, whatever the read size (chunking must not matter).
+    let start = &start[..start.len().min(SNIFF)];
     let pairs = start.len() / 2;
     if pairs >= 4 {
         let odd_nuls = start.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();

@@ -187,3 +187,19 @@ fn utf16_and_crlf_read_like_utf8() {
         Some(logs::Stage::Nand)
     );
 }
+
+/// Found by `cargo fuzz run analyzer`: NUL bytes after the first 512 bytes made the encoding
+/// guess depend on the read size. Only the first 512 bytes decide now.
+#[test]
+fn fuzz_regression_encoding_guess_is_chunking_independent() {
+    let mut bytes = b"idevicerestore 1.0.0\nFound device in Recovery mode\n".to_vec();
+    bytes.resize(600, b'x');
+    bytes.push(b'\n');
+    for _ in 0..2000 {
+        bytes.extend_from_slice(b"a\0");
+    }
+    bytes.extend_from_slice(b"\nERROR: Unable to restore device\n");
+    let whole = analyze_bytes(&bytes);
+    assert_eq!(feed_in_chunks(&bytes, &[7]), whole);
+    assert_eq!(whole.outcome, Outcome::Failure);
+}
