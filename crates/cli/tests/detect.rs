@@ -187,3 +187,42 @@ fn a_broken_recording_is_bad_input_naming_the_line() {
         .code(2)
         .stderr(predicates::str::contains("line 2"));
 }
+
+#[test]
+fn permission_denied_points_to_the_udev_rule() {
+    let v = json_of(&mut detect(Some("permission_denied.jsonl")));
+    assert_eq!(v["devices"][0]["access"], "permission_denied");
+    assert_eq!(v["devices"][0]["product_type"], "iPhone9,1");
+    let warning = v["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("USB access denied"), "{warning}");
+    assert!(
+        warning.contains("packaging/udev/39-restore-doctor.rules"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("udevadm control --reload-rules"),
+        "{warning}"
+    );
+    detect(Some("permission_denied.jsonl"))
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("warning: USB access denied"));
+}
+
+#[test]
+fn the_shipped_udev_rule_covers_every_restore_mode_product_id() {
+    let rule = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../packaging/udev/39-restore-doctor.rules"),
+    )
+    .unwrap();
+    assert!(rule.contains("ATTR{idVendor}!=\"05ac\""));
+    assert!(rule.contains("TAG+=\"uaccess\""));
+    for pid in [
+        "1222", "1227", "1280", "1281", "1282", "1283", "1338", "1881", "f014",
+    ] {
+        assert!(rule.contains(pid), "udev rule misses product id {pid}");
+    }
+    // Normal/restore range 0x1290-0x12af as globs.
+    assert!(rule.contains("129[0-9a-f]|12a[0-9a-f]"));
+}

@@ -674,4 +674,97 @@ mod tests {
         // A detach for a device never seen says nothing.
         assert!(tracker.feed(&gone).is_empty());
     }
+
+    mod properties {
+        use super::*;
+        use crate::device::tests::dev;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            Attach { slot: u8, pid: u16 },
+            Detach { slot: u8 },
+            Tick,
+            Restore(bool),
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            let pids = vec![0x1227u16, 0x1281, 0x12a8, 0x1297, 0x8600, 0x1338];
+            prop_oneof![
+                (0u8..4, prop::sample::select(pids))
+                    .prop_map(|(slot, pid)| Step::Attach { slot, pid }),
+                (0u8..4).prop_map(|slot| Step::Detach { slot }),
+                Just(Step::Tick),
+                any::<bool>().prop_map(Step::Restore),
+            ]
+        }
+
+        proptest! {
+            /// Whatever happens on the bus: no panic, the devices present are exactly the
+            /// iOS-device enumerations attached and not yet detached, every alarm is about a
+            /// device that was in restore mode, and "has not come back" is said at most once
+            /// per drop from restore mode.
+            #[test]
+            fn tracker_invariants(steps in prop::collection::vec((step(), 0u64..90_000), 0..60)) {
+                let mut tracker = Tracker::new();
+                let mut now = 1_000_000u64;
+                let mut live: BTreeMap<String, u8> = BTreeMap::new();
+                let mut serial = 0u32;
+                let mut missing_reports = 0usize;
+                let mut restore_detaches = 0usize;
+                for (step, gap) in steps {
+                    now += gap;
+                    let notes = match step {
+                        Step::Attach { slot, pid } => {
+                            serial += 1;
+                            let key = format!("k{serial}");
+                            let d = dev(&key, pid, &[slot + 1], None);
+                            if d.mode().is_ios_device() {
+                                live.insert(key.clone(), slot);
+                            }
+                            let kind = UsbEventKind::Attached { device: d };
+                            tracker.feed(&UsbEvent { at_ms: now, kind })
+                        }
+                        Step::Detach { slot } => {
+                            let key = live
+                                .iter()
+                                .find(|(_, s)| **s == slot)
+                                .map(|(k, _)| k.clone())
+                                .unwrap_or_else(|| "nobody".to_string());
+                            live.remove(&key);
+                            let kind = UsbEventKind::Detached { key };
+                            tracker.feed(&UsbEvent { at_ms: now, kind })
+                        }
+                        Step::Tick => tracker.tick(now),
+                        Step::Restore(running) => {
+                            tracker.set_restore(RestoreContext {
+                                running,
+                                progress: Some(34.0),
+                                stage: None,
+                            });
+                            Vec::new()
+                        }
+                    };
+                    for n in &notes {
+                        match &n.kind {
+                            NoteKind::DroppedMidRestore { .. } => {
+                                prop_assert_eq!(n.device.mode, UsbMode::Restore)
+                            }
+                            NoteKind::CameBackAfterDrop { from, .. } => {
+                                prop_assert_eq!(*from, UsbMode::Restore)
+                            }
+                            NoteKind::DidNotComeBack { .. } => missing_reports += 1,
+                            NoteKind::Detached if n.device.mode == UsbMode::Restore => {
+                                restore_detaches += 1
+                            }
+                            _ => {}
+                        }
+                        prop_assert!(!n.text(&Utc).is_empty());
+                    }
+                    prop_assert_eq!(tracker.present().len(), live.len());
+                }
+                prop_assert!(missing_reports <= restore_detaches);
+            }
+        }
+    }
 }
