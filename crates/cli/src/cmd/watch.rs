@@ -86,14 +86,14 @@ pub fn observe_line(live: &mut LiveStatus, line: &str) {
     let kb = kb::kb();
     // idevicerestore: `Updating NAND Firmware (58)`.
     if let Some(op) = trailing_operation(text).and_then(|id| kb.operation(id)) {
-        live.stage = Some(format!("{} ({})", op.label, op.stage.as_str()));
+        live.stage = Some(op.label.clone());
         live.in_restore = true;
         live.percent = None;
     }
     // Apple's library: `<Restore Device 0x...>: operation 14 progress 34`.
     if let Some((id, progress)) = library_operation(text) {
         if let Some(op) = kb.operation(id) {
-            live.stage = Some(format!("{} ({})", op.label, op.stage.as_str()));
+            live.stage = Some(op.label.clone());
         }
         live.percent = (progress >= 0).then_some(progress as f32);
         if text.contains("<Restore Device") {
@@ -460,7 +460,8 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
                     stage: live.stage.clone(),
                 });
                 let shown = text.trim_end();
-                if !(bar.is_some() && is_bar_only(shown.trim())) && !shown.trim().is_empty() {
+                let redraw = bar.is_some() && is_bar_only(shown.trim());
+                if !redraw && !shown.trim().is_empty() {
                     say(shown.to_string());
                 }
                 if let Some(pb) = &bar {
