@@ -314,10 +314,11 @@ fn group_bars(r: &DiagnoseResponse, before: Option<&DiagnoseResponse>) -> Vec<Ba
             let detail = match b {
                 Some(b) if (p - b).abs() >= 0.005 => {
                     let d = (p - b) * 100.0;
+                    let n = d.abs().round();
                     format!(
-                        "{}{:.0} points",
-                        if d > 0.0 { "up " } else { "down " },
-                        d.abs()
+                        "{} {n:.0} point{}",
+                        if d > 0.0 { "up" } else { "down" },
+                        if n == 1.0 { "" } else { "s" }
                     )
                 }
                 _ => String::new(),
@@ -465,8 +466,23 @@ fn verdict_view(r: &DiagnoseResponse) -> Option<VerdictView> {
         },
         shop_test_first: v.shop_test_first.clone(),
         keep_data: v.keep_data.clone(),
-        reason: v.reason.clone(),
+        reason: reason_words(&v.reason),
     })
+}
+
+/// The verdict's reason id in words.
+pub fn reason_words(reason: &str) -> String {
+    match reason {
+        "fixed" => "A step made the restore work.",
+        "cause_likely" => "One cause is now likely enough to act on.",
+        "group_likely" => "The evidence points clearly at one kind of fault.",
+        "restores_stopped" => {
+            "The restore failed at the same point again and again: more restores risk the data."
+        }
+        "steps_exhausted" => "Every step worth trying at home has been tried.",
+        other => return other.replace('_', " "),
+    }
+    .to_string()
 }
 
 fn understood(r: &DiagnoseResponse) -> Vec<String> {

@@ -289,7 +289,10 @@ pub fn markdown_report(state: &WizardState, r: &DiagnoseResponse) -> String {
                 "- Keeping the data: {}\n",
                 md_escape(&v.keep_data)
             ));
-            s.push_str(&format!("- Why: {}\n\n", md_escape(&v.reason)));
+            s.push_str(&format!(
+                "- Why: {}\n\n",
+                md_escape(&crate::pages::reason_words(&v.reason))
+            ));
         }
         None => {
             s.push_str("## No verdict yet\n\n");
