@@ -307,3 +307,53 @@ fn no_record_leaves_the_store_alone() {
     assert_eq!(v["case_id"], Value::Null);
     assert!(!db.exists());
 }
+
+#[test]
+fn a_question_without_line_end_is_shown_before_the_answer_is_given() {
+    let bin = assert_cmd::cargo::cargo_bin("restore-doctor");
+    let mut child = std::process::Command::new(bin)
+        .env("NO_COLOR", "1")
+        .env_remove("RESTORE_DOCTOR_USB_REPLAY")
+        .args(["watch", "--no-record", "--no-usb", "--"])
+        .arg(script("fake_restore_asks.sh"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A watchdog so a prompt that is never shown fails the test instead of hanging it.
+    let pid = child.id();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog_done = done.clone();
+    std::thread::spawn(move || {
+        for _ in 0..300 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if watchdog_done.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
+        }
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("(YES/NO) ") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(
+            n > 0,
+            "the question never appeared: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"YES\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(status.code(), Some(0), "{rest}");
+    assert!(rest.contains("DONE"), "{rest}");
+    assert!(rest.contains("The restore tool finished"), "{rest}");
+}

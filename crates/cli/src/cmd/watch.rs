@@ -186,7 +186,14 @@ fn library_operation(text: &str) -> Option<(u32, i64)> {
 // Running the child
 
 enum Msg {
-    Line { text: String, raw: Vec<u8> },
+    /// A complete line; its first `shown` bytes were already displayed as a [`Msg::Prompt`].
+    Line {
+        text: String,
+        raw: Vec<u8>,
+        shown: usize,
+    },
+    /// Text without a line end yet (a question waiting for input, a progress bar): shown now.
+    Prompt(String),
     Eof,
     Usb(UsbEvent),
     Exited(std::io::Result<ExitStatus>),
@@ -197,6 +204,7 @@ enum Msg {
 fn pump(mut pipe: impl Read + Send + 'static, tx: mpsc::Sender<Msg>) {
     std::thread::spawn(move || {
         let mut pending: Vec<u8> = Vec::new();
+        let mut shown = 0usize;
         let mut chunk = [0u8; 8192];
         loop {
             let n = match pipe.read(&mut chunk) {
@@ -207,14 +215,35 @@ fn pump(mut pipe: impl Read + Send + 'static, tx: mpsc::Sender<Msg>) {
             while let Some(pos) = pending.iter().position(|&b| b == b'\n' || b == b'\r') {
                 let raw: Vec<u8> = pending.drain(..=pos).collect();
                 let text = String::from_utf8_lossy(&raw[..raw.len() - 1]).into_owned();
-                if tx.send(Msg::Line { text, raw }).is_err() {
+                let line_shown = shown.min(raw.len() - 1);
+                shown = 0;
+                let msg = Msg::Line {
+                    text,
+                    raw,
+                    shown: line_shown,
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            // A question like `Continue? (YES/NO)` has no line end: show it now, not when the
+            // person has already answered.
+            if pending.len() > shown {
+                let text = String::from_utf8_lossy(&pending[shown..]).into_owned();
+                shown = pending.len();
+                if tx.send(Msg::Prompt(text)).is_err() {
                     return;
                 }
             }
         }
         if !pending.is_empty() {
             let text = String::from_utf8_lossy(&pending).into_owned();
-            let _ = tx.send(Msg::Line { text, raw: pending });
+            let line_shown = shown.min(pending.len());
+            let _ = tx.send(Msg::Line {
+                text,
+                raw: pending,
+                shown: line_shown,
+            });
         }
         let _ = tx.send(Msg::Eof);
     });
@@ -450,7 +479,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         }
         let msg = rx.recv_timeout(Duration::from_millis(200));
         match msg {
-            Ok(Msg::Line { text, raw }) => {
+            Ok(Msg::Line { text, raw, shown }) => {
                 full_log.extend_from_slice(&raw);
                 analyzer.feed(&raw);
                 observe_line(&mut live, &text);
@@ -459,13 +488,41 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
                     progress: live.percent,
                     stage: live.stage.clone(),
                 });
-                let shown = text.trim_end();
-                let redraw = bar.is_some() && is_bar_only(shown.trim());
-                if !redraw && !shown.trim().is_empty() {
-                    say(shown.to_string());
+                let rest = String::from_utf8_lossy(
+                    raw.get(shown..raw.len().saturating_sub(1))
+                        .unwrap_or_default(),
+                );
+                let rest = if shown == 0 {
+                    text.trim_end().to_string()
+                } else {
+                    rest.trim_end().to_string()
+                };
+                let redraw = bar.is_some() && is_bar_only(rest.trim());
+                // Without a status bar, a line begun as a prompt is ended here, even if
+                // nothing follows the prompt text.
+                let ends_prompt = bar.is_none() && shown > 0;
+                if ends_prompt || (!redraw && !rest.trim().is_empty()) {
+                    say(rest);
                 }
                 if let Some(pb) = &bar {
                     pb.set_message(status_message(&live));
+                }
+            }
+            Ok(Msg::Prompt(text)) => {
+                let redraw = is_bar_only(text.trim());
+                match &bar {
+                    Some(pb) if !redraw && !text.trim().is_empty() => pb.println(text.trim_end()),
+                    Some(_) => {}
+                    None => {
+                        use std::io::Write;
+                        if out.json {
+                            anstream::eprint!("{text}");
+                            let _ = std::io::stderr().flush();
+                        } else {
+                            anstream::print!("{text}");
+                            let _ = std::io::stdout().flush();
+                        }
+                    }
                 }
             }
             Ok(Msg::Eof) => open_pipes -= 1,
