@@ -64,7 +64,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Tried("hub_removed"),
     ),
     (
-        r"\b(another|other|different|second|two|three|several|multiple|2|3) (computers?|pcs?|macs?|laptops?|macbooks?|machines?)\b",
+        r"\b(another|other|different|second|two|three|several|multiple|2|3)( \w+)? (computers?|pcs?|macs?|laptops?|macbooks?|machines?|stations?|benches)\b",
         Cue::Tried("other_computer"),
     ),
     (
@@ -93,14 +93,17 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Tried("recovery_restore"),
     ),
     (
-        r"\b(3u ?tools|reiboot|tenorshare|dr\.? ?fone|imyfone|fixppo|tuneskit|ultfone|joyoshare)\b",
+        r"\b(reiboot|system repair tool|tenorshare|dr\.? ?fone|imyfone|fixppo|tuneskit|ultfone|joyoshare)\b",
         Cue::Tried("third_party_tool"),
     ),
     (
         r"\b(disabled|turned off|uninstalled|removed) (the |my )?(antivirus|anti-virus|firewall|security software|vpn|norton|mcafee|avast)\b",
         Cue::Tried("security_software_disabled"),
     ),
-    (r"\bhosts file\b", Cue::Tried("hosts_file_checked")),
+    (
+        r"\b(checked|cleaned|reset|fixed|cleared) (the |my )?hosts file\b|\bhosts file (is |was )?(clean|checked|fine|ok)\b",
+        Cue::Tried("hosts_file_checked"),
+    ),
     (
         r"\b(different|another|other) (wifi|wi-fi|network|internet)\b",
         Cue::Tried("network_change"),
@@ -121,6 +124,22 @@ const CUES: &[(&str, Cue)] = &[
         r"\b(freed|cleared|made) (up )?(some )?(space|storage)\b|\bdeleted (some )?(apps|photos|videos)\b",
         Cue::Tried("storage_freed"),
     ),
+    (
+        r"\b(whatever|any|every|each) (computer|pc|mac|laptop|machine)\b",
+        Cue::Tried("other_computer"),
+    ),
+    (
+        r"\b(whatever|any|every|each) (usb )?(cable|cord)\b",
+        Cue::Tried("cable_swap"),
+    ),
+    (
+        r"\b(cable|cord) and (a |the )?(usb )?port\b",
+        Cue::Tried("port_swap"),
+    ),
+    (
+        r"\b(tried|and) (an? )?update and dfu\b",
+        Cue::Tried("recovery_update"),
+    ),
     // symptoms
     (
         r"\b(water|liquid|wet|spill(ed)?|rain|toilet|pool|sea|coffee|juice|moisture|submerged)\b",
@@ -131,7 +150,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("recent_drop"),
     ),
     (
-        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed) (the |its |my )?(screen|display)\b|\b(after|since) (a |the )?(repair|screen replacement)\b",
+        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed|swapped) (the |its |my )?(screen|display|home button|battery|charging port|back glass|face ?id|earpiece)\b|\b(after|since) (a |the )?(repair|screen replacement)\b",
         Cue::Seen("recent_repair"),
     ),
     (
@@ -151,15 +170,15 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("true_tone_missing"),
     ),
     (
-        r"\b(boot ?loop(ing)?|restart(s|ing)? (over and over|again and again|constantly|itself)|keeps (on )?restarting|stuck (on|at) (the )?(apple )?logo)\b",
+        r"\b(boot ?loop(ing)?|restart(s|ing)? (over and over|again and again|constantly|itself)|keeps (on )?restarting|(stuck|hangs?|hanging|frozen) (on|at) (the )?(apple )?logo)\b",
         Cue::Seen("boot_loop"),
     ),
     (
-        r"\b(not (being )?(detected|recogni[sz]ed|showing up)|doesn'?t (show up|appear|get detected)|won'?t (show up|be detected)|no device detected)\b",
+        r"\b(not (being )?(detected|recogni[sz]ed|showing up)|doesn'?t (show up|appear|get detected)|won'?t (show up|be detected)|no device (detected|found)|never sees|(doesn'?t|does not|can'?t|cannot) see (the |my )?(phone|ipad|device|it))\b",
         Cue::Seen("not_detected"),
     ),
     (
-        r"\b(same (percentage|percent|point|spot|place|progress|stage)|always (stops|fails|gets stuck) at|every time at)\b",
+        r"\b(same (percentage|percent|point|spot|place|progress|stage)|always (stops|fails|gets stuck|ends|dies) (at|on)|always at|every time at|each time at)\b",
         Cue::Seen("same_failure_point"),
     ),
     (
@@ -175,13 +194,21 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("battery_dead"),
     ),
     (
-        r"\b(won'?t charge|not charging|doesn'?t charge|charging (problem|issue)s?|charges? (slowly|intermittently))\b",
+        r"\b(won'?t charge|not charging|doesn'?t charge|charging (problem|issue)s?|charges? (slowly|intermittently|badly|poorly)|only charges (if|when|at))\b",
         Cue::Seen("charging_problem"),
+    ),
+    (
+        r"\b(sees|detects|shows|recogni[sz]es|finds) (it|the phone|the ipad|the device) in recovery\b|\b(in|into|to) recovery mode\b",
+        Cue::Seen("detected_in_recovery"),
+    ),
+    (
+        r"\b(earpiece|face ?id|front|proximity|sensor) (flex|sensor|cable|assembly)( \w+){0,2} (disconnected|unplugged|removed)\b",
+        Cue::Seen("works_with_earpiece_flex_disconnected"),
     ),
     // failure points
     (r"\bwaiting for (the )?nand\b|\bnand\b", Cue::Stage("nand")),
     (
-        r"\b(waiting for|updating) (the )?baseband\b",
+        r"\b(waiting for|updating) (the )?baseband\b|\bbaseband (step|stage|update|firmware)\b",
         Cue::Stage("baseband"),
     ),
     (
@@ -300,6 +327,9 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     // Cues with negation.
     for (re, cue) in compiled() {
         for m in re.find_iter(&t) {
+            if t[..m.start()].ends_with("non-") || t[..m.start()].ends_with("non ") {
+                continue;
+            }
             let neg = negated(&t, m.start());
             match (*cue, neg) {
                 (Cue::Tried(flag), false) => {
@@ -354,12 +384,17 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     if u.tried.iter().any(|f| f == "dfu_restore") {
         static DFU_RESTORE: OnceLock<Regex> = OnceLock::new();
         let r = re(
-            r"(tried|try|trying|did|done|do|restor\w*|using|used|put|via|through|in|with)( \w+){0,3} dfu|dfu( \w+){0,3} (restor\w*|mode|too|also|as well)",
+            r"(tried|try|trying|did|done|do|restor\w*|using|used|put|via|through|in|with|and)( \w+){0,3} dfu|dfu( \w+){0,3} (restor\w*|mode|too|also|as well|didn'?t|did not|failed|fails|help\w*)",
             &DFU_RESTORE,
         );
         if !r.is_match(&t) {
             u.tried.retain(|f| f != "dfu_restore");
         }
+    }
+
+    // Several different error codes named: the error varies.
+    if !u.observed.contains_key("error_varies") && all_error_codes(kb, &t).len() >= 2 {
+        u.observed.insert("error_varies".into(), "yes".into());
     }
 
     // Counts.
@@ -428,7 +463,61 @@ pub fn find_error_code(kb: &KnowledgeBase, t: &str) -> Option<i64> {
             return Some(n);
         }
     }
+    // A bare four-digit documented code ("fails with 4013", "ends in 4014"), not a year,
+    // a storage size, a percentage or part of a model or version name.
+    static D: OnceLock<Regex> = OnceLock::new();
+    let d = re(r"(?:^|[\s(])(\d{4})(?:$|[\s,.;:!?)])", &D);
+    for cap in d.captures_iter(t) {
+        let m = cap.get(1).unwrap();
+        let before = t[..m.start()].trim_end();
+        let after = t[m.end()..].trim_start();
+        let qualifier = [
+            "ios", "iphone", "ipad", "macos", "windows", "version", "since",
+        ]
+        .iter()
+        .any(|w| before.ends_with(w));
+        if qualifier
+            || after.starts_with('%')
+            || after.starts_with("gb")
+            || after.starts_with("mah")
+        {
+            continue;
+        }
+        if let Ok(n) = m.as_str().parse::<i64>()
+            && !(1990..=2040).contains(&n)
+            && kb.error_code(n).is_some()
+        {
+            return Some(n);
+        }
+    }
     None
+}
+
+/// Every documented error code named in the text ("error 4013, sometimes 9", "4013 or 9").
+pub fn all_error_codes(kb: &KnowledgeBase, t: &str) -> std::collections::BTreeSet<i64> {
+    static A: OnceLock<Regex> = OnceLock::new();
+    let a = re(
+        r"\b(?:error|err|code|errors|then|or|sometimes|once|and|also)\s*[:#]?\s*\(?(-?\d{1,5})\b",
+        &A,
+    );
+    let mut out: std::collections::BTreeSet<i64> = a
+        .captures_iter(t)
+        .filter(|c| {
+            // Not counts: "and 3 times", "or 2 cables".
+            let rest = t[c.get(1).unwrap().end()..].trim_start();
+            ![
+                "time", "cable", "computer", "attempt", "tr", "%", "gb", "port",
+            ]
+            .iter()
+            .any(|w| rest.starts_with(w))
+        })
+        .filter_map(|c| c[1].parse::<i64>().ok())
+        .filter(|n| kb.error_code(*n).is_some())
+        .collect();
+    if let Some(c) = find_error_code(kb, t) {
+        out.insert(c);
+    }
+    out
 }
 
 /// The device named in the text, as the knowledge base's model name.
@@ -443,6 +532,9 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
             }
         })
         .collect();
+    // "iphone8 plus" → "iphone 8 plus".
+    static GLUED: OnceLock<Regex> = OnceLock::new();
+    let cleaned = re(r"\b(iphone|ipad|ipod)(\d|x|se\b)", &GLUED).replace_all(&cleaned, "$1 $2");
     let words: Vec<&str> = cleaned
         .split_whitespace()
         .map(|w| w.trim_end_matches(['.', '\'']).trim_end_matches("'s"))
@@ -505,4 +597,140 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn u(t: &str) -> Understood {
+        understand(kb::kb(), t)
+    }
+
+    #[test]
+    fn devices_in_peoples_words() {
+        for (text, name) in [
+            ("my iphone 7+ died", "iPhone 7 Plus"),
+            ("11 pro max stuck in recovery", "iPhone 11 Pro Max"),
+            ("my X won't restore", "iPhone X"),
+            ("iPad 7th gen error 4013", "iPad (7th gen)"),
+            ("iphone8 plus", "iPhone 8 Plus"),
+            ("restoring an iPhone XS Max", "iPhone XS Max"),
+        ] {
+            assert_eq!(u(text).device.as_deref(), Some(name), "{text}");
+        }
+        assert_eq!(u("error 4013 on windows").device, None);
+    }
+
+    #[test]
+    fn error_codes_in_any_spelling() {
+        for (text, code) in [
+            ("error 4013", 4013),
+            ("err 4013 again", 4013),
+            ("itunes said (4013)", 4013),
+            ("got a 4013 error", 4013),
+            ("error -1 in idevicerestore", -1),
+            ("iphone 11 error 9", 9),
+            ("fails with 4014 every time", 4014),
+        ] {
+            assert_eq!(u(text).error_code, Some(code), "{text}");
+        }
+        assert_eq!(u("iphone 11 pro, 2 cables, 64gb").error_code, None);
+        assert_eq!(u("it stops at 2019 style progress").error_code, None);
+    }
+
+    #[test]
+    fn hosts_tried_and_symptoms() {
+        assert_eq!(
+            u("using itunes on a windows pc").host.as_deref(),
+            Some("windows_itunes")
+        );
+        assert_eq!(u("finder on my mac").host.as_deref(), Some("macos_finder"));
+        assert_eq!(u("flashing with 3utools").host.as_deref(), Some("3utools"));
+        assert_eq!(u("on my laptop").host, None);
+        let x = u(
+            "tried two different cables, my friend's Mac, DFU mode, updated iTunes and tried another port",
+        );
+        for flag in [
+            "cable_swap",
+            "other_computer",
+            "dfu_restore",
+            "host_software_update",
+            "port_swap",
+        ] {
+            assert!(x.tried.iter().any(|t| t == flag), "{flag}: {:?}", x.tried);
+        }
+        assert_eq!(x.cables, Some(2));
+        let y = u(
+            "it got wet, then I dropped it; screen replaced last month; no service; speaker greyed out; face id stopped working; boot loop; stuck at Waiting for NAND; fails at the same percentage; not enough space",
+        );
+        for obs in [
+            "liquid_exposure",
+            "recent_drop",
+            "recent_repair",
+            "no_service",
+            "speaker_greyed_out",
+            "face_id_broken",
+            "boot_loop",
+            "same_failure_point",
+            "low_storage",
+        ] {
+            assert_eq!(
+                y.observed.get(obs).map(String::as_str),
+                Some("yes"),
+                "{obs}"
+            );
+        }
+        assert_eq!(
+            y.observed.get("failure_stage").map(String::as_str),
+            Some("nand")
+        );
+    }
+
+    #[test]
+    fn negations_and_counts() {
+        let x = u("not water damaged, didn't try DFU, never dropped. failed 5 times");
+        assert_eq!(
+            x.observed.get("liquid_exposure").map(String::as_str),
+            Some("no")
+        );
+        assert_eq!(
+            x.observed.get("recent_drop").map(String::as_str),
+            Some("no")
+        );
+        assert!(!x.tried.iter().any(|t| t == "dfu_restore"));
+        assert!(x.negated.iter().any(|n| n == "tried dfu_restore"));
+        assert_eq!(x.attempts, Some(5));
+        assert!(
+            !u("a non-apple cable")
+                .tried
+                .iter()
+                .any(|t| t == "cable_swap")
+        );
+        assert_eq!(
+            u("error 4013, sometimes 9")
+                .observed
+                .get("error_varies")
+                .map(String::as_str),
+            Some("yes")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_reads_into_the_stable_vocabularies(t in "\\PC{0,200}") {
+            let x = u(&t);
+            for f in &x.tried {
+                prop_assert!(kb::vocab::TRIED.contains(&f.as_str()));
+            }
+            for (k, v) in &x.observed {
+                prop_assert!(kb::vocab::OBSERVED.contains(&k.as_str()) || k == "failure_stage" || k == "backup_exists");
+                prop_assert!(v == "yes" || v == "no" || kb::Stage::parse(v).is_some());
+            }
+            if let Some(h) = &x.host {
+                prop_assert!(kb::vocab::HOSTS.contains(&h.as_str()));
+            }
+        }
+    }
 }

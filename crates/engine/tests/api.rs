@@ -1,0 +1,81 @@
+//! The front-end API: model-specific instructions and request checking.
+
+use engine::api::{DiagnoseRequest, RequestError, diagnose_request, instructions, resolve};
+use engine::{ActionTried, StepOutcome};
+
+fn steps_for(device: Option<&str>, action: &str) -> Vec<String> {
+    let kb = kb::kb();
+    let req = DiagnoseRequest {
+        device: device.map(str::to_string),
+        ..DiagnoseRequest::default()
+    };
+    let r = resolve(kb, &req).unwrap();
+    instructions(kb, &r.model, kb.action(action).unwrap())
+}
+
+#[test]
+fn button_guides_are_expanded_for_the_model() {
+    let x = steps_for(Some("iPhone X"), "recovery_update").join("\n");
+    assert!(x.contains("Side button"), "{x}");
+    assert!(!x.contains("{power}"));
+    let ipad = steps_for(Some("iPad Pro 12.9-inch (3rd gen)"), "dfu_restore").join("\n");
+    assert!(ipad.contains("Top button"), "{ipad}");
+    assert!(!ipad.contains("Side button"));
+    let home = steps_for(Some("iPhone 6s"), "force_restart").join("\n");
+    assert!(home.contains("Home button"), "{home}");
+    let unknown = steps_for(None, "dfu_restore").join("\n");
+    assert!(unknown.contains("restore-doctor guide dfu"), "{unknown}");
+}
+
+#[test]
+fn steps_from_a_case_history_count_as_evidence() {
+    let base = DiagnoseRequest {
+        device: Some("iPhone 8".into()),
+        error: Some(4013),
+        ..DiagnoseRequest::default()
+    };
+    let fixed = DiagnoseRequest {
+        steps: vec![ActionTried {
+            action: "swap_cable".into(),
+            outcome: StepOutcome::Fixed,
+        }],
+        ..base.clone()
+    };
+    let r = diagnose_request(&fixed).unwrap();
+    assert_eq!(r.causes[0].id, "usb_cable");
+    assert!(r.next_step.is_none());
+    assert_eq!(r.verdict.unwrap().reason, "fixed");
+
+    let bad = DiagnoseRequest {
+        steps: vec![ActionTried {
+            action: "sacrifice_a_goat".into(),
+            outcome: StepOutcome::Failed,
+        }],
+        ..base
+    };
+    assert!(matches!(
+        diagnose_request(&bad),
+        Err(RequestError::UnknownValue { field: "steps", .. })
+    ));
+}
+
+#[test]
+fn the_request_deserialises_from_the_web_body() {
+    let body = r#"{"device":"iPhone X","error":4013,"host":"macos_finder","tried":["cable_swap"],"observed":["face_id_broken"],"text":null,"case":null}"#;
+    let req: DiagnoseRequest = serde_json::from_str(body).unwrap();
+    let r = diagnose_request(&req).unwrap();
+    assert_eq!(r.causes[0].id, "earpiece_faceid_flex");
+    let round: serde_json::Value = serde_json::to_value(&r).unwrap();
+    for key in [
+        "device",
+        "error_code",
+        "causes",
+        "groups",
+        "next_step",
+        "plan",
+        "verdict",
+        "warnings",
+    ] {
+        assert!(round.get(key).is_some(), "{key}");
+    }
+}
