@@ -61,6 +61,9 @@ pub struct Args {
     /// A case from the case history (`restore-doctor cases new`).
     #[arg(long)]
     pub case: Option<String>,
+    /// Case database for --case: a SQLite file path or a postgres:// URL.
+    #[arg(long, env = "RESTORE_DOCTOR_DB", value_name = "PATH|postgres://...")]
+    pub db: Option<String>,
     /// Wizard: the session file to resume from and save to.
     #[arg(long, value_name = "FILE")]
     pub session: Option<PathBuf>,
@@ -148,6 +151,57 @@ pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
     Ok(req)
 }
 
+/// Add a stored case's device, error, attempts and steps to a request (flags win).
+pub fn add_case(req: &mut DiagnoseRequest, h: &store::CaseHistory) {
+    if req.device.is_none() {
+        req.device = h
+            .device_product_type
+            .clone()
+            .or_else(|| Some(h.device_label.clone()));
+    }
+    if req.error.is_none() {
+        req.error = h.error_code;
+    }
+    for a in &h.attempts {
+        req.attempts.push(Attempt {
+            computer: Some(a.computer.clone()),
+            cable: a.cable.clone(),
+            port: a.port.clone(),
+            hub: Some(a.hub),
+            tool: a.tool.clone(),
+            mode: match a.mode.as_deref() {
+                Some("normal") => Some(engine::Mode::Normal),
+                Some("recovery") => Some(engine::Mode::Recovery),
+                Some("dfu") => Some(engine::Mode::Dfu),
+                _ => None,
+            },
+            kind: a.kind.map(|k| match k.as_str() {
+                "update" => engine::Target::Update,
+                _ => engine::Target::Restore,
+            }),
+            result: if a.ok {
+                AttemptResult::Ok
+            } else {
+                a.error_code
+                    .map(AttemptResult::Error)
+                    .unwrap_or(AttemptResult::Failed)
+            },
+            stage: a.stage.as_deref().and_then(kb::Stage::parse),
+            progress: a.progress.map(|p| p as f64),
+        });
+    }
+    for st in &h.steps {
+        req.steps.push(engine::ActionTried {
+            action: st.action.clone(),
+            outcome: match st.outcome {
+                store::StepOutcome::Fixed => engine::StepOutcome::Fixed,
+                store::StepOutcome::Failed => engine::StepOutcome::Failed,
+                store::StepOutcome::Skipped => engine::StepOutcome::CannotDo,
+            },
+        });
+    }
+}
+
 pub fn run(args: Args, out: &Out) -> CmdResult {
     if let Some(r) = &args.role
         && engine::Role::parse(r).is_none()
@@ -169,17 +223,32 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
              vocabularies.",
         );
     }
-    if args.case.is_some() {
-        return bad_input(
-            "--case: reading a case from the case history is not available in this build yet; \
-             give the evidence with --device/--error/--tried/--observed/--log instead",
-        );
+    let mut req = request(&args)?;
+    let mut store = None;
+    if let Some(case) = &args.case {
+        let Ok(id) = case.trim().trim_start_matches('#').parse::<i64>() else {
+            return bad_input(format!(
+                "--case: `{case}` is not a case id (a number, e.g. 12)"
+            ));
+        };
+        let mut s = crate::cmd::cases::open_store(args.db.as_deref())?;
+        let history = s.case_history(id).map_err(crate::cmd::cases::store_err)?;
+        add_case(&mut req, &history);
+        store = Some((s, id));
     }
-    let req = request(&args)?;
     let resp = match diagnose_request(&req) {
         Ok(r) => r,
         Err(e) => return bad_input(e.to_string()),
     };
+    if let Some((mut s, id)) = store {
+        let rec = store::Recommendation {
+            next_action: resp.next_step.as_ref().map(|n| n.action.clone()),
+            verdict_cause: resp.verdict.as_ref().map(|v| v.cause.clone()),
+            body: serde_json::to_value(&resp)?,
+        };
+        s.record_recommendation(id, &rec)
+            .map_err(crate::cmd::cases::store_err)?;
+    }
     if out.json {
         out.json(&resp)?;
     } else {
