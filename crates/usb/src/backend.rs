@@ -58,6 +58,10 @@ pub trait UsbBackend: Send + Sync {
     fn now_ms(&self) -> u64 {
         now_ms()
     }
+    /// True for real hardware (a replay's devices are not on this machine).
+    fn is_live(&self) -> bool {
+        true
+    }
 }
 
 /// Milliseconds since the Unix epoch, now.
@@ -212,6 +216,10 @@ impl ReplayBackend {
 }
 
 impl UsbBackend for ReplayBackend {
+    fn is_live(&self) -> bool {
+        false
+    }
+
     fn list(&self) -> Result<Vec<UsbDevice>, UsbError> {
         let mut present: BTreeMap<String, UsbDevice> = BTreeMap::new();
         for ev in self.events.iter().filter(|e| e.t <= 0.0) {

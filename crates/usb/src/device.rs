@@ -170,6 +170,8 @@ pub struct AppleDevice {
     pub ecid: Option<String>,
     /// Normal-mode UDID; redact before printing.
     pub udid: Option<String>,
+    /// iOS/iPadOS version from lockdownd (normal mode, where usbmuxd runs).
+    pub os_version: Option<String>,
 }
 
 fn family_word(f: kb::DeviceFamily) -> &'static str {
@@ -197,6 +199,7 @@ impl AppleDevice {
             bdid: None,
             ecid: None,
             udid: None,
+            os_version: None,
             usb,
         };
         let serial = dev.usb.serial.clone().unwrap_or_default();
@@ -269,6 +272,23 @@ impl AppleDevice {
             if self.family.is_none() {
                 self.family = pid_family.map(str::to_string);
             }
+        }
+    }
+
+    /// Fill model and version from lockdownd's answer (normal mode): `ProductType` names the
+    /// exact model where the USB product id only says "iPhone 5 or later".
+    pub fn apply_lockdown(&mut self, product_type: Option<&str>, product_version: Option<&str>) {
+        if let Some(pt) = product_type {
+            self.product_type = Some(pt.to_string());
+            if let Some(d) = kb::kb().device(pt) {
+                self.name = Some(d.name.clone());
+                self.family = Some(family_word(d.family).to_string());
+                self.cpid = Some(d.cpid);
+                self.bdid = Some(d.bdid);
+            }
+        }
+        if let Some(v) = product_version {
+            self.os_version = Some(v.to_string());
         }
     }
 
@@ -408,6 +428,17 @@ pub(crate) mod tests {
         assert_eq!(old.name.as_deref(), Some("iPhone 4"));
         assert_eq!(old.cpid, None);
         assert!(old.udid.is_some());
+    }
+
+    #[test]
+    fn lockdown_answer_names_the_exact_model() {
+        let mut d =
+            AppleDevice::from_usb(dev("1-3", 0x12a8, &[3], Some("00008030-001A2B3C4D5E6F70")));
+        d.apply_lockdown(Some("iPhone12,8"), Some("17.5.1"));
+        assert_eq!(d.product_type.as_deref(), Some("iPhone12,8"));
+        assert_eq!(d.name.as_deref(), Some("iPhone SE (2nd gen)"));
+        assert_eq!(d.bdid, Some(kb::kb().device("iPhone12,8").unwrap().bdid));
+        assert_eq!(d.os_version.as_deref(), Some("17.5.1"));
     }
 
     #[test]

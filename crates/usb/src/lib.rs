@@ -8,6 +8,8 @@
 
 pub mod backend;
 pub mod device;
+#[cfg(feature = "lockdown")]
+pub mod lockdown;
 pub mod mode;
 pub mod serial;
 pub mod tracker;
@@ -22,3 +24,37 @@ pub use serial::{IbflFlag, ModeHint, SerialError, SerialInfo, parse_serial, reda
 pub use tracker::{
     Note, NoteDevice, NoteKind, RestoreContext, Tracker, clock, local_clock, rfc3339,
 };
+
+/// Ask lockdownd (through usbmuxd / Apple Mobile Device Service) for the exact model and iOS
+/// version of the normal-mode devices among `devices`, matched by UDID. Returns why it could
+/// not ask (usbmuxd not running...), or `None` when it asked or nothing needed asking. Without
+/// the `lockdown` feature it does nothing.
+pub fn enrich_normal_mode(devices: &mut [AppleDevice]) -> Option<String> {
+    if !devices
+        .iter()
+        .any(|d| d.mode == UsbMode::Normal && d.udid.is_some())
+    {
+        return None;
+    }
+    #[cfg(feature = "lockdown")]
+    {
+        match lockdown::query_devices() {
+            Ok(infos) => {
+                for d in devices.iter_mut() {
+                    if let Some(info) = infos.iter().find(|i| Some(&i.udid) == d.udid.as_ref()) {
+                        d.apply_lockdown(
+                            info.product_type.as_deref(),
+                            info.product_version.as_deref(),
+                        );
+                    }
+                }
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        }
+    }
+    #[cfg(not(feature = "lockdown"))]
+    {
+        Some("built without the lockdown feature".to_string())
+    }
+}

@@ -44,6 +44,8 @@ pub struct DeviceJson {
     pub speed: Option<&'static str>,
     pub speed_label: Option<&'static str>,
     pub udid: Option<String>,
+    /// iOS/iPadOS version (normal mode, from lockdownd where usbmuxd runs).
+    pub os_version: Option<String>,
     pub access: Access,
     /// Why the serial string could not be read, if it could not.
     pub serial_error: Option<String>,
@@ -70,6 +72,7 @@ impl DeviceJson {
             speed: d.usb.speed.map(|s| s.as_str()),
             speed_label: d.usb.speed.map(|s| s.label()),
             udid: d.udid_for_output(show_ids),
+            os_version: d.os_version.clone(),
             access: d.usb.access,
             serial_error: d.serial_error.clone(),
         }
@@ -157,7 +160,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if args.watch {
         return watch(backend.as_ref(), &args, out);
     }
-    let (devices, note) = match backend.list() {
+    let (mut devices, note) = match backend.list() {
         Ok(list) => (apple_devices(list), None),
         Err(UsbError::NoUsb(why)) => (Vec::new(), Some(format!("no USB subsystem here: {why}"))),
         Err(UsbError::PermissionDenied(why)) => {
@@ -170,6 +173,11 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         }
         Err(e) => return Err(e.into()),
     };
+    // Normal mode: the exact model and iOS version from lockdownd, where usbmuxd runs.
+    let ask_lockdown = backend.is_live() || std::env::var_os(usb::lockdown::USBMUXD_ENV).is_some();
+    if ask_lockdown && let Some(why) = usb::enrich_normal_mode(&mut devices) {
+        tracing::info!("normal-mode details not available: {why}");
+    }
     let warnings = access_warnings(&devices);
     if out.json {
         out.json(&DetectJson {
@@ -241,6 +249,9 @@ fn print_human(devices: &[AppleDevice], note: Option<&str>, warnings: &[String],
         }
         if let Some(u) = d.udid_for_output(show_ids) {
             row("UDID", u);
+        }
+        if let Some(v) = &d.os_version {
+            row("iOS", v.clone());
         }
         if let Some(err) = &d.serial_error {
             row("Serial", format!("unreadable: {err}"));
