@@ -1,8 +1,473 @@
-//! The interactive diagnosis wizard (terminal only).
+//! The interactive diagnosis wizard (`restore-doctor diagnose` on a terminal, no flags).
+//!
+//! It asks for the device, the error and the program, then one step at a time: a quick question
+//! when the answer is worth it, otherwise the next step with the model's button instructions,
+//! and records the outcome ("it worked", "still fails", "still fails with another error",
+//! "I can't do this"). The probabilities are shown moving after each answer. The state is
+//! saved to a session file after every step, so the wizard can be quit and resumed; at the end
+//! the verdict can be saved as a Markdown report for a repair shop.
 
-use crate::output::{CmdResult, bad_input};
-use std::path::PathBuf;
+use crate::output::{
+    ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, WARN, bad_input, bar, paint,
+};
+use engine::api::{DiagnoseRequest, DiagnoseResponse, diagnose_request, find_device};
+use engine::{ActionTried, Attempt, AttemptResult, StepOutcome};
+use inquire::{Confirm, InquireError, Select, Text};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
-pub fn run(_session: Option<PathBuf>, _role: Option<String>) -> CmdResult {
-    bad_input("the interactive wizard is not available yet; use flags (see --help)")
+/// What the session file holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Session {
+    pub request: DiagnoseRequest,
+    /// Questions the person could not answer (not asked again).
+    pub skipped: Vec<String>,
+    /// What happened, in order, for the report.
+    pub log: Vec<String>,
+}
+
+/// The default session file: `$XDG_STATE_HOME/restore-doctor/wizard-session.json` or
+/// `~/.local/state/restore-doctor/wizard-session.json`.
+pub fn default_session_path() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("restore-doctor").join("wizard-session.json")
+}
+
+fn load(path: &Path) -> Option<Session> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn save(path: &Path, s: &Session) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(s)?)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+/// Quit (Esc / Ctrl-C) or a prompt error.
+enum Stop {
+    Quit,
+    Failed(anyhow::Error),
+}
+
+impl From<InquireError> for Stop {
+    fn from(e: InquireError) -> Self {
+        match e {
+            InquireError::OperationCanceled | InquireError::OperationInterrupted => Stop::Quit,
+            other => Stop::Failed(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Stop {
+    fn from(e: anyhow::Error) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+pub fn run(session: Option<PathBuf>, role: Option<String>) -> CmdResult {
+    let path = session.unwrap_or_else(default_session_path);
+    let mut s = Session::default();
+    println!(
+        "{}\n{}\n",
+        paint(HEADING, "restore-doctor: find out why the restore fails"),
+        paint(
+            DIM,
+            "One step at a time. Esc or Ctrl-C quits; the session is saved and can be resumed."
+        )
+    );
+    match step_all(&path, &mut s, role) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(Stop::Quit) => {
+            if s.request != DiagnoseRequest::default() {
+                save(&path, &s)?;
+                println!(
+                    "\nSaved. Run `restore-doctor diagnose` again to resume ({}).",
+                    path.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Stop::Failed(e)) => match e.downcast::<InquireError>() {
+            Ok(InquireError::NotTTY) => {
+                bad_input("the wizard needs a terminal; use flags and --json instead (see --help)")
+            }
+            Ok(other) => Err(other.into()),
+            Err(e) => Err(e),
+        },
+    }
+}
+
+fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), Stop> {
+    if let Some(saved) = load(path) {
+        let what = describe_request(&saved.request);
+        if Confirm::new(&format!("Resume the saved session ({what})?"))
+            .with_default(true)
+            .prompt()?
+        {
+            *s = saved;
+        }
+    }
+    if s.request == DiagnoseRequest::default() {
+        intake(s, role)?;
+        save(path, s)?;
+    }
+    let mut previous: Option<DiagnoseResponse> = None;
+    loop {
+        let resp = match diagnose_request(&s.request) {
+            Ok(r) => r,
+            Err(e) => return Err(Stop::Failed(anyhow::anyhow!("{e}"))),
+        };
+        show_probabilities(&resp, previous.as_ref());
+        for w in &resp.warnings {
+            println!("{} {w}", paint(WARN, "warning:"));
+        }
+        let finished = resp.next_step.is_none()
+            || resp
+                .next_step
+                .as_ref()
+                .is_some_and(|n| n.action == engine::model::SERVICE_ACTION);
+        if finished && resp.verdict.is_some() {
+            finish(path, s, &resp)?;
+            return Ok(());
+        }
+        // A quick question worth answering first.
+        if let Some(q) = resp
+            .questions
+            .iter()
+            .find(|q| !s.skipped.contains(&q.id) && q.value > 0.0)
+        {
+            ask(s, &q.id, &q.question, &q.outcomes)?;
+            save(path, s)?;
+            previous = Some(resp);
+            continue;
+        }
+        let Some(next) = resp.next_step.clone() else {
+            finish(path, s, &resp)?;
+            return Ok(());
+        };
+        if let Some(q) = &next.ask_first {
+            if !s.request.answers.contains_key(&q.id) && !s.skipped.contains(&q.id) {
+                ask(s, &q.id, &q.question, &q.outcomes)?;
+                save(path, s)?;
+                previous = Some(resp);
+                continue;
+            }
+        }
+        println!(
+            "\n{} {}",
+            paint(BOLD, "Next step:"),
+            paint(GOOD, &next.title)
+        );
+        let money = if next.cost.usd > 0.0 {
+            format!(", about ${:.0}", next.cost.usd)
+        } else {
+            String::new()
+        };
+        println!(
+            "{}",
+            paint(DIM, format!("about {:.0} min{money}", next.cost.minutes))
+        );
+        if next.erases_data {
+            println!("{}", paint(BAD, "This step ERASES the device."));
+        }
+        for line in &next.instructions {
+            println!("  {line}");
+        }
+        println!("{} {}", paint(DIM, "Why:"), next.why);
+        if next.kind != "action" {
+            let mut options: Vec<String> = obs_outcomes(&next.action);
+            options.push("I can't do this".into());
+            let answer = Select::new("Result:", options).prompt()?;
+            if answer == "I can't do this" {
+                s.skipped.push(next.action.clone());
+                s.log.push(format!("{}: could not be done", next.title));
+            } else {
+                s.request
+                    .answers
+                    .insert(next.action.clone(), answer.clone());
+                s.log.push(format!("{}: {answer}", next.title));
+            }
+            save(path, s)?;
+            previous = Some(resp);
+            continue;
+        }
+        const WORKED: &str = "It worked";
+        const SAME: &str = "Still fails (same error)";
+        const OTHER: &str = "Still fails, with a different error number";
+        const CANT: &str = "I can't do this";
+        const QUIT: &str = "Quit for now (save and resume later)";
+        let choice =
+            Select::new("How did it go?", vec![WORKED, SAME, OTHER, CANT, QUIT]).prompt()?;
+        let outcome = match choice {
+            WORKED => StepOutcome::Fixed,
+            SAME => StepOutcome::Failed,
+            OTHER => {
+                let code = Text::new("Which error number did it show?")
+                    .with_validator(|t: &str| {
+                        Ok(match crate::cmd::diagnose::parse_error(t) {
+                            Ok(_) => inquire::validator::Validation::Valid,
+                            Err(_) => inquire::validator::Validation::Invalid(
+                                "a number such as 4013 or -1".into(),
+                            ),
+                        })
+                    })
+                    .prompt()?;
+                let code = crate::cmd::diagnose::parse_error(&code).map_err(Stop::Failed)?;
+                if s.request.error.is_some_and(|c| c != code) {
+                    s.request
+                        .answers
+                        .insert("error_varies".into(), "yes".into());
+                }
+                s.request.attempts.push(Attempt {
+                    result: AttemptResult::Error(code),
+                    ..Attempt::failed()
+                });
+                StepOutcome::Failed
+            }
+            CANT => StepOutcome::CannotDo,
+            _ => return Err(Stop::Quit),
+        };
+        s.log.push(format!(
+            "{}: {}",
+            next.title,
+            match outcome {
+                StepOutcome::Fixed => "it worked",
+                StepOutcome::Failed => "still fails",
+                StepOutcome::CannotDo => "could not be done",
+            }
+        ));
+        s.request.steps.retain(|t| t.action != next.action);
+        s.request.steps.push(ActionTried {
+            action: next.action.clone(),
+            outcome,
+        });
+        save(path, s)?;
+        previous = Some(resp);
+    }
+}
+
+fn obs_outcomes(id: &str) -> Vec<String> {
+    kb::kb()
+        .observation(id)
+        .map(|o| o.outcomes.clone())
+        .unwrap_or_else(|| vec!["yes".into(), "no".into()])
+}
+
+fn ask(s: &mut Session, id: &str, question: &str, outcomes: &[String]) -> Result<(), Stop> {
+    const DONT_KNOW: &str = "I don't know";
+    let mut options: Vec<String> = outcomes.to_vec();
+    options.push(DONT_KNOW.into());
+    let answer = Select::new(question, options).prompt()?;
+    if answer == DONT_KNOW {
+        s.skipped.push(id.to_string());
+        s.log.push(format!("{question} I don't know"));
+    } else {
+        s.request.answers.insert(id.to_string(), answer.clone());
+        s.log.push(format!("{question} {answer}"));
+    }
+    Ok(())
+}
+
+fn intake(s: &mut Session, role: Option<String>) -> Result<(), Stop> {
+    let kb = kb::kb();
+    let device =
+        Text::new("Which device? (e.g. iPhone X, iPhone 7 Plus, iPad 7th gen; Enter if unsure)")
+            .with_validator(move |t: &str| {
+                if t.trim().is_empty() {
+                    return Ok(inquire::validator::Validation::Valid);
+                }
+                Ok(match find_device(kb, t) {
+                    Ok(_) => inquire::validator::Validation::Valid,
+                    Err(e) => inquire::validator::Validation::Invalid(e.to_string().into()),
+                })
+            })
+            .prompt()?;
+    let error = Text::new("Which error number did the restore or update show? (Enter if none)")
+        .with_validator(|t: &str| {
+            if t.trim().is_empty() {
+                return Ok(inquire::validator::Validation::Valid);
+            }
+            Ok(match crate::cmd::diagnose::parse_error(t) {
+                Ok(_) => inquire::validator::Validation::Valid,
+                Err(_) => {
+                    inquire::validator::Validation::Invalid("a number such as 4013, 9 or -1".into())
+                }
+            })
+        })
+        .prompt()?;
+    let hosts: BTreeMap<&str, &str> = [
+        ("iTunes on Windows", "windows_itunes"),
+        ("Apple Devices app on Windows", "windows_apple_devices"),
+        ("Finder on a Mac", "macos_finder"),
+        ("iTunes on a Mac", "macos_itunes"),
+        ("Apple Configurator", "apple_configurator"),
+        ("3uTools", "3utools"),
+        ("iMazing", "imazing"),
+        ("idevicerestore", "idevicerestore"),
+        ("futurerestore", "futurerestore"),
+        ("Something else / not sure", "unknown"),
+    ]
+    .into_iter()
+    .collect();
+    let labels: Vec<&str> = vec![
+        "iTunes on Windows",
+        "Apple Devices app on Windows",
+        "Finder on a Mac",
+        "iTunes on a Mac",
+        "Apple Configurator",
+        "3uTools",
+        "iMazing",
+        "idevicerestore",
+        "futurerestore",
+        "Something else / not sure",
+    ];
+    let host = Select::new("Which program did you use?", labels).prompt()?;
+    let text = Text::new(
+        "Anything else, in your own words? (what you tried, what you noticed; Enter to skip)",
+    )
+    .prompt()?;
+    s.request = DiagnoseRequest {
+        device: Some(device.trim().to_string()).filter(|d| !d.is_empty()),
+        error: Some(error.trim())
+            .filter(|e| !e.is_empty())
+            .map(crate::cmd::diagnose::parse_error)
+            .transpose()
+            .map_err(Stop::Failed)?,
+        host: Some(hosts[host].to_string()),
+        text: Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        role,
+        ..DiagnoseRequest::default()
+    };
+    Ok(())
+}
+
+fn describe_request(r: &DiagnoseRequest) -> String {
+    let mut parts = Vec::new();
+    if let Some(d) = &r.device {
+        parts.push(d.clone());
+    }
+    if let Some(e) = r.error {
+        parts.push(format!("error {e}"));
+    }
+    parts.push(format!("{} steps done", r.steps.len()));
+    parts.join(", ")
+}
+
+fn show_probabilities(r: &DiagnoseResponse, before: Option<&DiagnoseResponse>) {
+    println!("\n{}", paint(BOLD, "Most likely causes now"));
+    for c in r.causes.iter().take(5) {
+        let was = before
+            .and_then(|b| b.causes.iter().find(|x| x.id == c.id))
+            .map(|x| x.probability);
+        let moved = match was {
+            Some(w) if (c.probability - w).abs() >= 0.01 => {
+                format!(" (was {:.0}%)", w * 100.0)
+            }
+            _ => String::new(),
+        };
+        println!(
+            "  {:<42} {} {:>3.0}%{}",
+            c.name,
+            paint(ACCENT, bar(c.probability, 20)),
+            c.probability * 100.0,
+            paint(DIM, moved)
+        );
+    }
+}
+
+fn finish(path: &Path, s: &mut Session, r: &DiagnoseResponse) -> Result<(), Stop> {
+    if let Some(v) = &r.verdict {
+        println!("\n{}", paint(HEADING, "Verdict"));
+        println!("  {}", paint(GOOD, &v.summary));
+        println!("  A shop should test first: {}", v.shop_test_first);
+        if v.repair.usd_high > 0.0 {
+            println!(
+                "  Typical repair: ${:.0}–${:.0}",
+                v.repair.usd_low, v.repair.usd_high
+            );
+        }
+        println!("  Keeping your data: {}", v.keep_data);
+    } else {
+        println!("\nNothing more to try here.");
+    }
+    if Confirm::new("Save a report for a repair shop (Markdown)?")
+        .with_default(true)
+        .prompt()?
+    {
+        let file = Text::new("File name:")
+            .with_default("restore-doctor-report.md")
+            .prompt()?;
+        std::fs::write(&file, report(s, r)).map_err(|e| Stop::Failed(e.into()))?;
+        println!("Saved {file}.");
+    }
+    let _ = std::fs::remove_file(path);
+    Ok(())
+}
+
+/// The Markdown report for a shop.
+pub fn report(s: &Session, r: &DiagnoseResponse) -> String {
+    let mut md = String::from("# restore-doctor report\n\n");
+    let device = r.device.as_ref().map_or("unknown device".to_string(), |d| {
+        format!("{} ({})", d.name, d.product_type)
+    });
+    let _ = writeln!(md, "- Device: {device}");
+    if let Some(c) = r.error_code {
+        let _ = writeln!(md, "- Error: {c}");
+    }
+    if let Some(h) = &r.host {
+        let _ = writeln!(md, "- Program: {h}");
+    }
+    if let Some(t) = &s.request.text {
+        let _ = writeln!(md, "- In the owner's words: {t}");
+    }
+    if let Some(v) = &r.verdict {
+        let _ = writeln!(md, "\n## Verdict\n\n{}\n", v.summary);
+        let _ = writeln!(md, "- Test first: {}", v.shop_test_first);
+        if v.repair.usd_high > 0.0 {
+            let _ = writeln!(
+                md,
+                "- Typical repair cost: ${:.0}–${:.0}",
+                v.repair.usd_low, v.repair.usd_high
+            );
+        }
+        let _ = writeln!(md, "- Keeping the data: {}", v.keep_data);
+    }
+    let _ = writeln!(md, "\n## What was done\n");
+    if s.log.is_empty() {
+        let _ = writeln!(md, "- nothing yet");
+    }
+    for line in &s.log {
+        let _ = writeln!(md, "- {line}");
+    }
+    let _ = writeln!(
+        md,
+        "\n## Likely causes\n\n| cause | group | probability |\n|---|---|---|"
+    );
+    for c in r.causes.iter().take(8) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0}% |",
+            c.name,
+            c.group,
+            c.probability * 100.0
+        );
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(md, "\n## Warnings\n");
+        for w in &r.warnings {
+            let _ = writeln!(md, "- {w}");
+        }
+    }
+    md
 }
