@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::io::{IsTerminal, Read};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 use usb::{Note, RestoreContext, Tracker, UsbError, UsbEvent};
@@ -418,22 +418,26 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let started = Instant::now();
     let started_ms = usb::now_ms();
     let child_pid = Arc::new(AtomicU32::new(child.id()));
-    let interrupted = Arc::new(AtomicBool::new(false));
+    let interrupts = Arc::new(AtomicU32::new(0));
     {
         let pid = Arc::clone(&child_pid);
-        let flag = Arc::clone(&interrupted);
-        // Forward Ctrl-C (and SIGTERM) to the child; we keep running to record the attempt.
+        let count = Arc::clone(&interrupts);
+        // Forward Ctrl-C to the child; we keep running to record the attempt. A tool that
+        // ignores two of them is killed at the third.
         let _ = ctrlc::set_handler(move || {
-            flag.store(true, Ordering::SeqCst);
-            forward_interrupt(pid.load(Ordering::SeqCst));
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            forward_interrupt(pid.load(Ordering::SeqCst), n >= 3);
         });
     }
     pump(child.stdout.take().expect("stdout is piped"), tx.clone());
     pump(child.stderr.take().expect("stderr is piped"), tx.clone());
     {
         let tx = tx.clone();
+        let pid = Arc::clone(&child_pid);
         std::thread::spawn(move || {
-            let _ = tx.send(Msg::Exited(child.wait()));
+            let status = child.wait();
+            pid.store(0, Ordering::SeqCst);
+            let _ = tx.send(Msg::Exited(status));
         });
     }
     drop(tx);
@@ -535,7 +539,6 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
             Ok(Msg::Exited(status)) => {
                 exit = Some(status);
                 exited_at = Some(Instant::now());
-                child_pid.store(0, Ordering::SeqCst);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 for n in tracker.tick(usb_clock()) {
@@ -556,8 +559,20 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         None => return Err(anyhow::anyhow!("the restore tool did not exit")),
     };
     let (exit_code, signal) = exit_code_of(&status);
-    let was_interrupted = interrupted.load(Ordering::SeqCst);
+    let was_interrupted = interrupts.load(Ordering::SeqCst) > 0;
     let log = analyzer.finish();
+
+    // On a bench with several devices, keep the USB notes of the one being restored when the
+    // log names its ECID.
+    if let Some(log_ecid) = log.device.ecid.as_deref().and_then(ecid_value) {
+        usb_notes.retain(|n| {
+            n.device
+                .ecid
+                .as_deref()
+                .and_then(ecid_value)
+                .is_none_or(|e| e == log_ecid)
+        });
+    }
 
     // Diagnosis from the log and the USB timeline.
     let usb_drop = usb_notes.iter().any(Note::is_alarm);
@@ -671,18 +686,30 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
 }
 
 #[cfg(unix)]
-fn forward_interrupt(pid: u32) {
+fn forward_interrupt(pid: u32, kill: bool) {
     if pid != 0 {
-        // SAFETY: kill(2) with a pid we spawned and have not reaped (0 once reaped).
+        let signal = if kill { libc::SIGKILL } else { libc::SIGINT };
+        // SAFETY: kill(2) on the pid of our child, which is not reaped yet (the waiter sets
+        // the pid to 0 right after reaping it).
         unsafe {
-            libc::kill(pid as libc::pid_t, libc::SIGINT);
+            libc::kill(pid as libc::pid_t, signal);
         }
     }
 }
 
 #[cfg(not(unix))]
-fn forward_interrupt(_pid: u32) {
+fn forward_interrupt(_pid: u32, _kill: bool) {
     // Windows delivers Ctrl-C to every process on the console, the child included.
+}
+
+/// `0x38E8E58B41C` or `0000038E8E58B41C` → the number.
+fn ecid_value(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    u64::from_str_radix(t, 16).ok()
 }
 
 fn status_message(live: &LiveStatus) -> String {
@@ -724,13 +751,15 @@ fn new_attempt(
     } else {
         log.tool.as_str().to_string()
     };
-    let mode = usb_notes
+    // The tool's own "Found device in <mode> mode" first, then what USB showed.
+    let mode = log
+        .modes
         .first()
-        .map(|n| n.device.mode.as_str().to_string())
+        .map(|m| m.as_str().to_ascii_lowercase().replace(' ', "_"))
         .or_else(|| {
-            log.modes
+            usb_notes
                 .first()
-                .map(|m| format!("{m:?}").to_ascii_lowercase())
+                .map(|n| n.device.mode.as_str().to_string())
         });
     let failure = log.failure.as_ref();
     let mut attempt = store::NewAttempt::new(station.to_string(), result);
