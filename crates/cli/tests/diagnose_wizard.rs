@@ -140,9 +140,7 @@ fn a_session_from_intake_to_a_saved_report() {
         if tail.contains("EXITED") {
             break;
         }
-        if tail.contains("File name:") {
-            t.keys(&["Enter"]);
-        } else if tail.contains("Save a report") {
+        if tail.contains("File name:") || tail.contains("Save a report") {
             t.keys(&["Enter"]);
         } else if tail.contains("How did it go?") {
             // "Still fails (same error)".

@@ -112,7 +112,7 @@ pub fn render(r: &BenchReport) -> String {
         "{} engine costs {} of seed_tree ({} lower)\n",
         paint(BOLD, "Engine vs checklist:"),
         paint(ACCENT, format!("{:.1}%", r.engine_vs_seed_tree * 100.0)),
-        format!("{:.1}%", (1.0 - r.engine_vs_seed_tree) * 100.0)
+        format_args!("{:.1}%", (1.0 - r.engine_vs_seed_tree) * 100.0)
     ));
     match r.engine_vs_optimal {
         Some(x) => s.push_str(&format!(

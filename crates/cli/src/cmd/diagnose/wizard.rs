@@ -156,13 +156,14 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             finish(path, s, &resp)?;
             return Ok(());
         };
-        if let Some(q) = &next.ask_first {
-            if !s.request.answers.contains_key(&q.id) && !s.skipped.contains(&q.id) {
-                ask(s, &q.id, &q.question, &q.outcomes)?;
-                save(path, s)?;
-                previous = Some(resp);
-                continue;
-            }
+        if let Some(q) = &next.ask_first
+            && !s.request.answers.contains_key(&q.id)
+            && !s.skipped.contains(&q.id)
+        {
+            ask(s, &q.id, &q.question, &q.outcomes)?;
+            save(path, s)?;
+            previous = Some(resp);
+            continue;
         }
         println!(
             "\n{} {}",
