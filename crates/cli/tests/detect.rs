@@ -129,11 +129,11 @@ fn watch_calls_out_the_drop_mid_restore_in_plain_words() {
         "{text}"
     );
     assert!(
-        text.contains("14:00:09  ~ the iPhone came back in Recovery Mode after 3.0 s"),
+        text.contains("14:00:09  ~ The iPhone came back in Recovery Mode after 3.0 s"),
         "{text}"
     );
     assert!(
-        text.contains("the restore ramdisk is running: the iPhone came back in restore mode"),
+        text.contains("The restore ramdisk is running: the iPhone came back in restore mode"),
         "{text}"
     );
     assert!(
@@ -225,4 +225,30 @@ fn the_shipped_udev_rule_covers_every_restore_mode_product_id() {
     }
     // Normal/restore range 0x1290-0x12af as globs.
     assert!(rule.contains("129[0-9a-f]|12a[0-9a-f]"));
+}
+
+#[test]
+fn human_listing_snapshot() {
+    let out = detect(Some("bench_examples.jsonl")).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    insta::assert_snapshot!("detect_bench_human", text);
+}
+
+#[test]
+fn human_watch_snapshot() {
+    let out = detect(Some("restore_drop_at_34.jsonl"))
+        .arg("--watch")
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // The first line's time is the replay clock when watching starts (14:00:00 plus the
+    // start-up time, replayed 1000x faster).
+    let text: Vec<&str> = text.lines().collect();
+    assert!(
+        text[1].starts_with("14:00:0")
+            && text[1].ends_with("  = iPhone 6s Plus (iPhone8,2) in DFU mode (bus 1, port 2)"),
+        "{}",
+        text[1]
+    );
+    insta::assert_snapshot!("detect_watch_human", text[2..].join("\n"));
 }

@@ -184,14 +184,14 @@ impl Note {
                     }
                     _ => String::new(),
                 };
-                format!(
+                capitalise(&format!(
                     "{what}{} came back in {} after {} (was in {}, {})",
                     d.the_device(),
                     d.mode.label(),
                     seconds(*gap_ms),
                     from.label(),
                     d.location
-                )
+                ))
             }
             NoteKind::DroppedMidRestore { progress, stage } => format!(
                 "{} dropped off USB at {at}{}, before the restore finished",
@@ -638,7 +638,7 @@ mod tests {
         assert_eq!(last.device.mode, UsbMode::Normal);
         assert!(
             last.text(&Utc)
-                .starts_with("the restore ended and the device booted")
+                .starts_with("The restore ended and the device booted")
         );
     }
 
