@@ -44,15 +44,13 @@ fn matcher() -> &'static Matcher {
         let mut pats = crate::signatures();
         let continuation = pats.len();
         pats.push(format!("\n{}", " ".repeat(CONTINUATION_INDENT)));
+        // Standard semantics: the search stops at the first signature that ends, which is
+        // all we need to know that a line is worth reading.
         let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
+            .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&pats)
-            .or_else(|_| {
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&pats)
-            })
+            .or_else(|_| AhoCorasick::builder().build(&pats))
             .expect("signature automaton builds");
         Matcher { ac, continuation }
     })
@@ -254,7 +252,9 @@ impl Analyzer {
         let mut lines_before = self.line_base;
         let mut search_from = 0usize;
         // Resume the search after each line read: the rest of a matched line is not scanned.
-        while let Some(hit) = m.ac.find(aho_corasick::Input::new(region).range(search_from..)) {
+        while let Some(hit) =
+            m.ac.find(aho_corasick::Input::new(region).range(search_from..))
+        {
             let mut at = hit.start();
             search_from = at + 1;
             if at < consumed {
@@ -324,7 +324,10 @@ impl Analyzer {
 
     fn process_line(&mut self, line_no: u64, raw: &[u8]) {
         self.state.matched_lines += 1;
-        let text = String::from_utf8_lossy(raw);
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
         let norm = prefix::normalise(&text);
         if is_progress_bar(&norm) {
             return;
@@ -360,11 +363,10 @@ impl Analyzer {
         {
             self.state.in_previous_log = false;
         }
-        let time = p.time.as_deref().map(|t| cut_owned(t, 48));
+        let time = p.time.as_deref().map(|t| cut(t, 48));
         let body = cut(&p.body, EVENT_TEXT);
         for sig in signals.drain(..) {
-            self.state
-                .apply(sig, line_no, time.as_deref(), source, body);
+            self.state.apply(sig, line_no, time, source, body);
         }
         self.signals = signals;
     }
@@ -435,7 +437,7 @@ fn is_continuation(line: &[u8]) -> bool {
 /// `[=====     ]  45.0%` redraws of idevicerestore's progress bar.
 fn is_progress_bar(s: &str) -> bool {
     let t = s.trim();
-    t.ends_with('%') && t.contains("[=") && t.contains(']') && t.len() < 90
+    t.ends_with('%') && has!(t, "[=") && t.contains(']') && t.len() < 90
 }
 
 impl State {
@@ -469,7 +471,7 @@ impl State {
         }
     }
 
-    fn push_event(
+    fn push_event_alloc(
         &mut self,
         line: u64,
         time: Option<&str>,
@@ -493,6 +495,37 @@ impl State {
             self.dropped += 1;
         }
         self.tail.push_back(ev);
+    }
+
+    /// Add an event; reuses the oldest tail entry's buffers once the tail is full.
+    fn push_event(
+        &mut self,
+        line: u64,
+        time: Option<&str>,
+        source: Source,
+        kind: EventKind,
+        text: &str,
+    ) {
+        if self.head.len() < TIMELINE_EDGE || self.tail.len() < TIMELINE_EDGE {
+            self.push_event_alloc(line, time, source, kind, text);
+            return;
+        }
+        if let Some(mut ev) = self.tail.pop_front() {
+            self.dropped += 1;
+            ev.line = line;
+            ev.source = source;
+            ev.kind = kind;
+            ev.text.clear();
+            ev.text.push_str(text);
+            match (time, ev.time.as_mut()) {
+                (Some(t), Some(buf)) => {
+                    buf.clear();
+                    buf.push_str(t);
+                }
+                (t, _) => ev.time = t.map(str::to_string),
+            }
+            self.tail.push_back(ev);
+        }
     }
 
     fn signal(&self, kind: FailKind, line: u64, text: &str) -> FailureSignal {

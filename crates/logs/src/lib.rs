@@ -21,6 +21,8 @@
 //! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
 //! logs) and `error_varies` = `yes` (their error codes differ).
 
+#[macro_use]
+mod text;
 mod analyzer;
 pub mod decode;
 pub mod formats;
@@ -30,7 +32,6 @@ mod reading;
 mod redact;
 mod reference;
 pub mod signal;
-mod text;
 
 pub use analyzer::{Analyzer, BUFFER_CAP, TIMELINE_EDGE};
 pub use decode::Encoding;

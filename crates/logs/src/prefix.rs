@@ -42,11 +42,11 @@ pub fn normalise(line: &str) -> Cow<'_, str> {
         text = Cow::Owned(rest.to_string());
     }
     if text.contains('&')
-        && (text.contains("&gt;")
-            || text.contains("&lt;")
-            || text.contains("&amp;")
-            || text.contains("&quot;")
-            || text.contains("&#39;"))
+        && (has!(text, "&gt;")
+            || has!(text, "&lt;")
+            || has!(text, "&amp;")
+            || has!(text, "&quot;")
+            || has!(text, "&#39;"))
     {
         text = Cow::Owned(
             text.replace("&gt;", ">")
@@ -189,10 +189,10 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         if let Some(r) = rest.strip_prefix("SYSLOG: ") {
             p.source = Source::Device;
             // "<Mon> <DD> <HH:MM:SS> localhost <proc>[<pid>] <Level>: <text>"
-            rest = match r.find("]: ").or_else(|| r.find("> ")) {
-                Some(_) => match r.find(">: ") {
+            rest = match find_lit!(r, "]: ").or_else(|| find_lit!(r, "> ")) {
+                Some(_) => match find_lit!(r, ">: ") {
                     Some(i) => &r[i + 3..],
-                    None => r.find("]: ").map(|i| &r[i + 3..]).unwrap_or(r),
+                    None => find_lit!(r, "]: ").map(|i| &r[i + 3..]).unwrap_or(r),
                 },
                 None => r,
             };
@@ -245,7 +245,7 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     let rest = &s[i..];
     // Windows iTunes: " [pid:tid]: "
     if let Some(r) = rest.strip_prefix(" [")
-        && let Some(close) = r.find("]: ")
+        && let Some(close) = find_lit!(r, "]: ")
     {
         let inner = &r[..close];
         if inner.contains(':') && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
@@ -303,21 +303,21 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
         if process.starts_with("restored") || process == "libMobileGestalt" || process == "asr" {
             p.source = Source::Device;
             p.tool = p.tool.or(Some(Tool::Restored));
-        } else if process.contains("AMPDevices") || process == "MobileDeviceUpdater" {
+        } else if has!(process, "AMPDevices") || process == "MobileDeviceUpdater" {
             p.tool = Some(Tool::Finder);
-        } else if process.contains("Configurator") || process == "cfgutil" {
+        } else if has!(process, "Configurator") || process == "cfgutil" {
             p.tool = Some(Tool::AppleConfigurator);
         }
         // (sender)
         if msg.starts_with('(')
-            && let Some(c) = msg.find(") ")
+            && let Some(c) = find_lit!(msg, ") ")
         {
             msg = &msg[c + 2..];
         }
         // [subsystem:category]
         if msg.starts_with('[')
             && !msg.starts_with("[0")
-            && let Some(c) = msg.find("] ")
+            && let Some(c) = find_lit!(msg, "] ")
             && msg[..c].contains(':')
         {
             msg = &msg[c + 2..];
@@ -341,7 +341,7 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
 fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
     let msg = json_string_field(t, "eventMessage");
     if msg.is_none() {
-        if t.contains("\"finished\"") && t.contains("\"count\"") {
+        if has!(t, "\"finished\"") && has!(t, "\"count\"") {
             return Some(Prefixed {
                 body: Cow::Borrowed(""),
                 time: None,
@@ -355,7 +355,7 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
     }
     let process = json_string_field(t, "processImagePath");
     let tool = match process.as_deref() {
-        Some(p) if p.contains("Configurator") || p.ends_with("cfgutil") => Tool::AppleConfigurator,
+        Some(p) if has!(p, "Configurator") || p.ends_with("cfgutil") => Tool::AppleConfigurator,
         _ => Tool::Finder,
     };
     let mut body = msg.unwrap_or(Cow::Borrowed(""));
@@ -364,7 +364,7 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
     if body.starts_with('[')
         && body.len() > 10
         && is_hms(&body.as_bytes()[1..])
-        && let Some(close) = body.find("] ")
+        && let Some(close) = find_lit!(body, "] ")
     {
         inner_time = Some(body[1..close].to_string());
         body = Cow::Owned(body[close + 2..].to_string());

@@ -1,8 +1,40 @@
 //! Small, panic-free helpers for picking numbers and words out of log text.
+//!
+//! The `has!`, `find_lit!` and `after_lit!` macros search for a literal with a memchr
+//! `memmem::Finder` built once per call site (a plain `str::contains` rebuilds its searcher on
+//! every call, which dominated the profile).
 
-/// The rest of `s` after the first `pat`.
-pub(crate) fn after<'a>(s: &'a str, pat: &str) -> Option<&'a str> {
-    s.find(pat).map(|i| &s[i + pat.len()..])
+/// A memmem finder for a literal, built once per call site.
+macro_rules! finder {
+    ($needle:literal) => {{
+        static F: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        &*F
+    }};
+}
+
+/// `hay` contains the literal `needle`.
+macro_rules! has {
+    ($hay:expr, $needle:literal) => {
+        finder!($needle).find(($hay).as_bytes()).is_some()
+    };
+}
+
+/// Byte index of the literal `needle` in `hay`.
+macro_rules! find_lit {
+    ($hay:expr, $needle:literal) => {
+        finder!($needle).find(($hay).as_bytes())
+    };
+}
+
+/// The rest of `hay` after the first literal `needle`.
+macro_rules! after_lit {
+    ($hay:expr, $needle:literal) => {{
+        let hay: &str = $hay;
+        finder!($needle)
+            .find(hay.as_bytes())
+            .map(|i| &hay[i + $needle.len()..])
+    }};
 }
 
 /// A leading integer: optional sign, then decimal digits. Values above `i64::MAX` that fit in

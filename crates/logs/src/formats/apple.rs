@@ -3,14 +3,14 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{after, first_word, leading_hex, leading_int};
+use crate::text::{first_word, leading_hex, leading_int};
 use kb::Stage;
 
 /// Read one library line (prefixes already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = body.trim();
     if line.starts_with('<')
-        && let Some(close) = line.find(">: ")
+        && let Some(close) = find_lit!(line, ">: ")
     {
         let object = &line[1..close];
         let msg = &line[close + 3..];
@@ -27,7 +27,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
                 let Some(id) = leading_int(r) else {
                     return true;
                 };
-                let progress = after(r, "progress ").and_then(leading_int);
+                let progress = after_lit!(r, "progress ").and_then(leading_int);
                 if (0..=10_000).contains(&id) {
                     out.push(Signal::Operation {
                         raw_id: id as u32,
@@ -41,7 +41,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
             } else if msg.starts_with("Recovery mode succeeded") {
                 out.push(Signal::Mode(Mode::Recovery));
                 out.push(Signal::Progressed);
-            } else if msg.contains("failed") {
+            } else if has!(msg, "failed") {
                 out.push(Signal::Fail(FailKind::Final));
             }
             return true;
@@ -77,7 +77,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     }
     if let Some(r) = line.strip_prefix("Changing state from '") {
         out.push(Signal::Format(Tool::Itunes));
-        let to = after(r, "to '").map(|t| t.trim_end_matches('\''));
+        let to = after_lit!(r, "to '").map(|t| t.trim_end_matches('\''));
         match to {
             Some("Disappeared") => out.push(Signal::Fail(FailKind::Disconnect)),
             Some("Transitioning") => out.push(Signal::Removed),
@@ -97,7 +97,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after(line, "Restore error ") {
+    if let Some(r) = after_lit!(line, "Restore error ") {
         if line.starts_with("AMPDevicesAgent") {
             out.push(Signal::Format(Tool::Finder));
         }
@@ -106,20 +106,20 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after(line, "RestoreWithError failed with error: ") {
+    if let Some(r) = after_lit!(line, "RestoreWithError failed with error: ") {
         if let Some(code) = leading_int(r) {
             out.push(Signal::ErrorCode(code));
         }
         return true;
     }
     if line.starts_with("Depth:") {
-        if let Some(code) = after(line, "Code:").and_then(leading_int) {
+        if let Some(code) = after_lit!(line, "Code:").and_then(leading_int) {
             out.push(Signal::ErrorCode(code));
         }
         return true;
     }
-    if line.contains("Unexpected device state") {
-        if let Some(code) = after(line, "Code=").and_then(leading_int) {
+    if has!(line, "Unexpected device state") {
+        if let Some(code) = after_lit!(line, "Code=").and_then(leading_int) {
             out.push(Signal::ErrorCode(code));
         }
         out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
@@ -153,48 +153,48 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
             }
             return true;
         }
-        if r.contains("Restore Phase: Failed") {
+        if has!(r, "Restore Phase: Failed") {
             out.push(Signal::Fail(FailKind::Final));
             return true;
         }
     }
-    if line.contains("pipe stall")
+    if has!(line, "pipe stall")
         || line.starts_with("USBControlTransfer: error")
-        || (line.starts_with("command device request for") && line.contains("failed"))
-        || line.contains("AMRUSBDevice error")
+        || (line.starts_with("command device request for") && has!(line, "failed"))
+        || has!(line, "AMRUSBDevice error")
     {
         out.push(Signal::UsbTrouble);
         out.push(Signal::Fail(FailKind::Weak(Stage::Usb)));
         return true;
     }
     if let Some(r) = line.strip_prefix("amai: ") {
-        if r.contains("TSS Connection attempt 3 of 3") {
+        if has!(r, "TSS Connection attempt 3 of 3") {
             out.push(Signal::TssUnreachable);
             out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
-        } else if let Some(status) = after(r, "STATUS=").and_then(leading_int) {
+        } else if let Some(status) = after_lit!(r, "STATUS=").and_then(leading_int) {
             if matches!(status, 94 | 69) {
                 out.push(Signal::TssRefused);
                 out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
             }
-        } else if r.contains("not eligible") || r.contains("isn't eligible") {
+        } else if has!(r, "not eligible") || has!(r, "isn't eligible") {
             out.push(Signal::TssRefused);
             out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         }
         return true;
     }
-    if line.starts_with("personalizing: ") || line.contains("chipid=0x") {
-        if let Some(v) = after(line, "chipid=").and_then(leading_hex) {
+    if line.starts_with("personalizing: ") || has!(line, "chipid=0x") {
+        if let Some(v) = after_lit!(line, "chipid=").and_then(leading_hex) {
             out.push(Signal::Cpid(v as u32));
         }
-        if let Some(v) = after(line, "boardid=").and_then(leading_hex) {
+        if let Some(v) = after_lit!(line, "boardid=").and_then(leading_hex) {
             out.push(Signal::Bdid(v as u32));
         }
-        if let Some(v) = after(line, "ecid=").and_then(leading_hex) {
+        if let Some(v) = after_lit!(line, "ecid=").and_then(leading_hex) {
             out.push(Signal::Ecid(format!("0x{v:X}")));
         }
         return true;
     }
-    if let Some(r) = after(line, "with ECID=").or_else(|| after(line, "with ECID: ")) {
+    if let Some(r) = after_lit!(line, "with ECID=").or_else(|| after_lit!(line, "with ECID: ")) {
         if let Some(v) = leading_hex(r) {
             out.push(Signal::Ecid(format!("0x{v:X}")));
         }
@@ -219,7 +219,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         return true;
     }
     if line.starts_with("radio-error") {
-        if let Some(v) = after(line, "radio-error")
+        if let Some(v) = after_lit!(line, "radio-error")
             .map(|r| r.trim_start_matches([' ', '=']))
             .and_then(leading_int)
             && v != 0

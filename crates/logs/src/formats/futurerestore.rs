@@ -3,7 +3,7 @@
 
 use crate::model::Tool;
 use crate::signal::{FailKind, Signal};
-use crate::text::{after, leading_int};
+use crate::text::leading_int;
 use kb::Stage;
 
 /// Read one futurerestore line. Returns whether the line was futurerestore's own.
@@ -18,7 +18,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     }
     if let Some(what) = line.strip_prefix("what=") {
         out.push(Signal::Format(Tool::Futurerestore));
-        if what.contains("no device found") {
+        if has!(what, "no device found") {
             out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
         } else {
             out.push(Signal::Fail(FailKind::Final));
@@ -62,15 +62,15 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
-    if line.contains("APTicket can't be used")
-        || line.contains("ApNonce does not match APTicket nonce")
-        || line.contains("Devicenonce does not match APTicket nonce")
+    if has!(line, "APTicket can't be used")
+        || has!(line, "ApNonce does not match APTicket nonce")
+        || has!(line, "Devicenonce does not match APTicket nonce")
     {
         out.push(Signal::Format(Tool::Futurerestore));
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
-    if line.contains("is NOT being signed") {
+    if has!(line, "is NOT being signed") {
         out.push(Signal::TssRefused);
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
@@ -80,7 +80,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if after(line, "can't init, no device found").is_some() {
+    if after_lit!(line, "can't init, no device found").is_some() {
         out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
         return true;
     }

@@ -5,7 +5,7 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{after, first_word, leading_hex, leading_int, leading_u32};
+use crate::text::{first_word, leading_hex, leading_int, leading_u32};
 use kb::Stage;
 
 /// Read one idevicerestore line (prefixes already stripped).
@@ -189,8 +189,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }
-            if line.starts_with("Device ") && line.contains("has successfully entered restore mode")
-            {
+            if line.starts_with("Device ") && has!(line, "has successfully entered restore mode") {
                 out.push(Signal::Mode(Mode::Restore));
                 return;
             }
@@ -233,7 +232,8 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
             if let Some(r) = line.strip_prefix("irecv_event_cb: device ") {
-                if let Some(m) = after(r, "connected in ").and_then(|m| m.strip_suffix(" mode"))
+                if let Some(m) =
+                    after_lit!(r, "connected in ").and_then(|m| m.strip_suffix(" mode"))
                     && let Some(m) = Mode::parse(m)
                 {
                     out.push(Signal::Mode(m));
@@ -257,18 +257,17 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
         }
-        b'*' if line.contains("restored crashed") => {
+        b'*' if has!(line, "restored crashed") => {
             out.push(Signal::Note);
             return;
         }
         _ => {}
     }
-    if line.contains("TSS request failed") || line.contains("STATUS=") {
+    if has!(line, "TSS request failed") || has!(line, "STATUS=") {
         tss(line, out);
         return;
     }
-    if line.contains("Unable to send payload to ASR")
-        || line.contains("Unable to receive data from ASR")
+    if has!(line, "Unable to send payload to ASR") || has!(line, "Unable to receive data from ASR")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return;
@@ -276,7 +275,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
     if operation(line, out) {
         return;
     }
-    if had_error_prefix && line.contains("Could not read data") {
+    if had_error_prefix && has!(line, "Could not read data") {
         out.push(Signal::Fail(FailKind::Disconnect));
     }
 }
@@ -343,8 +342,8 @@ fn tss(line: &str, out: &mut Vec<Signal>) {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return;
     }
-    let status = after(line, "status=")
-        .or_else(|| after(line, "STATUS="))
+    let status = after_lit!(line, "status=")
+        .or_else(|| after_lit!(line, "STATUS="))
         .and_then(leading_int);
     match status {
         Some(94 | 69 | 8 | 49 | 100 | 126) => {
@@ -357,7 +356,7 @@ fn tss(line: &str, out: &mut Vec<Signal>) {
             out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
         }
         None => {
-            if line.contains("TSS request failed") {
+            if has!(line, "TSS request failed") {
                 out.push(Signal::TssUnreachable);
                 out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
             }
@@ -388,7 +387,7 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
         else {
             return;
         };
-        let code = after(r, "with code ").and_then(leading_int);
+        let code = after_lit!(r, "with code ").and_then(leading_int);
         let state = match code {
             Some(0) | None => CheckpointState::End,
             Some(_) => CheckpointState::Failure,
@@ -404,7 +403,9 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
     } else {
         return;
     };
-    let Some(idr) = after(r, "id: ") else { return };
+    let Some(idr) = after_lit!(r, "id: ") else {
+        return;
+    };
     let Some(raw) = leading_hex(idr) else { return };
     let hex_end = idr
         .trim_start()
@@ -416,9 +417,9 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
         .strip_prefix('(')
         .and_then(|n| n.find(')').map(|c| n[..c].trim().to_string()))
         .filter(|n| !n.is_empty() && !n.contains(' '));
-    let result = after(r, "result=")
+    let result = after_lit!(r, "result=")
         .and_then(leading_int)
-        .or_else(|| after(r, "error ").and_then(leading_int));
+        .or_else(|| after_lit!(r, "error ").and_then(leading_int));
     out.push(Signal::Format(Tool::Idevicerestore));
     out.push(Signal::Checkpoint {
         id: (raw & 0xFFFF) as u32,

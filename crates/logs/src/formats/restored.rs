@@ -3,7 +3,7 @@
 
 use crate::model::{CheckpointState, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{after, leading_hex, leading_int, leading_u32};
+use crate::text::{leading_hex, leading_int, leading_u32};
 use kb::Stage;
 
 /// Read one device-log line (prefix already stripped). Returns whether it was one.
@@ -28,7 +28,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     }
     if let Some(r) = line.strip_prefix("ASR STATUS: ") {
         if r.starts_with("fail") {
-            if r.contains("checksum") {
+            if has!(r, "checksum") {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
             } else {
                 out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
@@ -36,13 +36,13 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if line.contains("No space left on device") {
+    if has!(line, "No space left on device") {
         out.push(Signal::LowStorage);
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return true;
     }
     if let Some(r) = line.strip_prefix("ASR: ") {
-        if r.starts_with("Checksum failed") || r.contains("checksum failure") {
+        if r.starts_with("Checksum failed") || has!(r, "checksum failure") {
             out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
         } else if r.starts_with("Could not access multicast stream")
             || r.starts_with("Could not restore")
@@ -51,7 +51,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after(line, "client protocol version") {
+    if let Some(r) = after_lit!(line, "client protocol version") {
         let r = r.trim_start_matches([' ', ':', '=']);
         if let Some(v) = leading_u32(r) {
             out.push(Signal::Protocol(v));
@@ -62,10 +62,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         || line.starts_with("update_baseband: ")
         || line.starts_with("Update[Baseband] error")
     {
-        if line.contains("FAILED(")
-            || line.contains("BBUpdater error")
-            || line.contains("bbupdater error")
-            || line.contains("error - ")
+        if has!(line, "FAILED(")
+            || has!(line, "BBUpdater error")
+            || has!(line, "bbupdater error")
+            || has!(line, "error - ")
         {
             out.push(Signal::Fail(FailKind::Specific(Stage::Baseband)));
         }
@@ -79,37 +79,40 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if line.contains("[NAND]") {
+    if has!(line, "[NAND]") {
         let l = line.to_ascii_lowercase();
-        if l.contains("fail") || l.contains("error") {
+        if has!(l, "fail") || has!(l, "error") {
             out.push(Signal::Fail(FailKind::Weak(Stage::Nand)));
         }
         return true;
     }
-    if line.contains("failed to execute performNextStage on Rose updater")
-        || line.contains("SavageErrorDomain")
-        || line.contains("Failed to fetch remote firmware and request for Savage")
-        || line.contains("request for LLB data returned NULL")
+    if has!(line, "failed to execute performNextStage on Rose updater")
+        || has!(line, "SavageErrorDomain")
+        || has!(
+            line,
+            "Failed to fetch remote firmware and request for Savage"
+        )
+        || has!(line, "request for LLB data returned NULL")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::Firmware)));
         return true;
     }
-    if line.contains("proxy is enabled")
-        || line.contains("x-fdr-message")
+    if has!(line, "proxy is enabled")
+        || has!(line, "x-fdr-message")
         || line.starts_with("AMFDRCreateError")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::Fdr)));
         return true;
     }
-    if line.contains("ramrod_ticket_update_verify: invalid ticket") {
+    if has!(line, "ramrod_ticket_update_verify: invalid ticket") {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
-    if line.contains("no space for data") || line.contains("failed to install splat") {
+    if has!(line, "no space for data") || has!(line, "failed to install splat") {
         out.push(Signal::Fail(FailKind::Weak(Stage::Other)));
         return true;
     }
-    if let Some(r) = after(line, "restore_apfs_image : failed") {
+    if let Some(r) = after_lit!(line, "restore_apfs_image : failed") {
         let _ = r;
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return true;
@@ -132,7 +135,7 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
         (CheckpointState::Warning, x)
     } else {
         // NOTICE, PROGRESS, ANOMALY: `restore-step-user-progress=<n>` is worth keeping.
-        if let Some(p) = after(r, "restore-step-user-progress=").and_then(leading_int) {
+        if let Some(p) = after_lit!(r, "restore-step-user-progress=").and_then(leading_int) {
             out.push(Signal::UserProgress(p));
         }
         return;
@@ -141,7 +144,7 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
         state,
         CheckpointState::Failure | CheckpointState::Retry | CheckpointState::Warning
     ) {
-        after(rest, "(FAILURE:").and_then(leading_int)
+        after_lit!(rest, "(FAILURE:").and_then(leading_int)
     } else {
         None
     };
@@ -149,7 +152,7 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
     let Some(open) = rest
         .find(":[0x")
         .map(|i| i + 2)
-        .or_else(|| rest.find("[0x").map(|i| i + 1))
+        .or_else(|| find_lit!(rest, "[0x").map(|i| i + 1))
     else {
         return;
     };

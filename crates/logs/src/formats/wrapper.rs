@@ -9,15 +9,15 @@ use crate::text::leading_int;
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = body.trim();
     let lower = line.to_ascii_lowercase();
-    if lower.contains("imazing") {
+    if has!(lower, "imazing") {
         out.push(Signal::Format(Tool::Imazing));
     }
-    if lower.contains("3utools") || lower.contains("itunesflash") {
+    if has!(lower, "3utools") || has!(lower, "itunesflash") {
         out.push(Signal::Format(Tool::ThreeUTools));
     }
     if lower.starts_with("the flash is done")
-        || lower.contains("flash succeeded")
-        || lower.contains("restore succeeded")
+        || has!(lower, "flash succeeded")
+        || has!(lower, "restore succeeded")
     {
         out.push(Signal::Format(Tool::ThreeUTools));
         out.push(Signal::Success);
@@ -35,8 +35,8 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         return true;
     }
     if let Some(code) = paren_code(line)
-        && (lower.contains("fail")
-            || lower.contains("error")
+        && (has!(lower, "fail")
+            || has!(lower, "error")
             || line.contains('失')
             || line.contains('错'))
     {
@@ -44,7 +44,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
-    if lower.contains("flash failed") || line.contains("刷机失败") {
+    if has!(lower, "flash failed") || has!(line, "刷机失败") {
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
