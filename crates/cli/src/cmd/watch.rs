@@ -351,8 +351,14 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     } else {
         match store::Store::open(args.db.as_deref()) {
             Ok(s) => Some(s),
-            Err(e) if e.is_bad_input() => return bad_input(format!("--db: {e}")),
-            Err(e) => return Err(anyhow::anyhow!("cannot open the case store: {e}")),
+            Err(e) if e.is_bad_input() => {
+                return bad_input(format!("--db: {e} (or run with --no-record)"));
+            }
+            Err(e) => {
+                return Err(anyhow::anyhow!(
+                    "cannot open the case store: {e} (or run with --no-record)"
+                ));
+            }
         }
     };
     if let (Some(s), Some(id)) = (store.as_mut(), args.case) {
@@ -443,7 +449,9 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     drop(tx);
 
     // Display.
-    let terminal = std::io::stderr().is_terminal() && !out.json;
+    // The status line only when both streams are a terminal: with stdout redirected, the
+    // tool's output must go there, not to the terminal above a status line.
+    let terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal() && !out.json;
     let bar = if terminal {
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         pb.set_style(
