@@ -36,14 +36,28 @@ struct Matcher {
     ac: AhoCorasick,
     /// Pattern id of "\n" + spaces (a wrapped line's continuation).
     continuation: usize,
+    /// Parser family of each pattern id.
+    families: Vec<Option<Family>>,
 }
 
 fn matcher() -> &'static Matcher {
     static M: OnceLock<Matcher> = OnceLock::new();
     M.get_or_init(|| {
-        let mut pats = crate::signatures();
+        let mut pats: Vec<String> = Vec::new();
+        let mut families: Vec<Option<Family>> = Vec::new();
+        for (sig, fam) in formats::SIGNATURES {
+            pats.push(sig.to_string());
+            families.push(Some(*fam));
+        }
+        for label in reference::operation_labels() {
+            if !pats.contains(&label) {
+                pats.push(label);
+                families.push(Some(Family::Idevicerestore));
+            }
+        }
         let continuation = pats.len();
         pats.push(format!("\n{}", " ".repeat(CONTINUATION_INDENT)));
+        families.push(None);
         // Standard semantics: the search stops at the first signature that ends, which is
         // all we need to know that a line is worth reading.
         let ac = AhoCorasick::builder()
@@ -52,7 +66,11 @@ fn matcher() -> &'static Matcher {
             .build(&pats)
             .or_else(|_| AhoCorasick::builder().build(&pats))
             .expect("signature automaton builds");
-        Matcher { ac, continuation }
+        Matcher {
+            ac,
+            continuation,
+            families,
+        }
     })
 }
 
@@ -256,6 +274,7 @@ impl Analyzer {
             m.ac.find(aho_corasick::Input::new(region).range(search_from..))
         {
             let mut at = hit.start();
+            let hint = m.families.get(hit.pattern().as_usize()).copied().flatten();
             search_from = at + 1;
             if at < consumed {
                 continue;
@@ -310,10 +329,10 @@ impl Analyzer {
             let line_no = lines_before + 1;
             if joined {
                 let join = std::mem::take(&mut self.join);
-                self.process_line(line_no, &join);
+                self.process_line(line_no, &join, None);
                 self.join = join;
             } else {
-                self.process_line(line_no, &region[start..end]);
+                self.process_line(line_no, &region[start..end], hint);
             }
             consumed = end.max(at + 1);
             search_from = consumed;
@@ -322,7 +341,7 @@ impl Analyzer {
         self.line_base = lines_before;
     }
 
-    fn process_line(&mut self, line_no: u64, raw: &[u8]) {
+    fn process_line(&mut self, line_no: u64, raw: &[u8], hint: Option<Family>) {
         self.state.matched_lines += 1;
         let text = match std::str::from_utf8(raw) {
             Ok(t) => std::borrow::Cow::Borrowed(t),
@@ -340,7 +359,7 @@ impl Analyzer {
         }
         let mut signals = std::mem::take(&mut self.signals);
         signals.clear();
-        let family = formats::read(&p, &mut signals);
+        let family = formats::read_hinted(&p, hint, &mut signals);
         if (family.is_some() || !signals.is_empty())
             && let Some(t) = p.tool
         {

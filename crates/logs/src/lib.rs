@@ -65,7 +65,10 @@ pub enum LogError {
 /// Every literal signature the analyser looks for (the format signatures plus the knowledge
 /// base's operation labels as `"<Label> ("`). The benchmark gives the same list to ripgrep.
 pub fn signatures() -> Vec<String> {
-    let mut v: Vec<String> = formats::SIGNATURES.iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = formats::SIGNATURES
+        .iter()
+        .map(|(s, _)| s.to_string())
+        .collect();
     v.extend(reference::operation_labels());
     v.sort();
     v.dedup();
