@@ -6,7 +6,7 @@
 #
 # The cluster lives in $PG_TEST_DIR (default /tmp/restore-doctor-pg), listens on a free loopback
 # port, trusts local connections and runs as a non-root user (the `postgres` system user when
-# the script runs as root). When no PostgreSQL server binaries are installed, the Debian package
+# the script runs as root); fsync is off unless PG_FSYNC=on (benchmarks). When no PostgreSQL server binaries are installed, the Debian package
 # `postgresql` is installed with apt-get.
 set -euo pipefail
 
@@ -58,7 +58,7 @@ case "$cmd" in
     [ "$(id -u)" = 0 ] && chown postgres: "$DIR"
     PORT="$(free_port)"
     as_owner "'$BIN/initdb' -D '$DIR/data' -U '$(owner_name)' --auth=trust --no-sync -E UTF8 >'$DIR/initdb.log' 2>&1"
-    as_owner "'$BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c fsync=off -c max_connections=200\" start >/dev/null"
+    as_owner "'$BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c fsync=${PG_FSYNC:-off} -c max_connections=200\" start >/dev/null"
     URL="postgres://$(owner_name)@127.0.0.1:$PORT/postgres"
     echo "$URL" > "$DIR/url"
     echo "$URL"

@@ -234,7 +234,7 @@ impl Store {
             self.transaction(|tx| {
                 let index = |rows: Vec<Vec<Value>>| {
                     let mut names = Vec::with_capacity(rows.len());
-                    let mut ix: HashMap<i64, u32> = HashMap::with_capacity(rows.len());
+                    let mut ix = IdIndex::default();
                     for r in rows {
                         ix.insert(r[0].int().unwrap_or(0), names.len() as u32);
                         names.push(r[1].text().unwrap_or_default());
@@ -251,12 +251,11 @@ impl Store {
                 )?);
                 let (labels, device_ix) =
                     index(tx.query("SELECT id, label FROM device ORDER BY id", &[])?);
-                let mut ids: Vec<(i64, u32)> = device_ix.iter().map(|(k, v)| (*k, *v)).collect();
-                ids.sort_by_key(|x| x.1);
-                let devices: Vec<FleetDevice> = ids
+                let devices: Vec<FleetDevice> = device_ix
+                    .ids_in_order()
                     .into_iter()
                     .zip(labels)
-                    .map(|((id, _), label)| FleetDevice {
+                    .map(|(id, label)| FleetDevice {
                         id: id.to_string(),
                         label,
                     })
@@ -272,10 +271,10 @@ impl Store {
                     total,
                 ))
             })?;
-        let lookup = |ix: &HashMap<i64, u32>, id: Option<i64>| -> Result<u32> {
+        let lookup = |ix: &IdIndex, id: Option<i64>| -> Result<u32> {
             match id {
                 None => Ok(NONE),
-                Some(id) => ix.get(&id).copied().ok_or_else(|| {
+                Some(id) => ix.get(id).ok_or_else(|| {
                     StoreError::Corrupt(format!("attempt refers to unknown id {id}"))
                 }),
             }
@@ -284,7 +283,8 @@ impl Store {
         match &mut *self.backend {
             Backend::Sqlite(conn) => {
                 let tx = conn.transaction()?;
-                let mut agg: HashMap<(u32, u32, u32, u32), (u32, u32)> = HashMap::new();
+                let mut agg: HashMap<(u32, u32, u32, u32), (u32, u32), CellHasher> =
+                    HashMap::with_hasher(CellHasher);
                 {
                     let mut stmt = tx.prepare(
                         "SELECT device_id, station_id, cable_id, port_id, ok FROM attempt",
@@ -362,5 +362,75 @@ impl Store {
             devices,
             cells,
         })
+    }
+}
+
+/// Database id → dense index: a vector indexed by id (ids are small, dense integers), with a
+/// hash map for ids too large for that.
+#[derive(Default)]
+struct IdIndex {
+    dense: Vec<u32>,
+    sparse: HashMap<i64, u32>,
+    order: Vec<i64>,
+}
+
+impl IdIndex {
+    const DENSE_LIMIT: i64 = 1 << 27;
+
+    fn insert(&mut self, id: i64, ix: u32) {
+        if (0..Self::DENSE_LIMIT).contains(&id) {
+            let i = id as usize;
+            if self.dense.len() <= i {
+                self.dense.resize(i + 1, NONE);
+            }
+            self.dense[i] = ix;
+        } else {
+            self.sparse.insert(id, ix);
+        }
+        self.order.push(id);
+    }
+
+    fn get(&self, id: i64) -> Option<u32> {
+        if (0..Self::DENSE_LIMIT).contains(&id) {
+            self.dense.get(id as usize).copied().filter(|&v| v != NONE)
+        } else {
+            self.sparse.get(&id).copied()
+        }
+    }
+
+    /// Ids in insertion (= dense index) order.
+    fn ids_in_order(&self) -> Vec<i64> {
+        self.order.clone()
+    }
+}
+
+/// A fast, non-cryptographic hasher for cell keys (multiply–rotate per word); the keys are our
+/// own dense indices, so flooding is not a concern.
+#[derive(Clone, Copy, Default)]
+struct CellHasher;
+
+impl std::hash::BuildHasher for CellHasher {
+    type Hasher = CellHash;
+    fn build_hasher(&self) -> CellHash {
+        CellHash(0)
+    }
+}
+
+struct CellHash(u64);
+
+impl std::hash::Hasher for CellHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
 }

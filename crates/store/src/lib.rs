@@ -545,15 +545,40 @@ impl Store {
                 problems.push(format!("{n} rows break foreign keys"));
             }
         }
-        let orphans = self.transaction(|tx| {
-            first_int(tx.query(
+        let checks = [
+            (
+                "attempts without their case",
                 "SELECT COUNT(*) FROM attempt a LEFT JOIN cases c ON c.id = a.case_id WHERE c.id IS NULL",
-                &[],
-            )?)
-            .ok_or_else(|| StoreError::Corrupt("count failed".into()))
-        })?;
-        if orphans > 0 {
-            problems.push(format!("{orphans} attempts without a case"));
+            ),
+            (
+                "attempts without their device",
+                "SELECT COUNT(*) FROM attempt a LEFT JOIN device d ON d.id = a.device_id WHERE d.id IS NULL",
+            ),
+            (
+                "attempts without their station",
+                "SELECT COUNT(*) FROM attempt a LEFT JOIN station s ON s.id = a.station_id WHERE s.id IS NULL",
+            ),
+            (
+                "attempts with an unknown cable",
+                "SELECT COUNT(*) FROM attempt a LEFT JOIN cable k ON k.id = a.cable_id WHERE a.cable_id IS NOT NULL AND k.id IS NULL",
+            ),
+            (
+                "attempts with an unknown port",
+                "SELECT COUNT(*) FROM attempt a LEFT JOIN port p ON p.id = a.port_id WHERE a.port_id IS NOT NULL AND p.id IS NULL",
+            ),
+            (
+                "attempts whose log does not match its SHA-256",
+                "SELECT COUNT(*) FROM attempt WHERE (log IS NULL) <> (log_sha256 IS NULL)",
+            ),
+        ];
+        for (what, sql) in checks {
+            let n = self.transaction(|tx| {
+                first_int(tx.query(sql, &[])?)
+                    .ok_or_else(|| StoreError::Corrupt("count failed".into()))
+            })?;
+            if n > 0 {
+                problems.push(format!("{n} {what}"));
+            }
         }
         Ok(problems)
     }
