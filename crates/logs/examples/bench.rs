@@ -1,9 +1,13 @@
 //! Throughput and memory of the log analyser on a large log, against ripgrep in the same run.
 //!
-//!     cargo run --release -p logs --example bench -- --size-mb 400 [--file PATH] [--runs 3]
+//!     cargo run --release -p logs --example bench -- --size-mb 400 [--density dense|sparse]
+//!                                                     [--file PATH] [--runs 3]
 //!
 //! Builds a log of the given size from the realistic lines of every fixture (all formats,
-//! mixed), then times, on the same file and in the same run, (a) our analyser in a child
+//! mixed). `dense` (default) cycles through the fixtures as they are: about two lines in three
+//! carry a signature, the worst case for us. `sparse` keeps one signature line in twenty among
+//! the fixtures' other lines (plist and hex dumps, debug output), the shape of a long `-d` log.
+//! Then it times, on the same file and in the same run, (a) our analyser in a child
 //! process (so its peak memory, VmHWM, is its own) and (b) `rg -c -F -f <signatures>` with the
 //! very signatures our prefilter uses. Each side runs `--runs` times after a warm-up read; the
 //! best time counts. Prints MB/s (wall and CPU time: the machine may be shared), peak memory
@@ -53,15 +57,17 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3)
         .max(1);
+    let sparse = arg(&args, "--density").is_some_and(|d| d == "sparse");
+    let density = if sparse { "sparse" } else { "dense" };
     let file = PathBuf::from(arg(&args, "--file").unwrap_or_else(|| {
         std::env::temp_dir()
-            .join(format!("restore-doctor-bench-{size_mb}mb.log"))
+            .join(format!("restore-doctor-bench-{size_mb}mb-{density}.log"))
             .display()
             .to_string()
     }));
     let target = size_mb * 1024 * 1024;
     if std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) < target {
-        build_log(&file, target);
+        build_log(&file, target, sparse);
     }
     let size = std::fs::metadata(&file).expect("bench file").len();
     let mb = size as f64 / (1024.0 * 1024.0);
@@ -202,8 +208,9 @@ fn timed(cmd: Command) -> (Timing, String) {
     )
 }
 
-/// Write a log of about `target` bytes by cycling through the lines of every fixture.
-fn build_log(path: &Path, target: u64) {
+/// Write a log of about `target` bytes by cycling through the lines of every fixture
+/// (`sparse`: one signature line per nineteen other lines).
+fn build_log(path: &Path, target: u64, sparse: bool) {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut lines: Vec<String> = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&fixtures)
@@ -223,6 +230,20 @@ fn build_log(path: &Path, target: u64) {
         "no fixture lines in {}",
         fixtures.display()
     );
+    if sparse {
+        let (hits, noise): (Vec<String>, Vec<String>) = lines
+            .into_iter()
+            .partition(|l| logs::analyze_bytes(l.as_bytes()).matched_lines > 0);
+        assert!(!hits.is_empty() && !noise.is_empty());
+        lines = Vec::new();
+        let mut n = noise.iter().cycle();
+        for h in &hits {
+            lines.push(h.clone());
+            for _ in 0..19 {
+                lines.push(n.next().unwrap().clone());
+            }
+        }
+    }
     let mut w = BufWriter::with_capacity(
         1 << 20,
         std::fs::File::create(path).expect("create bench file"),
