@@ -92,6 +92,18 @@ pub struct BenchReport {
     pub engine_vs_seed_tree: f64,
     /// The engine on the reduced problems `optimal` was solved on.
     pub engine_on_optimal_cases: PolicyStats,
+    /// Exact expected costs on the reduced problems (no sampling noise): the engine's policy
+    /// evaluated over every outcome, and the optimum.
+    pub expected_on_optimal_cases: ExpectedCosts,
+}
+
+/// Mean exact expected costs over the reduced problems.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct ExpectedCosts {
+    pub engine: f64,
+    pub optimal: f64,
+    /// engine / optimal.
+    pub ratio: f64,
 }
 
 /// One simulated case.
@@ -589,6 +601,77 @@ impl<'m> Optimal<'m> {
     }
 }
 
+fn base_evidence(case: &Case, model: &Model) -> Evidence {
+    let mut evidence = Evidence::default();
+    for (q, yes) in [
+        ("has_second_computer", case.second_computer),
+        ("backup_exists", case.backup),
+    ] {
+        if model.observation(q).is_some() {
+            evidence.answers.push(Answer {
+                observation: q.into(),
+                outcome: if yes { "yes" } else { "no" }.into(),
+            });
+        }
+    }
+    evidence
+}
+
+/// The exact expected cost of the engine's policy from `evidence`: every answer and every
+/// failure is followed with its probability under the model.
+pub fn engine_expected(model: &Model, role: Role, evidence: &Evidence, depth: usize) -> f64 {
+    let d = diagnose(model, evidence, role);
+    if d.derived.fixed_by.is_some() {
+        return 0.0;
+    }
+    let service = || {
+        model
+            .action(SERVICE_ACTION)
+            .map_or(DEFAULT_SERVICE_COST, |a| scalar_cost(a.cost, a.skill))
+    };
+    if depth >= MAX_STEPS {
+        return service();
+    }
+    let observe = |oi: usize| -> f64 {
+        let o = &model.observations[oi];
+        let ctx = Context::new(model, role, &d.derived, &d.p);
+        let probs = ctx.outcome_probs(o, &d.p);
+        let mut v = scalar_cost(o.cost, o.skill);
+        for (out, pq) in o.outcomes.iter().zip(probs) {
+            if pq > 1e-12 {
+                let mut e = evidence.clone();
+                e.answers.push(Answer {
+                    observation: o.id.clone(),
+                    outcome: out.clone(),
+                });
+                v += pq * engine_expected(model, role, &e, depth + 1);
+            }
+        }
+        v
+    };
+    if let Some(q) = d.free_questions.first() {
+        return observe(q.observation);
+    }
+    match d.next {
+        Some(Next::Observe { observation }) => observe(observation),
+        Some(Next::Act { action, .. }) => {
+            let a = &model.actions[action];
+            let c = scalar_cost(a.cost, a.skill);
+            if a.id == SERVICE_ACTION {
+                return c;
+            }
+            let pf: f64 = (0..d.p.len()).map(|f| d.p[f] * model.fix_prob(a, f)).sum();
+            let mut e = evidence.clone();
+            e.actions.push(ActionTried {
+                action: a.id.clone(),
+                outcome: StepOutcome::Failed,
+            });
+            c + (1.0 - pf) * engine_expected(model, role, &e, depth + 1)
+        }
+        None => service(),
+    }
+}
+
 fn run_optimal(case: &Case, model: &Model, seed: u64, role: Role) -> Run {
     let mut solver = Optimal::new(model, role, case);
     let mut pr = Progress::new(case, model, seed);
@@ -630,6 +713,7 @@ pub fn run(kb: &KnowledgeBase, config: SimConfig) -> BenchReport {
     let mut engine = Tally { runs: vec![] };
     let mut optimal = Tally { runs: vec![] };
     let mut engine_small = Tally { runs: vec![] };
+    let mut expected = (0.0, 0.0, 0usize);
     for case in &cases {
         seed_tree
             .runs
@@ -645,6 +729,10 @@ pub fn run(kb: &KnowledgeBase, config: SimConfig) -> BenchReport {
             engine_small
                 .runs
                 .push(run_engine(case, &reduced, config.seed, config.role));
+            let start = base_evidence(case, &reduced);
+            expected.0 += engine_expected(&reduced, config.role, &start, 0);
+            expected.1 += Optimal::new(&reduced, config.role, case).expected_cost();
+            expected.2 += 1;
         }
     }
     let s = seed_tree.stats();
@@ -667,6 +755,18 @@ pub fn run(kb: &KnowledgeBase, config: SimConfig) -> BenchReport {
             1.0
         },
         engine_on_optimal_cases: es,
+        expected_on_optimal_cases: {
+            let n = expected.2.max(1) as f64;
+            ExpectedCosts {
+                engine: expected.0 / n,
+                optimal: expected.1 / n,
+                ratio: if expected.1 > 0.0 {
+                    expected.0 / expected.1
+                } else {
+                    1.0
+                },
+            }
+        },
     }
 }
 
@@ -679,7 +779,7 @@ mod tests {
     fn same_seed_same_report() {
         let kb = kb::kb();
         let c = SimConfig {
-            cases: 6,
+            cases: 4,
             seed: 42,
             role: Role::Owner,
         };
@@ -691,7 +791,7 @@ mod tests {
         let r = run(
             kb::kb(),
             SimConfig {
-                cases: 15,
+                cases: 8,
                 seed: 3,
                 role: Role::Owner,
             },
@@ -701,6 +801,21 @@ mod tests {
             let p = &r.policies[name];
             assert!(p.mean_cost > 0.0 && p.mean_steps >= 1.0, "{name}: {p:?}");
             assert!((0.0..=1.0).contains(&p.correct_verdict_rate));
+        }
+    }
+
+    #[test]
+    fn the_engine_policy_never_beats_the_exact_optimum_in_expectation() {
+        let kb = kb::kb();
+        for case in draw_cases(kb, 6, 21) {
+            let reduced = reduce(&case, Role::Owner);
+            let start = base_evidence(&case, &reduced);
+            let engine = engine_expected(&reduced, Role::Owner, &start, 0);
+            let optimal = Optimal::new(&reduced, Role::Owner, &case).expected_cost();
+            assert!(
+                optimal <= engine + 1e-6,
+                "optimal {optimal} > engine {engine}"
+            );
         }
     }
 
