@@ -252,3 +252,49 @@ fn human_watch_snapshot() {
     );
     insta::assert_snapshot!("detect_watch_human", text[2..].join("\n"));
 }
+
+#[test]
+fn watch_record_writes_a_replayable_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = dir.path().join("bench.jsonl");
+    let first = detect(Some("restore_drop_at_34.jsonl"))
+        .args(["--watch", "--json", "--record"])
+        .arg(&recorded)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&recorded).unwrap();
+    assert!(text.starts_with("{\"base_ms\": "), "{text}");
+    assert_eq!(
+        text.lines().count(),
+        8,
+        "header + present device + 6 events:\n{text}"
+    );
+    // Replaying the recording tells the same story (times shift with the recording's start).
+    let again = detect(None)
+        .env("RESTORE_DOCTOR_USB_REPLAY", &recorded)
+        .env("RESTORE_DOCTOR_USB_REPLAY_SPEED", "1000")
+        .args(["--watch", "--json"])
+        .assert()
+        .success();
+    let kinds = |out: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(out)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        kinds(&again.get_output().stdout),
+        kinds(&first.get_output().stdout)
+    );
+    // --record needs --watch.
+    detect(None)
+        .args(["--record"])
+        .arg(&recorded)
+        .assert()
+        .code(2);
+}

@@ -261,6 +261,65 @@ impl UsbBackend for ReplayBackend {
     }
 }
 
+/// Writes what a watch sees as a recording [`ReplayBackend`] can replay: a `{"base_ms": N}`
+/// line, the Apple devices present at the start (`t = 0`), then every Apple attach and detach
+/// with its time. Each line is flushed as it is written, so a watch stopped with Ctrl-C leaves
+/// a complete file. The serial strings are kept as seen (they carry the ECID).
+pub struct Recorder<W: std::io::Write> {
+    out: W,
+    base_ms: u64,
+    keys: std::collections::HashSet<String>,
+}
+
+impl<W: std::io::Write> Recorder<W> {
+    pub fn new(mut out: W, base_ms: u64, initial: &[UsbDevice]) -> std::io::Result<Self> {
+        writeln!(out, "{{\"base_ms\": {base_ms}}}")?;
+        let mut rec = Recorder {
+            out,
+            base_ms,
+            keys: Default::default(),
+        };
+        for device in initial.iter().filter(|d| d.is_apple()) {
+            rec.write(
+                0.0,
+                UsbEventKind::Attached {
+                    device: device.clone(),
+                },
+            )?;
+        }
+        Ok(rec)
+    }
+
+    /// Record one event (non-Apple devices are left out).
+    pub fn record(&mut self, event: &UsbEvent) -> std::io::Result<()> {
+        let keep = match &event.kind {
+            UsbEventKind::Attached { device } => device.is_apple(),
+            UsbEventKind::Detached { key } => self.keys.contains(key),
+        };
+        if !keep {
+            return Ok(());
+        }
+        let t = event.at_ms.saturating_sub(self.base_ms) as f64 / 1000.0;
+        // A replay treats t <= 0 as "present at the start".
+        self.write(t.max(0.001), event.kind.clone())
+    }
+
+    fn write(&mut self, t: f64, kind: UsbEventKind) -> std::io::Result<()> {
+        match &kind {
+            UsbEventKind::Attached { device } => {
+                self.keys.insert(device.key.clone());
+            }
+            UsbEventKind::Detached { key } => {
+                self.keys.remove(key);
+            }
+        }
+        let line =
+            serde_json::to_string(&RecordedEvent { t, kind }).map_err(std::io::Error::other)?;
+        writeln!(self.out, "{line}")?;
+        self.out.flush()
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Live bus
 
@@ -424,6 +483,43 @@ mod tests {
         let events: Vec<UsbEvent> = backend.watch().unwrap().collect();
         assert_eq!(events[0].at_ms, 6_500);
         assert_eq!(events[1].at_ms, 8_000);
+    }
+
+    #[test]
+    fn a_recording_replays_to_the_same_events() {
+        let original = ReplayBackend::parse(RECORDING, false)
+            .unwrap()
+            .with_base_ms(1_000_000);
+        let mut file = Vec::new();
+        let mut recorder = Recorder::new(&mut file, 1_000_000, &original.list().unwrap()).unwrap();
+        let events: Vec<UsbEvent> = original.watch().unwrap().collect();
+        for e in &events {
+            recorder.record(e).unwrap();
+        }
+        // A keyboard is not recorded, nor its detach.
+        let keyboard = UsbDevice {
+            vid: 0x046d,
+            ..crate::device::tests::dev("kbd", 0xc31c, &[9], None)
+        };
+        recorder
+            .record(&UsbEvent {
+                at_ms: 1_005_000,
+                kind: UsbEventKind::Attached { device: keyboard },
+            })
+            .unwrap();
+        recorder
+            .record(&UsbEvent {
+                at_ms: 1_006_000,
+                kind: UsbEventKind::Detached { key: "kbd".into() },
+            })
+            .unwrap();
+        drop(recorder);
+        let text = String::from_utf8(file).unwrap();
+        assert!(!text.contains("kbd"), "{text}");
+        let replayed = ReplayBackend::parse(&text, false).unwrap();
+        assert_eq!(replayed.list().unwrap(), original.list().unwrap());
+        let again: Vec<UsbEvent> = replayed.watch().unwrap().collect();
+        assert_eq!(again, events);
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod serial;
 pub mod tracker;
 
 pub use backend::{
-    EventStream, NusbBackend, REPLAY_ENV, REPLAY_SPEED_ENV, RecordedEvent, ReplayBackend,
+    EventStream, NusbBackend, REPLAY_ENV, REPLAY_SPEED_ENV, RecordedEvent, Recorder, ReplayBackend,
     UsbBackend, UsbError, UsbEvent, UsbEventKind, default_backend, now_ms, spawn_watch,
 };
 pub use device::{Access, AppleDevice, LinkSpeed, Udid, UsbDevice, parse_udid};

@@ -19,6 +19,10 @@ pub struct Args {
     /// Show ECIDs and UDIDs in full.
     #[arg(long)]
     pub show_ids: bool,
+    /// With --watch: also write the USB events to FILE (JSON lines) so they can be replayed
+    /// later (RESTORE_DOCTOR_USB_REPLAY=FILE). The file keeps the serial strings, ECIDs included.
+    #[arg(long, value_name = "FILE", requires = "watch")]
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// One device in `detect --json` (design.md: mode, product_type, name, cpid, bdid, ecid,
@@ -358,7 +362,18 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
         Err(e) => return Err(e.into()),
     };
     let initial = backend.list().unwrap_or_default();
-    let present = tracker.seed(&initial, backend.now_ms());
+    let started_ms = backend.now_ms();
+    let present = tracker.seed(&initial, started_ms);
+    let mut recorder = match &args.record {
+        Some(path) => {
+            let file = match std::fs::File::create(path) {
+                Ok(f) => f,
+                Err(e) => return bad_input(format!("--record {}: {e}", path.display())),
+            };
+            Some(usb::Recorder::new(file, started_ms, &initial)?)
+        }
+        None => None,
+    };
     if !out.json {
         anstream::println!(
             "{}",
@@ -383,6 +398,9 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
                     && device.is_apple()
                 {
                     anstream::eprintln!("{} {}", paint(WARN, "warning:"), linux_permission_hint());
+                }
+                if let Some(r) = recorder.as_mut() {
+                    r.record(&event)?;
                 }
                 for n in tracker.feed(&event) {
                     emit(&n, out, args.show_ids)?;
