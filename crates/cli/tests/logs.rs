@@ -24,7 +24,11 @@ fn rd() -> Command {
 
 fn human(file: &str) -> String {
     let out = rd().args(["logs", file]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -32,13 +36,16 @@ fn json(files: &[&str]) -> (Value, i32) {
     let mut args = vec!["logs", "--json"];
     args.extend_from_slice(files);
     let out = rd().args(&args).output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (v, out.status.code().unwrap_or(-1))
 }
 
 #[test]
 fn human_nand_op58_disconnect() {
-    insta::assert_snapshot!(human("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"));
+    insta::assert_snapshot!(human(
+        "idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"
+    ));
 }
 
 #[test]
@@ -48,7 +55,9 @@ fn human_finder_ndjson_4013() {
 
 #[test]
 fn human_tss_refusal() {
-    insta::assert_snapshot!(human("idevicerestore_2023_tss_status94_unsigned_iphone9_1.log"));
+    insta::assert_snapshot!(human(
+        "idevicerestore_2023_tss_status94_unsigned_iphone9_1.log"
+    ));
 }
 
 #[test]
@@ -56,7 +65,10 @@ fn json_has_the_contract_fields() {
     let (v, code) = json(&["idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"]);
     assert_eq!(code, 0);
     let log = &v["logs"][0];
-    assert_eq!(log["file"], "idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log");
+    assert_eq!(
+        log["file"],
+        "idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"
+    );
     assert_eq!(log["tool"], "idevicerestore");
     assert_eq!(log["device"]["product_type"], "iPhone11,2");
     assert_eq!(log["outcome"], "failure");
@@ -95,8 +107,14 @@ fn show_ids_keeps_the_ecid() {
     let file = "idevicerestore_2024_debug_update_success_with_identifiers_to_redact_iphone9_1.log";
     let out = rd().args(["logs", "--json", file]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains("F17SX3LKHG7K") && !text.contains("A3F7C91E25B4D"), "{text}");
-    let out = rd().args(["logs", "--json", "--show-ids", file]).output().unwrap();
+    assert!(
+        !text.contains("F17SX3LKHG7K") && !text.contains("A3F7C91E25B4D"),
+        "{text}"
+    );
+    let out = rd()
+        .args(["logs", "--json", "--show-ids", file])
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["logs"][0]["device"]["ecid"], "0xA3F7C91E25B4D");
 }
@@ -109,18 +127,30 @@ fn bad_files_exit_2_and_the_others_still_print() {
     let missing = dir.path().join("missing.log");
     let good = fixture("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log");
     let out = rd()
-        .args(["logs", missing.to_str().unwrap(), dir.path().to_str().unwrap(), binary.to_str().unwrap(), &good])
+        .args([
+            "logs",
+            missing.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+            binary.to_str().unwrap(),
+            &good,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("missing.log: no such file"), "{stderr}");
     assert!(stderr.contains("is a directory"), "{stderr}");
-    assert!(stderr.contains("photo.log: looks like a binary file"), "{stderr}");
+    assert!(
+        stderr.contains("photo.log: looks like a binary file"),
+        "{stderr}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("outcome FAILURE at stage nand"), "{stdout}");
 
-    let out = rd().args(["logs", "--json", missing.to_str().unwrap(), &good]).output().unwrap();
+    let out = rd()
+        .args(["logs", "--json", missing.to_str().unwrap(), &good])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["logs"].as_array().unwrap().len(), 1);
@@ -129,8 +159,15 @@ fn bad_files_exit_2_and_the_others_still_print() {
 
 #[test]
 fn dash_reads_standard_input() {
-    let text = std::fs::read(fixture("idevicerestore_2023_tss_status94_unsigned_iphone9_1.log")).unwrap();
-    let out = rd().args(["logs", "--json", "-"]).write_stdin(text).output().unwrap();
+    let text = std::fs::read(fixture(
+        "idevicerestore_2023_tss_status94_unsigned_iphone9_1.log",
+    ))
+    .unwrap();
+    let out = rd()
+        .args(["logs", "--json", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["logs"][0]["file"], "-");
