@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Load test of the web API on loopback: 200 concurrent connections (wrk), a bounded duration
-# per endpoint, against a release build of `restore-doctor serve` with a fresh SQLite file.
-# Endpoints: GET /api/explain/4013, POST /api/diagnose (JSON body), and as the peer measured in
+# per endpoint, against a release build of the server (`web::serve_blocking`, what
+# `restore-doctor serve` runs) with a fresh SQLite file.
+# Endpoints: GET /api/explain/4013, POST /api/diagnose (JSON body; once the same body, answered
+# from the server's memo of diagnoses, once a different body every request, computed by the
+# engine each time), and as the peer measured in
 # the same run, GET /static/app.js (a static asset: the server's floor). Reports requests/s,
 # errors (connect/read/write/timeout and non-2xx) and p50/p99 latency, and the p99 ratio to the
 # peer. Goal: no errors, p99 < 20 ms.
@@ -21,10 +24,11 @@ if ! command -v wrk >/dev/null; then
     exit 2
 fi
 
-cargo build --release -q -p restore-doctor
+# The web crate's example server runs the same code as `restore-doctor serve`
+# (web::serve_blocking) without building the rest of the CLI.
+cargo build --release -q -p web --example serve
 work=$(mktemp -d)
-target/release/restore-doctor serve --listen "127.0.0.1:$PORT" --db "$work/bench.sqlite3" \
-    >"$work/serve.log" 2>&1 &
+target/release/examples/serve "127.0.0.1:$PORT" "$work/bench.sqlite3" >"$work/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do
@@ -49,6 +53,22 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"device": "iPhone X", "error": 4013, "host": "windows_itunes", "tried": ["cable_swap"], "observed": ["recent_drop"], "text": "it stopped at the same point twice"}'
 LUA
 
+# Every request different (a per-thread counter in the text): no answer comes from the memo.
+cat "$work/report.lua" >"$work/diagnose_unique.lua"
+cat >>"$work/diagnose_unique.lua" <<'LUA'
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.format('{"device": "iPhone X", "error": 4013, "host": "windows_itunes", "tried": ["cable_swap"], "observed": ["recent_drop"], "text": "it stopped at the same point twice (thread %d request %d)"}', tid, n)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+LUA
+
 run() { # name url script
     local line
     line=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$3" "$2" | grep '^RESULT')
@@ -59,9 +79,10 @@ run() { # name url script
 echo "restore-doctor web benchmark: $CONNS connections, $THREADS wrk threads, $DURATION each, $(nproc) cores"
 run peer_static "http://127.0.0.1:$PORT/static/app.js" "$work/report.lua"
 run explain_4013 "http://127.0.0.1:$PORT/api/explain/4013" "$work/report.lua"
-run diagnose "http://127.0.0.1:$PORT/api/diagnose" "$work/diagnose.lua"
+run diagnose_same "http://127.0.0.1:$PORT/api/diagnose" "$work/diagnose.lua"
+run diagnose_unique "http://127.0.0.1:$PORT/api/diagnose" "$work/diagnose_unique.lua"
 peer=$(cat "$work/peer_static.p99")
-for n in explain_4013 diagnose; do
+for n in explain_4013 diagnose_same diagnose_unique; do
     awk -v a="$(cat "$work/$n.p99")" -v b="$peer" -v n="$n" \
         'BEGIN { if (b > 0) printf "%-22s p99 / peer p99 = %.2f\n", n, a / b }'
 done

@@ -5,6 +5,7 @@
 
 use crate::{AppState, StoreFailure};
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -242,15 +243,24 @@ fn case_id(text: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad("case", format!("`{text}` is not a case id (a number)")))
 }
 
-async fn diagnose(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+/// A body, or the reason it was refused (413 over the cap) as a JSON error.
+fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|r| ApiError::new(r.status(), Some("body"), r.body_text()))
+}
+
+async fn diagnose(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_or_error(body)?;
     let mut req = parse_diagnose_body(&body)?;
     if let Some(c) = req.case.clone() {
         let id = case_id(&c)?;
         let history = state.with_store(move |s| s.case_history(id)).await?;
         add_case(&mut req, &history);
     }
-    let resp = engine::api::diagnose_request(&req).map_err(request_error)?;
-    Ok(Json(resp).into_response())
+    let resp = state.diagnose(&req).map_err(request_error)?;
+    Ok(Json(&*resp).into_response())
 }
 
 #[derive(Deserialize)]
@@ -258,7 +268,11 @@ struct LogQuery {
     file: Option<String>,
 }
 
-async fn logs(Query(q): Query<LogQuery>, body: Bytes) -> Result<Response, ApiError> {
+async fn logs(
+    Query(q): Query<LogQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body_or_error(body)?;
     if body.is_empty() {
         return Err(ApiError::bad(
             "body",

@@ -20,6 +20,7 @@
 mod api;
 mod form;
 mod grid;
+mod memo;
 mod pages;
 mod security;
 mod svg;
@@ -133,6 +134,7 @@ pub(crate) struct Inner {
     pub session: String,
     pub store: StoreSlot,
     pub max_upload: usize,
+    pub memo: memo::DiagnoseMemo,
 }
 
 /// Shared state of the server.
@@ -157,8 +159,17 @@ impl AppState {
                     Err(e) => StoreSlot::Unavailable(e),
                 },
                 max_upload,
+                memo: memo::DiagnoseMemo::default(),
             }),
         }
+    }
+
+    /// The engine's answer to a request (memoised: the engine is a pure function).
+    pub fn diagnose(
+        &self,
+        req: &engine::api::DiagnoseRequest,
+    ) -> Result<Arc<engine::api::DiagnoseResponse>, engine::api::RequestError> {
+        self.inner.memo.diagnose(req)
     }
 
     /// Run `f` on the store in a blocking thread (SQLite and the PostgreSQL client block).

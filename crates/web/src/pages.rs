@@ -526,7 +526,13 @@ async fn run_state(
             }
         }
     };
-    Ok(wizard::diagnose(state, history.as_ref()))
+    Ok(
+        wizard::build_request(state, history.as_ref()).and_then(|req| {
+            app.diagnose(&req)
+                .map(|r| (*r).clone())
+                .map_err(|e| wizard::field_error(&e))
+        }),
+    )
 }
 
 async fn diagnose(State(app): State<AppState>, body: Bytes) -> Response {

@@ -194,20 +194,36 @@ pub fn field_of(e: &RequestError) -> String {
     }
 }
 
-/// Run the engine on a state (with a stored case's attempts and steps, when it names one).
-pub fn diagnose(
+/// The engine request for a state (with a stored case's attempts and steps, when it names
+/// one).
+pub fn build_request(
     state: &WizardState,
     history: Option<&store::CaseHistory>,
-) -> Result<DiagnoseResponse, FieldError> {
+) -> Result<DiagnoseRequest, FieldError> {
     let mut req = state.request()?;
     if let Some(h) = history {
         crate::api::add_case(&mut req, h);
         req.case = state.case.clone();
     }
-    engine::api::diagnose_request(&req).map_err(|e| FieldError {
-        field: field_of(&e),
+    Ok(req)
+}
+
+/// An engine error as a form error.
+pub fn field_error(e: &RequestError) -> FieldError {
+    FieldError {
+        field: field_of(e),
         message: e.to_string(),
-    })
+    }
+}
+
+/// Run the engine on a state.
+#[cfg(test)]
+pub fn diagnose(
+    state: &WizardState,
+    history: Option<&store::CaseHistory>,
+) -> Result<DiagnoseResponse, FieldError> {
+    let req = build_request(state, history)?;
+    engine::api::diagnose_request(&req).map_err(|e| field_error(&e))
 }
 
 /// Escape a person's text for Markdown (and for any HTML a Markdown viewer would pass on).

@@ -377,7 +377,7 @@ async fn logs_errors() {
             .unwrap(),
     )
     .await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "body");
     let r = send(
         &small,
         Request::post("/api/diagnose")
@@ -385,7 +385,7 @@ async fn logs_errors() {
             .unwrap(),
     )
     .await;
-    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "body");
 }
 
 #[tokio::test]

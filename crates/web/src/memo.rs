@@ -1,0 +1,93 @@
+//! A bounded memo of diagnoses. The engine is a pure function of the request (and of the
+//! knowledge base compiled into the binary), so an identical request gets the identical
+//! answer: the wizard asks again for the state before the last answer (to show how the bars
+//! moved), and shops send the same opening questions many times. Oldest entries are dropped
+//! first.
+
+use engine::api::{DiagnoseRequest, DiagnoseResponse, RequestError};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// How many answers are kept.
+pub const CAPACITY: usize = 1024;
+
+#[derive(Default)]
+pub struct DiagnoseMemo {
+    inner: Mutex<(HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>)>,
+}
+
+impl DiagnoseMemo {
+    /// The engine's answer to `req`, from the memo when the same request was answered before.
+    pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<DiagnoseResponse>, RequestError> {
+        // The request's full JSON is the key: every input the engine reads is in it.
+        let Ok(key) = serde_json::to_string(req) else {
+            return engine::api::diagnose_request(req).map(Arc::new);
+        };
+        if let Some(hit) = self.lock().0.get(&key) {
+            return Ok(hit.clone());
+        }
+        let answer = Arc::new(engine::api::diagnose_request(req)?);
+        let mut g = self.lock();
+        if !g.0.contains_key(&key) {
+            if g.1.len() >= CAPACITY
+                && let Some(old) = g.1.pop_front()
+            {
+                g.0.remove(&old);
+            }
+            g.1.push_back(key.clone());
+            g.0.insert(key, answer.clone());
+        }
+        Ok(answer)
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lock().0.len()
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>)> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(text: &str) -> DiagnoseRequest {
+        DiagnoseRequest {
+            device: Some("iPhone X".into()),
+            error: Some(4013),
+            text: Some(text.into()),
+            ..DiagnoseRequest::default()
+        }
+    }
+
+    #[test]
+    fn the_same_request_gets_the_same_answer_and_the_memo_stays_bounded() {
+        let m = DiagnoseMemo::default();
+        let a = m.diagnose(&req("first")).unwrap();
+        let b = m.diagnose(&req("first")).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "answered from the memo");
+        assert_eq!(*a, engine::api::diagnose_request(&req("first")).unwrap());
+        for i in 0..CAPACITY + 10 {
+            m.diagnose(&req(&format!("text {i}"))).unwrap();
+        }
+        assert_eq!(m.len(), CAPACITY);
+        let again = m.diagnose(&req("first")).unwrap();
+        assert!(!Arc::ptr_eq(&a, &again), "the oldest entry was dropped");
+    }
+
+    #[test]
+    fn errors_are_not_kept() {
+        let m = DiagnoseMemo::default();
+        let bad = DiagnoseRequest {
+            host: Some("amiga".into()),
+            ..DiagnoseRequest::default()
+        };
+        assert!(m.diagnose(&bad).is_err());
+        assert_eq!(m.len(), 0);
+    }
+}
