@@ -12,7 +12,9 @@
 //!   where `_` stands for a space (the vendor/product ids of the wrapper are kept);
 //! - values masked by whoever published them (`ECID:0000038xxxx`): the ECID is then reported as
 //!   partially masked ([`SerialInfo::ecid_masked`]) instead of failing;
-//! - a nonce-only string (`NONC:...`).
+//! - a nonce-only string (`NONC:...`);
+//! - a paste that keeps its label: `Serial Number: CPID:...` (macOS System Information) or
+//!   `iSerialNumber 3 CPID:...` (`lsusb -v`).
 //!
 //! Decision: the manufacturer string `Apple Inc.` (what descriptor 1 holds on some old devices)
 //! is rejected with [`SerialError::ManufacturerString`], which says what it is, rather than
@@ -333,6 +335,7 @@ pub fn parse_serial(input: &str) -> Result<SerialInfo, SerialError> {
     if is_manufacturer_string(trimmed) {
         return Err(SerialError::ManufacturerString(trimmed.to_string()));
     }
+    let trimmed = strip_paste_label(trimmed);
     let mut info = SerialInfo::default();
     let body: String = match unwrap_windows_path(trimmed) {
         Some((vid, pid, inner)) => {
@@ -383,6 +386,23 @@ pub fn parse_serial(input: &str) -> Result<SerialInfo, SerialError> {
         return Err(SerialError::NoDeviceFields);
     }
     Ok(info)
+}
+
+/// Drop the label a paste often starts with: `Serial Number:` (macOS System Information) or
+/// `iSerialNumber 3` (`lsusb -v`).
+fn strip_paste_label(s: &str) -> &str {
+    let lower = s.to_ascii_lowercase();
+    for label in ["serial number:", "serial no.:", "serial:"] {
+        if lower.starts_with(label) {
+            return s[label.len()..].trim_start();
+        }
+    }
+    if lower.starts_with("iserialnumber") {
+        let rest = s["iserialnumber".len()..].trim_start();
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        return rest.trim_start();
+    }
+    s
 }
 
 fn is_manufacturer_string(s: &str) -> bool {
@@ -682,6 +702,23 @@ mod tests {
         assert_eq!(info.mode_hint(), ModeHint::NonceOnly);
         let info = parse_serial("NONC:5C80FEFA733C35D4F339911A20E6FBDCFFE7E809").unwrap();
         assert_eq!(info.nonc.as_deref().map(str::len), Some(40));
+    }
+
+    #[test]
+    fn labels_of_common_paste_sources_are_dropped() {
+        let plain = "CPID:8010 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C SRTG:[iBoot-2696.0.0.1.33]";
+        let expected = parse_serial(plain).unwrap();
+        for pasted in [
+            format!("Serial Number: {plain}"),
+            format!("  iSerialNumber           3 {plain}"),
+            format!("serial: {plain}"),
+        ] {
+            assert_eq!(parse_serial(&pasted).unwrap(), expected, "{pasted}");
+        }
+        assert!(matches!(
+            parse_serial("Serial Number: hello"),
+            Err(SerialError::Malformed { .. })
+        ));
     }
 
     #[test]
