@@ -11,9 +11,12 @@ use std::sync::{Arc, Mutex};
 /// How many answers are kept.
 pub const CAPACITY: usize = 1024;
 
+/// Answers by request key, and the keys oldest first.
+type Entries = (HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>);
+
 #[derive(Default)]
 pub struct DiagnoseMemo {
-    inner: Mutex<(HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>)>,
+    inner: Mutex<Entries>,
 }
 
 impl DiagnoseMemo {
@@ -45,9 +48,7 @@ impl DiagnoseMemo {
         self.lock().0.len()
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
