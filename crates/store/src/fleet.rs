@@ -220,63 +220,77 @@ pub fn fit_with_progress(
     let mut hess: Vec<f64> = Vec::new();
     let mut sweeps = 0;
     let mut converged = false;
+    // Blocks: 0 is the intercept (one level, flat prior), 1..=4 the factors. Each pass over the
+    // cells first applies the previous block's steps to the linear predictor, then accumulates
+    // this block's gradient and curvature: one pass per block.
+    let block_level = |c: &Cell, b: usize| if b == 0 { 0 } else { level(c, b - 1) };
+    let mut pending: (usize, Vec<f64>) = (0, vec![0.0]);
+    let mut steps: Vec<f64> = Vec::new();
     while sweeps < opts.max_sweeps {
         sweeps += 1;
         let mut max_step: f64 = 0.0;
-        // Intercept (flat prior).
-        {
-            let (mut g, mut h) = (0.0, 0.0);
-            for (c, &e) in data.cells.iter().zip(&eta) {
-                let mu = sigmoid(e);
-                g += f64::from(c.failures) - f64::from(c.n) * mu;
-                h += f64::from(c.n) * mu * (1.0 - mu);
-            }
-            let step = if h > 0.0 {
-                (g / h).clamp(-3.0, 3.0)
+        for b in 0..=FACTORS {
+            let n_levels = if b == 0 {
+                1
             } else {
-                0.0
+                factors[b - 1].effect.len()
             };
-            alpha += step;
-            for e in &mut eta {
-                *e += step;
-            }
-            max_step = max_step.max(step.abs());
-        }
-        for (f, factor) in factors.iter_mut().enumerate() {
-            let n_levels = factor.effect.len();
             grad.clear();
             grad.resize(n_levels, 0.0);
             hess.clear();
             hess.resize(n_levels, 0.0);
-            for (c, &e) in data.cells.iter().zip(&eta) {
-                let l = level(c, f);
+            let (pb, ref pending_steps) = pending;
+            for (c, e) in data.cells.iter().zip(eta.iter_mut()) {
+                let lp = block_level(c, pb);
+                if lp != NONE {
+                    *e += pending_steps[lp as usize];
+                }
+                let l = block_level(c, b);
                 if l == NONE {
                     continue;
                 }
-                let mu = sigmoid(e);
+                let mu = sigmoid(*e);
                 grad[l as usize] += f64::from(c.failures) - f64::from(c.n) * mu;
                 hess[l as usize] += f64::from(c.n) * mu * (1.0 - mu);
             }
+            steps.clear();
             for l in 0..n_levels {
-                let b = factor.effect[l];
-                let g = grad[l] - factor.precision * b;
-                let h = hess[l] + factor.precision;
-                let step = (g / h).clamp(-3.0, 3.0);
-                grad[l] = step; // reuse as the step per level
-                factor.effect[l] = b + step;
+                let (value, precision) = if b == 0 {
+                    (alpha, 0.0)
+                } else {
+                    (factors[b - 1].effect[l], factors[b - 1].precision)
+                };
+                let g = grad[l] - precision * value;
+                let h = hess[l] + precision;
+                let step = if h > 0.0 {
+                    (g / h).clamp(-3.0, 3.0)
+                } else {
+                    0.0
+                };
+                if b == 0 {
+                    alpha += step;
+                } else {
+                    factors[b - 1].effect[l] += step;
+                }
+                steps.push(step);
                 max_step = max_step.max(step.abs());
             }
-            for (c, e) in data.cells.iter().zip(eta.iter_mut()) {
-                let l = level(c, f);
-                if l != NONE {
-                    *e += grad[l as usize];
-                }
-            }
+            std::mem::swap(&mut pending.1, &mut steps);
+            pending.0 = b;
         }
         progress(sweeps, opts.max_sweeps);
         if max_step < opts.tolerance {
             converged = true;
             break;
+        }
+    }
+    {
+        let (pb, ref pending_steps) = pending;
+        for (c, e) in data.cells.iter().zip(eta.iter_mut()) {
+            let lp = block_level(c, pb);
+            if lp != NONE {
+                *e += pending_steps[lp as usize];
+            }
         }
     }
 
