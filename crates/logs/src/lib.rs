@@ -20,6 +20,14 @@
 //! build), and `error_code` = the final error code. [`facts_for_logs`] does the same over
 //! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
 //! logs) and `error_varies` = `yes` (their error codes differ).
+//!
+//! **Checks.** Tests beside the code per module; `tests/formats.rs` (one snippet per pattern-table
+//! row), `tests/fixtures.rs` (every fixture of `tests/fixtures/expected.toml`),
+//! `tests/properties.rs` (any bytes: no panic, bounded memory, chunking-independent). Fuzzing:
+//! `scripts/fuzz.sh [SECONDS]` runs the cargo-fuzz targets of `fuzz/` (one per format parser,
+//! the prefixes and the whole analyser). Throughput and memory against ripgrep:
+//! `scripts/bench_logs.sh [SIZE_MB]` or
+//! `cargo run --release -p logs --example bench -- --size-mb 400 [--density sparse]`.
 
 #[macro_use]
 mod text;
