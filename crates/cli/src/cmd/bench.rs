@@ -125,5 +125,13 @@ pub fn render(r: &BenchReport) -> String {
         )),
         None => s.push_str("Engine vs optimal: no case was small enough to solve exactly\n"),
     }
+    let x = &r.expected_on_optimal_cases;
+    s.push_str(&format!(
+        "{} engine {:.1} vs optimal {:.1} ({} of optimal, exact, no sampling noise)\n",
+        paint(BOLD, "Expected cost on the reduced problems:"),
+        x.engine,
+        x.optimal,
+        paint(ACCENT, format!("{:.1}%", x.ratio * 100.0))
+    ));
     s
 }
