@@ -203,3 +203,19 @@ fn fuzz_regression_encoding_guess_is_chunking_independent() {
     assert_eq!(feed_in_chunks(&bytes, &[7]), whole);
     assert_eq!(whole.outcome, Outcome::Failure);
 }
+
+/// A log without a single line break (a binary-ish or collapsed paste) is read in pieces of
+/// the buffer size: no panic, no unbounded buffer, the signature near the end still found.
+#[test]
+fn one_huge_line_is_read_in_bounded_pieces() {
+    let mut bytes = vec![b'x'; 3 * logs::BUFFER_CAP + 123];
+    bytes.extend_from_slice(b" ERROR: Unable to restore device");
+    let log = feed_in_chunks(&bytes, &[65_536]);
+    assert_eq!(log.lines, 1);
+    assert!(
+        log.matched_lines >= 1,
+        "the signature in the last piece was not seen"
+    );
+    bounded(&log);
+    assert_eq!(log, analyze_bytes(&bytes));
+}
