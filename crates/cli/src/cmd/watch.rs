@@ -118,6 +118,8 @@ pub fn observe_line(live: &mut LiveStatus, line: &str) {
     }
     if text.starts_with("Connected to com.apple.mobile.restored") {
         live.in_restore = true;
+        live.stage = Some("in restore mode".to_string());
+        live.percent = None;
     }
     let success = [
         "DONE",
@@ -448,31 +450,12 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     }
     drop(tx);
 
-    // Display.
-    // The status line only when both streams are a terminal: with stdout redirected, the
-    // tool's output must go there, not to the terminal above a status line.
-    let terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal() && !out.json;
-    let bar = if terminal {
-        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed_precise} {wide_msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        pb.enable_steady_tick(Duration::from_millis(120));
-        Some(pb)
-    } else {
-        None
-    };
-    let say = |line: String| match &bar {
-        Some(pb) => pb.println(line),
-        None if out.json => anstream::eprintln!("{line}"),
-        None => anstream::println!("{line}"),
-    };
+    let screen = Screen::new(out.json);
     if let Some(p) = &usb_problem {
-        say(paint(DIM, format!("USB not watched: {p}")));
+        screen.say(paint(DIM, format!("USB not watched: {p}")));
     }
     for n in &usb_notes {
-        say(format!("{} {}", paint(DIM, "usb"), note_line(n)));
+        screen.usb(n);
     }
 
     let mut analyzer = ::logs::Analyzer::new();
@@ -500,47 +483,14 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
                     progress: live.percent,
                     stage: live.stage.clone(),
                 });
-                let rest = String::from_utf8_lossy(
-                    raw.get(shown..raw.len().saturating_sub(1))
-                        .unwrap_or_default(),
-                );
-                let rest = if shown == 0 {
-                    text.trim_end().to_string()
-                } else {
-                    rest.trim_end().to_string()
-                };
-                let redraw = bar.is_some() && is_bar_only(rest.trim());
-                // Without a status bar, a line begun as a prompt is ended here, even if
-                // nothing follows the prompt text.
-                let ends_prompt = bar.is_none() && shown > 0;
-                if ends_prompt || (!redraw && !rest.trim().is_empty()) {
-                    say(rest);
-                }
-                if let Some(pb) = &bar {
-                    pb.set_message(status_message(&live));
-                }
+                screen.line(&text, &raw, shown);
+                screen.status(&live);
             }
-            Ok(Msg::Prompt(text)) => {
-                let redraw = is_bar_only(text.trim());
-                match &bar {
-                    Some(pb) if !redraw && !text.trim().is_empty() => pb.println(text.trim_end()),
-                    Some(_) => {}
-                    None => {
-                        use std::io::Write;
-                        if out.json {
-                            anstream::eprint!("{text}");
-                            let _ = std::io::stderr().flush();
-                        } else {
-                            anstream::print!("{text}");
-                            let _ = std::io::stdout().flush();
-                        }
-                    }
-                }
-            }
+            Ok(Msg::Prompt(text)) => screen.prompt(&text),
             Ok(Msg::Eof) => open_pipes -= 1,
             Ok(Msg::Usb(ev)) => {
                 for n in tracker.feed(&ev) {
-                    say(format!("{} {}", paint(DIM, "usb"), note_line(&n)));
+                    screen.usb(&n);
                     usb_notes.push(n);
                 }
             }
@@ -550,16 +500,14 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 for n in tracker.tick(usb_clock()) {
-                    say(format!("{} {}", paint(DIM, "usb"), note_line(&n)));
+                    screen.usb(&n);
                     usb_notes.push(n);
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    if let Some(pb) = &bar {
-        pb.finish_and_clear();
-    }
+    screen.finish();
     let duration = started.elapsed();
     let status = match exit {
         Some(Ok(s)) => s,
@@ -708,6 +656,94 @@ fn forward_interrupt(pid: u32, kill: bool) {
 #[cfg(not(unix))]
 fn forward_interrupt(_pid: u32, _kill: bool) {
     // Windows delivers Ctrl-C to every process on the console, the child included.
+}
+
+/// Where the tool's output, USB notes and the status line go: above an indicatif status line
+/// when stdout and stderr are both a terminal, plain lines on stdout otherwise, and on stderr
+/// with `--json` (stdout is kept for the JSON report).
+struct Screen {
+    bar: Option<ProgressBar>,
+    json: bool,
+}
+
+impl Screen {
+    fn new(json: bool) -> Screen {
+        // With stdout redirected, the tool's output must go there, not to the terminal above a
+        // status line.
+        let terminal = std::io::stderr().is_terminal() && std::io::stdout().is_terminal() && !json;
+        let bar = terminal.then(|| {
+            let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            pb.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed_precise} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        });
+        Screen { bar, json }
+    }
+
+    fn say(&self, line: String) {
+        match &self.bar {
+            Some(pb) => pb.println(line),
+            None if self.json => anstream::eprintln!("{line}"),
+            None => anstream::println!("{line}"),
+        }
+    }
+
+    fn usb(&self, note: &Note) {
+        self.say(format!("{} {}", paint(DIM, "usb"), note_line(note)));
+    }
+
+    /// A complete line of the tool's output; its first `shown` bytes were shown as a prompt.
+    fn line(&self, text: &str, raw: &[u8], shown: usize) {
+        let rest = if shown == 0 {
+            text.trim_end().to_string()
+        } else {
+            let tail = raw
+                .get(shown..raw.len().saturating_sub(1))
+                .unwrap_or_default();
+            String::from_utf8_lossy(tail).trim_end().to_string()
+        };
+        // The status line shows progress bars; without it, they are printed like any line.
+        let redraw = self.bar.is_some() && is_bar_only(rest.trim());
+        // Without a status line, a line begun as a prompt is ended here, even if nothing
+        // follows the prompt text.
+        let ends_prompt = self.bar.is_none() && shown > 0;
+        if ends_prompt || (!redraw && !rest.trim().is_empty()) {
+            self.say(rest);
+        }
+    }
+
+    /// Output without a line end yet (a question waiting for an answer): show it now.
+    fn prompt(&self, text: &str) {
+        use std::io::Write;
+        let redraw = is_bar_only(text.trim());
+        match &self.bar {
+            Some(pb) if !redraw && !text.trim().is_empty() => pb.println(text.trim_end()),
+            Some(_) => {}
+            None if self.json => {
+                anstream::eprint!("{text}");
+                let _ = std::io::stderr().flush();
+            }
+            None => {
+                anstream::print!("{text}");
+                let _ = std::io::stdout().flush();
+            }
+        }
+    }
+
+    fn status(&self, live: &LiveStatus) {
+        if let Some(pb) = &self.bar {
+            pb.set_message(status_message(live));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(pb) = &self.bar {
+            pb.finish_and_clear();
+        }
+    }
 }
 
 /// `0x38E8E58B41C` or `0000038E8E58B41C` → the number.
