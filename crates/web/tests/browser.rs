@@ -1,6 +1,6 @@
 //! End to end in a real headless Chromium driven through chromedriver (WebDriver, fantoccini):
 //! a diagnosis from the first page to the verdict, a log upload showing the failure stage,
-//! and a case's cable × computer grid behind the token login. Screenshots are saved under
+//! and a case's cable × computer grid (and the fleet charts) behind the token login. Screenshots are saved under
 //! `target/web-screenshots/`.
 //!
 //! chromedriver and Chromium are found through `RESTORE_DOCTOR_CHROMEDRIVER` and
@@ -360,5 +360,13 @@ async fn a_case_grid_behind_the_token_login() {
         "the customer's script ran"
     );
     s.shot("case-grid-phone").await;
+    // The same attempts as fleet rates with intervals, one chart per bench and cable.
+    s.client.set_window_size(1280, 1000).await.unwrap();
+    s.client.goto(&s.url("/fleet")).await.unwrap();
+    let charts = s.client.find_all(Locator::Css("svg.rate")).await.unwrap();
+    assert!(charts.len() >= 5, "{} charts", charts.len());
+    let page = s.css("main").await.text().await.unwrap();
+    assert!(page.contains("cable-B") && page.contains("bench-pc"));
+    s.shot("fleet-desktop").await;
     s.end().await;
 }
