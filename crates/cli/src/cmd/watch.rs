@@ -146,8 +146,10 @@ fn percent_in(text: &str) -> Option<f32> {
     let pct = text.rfind('%')?;
     let before = text[..pct].trim_end();
     let start = before
-        .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let v: f32 = before[start..].parse().ok()?;
     (0.0..=100.0).contains(&v).then_some(v)
 }
@@ -1069,6 +1071,24 @@ mod tests {
             "<Restore Device 012ACCF0>: operation 58 progress -1",
         );
         assert_eq!(live.percent, None);
+    }
+
+    #[test]
+    fn any_output_line_is_read_without_panic() {
+        // Multi-byte characters right before a number and a percent sign.
+        let mut live = LiveStatus::default();
+        for line in [
+            "é5%",
+            "Прогресс 50%",
+            "%",
+            "…(12)",
+            "operation",
+            "operation 1 progress",
+        ] {
+            observe_line(&mut live, line);
+        }
+        assert_eq!(percent_in("é5%"), Some(5.0));
+        assert_eq!(percent_in("Прогресс 50%"), Some(50.0));
     }
 
     #[test]
