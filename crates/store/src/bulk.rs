@@ -14,6 +14,9 @@ type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Attempts per transaction during an import: a crash loses at most the batch in flight.
 pub const IMPORT_BATCH: u64 = 100_000;
 
+/// Rows per multi-row `INSERT` in SQLite imports.
+const ROWS_PER_INSERT: usize = 50;
+
 /// Ids the world's stations, cables, ports and devices got in the database.
 struct WorldIds {
     stations: Vec<i64>,
@@ -44,22 +47,49 @@ impl Store {
                 Backend::Sqlite(conn) => {
                     let tx = conn.transaction()?;
                     {
-                        let mut stmt = tx.prepare_cached(
+                        // Many rows per statement: far fewer statement executions.
+                        let multi_sql = format!(
+                            "INSERT INTO attempt (case_id, device_id, at, station_id, cable_id, \
+                             port_id, kind, ok, error_code) VALUES {}",
+                            vec!["(?, ?, ?, ?, ?, ?, 'restore', ?, ?)"; ROWS_PER_INSERT].join(", ")
+                        );
+                        let mut multi = tx.prepare_cached(&multi_sql)?;
+                        let mut single = tx.prepare_cached(
                             "INSERT INTO attempt (case_id, device_id, at, station_id, cable_id, \
                              port_id, kind, ok, error_code) VALUES (?, ?, ?, ?, ?, ?, 'restore', ?, ?)",
                         )?;
-                        for a in &batch {
+                        let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                                    row: usize,
+                                    a: &crate::simulate::SimAttempt|
+                         -> rusqlite::Result<()> {
                             let (device_id, case_id) = ids.devices[a.device as usize];
-                            stmt.execute(rusqlite::params![
-                                case_id,
-                                device_id,
-                                a.at,
-                                ids.stations[a.station as usize],
-                                ids.cables[a.cable as usize],
+                            let base = row * 8;
+                            stmt.raw_bind_parameter(base + 1, case_id)?;
+                            stmt.raw_bind_parameter(base + 2, device_id)?;
+                            stmt.raw_bind_parameter(base + 3, a.at)?;
+                            stmt.raw_bind_parameter(base + 4, ids.stations[a.station as usize])?;
+                            stmt.raw_bind_parameter(base + 5, ids.cables[a.cable as usize])?;
+                            stmt.raw_bind_parameter(
+                                base + 6,
                                 ids.ports[(a.station * pps + a.port) as usize],
-                                a.ok,
+                            )?;
+                            stmt.raw_bind_parameter(base + 7, a.ok)?;
+                            stmt.raw_bind_parameter(
+                                base + 8,
                                 if a.ok { None } else { Some(4013i64) },
-                            ])?;
+                            )?;
+                            Ok(())
+                        };
+                        let mut chunks = batch.chunks_exact(ROWS_PER_INSERT);
+                        for chunk in chunks.by_ref() {
+                            for (row, a) in chunk.iter().enumerate() {
+                                bind(&mut multi, row, a)?;
+                            }
+                            multi.raw_execute()?;
+                        }
+                        for a in chunks.remainder() {
+                            bind(&mut single, 0, a)?;
+                            single.raw_execute()?;
                         }
                     }
                     tx.commit()?;
@@ -324,6 +354,8 @@ impl Store {
             }
             Backend::Postgres(client) => {
                 let mut tx = client.transaction()?;
+                // Room for the hash aggregate in memory (one entry per cell) instead of spilling.
+                tx.batch_execute("SET LOCAL work_mem = '256MB'")?;
                 let params: [&(dyn postgres::types::ToSql + Sync); 0] = [];
                 let mut rows = tx.query_raw(
                     "SELECT device_id, station_id, cable_id, port_id, COUNT(*)::BIGINT, \
