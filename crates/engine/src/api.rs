@@ -721,6 +721,15 @@ pub fn respond(
         .collect();
     let mut warnings = resolved.warnings.clone();
     warnings.extend(d.warnings.iter().cloned());
+    let says_downgrade = warnings.iter().any(|w| w.contains("downgrade"));
+    if !says_downgrade
+        && resolved
+            .understood
+            .as_ref()
+            .is_some_and(|u| u.wants_downgrade)
+    {
+        warnings.push(crate::diagnose::DOWNGRADE_WARNING.to_string());
+    }
     DiagnoseResponse {
         device: model.device.as_ref().map(|d| DeviceOut {
             name: d.name.clone(),

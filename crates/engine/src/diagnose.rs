@@ -9,6 +9,9 @@ use crate::posterior::{Effect, describe_move, posterior};
 use crate::verdict::{Verdict, verdict};
 use kb::DataRisk;
 
+/// Guardrail 4 in plain words.
+pub const DOWNGRADE_WARNING: &str = "Apple only allows installing iOS versions it still signs: a downgrade to an unsigned version is impossible, whatever a tool promises. Restore the latest signed version instead.";
+
 /// P(signing_or_downgrade) from which the "no downgrades" warning is shown.
 pub const SIGNING_WARNING: f64 = 0.25;
 
@@ -247,7 +250,7 @@ fn warnings(
     if let Some(i) = model.cause_index("signing_or_downgrade")
         && p[i] >= SIGNING_WARNING
     {
-        out.push("Apple only allows installing iOS versions it still signs: a downgrade to an unsigned version is impossible, whatever a tool promises. Restore the latest signed version instead.".to_string());
+        out.push(DOWNGRADE_WARNING.to_string());
     }
     let hardware = verdict.is_some_and(|v| v.group == "hardware");
     let repair_sw_blocked = model.actions.iter().any(|a| {

@@ -33,6 +33,9 @@ pub struct Understood {
     pub data_expendable: bool,
     /// What was negated ("liquid_exposure", "tried dfu_restore").
     pub negated: Vec<String>,
+    /// The person wants an older iOS version (downgrade, going back, leaving a beta).
+    #[serde(default)]
+    pub wants_downgrade: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -397,6 +400,13 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         u.observed.insert("error_varies".into(), "yes".into());
     }
 
+    static DOWNGRADE: OnceLock<Regex> = OnceLock::new();
+    u.wants_downgrade = re(
+        r"\b(downgrad\w*|go(ing)? back to (ios|an older|the old)|roll(ing)? back|older (ios|version|firmware)|leave the (ios )?beta|leaving the (ios )?beta|unsigned)\b",
+        &DOWNGRADE,
+    )
+    .is_match(&t);
+
     // Counts.
     static TIMES: OnceLock<Regex> = OnceLock::new();
     let times = re(
@@ -715,6 +725,8 @@ mod tests {
                 .map(String::as_str),
             Some("yes")
         );
+        assert!(u("trying to downgrade to iOS 15").wants_downgrade);
+        assert!(!u("updating to the latest iOS").wants_downgrade);
     }
 
     proptest! {
