@@ -20,9 +20,9 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 /// The most bytes held at once (longer lines are read in pieces of this size).
-pub const BUFFER_CAP: usize = 1 << 20;
+pub const BUFFER_CAP: usize = 2 << 20;
 /// Scan the buffer once it holds this much.
-const PROCESS_AT: usize = 256 << 10;
+const PROCESS_AT: usize = 1 << 20;
 /// Events kept at each end of the timeline.
 pub const TIMELINE_EDGE: usize = 200;
 /// Events kept before the failure.

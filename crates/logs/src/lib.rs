@@ -84,7 +84,7 @@ pub fn signatures() -> Vec<String> {
 }
 
 /// Read size for files and streams.
-pub const READ_CHUNK: usize = 256 << 10;
+pub const READ_CHUNK: usize = 1 << 20;
 
 /// Analyse a whole in-memory log (the web API's `POST /api/logs` body).
 pub fn analyze_bytes(bytes: &[u8]) -> RestoreLog {

@@ -153,8 +153,8 @@ proptest! {
 /// timeline must stay bounded while the input grows.
 #[test]
 fn big_input_is_chunking_independent_and_bounded() {
-    let lines: Vec<usize> = (0..60_000).map(|i| (i * 7919) % POOL.len()).collect();
-    let endings: Vec<u8> = (0..60_000).map(|i| (i % 5) as u8).collect();
+    let lines: Vec<usize> = (0..150_000).map(|i| (i * 7919) % POOL.len()).collect();
+    let endings: Vec<u8> = (0..150_000).map(|i| (i % 5) as u8).collect();
     let bytes = assemble(&lines, &endings);
     assert!(bytes.len() > 2 * logs::BUFFER_CAP);
     let whole = analyze_bytes(&bytes);
