@@ -71,13 +71,29 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A process killed when dropped (chromedriver; it ends its Chromium with the session).
-struct Reaper(Child);
+/// chromedriver, stopped when dropped (also when a test fails half-way): the browser session
+/// is deleted first (that ends its Chromium), then the driver is killed.
+struct Reaper {
+    child: Child,
+    port: u16,
+    session: Option<String>,
+}
 
 impl Drop for Reaper {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if let Some(id) = &self.session
+            && let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", self.port))
+        {
+            use std::io::{Read, Write};
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+            let _ = write!(
+                conn,
+                "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            );
+            let _ = conn.read_to_end(&mut Vec::new());
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -85,7 +101,7 @@ impl Drop for Reaper {
 struct Session {
     client: Client,
     base: String,
-    _driver: Reaper,
+    driver: Reaper,
     _profile: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
@@ -104,7 +120,11 @@ impl Session {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
-        let reaper = Reaper(child);
+        let mut reaper = Reaper {
+            child,
+            port,
+            session: None,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -132,10 +152,11 @@ impl Session {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session through chromedriver");
+        reaper.session = client.session_id().await.ok().flatten();
         Session {
             client,
             base,
-            _driver: reaper,
+            driver: reaper,
             _profile: profile,
             server,
         }
@@ -178,7 +199,8 @@ impl Session {
         }
     }
 
-    async fn end(self) {
+    async fn end(mut self) {
+        self.driver.session = None;
         let _ = self.client.close().await;
         self.server.abort();
     }
