@@ -215,6 +215,11 @@ async fn a_diagnosis_from_the_first_page_to_the_verdict() {
     let app = app_with(Err("no case database in this test".into()), None, 64 << 20);
     let s = Session::start(app, &driver, &chromium).await;
     s.client.goto(&s.url("/")).await.unwrap();
+    // Keyboard: the first Tab lands on the skip link, which leads to the form.
+    s.css("body").await.send_keys("\u{E004}").await.unwrap();
+    let first = s.client.active_element().await.unwrap();
+    assert_eq!(first.attr("class").await.unwrap().as_deref(), Some("skip"));
+    assert_eq!(first.attr("href").await.unwrap().as_deref(), Some("#main"));
     s.css("#device").await.send_keys("iPhone X").await.unwrap();
     s.css("#error").await.send_keys("4013").await.unwrap();
     s.css("#host")
