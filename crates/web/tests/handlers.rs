@@ -845,3 +845,17 @@ async fn the_fleet_page_draws_a_chart_per_item() {
     assert!(html.contains("cable-A") && html.contains("bench-mac"));
     assert!(html.matches("<svg class=\"rate\"").count() >= 5);
 }
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_gets_408() {
+    let state = web::AppState::new(None, Err("none".into()), BIG);
+    let app = web::router(state, std::time::Duration::from_millis(1));
+    // Analysing ~4 MB of log takes far longer than a millisecond.
+    let body = NAND_LOG.repeat(4 << 20 >> 10);
+    let r = send(
+        &app,
+        Request::post("/api/logs").body(Body::from(body)).unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+}
