@@ -690,35 +690,61 @@ pub fn respond(
         keep_data: v.keep_data.clone(),
         reason: serde_plain(&v.reason),
     });
-    let explanation = d
-        .trace
+    let mut explanation: Vec<ExplanationOut> = model
+        .adjustments
         .iter()
-        .map(|e| ExplanationOut {
-            evidence: e.evidence.clone(),
-            moves: e
-                .moves
-                .iter()
-                .map(|m| MoveOut {
-                    cause: m.cause.clone(),
+        .filter_map(|adj| {
+            let i = model.cause_index(&adj.cause)?;
+            let m = crate::posterior::Move {
+                cause: adj.cause.clone(),
+                before: model.base_prior[i],
+                after: model.prior[i],
+            };
+            let device = model
+                .device
+                .as_ref()
+                .map_or("this model", |d| d.name.as_str());
+            let evidence = format!("Known weakness of the {device}: {}", adj.fault_title);
+            Some(ExplanationOut {
+                text: format!(
+                    "{evidence}: {} before anything else.",
+                    crate::posterior::describe_move(model, &m)
+                ),
+                evidence,
+                moves: vec![MoveOut {
+                    cause: m.cause,
                     before: round4(m.before),
                     after: round4(m.after),
-                })
-                .collect(),
-            text: if e.moves.is_empty() {
-                format!("{}: changed little.", e.evidence)
-            } else {
-                format!(
-                    "{}: {}.",
-                    e.evidence,
-                    e.moves
-                        .iter()
-                        .map(|m| crate::posterior::describe_move(model, m))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            },
+                }],
+            })
         })
         .collect();
+    let from_evidence = d.trace.iter().map(|e| ExplanationOut {
+        evidence: e.evidence.clone(),
+        moves: e
+            .moves
+            .iter()
+            .map(|m| MoveOut {
+                cause: m.cause.clone(),
+                before: round4(m.before),
+                after: round4(m.after),
+            })
+            .collect(),
+        text: if e.moves.is_empty() {
+            format!("{}: changed little.", e.evidence)
+        } else {
+            format!(
+                "{}: {}.",
+                e.evidence,
+                e.moves
+                    .iter()
+                    .map(|m| crate::posterior::describe_move(model, m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    });
+    explanation.extend(from_evidence);
     let mut warnings = resolved.warnings.clone();
     warnings.extend(d.warnings.iter().cloned());
     let says_downgrade = warnings.iter().any(|w| w.contains("downgrade"));

@@ -81,6 +81,8 @@ pub struct Model {
     pub causes: Vec<Cause>,
     /// Aligned with `causes`, sums to 1.
     pub prior: Vec<f64>,
+    /// The error code's prior alone (before known-fault weights), for explanations.
+    pub base_prior: Vec<f64>,
     pub adjustments: Vec<PriorAdjustment>,
     pub known_faults: Vec<KnownFault>,
     pub observations: Vec<Observation>,
@@ -119,14 +121,17 @@ impl Model {
                 *entry = (fault.prior_weight, fault);
             }
         }
+        let mut base_prior: Vec<f64> = causes
+            .iter()
+            .map(|c| prior.get(&c.id).copied().unwrap_or(0.0).max(PRIOR_FLOOR))
+            .collect();
         let mut p: Vec<f64> = causes
             .iter()
-            .map(|c| {
-                let base = prior.get(&c.id).copied().unwrap_or(0.0).max(PRIOR_FLOOR);
-                base * weights.get(c.id.as_str()).map_or(1.0, |w| w.0)
-            })
+            .zip(&base_prior)
+            .map(|(c, base)| base * weights.get(c.id.as_str()).map_or(1.0, |w| w.0))
             .collect();
         normalise(&mut p);
+        normalise(&mut base_prior);
         let adjustments = weights
             .iter()
             .filter(|(cause, (w, _))| *w != 1.0 && causes.iter().any(|c| c.id == **cause))
@@ -141,6 +146,7 @@ impl Model {
             error_code,
             causes,
             prior: p,
+            base_prior,
             adjustments,
             known_faults,
             observations,
