@@ -443,6 +443,21 @@ mod tests {
             if all[1].0 - all[0].0 > 1e-7 * all[0].0.max(1.0) {
                 prop_assert_eq!(&order, &all[0].1);
             }
+            // Step by step (recomputed after every failure) the engine takes the same order.
+            let mut evidence = crate::evidence::Evidence::default();
+            let mut stepped = Vec::new();
+            for _ in 0..prior.len() {
+                let d = crate::diagnose::diagnose(&m, &evidence, Role::Owner);
+                let Some(crate::diagnose::Next::Act { action, .. }) = d.next else {
+                    break;
+                };
+                stepped.push(action);
+                evidence.actions.push(crate::evidence::ActionTried {
+                    action: m.actions[action].id.clone(),
+                    outcome: crate::evidence::StepOutcome::Failed,
+                });
+            }
+            prop_assert!((sequence_ecr(&m, &m.prior, &stepped) - all[0].0).abs() <= 1e-9 * all[0].0.max(1.0));
         }
     }
 }
