@@ -179,11 +179,14 @@ pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         let s = n.to_string();
         obj.insert("case".into(), json!(s));
     }
-    serde_path_to_error::deserialize::<_, DiagnoseRequest>(value).map_err(|e| {
+    let req = serde_path_to_error::deserialize::<_, DiagnoseRequest>(value).map_err(|e| {
         let path = e.path().to_string();
         let field = path.split(['.', '[']).next().unwrap_or("body").to_string();
         ApiError::bad(&field, format!("{path}: {}", e.inner()))
-    })
+    })?;
+    crate::wizard::check_text(req.text.as_deref())
+        .map_err(|e| ApiError::bad(&e.field, e.message))?;
+    Ok(req)
 }
 
 /// Add a stored case's attempts and steps to a request.

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 /// How many answers are kept.
 pub const CAPACITY: usize = 1024;
+/// Requests longer than this (as JSON) are answered but not kept, to bound the memory used.
+pub const MAX_KEY: usize = 64 << 10;
 
 /// Answers by request key, and the keys oldest first.
 type Entries = (HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>);
@@ -23,8 +25,9 @@ impl DiagnoseMemo {
     /// The engine's answer to `req`, from the memo when the same request was answered before.
     pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<DiagnoseResponse>, RequestError> {
         // The request's full JSON is the key: every input the engine reads is in it.
-        let Ok(key) = serde_json::to_string(req) else {
-            return engine::api::diagnose_request(req).map(Arc::new);
+        let key = match serde_json::to_string(req) {
+            Ok(k) if k.len() <= MAX_KEY => k,
+            _ => return engine::api::diagnose_request(req).map(Arc::new),
         };
         if let Some(hit) = self.lock().0.get(&key) {
             return Ok(hit.clone());
@@ -79,6 +82,14 @@ mod tests {
         assert_eq!(m.len(), CAPACITY);
         let again = m.diagnose(&req("first")).unwrap();
         assert!(!Arc::ptr_eq(&a, &again), "the oldest entry was dropped");
+    }
+
+    #[test]
+    fn long_requests_are_answered_but_not_kept() {
+        let m = DiagnoseMemo::default();
+        let long = "my phone ".repeat(MAX_KEY / 8);
+        assert!(m.diagnose(&req(&long)).is_ok());
+        assert_eq!(m.len(), 0);
     }
 
     #[test]

@@ -40,6 +40,20 @@ pub struct WizardState {
 
 const OUTCOMES: [&str; 3] = ["fixed", "failed", "cannot_do"];
 
+/// The longest free text accepted, in characters (a person's account fits many times over).
+pub const MAX_TEXT: usize = 20_000;
+
+/// Refuse a free text longer than [`MAX_TEXT`].
+pub fn check_text(text: Option<&str>) -> Result<(), FieldError> {
+    match text.map(|t| t.chars().count()) {
+        Some(n) if n > MAX_TEXT => Err(FieldError {
+            field: "text".into(),
+            message: format!("the text is too long ({n} characters): keep it under {MAX_TEXT}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl WizardState {
     pub fn from_form(f: &FormData) -> Result<WizardState, FieldError> {
         let mut events = Vec::new();
@@ -127,6 +141,7 @@ impl WizardState {
 
     /// The engine request this state stands for.
     pub fn request(&self) -> Result<DiagnoseRequest, FieldError> {
+        check_text(self.text.as_deref())?;
         let error = match &self.error {
             None => None,
             Some(t) => Some(kb::report::parse_code(t).ok_or_else(|| FieldError {

@@ -297,6 +297,12 @@ async fn diagnose_errors_name_the_field() {
         StatusCode::BAD_REQUEST,
         "case",
     );
+    let long = format!(r#"{{"text": "{}"}}"#, "a".repeat(20_001));
+    assert_error(
+        &post_json(&app, "/api/diagnose", &long).await,
+        StatusCode::BAD_REQUEST,
+        "text",
+    );
     // A case needs the database.
     let r = post_json(&app, "/api/diagnose", r#"{"case": 1}"#).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
