@@ -407,10 +407,11 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
         return;
     };
     let Some(raw) = leading_hex(idr) else { return };
-    let hex_end = idr
-        .trim_start()
-        .trim_start_matches("0x")
-        .trim_start_matches("0X")
+    let id_text = idr.trim_start();
+    let hex_end = id_text
+        .strip_prefix("0x")
+        .or_else(|| id_text.strip_prefix("0X"))
+        .unwrap_or(id_text)
         .trim_start_matches(|c: char| c.is_ascii_hexdigit());
     let name = hex_end
         .trim_start()

@@ -149,8 +149,7 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
         None
     };
     // The id is the first `[0x....]` after the domain.
-    let Some(open) = rest
-        .find(":[0x")
+    let Some(open) = find_lit!(rest, ":[0x")
         .map(|i| i + 2)
         .or_else(|| find_lit!(rest, "[0x").map(|i| i + 1))
     else {
