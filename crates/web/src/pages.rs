@@ -1287,6 +1287,7 @@ async fn fleet(State(app): State<AppState>) -> Response {
         fleet_section("Benches (stations)", &r.stations),
         fleet_section("Cables", &r.cables),
         fleet_section("Ports", &r.ports),
+        fleet_section("Devices", &r.devices),
     ];
     render(&FleetPage {
         page: Page::new("Fleet", "fleet"),
