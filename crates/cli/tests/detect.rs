@@ -133,7 +133,7 @@ fn watch_calls_out_the_drop_mid_restore_in_plain_words() {
         "{text}"
     );
     assert!(
-        text.contains("The restore ramdisk is running: the iPhone came back in restore mode"),
+        text.contains("The restore ramdisk seems to be running (a normal-mode id right after Recovery/DFU): the iPhone came back in restore mode"),
         "{text}"
     );
     assert!(
@@ -241,16 +241,8 @@ fn human_watch_snapshot() {
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    // The first line's time is the replay clock when watching starts (14:00:00 plus the
-    // start-up time, replayed 1000x faster).
     let text: Vec<&str> = text.lines().collect();
-    assert!(
-        text[1].starts_with("14:00:0")
-            && text[1].ends_with("  = iPhone 6s Plus (iPhone8,2) in DFU mode (bus 1, port 2)"),
-        "{}",
-        text[1]
-    );
-    insta::assert_snapshot!("detect_watch_human", text[2..].join("\n"));
+    insta::assert_snapshot!("detect_watch_human", text.join("\n"));
 }
 
 #[test]

@@ -180,7 +180,7 @@ impl Note {
                         "the restore ended and the device booted: ".to_string()
                     }
                     (f, UsbMode::Restore) if f.has_serial_fields() => {
-                        "the restore ramdisk is running: ".to_string()
+                        "the restore ramdisk seems to be running (a normal-mode id right after Recovery/DFU): ".to_string()
                     }
                     _ => String::new(),
                 };

@@ -342,6 +342,8 @@ fn emit(n: &Note, out: &Out, show_ids: bool) -> anyhow::Result<()> {
 
 fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
     let mut tracker = Tracker::new();
+    // The backend's clock before watching starts: a replay's clock starts here, at its t = 0.
+    let started_ms = backend.now_ms();
     let rx = match usb::spawn_watch(backend) {
         Ok(rx) => rx,
         Err(UsbError::NoUsb(why)) => {
@@ -362,7 +364,6 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
         Err(e) => return Err(e.into()),
     };
     let initial = backend.list().unwrap_or_default();
-    let started_ms = backend.now_ms();
     let present = tracker.seed(&initial, started_ms);
     let mut recorder = match &args.record {
         Some(path) => {

@@ -385,11 +385,11 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let mut usb_backend: Option<Box<dyn usb::UsbBackend>> = None;
     if !args.no_usb {
         match usb::default_backend() {
-            Ok(backend) => match usb::spawn_watch(backend.as_ref()) {
-                Ok(usb_rx) => {
+            Ok(backend) => match (backend.now_ms(), usb::spawn_watch(backend.as_ref())) {
+                (started_ms, Ok(usb_rx)) => {
                     usb_watched = true;
                     if let Ok(list) = backend.list() {
-                        usb_notes.extend(tracker.seed(&list, backend.now_ms()));
+                        usb_notes.extend(tracker.seed(&list, started_ms));
                     }
                     let tx = tx.clone();
                     std::thread::spawn(move || {
@@ -401,8 +401,10 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
                     });
                     usb_backend = Some(backend);
                 }
-                Err(UsbError::NoUsb(why)) => usb_problem = Some(format!("no USB here ({why})")),
-                Err(e) => usb_problem = Some(e.to_string()),
+                (_, Err(UsbError::NoUsb(why))) => {
+                    usb_problem = Some(format!("no USB here ({why})"))
+                }
+                (_, Err(e)) => usb_problem = Some(e.to_string()),
             },
             Err(e @ UsbError::Recording { .. }) => return bad_input(e.to_string()),
             Err(e) => usb_problem = Some(e.to_string()),
