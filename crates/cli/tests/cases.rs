@@ -544,6 +544,7 @@ fn concurrent_processes(db: &str) {
                         "8",
                         "--seed",
                         seed,
+                        "--force",
                     ],
                 );
             });

@@ -171,4 +171,18 @@ fn bad_simulation_parameters_are_refused_with_exit_2() {
         .args(["fleet", "report", "--flag-probability", "2"])
         .assert()
         .code(2);
+    // A database with real cases is not filled with simulated ones by accident.
+    run_json(&db, &["cases", "new", "--device", "iPhone 8"]);
+    rd(&db)
+        .args(["fleet", "simulate", "--attempts", "100"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("1 real case"));
+    assert_eq!(
+        run_json(&db, &["cases", "list"])["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

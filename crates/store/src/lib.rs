@@ -529,6 +529,18 @@ impl Store {
         })
     }
 
+    /// Number of cases that are not simulated (`fleet simulate` marks its cases with the ticket
+    /// `simulated`).
+    pub fn count_real_cases(&mut self) -> Result<i64> {
+        self.transaction(|tx| {
+            Ok(first_int(tx.query(
+                "SELECT COUNT(*) FROM cases WHERE ticket IS NULL OR ticket <> 'simulated'",
+                &[],
+            )?)
+            .unwrap_or(0))
+        })
+    }
+
     /// Run the backend's own consistency check (SQLite `PRAGMA integrity_check` plus
     /// foreign-key check; PostgreSQL: referential checks in SQL). Returns problems found.
     pub fn check_integrity(&mut self) -> Result<Vec<String>> {

@@ -77,6 +77,9 @@ pub struct SimulateArgs {
     /// Write the planted faults here as JSON ({"stations", "cables", "ports", "devices"}).
     #[arg(long)]
     pub truth: Option<std::path::PathBuf>,
+    /// Write the simulated history even into a database that holds real cases.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,6 +150,14 @@ fn simulate(a: SimulateArgs, db: Option<&str>, out: &Out) -> CmdResult {
     }
     let world = SimWorld::new(cfg.clone());
     let mut s = open_store(db)?;
+    let real = s.count_real_cases().map_err(store_err)?;
+    if real > 0 && !a.force {
+        return bad_input(format!(
+            "{} holds {real} real case(s); refusing to mix a simulated history into it. \
+             Use --db with a new file (or --force)",
+            s.describe()
+        ));
+    }
     let (truth, secs) = import(&mut s, &world)?;
     if let Some(path) = &a.truth {
         std::fs::write(path, serde_json::to_string_pretty(&truth)?)
