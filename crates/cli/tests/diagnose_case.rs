@@ -98,3 +98,70 @@ fn an_unknown_case_is_bad_input() {
     let out = rd(db.to_str().unwrap(), &["diagnose", "--case", "forty-two"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn closed_cases_of_the_same_model_and_error_shift_the_prior() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cases.sqlite3");
+    let db = db.to_str().unwrap();
+    let new_case = || {
+        let out = rd(
+            db,
+            &[
+                "cases", "new", "--device", "iPhone 8", "--error", "4013", "--json",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"].to_string()
+    };
+    let tristar = |v: &Value| {
+        v["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "tristar_hydra_charging_ic")
+            .unwrap()["probability"]
+            .as_f64()
+            .unwrap()
+    };
+    let open = new_case();
+    let before: Value =
+        serde_json::from_slice(&rd(db, &["diagnose", "--case", &open, "--json"]).stdout).unwrap();
+    for _ in 0..5 {
+        let id = new_case();
+        let out = rd(
+            db,
+            &[
+                "cases",
+                "close",
+                &id,
+                "--cause",
+                "tristar_hydra_charging_ic",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let after: Value =
+        serde_json::from_slice(&rd(db, &["diagnose", "--case", &open, "--json"]).stdout).unwrap();
+    assert!(
+        tristar(&after) > tristar(&before) + 0.1,
+        "{} -> {}",
+        tristar(&before),
+        tristar(&after)
+    );
+    assert!(
+        after["explanation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["evidence"].as_str().unwrap().contains("5 closed case"))
+    );
+}

@@ -41,6 +41,9 @@ pub struct DiagnoseRequest {
     pub answers: BTreeMap<String, String>,
     /// The data is backed up or does not matter.
     pub data_expendable: bool,
+    /// This shop's closed cases for the same device and error: confirmed cause → count
+    /// (`store::ShopPriors::for_code_and_device`), added to the prior as pseudo-counts.
+    pub shop_counts: BTreeMap<String, u64>,
 }
 
 /// A request value the engine cannot use.
@@ -207,6 +210,8 @@ pub struct Resolved {
     pub role: Role,
     pub understood: Option<Understood>,
     pub warnings: Vec<String>,
+    /// Shop cases added to the prior, and the prior before them.
+    pub shop_prior: Option<(u64, Vec<f64>)>,
 }
 
 /// Diagnose with the embedded knowledge base.
@@ -487,8 +492,12 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
             outcome,
         })
         .collect();
-    let model = Model::from_kb(kb, device, error_code);
+    let mut model = Model::from_kb(kb, device, error_code);
+    let before = model.prior.clone();
+    let used = model.add_shop_counts(&req.shop_counts);
+    let shop_prior = (used > 0).then(|| (used, before));
     Ok(Resolved {
+        shop_prior,
         model,
         evidence,
         role,
@@ -719,6 +728,49 @@ pub fn respond(
             })
         })
         .collect();
+    if let Some((n, before)) = &resolved.shop_prior {
+        let mut moves: Vec<crate::posterior::Move> = model
+            .causes
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| (model.prior[*i] - before[*i]).abs() >= 0.02)
+            .map(|(i, c)| crate::posterior::Move {
+                cause: c.id.clone(),
+                before: before[i],
+                after: model.prior[i],
+            })
+            .collect();
+        moves.sort_by(|a, b| {
+            (b.after - b.before)
+                .abs()
+                .total_cmp(&(a.after - a.before).abs())
+        });
+        moves.truncate(3);
+        let evidence = format!("This shop's {n} closed case(s) with the same model and error");
+        explanation.push(ExplanationOut {
+            text: if moves.is_empty() {
+                format!("{evidence}: changed little.")
+            } else {
+                format!(
+                    "{evidence}: {}.",
+                    moves
+                        .iter()
+                        .map(|m| crate::posterior::describe_move(model, m))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+            evidence,
+            moves: moves
+                .into_iter()
+                .map(|m| MoveOut {
+                    cause: m.cause,
+                    before: round4(m.before),
+                    after: round4(m.after),
+                })
+                .collect(),
+        });
+    }
     let from_evidence = d.trace.iter().map(|e| ExplanationOut {
         evidence: e.evidence.clone(),
         moves: e

@@ -62,6 +62,10 @@ pub fn scalar_cost(cost: Cost, skill: Skill) -> f64 {
 /// a cause the prior table omits is unlikely, not impossible, so evidence can still find it).
 pub const PRIOR_FLOOR: f64 = 0.002;
 
+/// How many closed cases the knowledge base's prior is worth when a shop's own confirmed
+/// causes are added as pseudo-counts (a Dirichlet prior of this total strength).
+pub const KB_PRIOR_STRENGTH: f64 = 20.0;
+
 /// The service call that ends a case when nothing cheaper is worth trying.
 pub const SERVICE_ACTION: &str = "shop_diagnosis";
 
@@ -187,6 +191,29 @@ impl Model {
             kb.actions().to_vec(),
             kb.tables().guides.clone(),
         )
+    }
+
+    /// Add a shop's confirmed causes for this device and error code as pseudo-counts:
+    /// prior ← (prior·S + counts) / (S + n) with S = [`KB_PRIOR_STRENGTH`]. Causes that do not
+    /// apply to the device are ignored. Returns the number of cases used.
+    pub fn add_shop_counts(&mut self, counts: &BTreeMap<String, u64>) -> u64 {
+        let used: u64 = counts
+            .iter()
+            .filter(|(c, _)| self.cause_index(c).is_some())
+            .map(|(_, n)| *n)
+            .sum();
+        if used == 0 {
+            return 0;
+        }
+        let mut p: Vec<f64> = self
+            .causes
+            .iter()
+            .zip(&self.prior)
+            .map(|(c, x)| x * KB_PRIOR_STRENGTH + counts.get(&c.id).copied().unwrap_or(0) as f64)
+            .collect();
+        normalise(&mut p);
+        self.prior = p;
+        used
     }
 
     pub fn cause_index(&self, id: &str) -> Option<usize> {

@@ -79,3 +79,35 @@ fn the_request_deserialises_from_the_web_body() {
         assert!(round.get(key).is_some(), "{key}");
     }
 }
+
+#[test]
+fn a_shops_confirmed_causes_shift_the_prior() {
+    let base = DiagnoseRequest {
+        device: Some("iPhone 8".into()),
+        error: Some(4013),
+        ..DiagnoseRequest::default()
+    };
+    let p = |r: &engine::api::DiagnoseResponse, id: &str| {
+        r.causes.iter().find(|c| c.id == id).unwrap().probability
+    };
+    let plain = diagnose_request(&base).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("tristar_hydra_charging_ic".to_string(), 10u64);
+    counts.insert("audio_ic".to_string(), 50u64); // not an iPhone 8 cause: ignored
+    let shop = diagnose_request(&DiagnoseRequest {
+        shop_counts: counts,
+        ..base
+    })
+    .unwrap();
+    // 10 cases against a prior worth 20: (p·20 + 10) / 30.
+    let expected = (p(&plain, "tristar_hydra_charging_ic") * 20.0 + 10.0) / 30.0;
+    assert!((p(&shop, "tristar_hydra_charging_ic") - expected).abs() < 1e-9);
+    assert!(!shop.causes.iter().any(|c| c.id == "audio_ic"));
+    let sum: f64 = shop.causes.iter().map(|c| c.probability).sum();
+    assert!((sum - 1.0).abs() < 1e-9);
+    assert!(
+        shop.explanation
+            .iter()
+            .any(|e| e.evidence.contains("10 closed case"))
+    );
+}

@@ -234,6 +234,19 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         let mut s = crate::cmd::cases::open_store(args.db.as_deref())?;
         let history = s.case_history(id).map_err(crate::cmd::cases::store_err)?;
         add_case(&mut req, &history);
+        // What this shop has confirmed before for the same model and error (not this case).
+        let priors = s
+            .shop_prior_counts()
+            .map_err(crate::cmd::cases::store_err)?;
+        let mut counts =
+            priors.for_code_and_device(history.error_code, history.device_product_type.as_deref());
+        if let Some(own) = &history.closed_cause
+            && let Some(n) = counts.get_mut(own)
+        {
+            *n = n.saturating_sub(1);
+        }
+        counts.retain(|_, n| *n > 0);
+        req.shop_counts = counts;
         store = Some((s, id));
     }
     let resp = match diagnose_request(&req) {
