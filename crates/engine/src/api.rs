@@ -495,7 +495,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
     let mut model = Model::from_kb(kb, device, error_code);
     let before = model.prior.clone();
     let used = model.add_shop_counts(&req.shop_counts);
-    let shop_prior = (used > 0).then(|| (used, before));
+    let shop_prior = (used > 0).then_some((used, before));
     Ok(Resolved {
         shop_prior,
         model,
