@@ -259,3 +259,14 @@ fn wrappers_do_not_hide_the_inner_failure() {
         read("11:00:00.000: Restore completed, status: 4013\n11:00:01.000:  The flash is done\n");
     assert_eq!(log.outcome, Outcome::Failure);
 }
+
+#[test]
+fn pymobiledevice3_checkpoint_dict_with_its_prefix() {
+    let log = read(
+        "2024-05-01 10:00:00 mymac pymobiledevice3.restore.restore[1234] INFO checkpoint: {'CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 53, 'CHECKPOINT_NAME': 'fdr_recover', 'CHECKPOINT_ID': 1588, 'MsgType': 'CheckpointMsg'}\n",
+    );
+    let f = log.failure.expect("a failing checkpoint");
+    assert_eq!(f.stage, Some(Stage::Fdr));
+    assert_eq!(f.checkpoint.map(|c| c.num), Some(0x634));
+    assert_eq!(f.error_code, Some(53));
+}

@@ -272,6 +272,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return;
     }
+    if has!(line, "'CHECKPOINT_ID'") {
+        python_checkpoint(line, out);
+        return;
+    }
     if operation(line, out) {
         return;
     }
@@ -430,6 +434,32 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
     });
 }
 
+/// pymobiledevice3 / deleo (§2.2): `checkpoint: {'CHECKPOINT_COMPLETE': True,
+/// 'CHECKPOINT_RESULT': 0, 'CHECKPOINT_NAME': 'fdr_create', 'CHECKPOINT_ID': 1558, ...}`.
+fn python_checkpoint(line: &str, out: &mut Vec<Signal>) {
+    let Some(id) = after_lit!(line, "'CHECKPOINT_ID': ").and_then(leading_int) else {
+        return;
+    };
+    let name = after_lit!(line, "'CHECKPOINT_NAME': '")
+        .and_then(|r| r.split('\'').next())
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let result = after_lit!(line, "'CHECKPOINT_RESULT': ").and_then(leading_int);
+    let complete =
+        after_lit!(line, "'CHECKPOINT_COMPLETE': ").is_some_and(|r| r.starts_with("True"));
+    let state = match (complete, result) {
+        (_, Some(r)) if r != 0 => CheckpointState::Failure,
+        (true, _) => CheckpointState::End,
+        (false, _) => CheckpointState::Begin,
+    };
+    out.push(Signal::Checkpoint {
+        id: (id as u64 & 0xFFFF) as u32,
+        name,
+        state,
+        result,
+    });
+}
+
 /// `<Label> (<id>)`: the operation line. Returns whether it was one.
 fn operation(line: &str, out: &mut Vec<Signal>) -> bool {
     let Some(body) = line.strip_suffix(')') else {
@@ -548,6 +578,34 @@ mod tests {
                     .any(|s| matches!(s, Signal::Operation { .. }))
         );
         assert!(read("Sending TSS request attempt 1... TSS server returned: STATUS=94&MESSAGE=This device isn't eligible").contains(&Signal::TssRefused));
+    }
+
+    #[test]
+    fn pymobiledevice3_checkpoint_dicts() {
+        let v = read(
+            "checkpoint: {'CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 53, 'CHECKPOINT_NAME': 'fdr_recover', 'CHECKPOINT_ID': 1588, 'MsgType': 'CheckpointMsg'}",
+        );
+        assert_eq!(
+            v,
+            vec![Signal::Checkpoint {
+                id: 0x634,
+                name: Some("fdr_recover".into()),
+                state: CheckpointState::Failure,
+                result: Some(53)
+            }]
+        );
+        let v = read(
+            "checkpoint: {'CHECKPOINT_COMPLETE': False, 'CHECKPOINT_NAME': 'fdr_create', 'CHECKPOINT_ID': 1558}",
+        );
+        assert_eq!(
+            v[0],
+            Signal::Checkpoint {
+                id: 0x616,
+                name: Some("fdr_create".into()),
+                state: CheckpointState::Begin,
+                result: None
+            }
+        );
     }
 
     #[test]

@@ -160,6 +160,7 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("_event_cb: device ", Family::Idevicerestore),
     ("operation (", Family::Idevicerestore),
     ("NOT being signed", Family::Idevicerestore),
+    ("'CHECKPOINT_ID'", Family::Idevicerestore),
     // futurerestore (§2)
     ("futurerestore", Family::Futurerestore),
     ("[exception]", Family::Futurerestore),
