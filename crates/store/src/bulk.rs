@@ -99,26 +99,38 @@ impl Store {
                     {
                         let mut w = tx.copy_in(
                             "COPY attempt (case_id, device_id, at, station_id, cable_id, port_id, \
-                             kind, ok, error_code) FROM STDIN",
+                             kind, ok, error_code) FROM STDIN (FORMAT binary)",
                         )?;
-                        let mut buf = Vec::with_capacity(batch.len() * 64);
+                        // PostgreSQL's binary COPY format: header, then per row the field count
+                        // and each field as (length, big-endian bytes), length -1 for NULL.
+                        let mut buf = Vec::with_capacity(19 + batch.len() * 96 + 2);
+                        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+                        buf.extend_from_slice(&0i32.to_be_bytes());
+                        buf.extend_from_slice(&0i32.to_be_bytes());
+                        let int8 = |buf: &mut Vec<u8>, v: i64| {
+                            buf.extend_from_slice(&8i32.to_be_bytes());
+                            buf.extend_from_slice(&v.to_be_bytes());
+                        };
                         for a in &batch {
                             let (device_id, case_id) = ids.devices[a.device as usize];
-                            writeln!(
-                                buf,
-                                "{case_id}\t{device_id}\t{}\t{}\t{}\t{}\trestore\t{}\t{}",
-                                a.at,
-                                ids.stations[a.station as usize],
-                                ids.cables[a.cable as usize],
-                                ids.ports[(a.station * pps + a.port) as usize],
-                                if a.ok { 't' } else { 'f' },
-                                if a.ok { "\\N" } else { "4013" },
-                            )
-                            .map_err(|e| StoreError::Io {
-                                path: "COPY buffer".into(),
-                                source: e,
-                            })?;
+                            buf.extend_from_slice(&9i16.to_be_bytes());
+                            int8(&mut buf, case_id);
+                            int8(&mut buf, device_id);
+                            int8(&mut buf, a.at);
+                            int8(&mut buf, ids.stations[a.station as usize]);
+                            int8(&mut buf, ids.cables[a.cable as usize]);
+                            int8(&mut buf, ids.ports[(a.station * pps + a.port) as usize]);
+                            buf.extend_from_slice(&7i32.to_be_bytes());
+                            buf.extend_from_slice(b"restore");
+                            buf.extend_from_slice(&1i32.to_be_bytes());
+                            buf.push(u8::from(a.ok));
+                            if a.ok {
+                                buf.extend_from_slice(&(-1i32).to_be_bytes());
+                            } else {
+                                int8(&mut buf, 4013);
+                            }
                         }
+                        buf.extend_from_slice(&(-1i16).to_be_bytes());
                         w.write_all(&buf).map_err(|e| StoreError::Io {
                             path: "PostgreSQL COPY".into(),
                             source: e,
