@@ -143,7 +143,17 @@ pub(crate) fn reading(log: &RestoreLog) -> String {
             let m = meaning(log, f, stage);
             if !m.is_empty() {
                 s.push(' ');
-                s.push_str(&m);
+                if log.outcome == Outcome::Incomplete {
+                    // A paste can simply end early: say what it would mean, not that it happened.
+                    s.push_str("If the restore really stopped there: ");
+                    let mut chars = m.chars();
+                    if let Some(first) = chars.next() {
+                        s.extend(first.to_lowercase());
+                        s.push_str(chars.as_str());
+                    }
+                } else {
+                    s.push_str(&m);
+                }
             }
             s
         }
