@@ -54,7 +54,8 @@ pub fn read_hinted(
             _ => None,
         };
         if hinted.is_some() {
-            identity::parse(body, out);
+            // Identity lines (banner, `Device:`, IPSW names) have their own signatures and
+            // take the full path below; a line its hinted parser understood is not one.
             return hinted;
         }
         out.truncate(before);
