@@ -645,7 +645,7 @@ pub fn respond(
                     "question".into()
                 },
                 title: o.question.clone(),
-                instructions: vec![o.question.clone()],
+                instructions: vec![format!("Answer: {}.", o.outcomes.join(" / "))],
                 cost: CostOut {
                     minutes: o.cost.minutes,
                     usd: o.cost.usd,

@@ -76,10 +76,10 @@ impl Diagnosis {
                 let o = &model.observations[*observation];
                 match q {
                     Some(q) => format!(
-                        "{} Knowing the answer lowers the expected cost of fixing this from {:.0} to {:.0} (minutes + dollars).",
-                        o.question, self.recommendation.ecr, q.eco
+                        "Knowing the answer lowers the expected cost of fixing this from {:.0} to {:.0} (minutes + dollars + skill), because it tells the likeliest causes apart.",
+                        self.recommendation.ecr, q.eco
                     ),
-                    None => o.question.clone(),
+                    None => format!("{}: the answer tells the likeliest causes apart.", o.id),
                 }
             }
             Some(Next::Act { action, .. }) => {

@@ -396,10 +396,12 @@ pub fn render(r: &DiagnoseResponse) -> String {
         s.push_str(&format!("  {} {}\n", paint(DIM, "Why:"), n.why));
     }
     if !r.plan.is_empty() {
-        s.push_str(&format!(
-            "\n{}\n",
-            paint(BOLD, "If that does not fix it, then")
-        ));
+        let heading = match r.next_step.as_ref().map(|n| n.kind.as_str()) {
+            Some("action") => "If that does not fix it, then",
+            Some(_) => "Then, as the plan stands now",
+            None => "Plan",
+        };
+        s.push_str(&format!("\n{}\n", paint(BOLD, heading)));
         for (i, p) in r.plan.iter().enumerate() {
             s.push_str(&format!(
                 "  {}. {}{}  {}\n",
