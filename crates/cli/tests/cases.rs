@@ -155,6 +155,12 @@ fn a_case_from_open_to_close_through_the_cli() {
             "nand",
         ],
     );
+    // The stored log comes back byte for byte.
+    let stored = rd(&db)
+        .args(["cases", "log", "--attempt", &a["id"].to_string()])
+        .output()
+        .unwrap();
+    assert_eq!(stored.stdout, b"ERROR: Unable to restore device\n");
     json(
         &db,
         &[
@@ -314,6 +320,10 @@ fn bad_input_is_named_and_exits_2() {
                 "failed",
             ],
             "--action `pray`",
+        ),
+        (
+            &["cases", "log", "--attempt", "77"],
+            "no attempt with id 77",
         ),
         (&["cases", "show", "4242"], "no case with id 4242"),
     ];

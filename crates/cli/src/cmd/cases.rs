@@ -45,6 +45,15 @@ pub enum CasesCommand {
     Close(CloseArgs),
     /// Write a case report (Markdown for people, or JSON).
     Export(ExportArgs),
+    /// Print the full restore log stored with an attempt, byte for byte.
+    Log(LogArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LogArgs {
+    /// The attempt id (from `cases show`).
+    #[arg(long)]
+    pub attempt: i64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -205,7 +214,29 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         CasesCommand::List(a) => list(a, db, out),
         CasesCommand::Close(a) => close(a, db, out),
         CasesCommand::Export(a) => export(a, db, out),
+        CasesCommand::Log(a) => attempt_log(a, db, out),
     }
+}
+
+fn attempt_log(a: LogArgs, db: Option<&str>, out: &Out) -> CmdResult {
+    let mut s = open_store(db)?;
+    let Some(log) = s.attempt_log(a.attempt).map_err(store_err)? else {
+        return bad_input(format!("attempt {} has no stored log", a.attempt));
+    };
+    if out.json {
+        out.json(&serde_json::json!({
+            "attempt": a.attempt,
+            "bytes": log.len(),
+            "log_sha256": store::sha256_hex(&log),
+            "log": String::from_utf8_lossy(&log),
+        }))?;
+    } else {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&log)?;
+        stdout.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn resolve_device(query: &str) -> anyhow::Result<NewDevice> {
