@@ -50,10 +50,10 @@ pub enum Command {
     Cases(cmd::cases::Args),
     /// Shop-wide analytics: faulty stations, cables, ports and devices (report, simulate, bench).
     Fleet(cmd::fleet::Args),
-    /// Serve the web UI and JSON API on this computer (http://127.0.0.1:7413/ by default).
-    Serve(cmd::serve::Args),
     /// Diagnose a failing restore: likely causes, the next best step, a verdict (no flags on a terminal: a wizard).
     Diagnose(cmd::diagnose::Args),
+    /// Serve the web UI and JSON API on this computer (http://127.0.0.1:7413/ by default).
+    Serve(cmd::serve::Args),
     /// Benchmarks against peers in the same run (`bench policies`: engine vs checklist vs optimal).
     Bench(cmd::bench::Args),
     /// Print shell completions or the man page (generated from this CLI's definition).
@@ -82,8 +82,8 @@ fn main() -> ExitCode {
         Command::Logs(args) => cmd::logs::run(args, &out),
         Command::Cases(args) => cmd::cases::run(args, &out),
         Command::Fleet(args) => cmd::fleet::run(args, &out),
-        Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Diagnose(args) => cmd::diagnose::run(args, &out),
+        Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Bench(args) => cmd::bench::run(args, &out),
         Command::Completions(args) => cmd::completions::run(args, Cli::command()),
     };

@@ -10,12 +10,14 @@
 
 mod matching;
 pub mod model;
+pub mod privacy;
 pub mod report;
 mod validate;
 pub mod vocab;
 
 pub use matching::{DeviceMatch, normalise_name};
 pub use model::*;
+pub use privacy::redact_id;
 pub use validate::{KbError, validate};
 
 use std::collections::{BTreeMap, HashMap};

@@ -82,14 +82,9 @@ impl Device {
     }
 }
 
-/// Mask an identifier, keeping its last 4 characters (`****5F60`); short ones are fully masked.
+/// Mask an identifier the one way every front end does (`****5F60`): see [`kb::redact_id`].
 pub fn redact(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() <= 6 {
-        return "*".repeat(chars.len().max(4));
-    }
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("****{tail}")
+    kb::redact_id(id)
 }
 
 /// A new case.

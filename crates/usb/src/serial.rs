@@ -257,16 +257,10 @@ impl SerialInfo {
     }
 }
 
-/// Redact a device-unique id (ECID, serial number, IMEI, UDID): every character but the last
-/// four becomes `*` (ids of four characters or fewer are masked entirely), so two devices on a
-/// bench can still be told apart without publishing the id.
+/// Redact a device-unique id (ECID, serial number, IMEI, UDID) the one way every front end
+/// does (`****B41C`): see [`kb::redact_id`].
 pub fn redact_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    let keep = if chars.len() > 4 { 4 } else { 0 };
-    let masked = chars.len() - keep;
-    let mut out = "*".repeat(masked);
-    out.extend(&chars[masked..]);
-    out
+    kb::redact_id(id)
 }
 
 /// Format with the canonical field order and widths Apple uses; parses back to the same info.
@@ -805,15 +799,15 @@ mod tests {
 
     #[test]
     fn redaction_hides_all_but_last_four() {
-        assert_eq!(redact_id("0000038E8E58B41C"), "************B41C");
-        assert_eq!(redact_id("84033XXXXXX"), "*******XXXX");
-        assert_eq!(redact_id("ABC"), "***");
+        assert_eq!(redact_id("0000038E8E58B41C"), "****B41C");
+        assert_eq!(redact_id("84033XXXXXX"), "****XXXX");
+        assert_eq!(redact_id("ABC"), "****");
         let info = parse_serial(r"\??\USB#Vid_05ac&Pid_1281#CPID:8920_ECID:000000143A045D0C_SRNM:[889437ABCDE]_IMEI:[012037001234567]#{x}").unwrap();
         let r = info.redacted();
         assert_eq!(r.ecid, None);
-        assert_eq!(r.ecid_masked.as_deref(), Some("************5D0C"));
-        assert_eq!(r.srnm.as_deref(), Some("*******BCDE"));
-        assert_eq!(r.imei.as_deref(), Some("***********4567"));
+        assert_eq!(r.ecid_masked.as_deref(), Some("****5D0C"));
+        assert_eq!(r.srnm.as_deref(), Some("****BCDE"));
+        assert_eq!(r.imei.as_deref(), Some("****4567"));
         assert_eq!(r.cpid, Some(0x8920));
         let text = r.to_string();
         assert!(!text.contains("143A045D0C"), "{text}");
@@ -899,8 +893,10 @@ mod tests {
         #[test]
         fn redaction_keeps_only_last_four(id in "[0-9A-Z]{5,20}") {
             let r = redact_id(&id);
-            prop_assert_eq!(r.chars().count(), id.chars().count());
-            prop_assert!(r.ends_with(&id[id.len() - 4..]));
+            prop_assert!(!r.contains(&id[..id.len() - 4]));
+            if id.len() > 6 {
+                prop_assert!(r.ends_with(&id[id.len() - 4..]));
+            }
             prop_assert!(r[..r.len() - 4].chars().all(|c| c == '*'));
         }
     }
