@@ -61,7 +61,9 @@ pub struct Args {
     /// A case from the case history (`restore-doctor cases new`).
     #[arg(long)]
     pub case: Option<String>,
-    /// Case database for --case: a SQLite file path or a postgres:// URL.
+    /// Case database: a SQLite file path or a postgres:// URL. With --case it is where the case
+    /// lives; with --device and --error, this shop's confirmed causes for that model and error
+    /// are added to the prior as pseudo-counts.
     #[arg(long, env = "RESTORE_DOCTOR_DB", value_name = "PATH|postgres://...")]
     pub db: Option<String>,
     /// Wizard: the session file to resume from and save to.
@@ -248,6 +250,23 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         counts.retain(|_, n| *n > 0);
         req.shop_counts = counts;
         store = Some((s, id));
+    } else if let (Some(db), Some(device), Some(code)) = (&args.db, &req.device, req.error) {
+        // No case: still learn from this shop's closed cases for the same model and error.
+        if let kb::DeviceMatch::Found { variants, .. } = kb::kb().find_device(device) {
+            let mut s = crate::cmd::cases::open_store(Some(db))?;
+            let priors = s
+                .shop_prior_counts()
+                .map_err(crate::cmd::cases::store_err)?;
+            let mut counts = std::collections::BTreeMap::new();
+            let product_types: std::collections::BTreeSet<&str> =
+                variants.iter().map(|d| d.product_type.as_str()).collect();
+            for pt in product_types {
+                for (cause, n) in priors.for_code_and_device(Some(code), Some(pt)) {
+                    *counts.entry(cause).or_insert(0) += n;
+                }
+            }
+            req.shop_counts = counts;
+        }
     }
     let resp = match diagnose_request(&req) {
         Ok(r) => r,

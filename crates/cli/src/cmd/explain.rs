@@ -16,6 +16,84 @@ pub struct Args {
     /// List every documented code and range.
     #[arg(long)]
     pub list: bool,
+    /// A case database (SQLite path or postgres:// URL): also show this shop's confirmed causes
+    /// for the code, added to the knowledge base's prior as pseudo-counts.
+    #[arg(long, env = "RESTORE_DOCTOR_DB")]
+    pub db: Option<String>,
+}
+
+/// This shop's closed cases with a confirmed cause for the code, and the prior they give.
+#[derive(serde::Serialize)]
+struct ShopView {
+    /// Closed cases with this code and a confirmed cause.
+    cases: u64,
+    /// Confirmed cause → number of cases.
+    counts: std::collections::BTreeMap<String, u64>,
+    /// How many cases the knowledge base's prior counts for (the Dirichlet strength).
+    knowledge_base_weight: f64,
+    /// The prior with the shop's cases added, sorted by probability.
+    causes: Vec<ShopCause>,
+}
+
+#[derive(serde::Serialize)]
+struct ShopCause {
+    id: String,
+    name: String,
+    knowledge_base: f64,
+    probability: f64,
+}
+
+#[derive(serde::Serialize)]
+struct ExplainWithShop<'a> {
+    #[serde(flatten)]
+    report: &'a ExplainJson,
+    shop: &'a ShopView,
+}
+
+/// Read the shop's counts for `code` and combine them with the knowledge base's prior the way
+/// the engine does: p ← (p·S + n) / (S + N).
+fn shop_view(db: &str, report: &ExplainJson) -> anyhow::Result<ShopView> {
+    let mut store = crate::cmd::cases::open_store(Some(db))?;
+    let priors = store
+        .shop_prior_counts()
+        .map_err(crate::cmd::cases::store_err)?;
+    let counts = priors.for_codes(&[report.code]);
+    let known: u64 = counts
+        .iter()
+        .filter(|(c, _)| kb::kb().cause(c).is_some())
+        .map(|(_, n)| *n)
+        .sum();
+    let strength = engine::model::KB_PRIOR_STRENGTH;
+    let mut ids: Vec<String> = report.causes.iter().map(|c| c.id.clone()).collect();
+    for c in counts.keys() {
+        if kb::kb().cause(c).is_some() && !ids.contains(c) {
+            ids.push(c.clone());
+        }
+    }
+    let mut causes: Vec<ShopCause> = ids
+        .into_iter()
+        .map(|id| {
+            let base = report
+                .causes
+                .iter()
+                .find(|c| c.id == id)
+                .map_or(0.0, |c| c.probability);
+            let n = counts.get(&id).copied().unwrap_or(0) as f64;
+            ShopCause {
+                name: kb::kb().cause(&id).map_or(id.clone(), |c| c.name.clone()),
+                probability: (base * strength + n) / (strength + known as f64),
+                knowledge_base: base,
+                id,
+            }
+        })
+        .collect();
+    causes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    Ok(ShopView {
+        cases: known,
+        counts,
+        knowledge_base_weight: strength,
+        causes,
+    })
 }
 
 pub fn parse_code(text: &str) -> anyhow::Result<i64> {
@@ -50,12 +128,73 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         }
         Err(e) => return Err(anyhow::anyhow!(e)),
     };
-    if out.json {
-        out.json(&report)?;
-    } else {
-        print_human(&report);
+    let shop = match args.db.as_deref() {
+        Some(db) => Some(shop_view(db, &report)?),
+        None => None,
+    };
+    match (&shop, out.json) {
+        (Some(shop), true) => out.json(&ExplainWithShop {
+            report: &report,
+            shop,
+        })?,
+        (None, true) => out.json(&report)?,
+        (_, false) => {
+            print_human(&report);
+            if let Some(shop) = &shop {
+                print_shop(&report, shop);
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_shop(report: &ExplainJson, shop: &ShopView) {
+    let mut s = format!("\n{}\n", paint(HEADING, "With this shop's own history"));
+    if shop.cases == 0 {
+        s.push_str(&format!(
+            "  {}\n",
+            paint(
+                DIM,
+                format!("No closed case with error {} and a confirmed cause yet: the numbers above stand.", report.code)
+            )
+        ));
+        anstream::print!("{s}");
+        return;
+    }
+    s.push_str(&output::wrap(
+        &format!(
+            "{} closed case(s) with error {} had a confirmed cause. They are added to the knowledge base's numbers, which count as {} cases:",
+            shop.cases, report.code, shop.knowledge_base_weight
+        ),
+        88,
+        "  ",
+    ));
+    let width = shop
+        .causes
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(10);
+    for c in shop.causes.iter().filter(|c| c.probability >= 0.005) {
+        let n = shop.counts.get(&c.id).copied().unwrap_or(0);
+        let seen = if n > 0 {
+            paint(BOLD, format!("  {n} confirmed here"))
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "  {:<width$} {} {:>3.0}%  {}{}\n",
+            c.name,
+            paint(ACCENT, output::bar(c.probability, 20)),
+            c.probability * 100.0,
+            paint(
+                DIM,
+                format!("(knowledge base {:.0}%)", c.knowledge_base * 100.0)
+            ),
+            seen
+        ));
+    }
+    anstream::print!("{s}");
 }
 
 fn category_words(cat: &str) -> String {
