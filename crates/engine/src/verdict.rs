@@ -89,17 +89,17 @@ pub fn verdict(
     let summary = match reason {
         VerdictReason::Fixed => format!(
             "It works now. The most likely cause was {} ({}).",
-            c.name.to_lowercase(),
+            in_sentence(&c.name),
             pct(p[cause])
         ),
         VerdictReason::CauseLikely => {
-            format!("Most likely {} ({}).", c.name.to_lowercase(), pct(p[cause]))
+            format!("Most likely {} ({}).", in_sentence(&c.name), pct(p[cause]))
         }
         _ => format!(
             "Most likely a {} fault ({}); the likeliest single cause is {} ({}).",
             c.group,
             pct(top_group.1),
-            c.name.to_lowercase(),
+            in_sentence(&c.name),
             pct(p[cause])
         ),
     };
@@ -135,4 +135,35 @@ pub fn argmax(p: &[f64]) -> usize {
         }
     }
     best
+}
+
+/// A cause name inside a sentence: "Storage chip (NAND)" → "storage chip (NAND)", while names
+/// that start with an acronym or a product name keep their capitals ("USB cable", "iPhone").
+fn in_sentence(name: &str) -> String {
+    let mut chars = name.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if first.is_uppercase() && second.is_lowercase() => {
+            first.to_lowercase().chain(name.chars().skip(1)).collect()
+        }
+        _ => name.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod in_sentence_tests {
+    use super::in_sentence;
+
+    #[test]
+    fn lowers_only_an_ordinary_first_word() {
+        assert_eq!(in_sentence("Storage chip (NAND)"), "storage chip (NAND)");
+        assert_eq!(
+            in_sentence("Earpiece / Face ID flex"),
+            "earpiece / Face ID flex"
+        );
+        assert_eq!(in_sentence("USB cable"), "USB cable");
+        assert_eq!(
+            in_sentence("Audio chip (iPhone 7 'loop disease')"),
+            "audio chip (iPhone 7 'loop disease')"
+        );
+    }
 }
