@@ -86,16 +86,9 @@ impl Args {
 
 /// Parse an error code as people write it: `4013`, `-1`, `error 4013`, `(4013)`.
 pub fn parse_error(text: &str) -> anyhow::Result<i64> {
-    let t = text.trim().trim_start_matches('(').trim_end_matches(')');
-    let lower = t.to_ascii_lowercase();
-    let t = lower
-        .strip_prefix("error")
-        .or_else(|| lower.strip_prefix("err"))
-        .unwrap_or(&lower)
-        .trim();
-    match t.parse::<i64>() {
-        Ok(c) => Ok(c),
-        Err(_) => bad_input(format!(
+    match kb::report::parse_code(text) {
+        Some(c) => Ok(c),
+        None => bad_input(format!(
             "--error: `{text}` is not an error code; give the number the app showed, e.g. 4013 or -1"
         )),
     }
