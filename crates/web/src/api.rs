@@ -102,14 +102,30 @@ pub fn report_error(e: ReportError) -> ApiError {
     }
 }
 
-async fn explain(Path(code): Path<String>) -> Result<Json<report::ExplainJson>, ApiError> {
+/// Pre-serialised JSON as a response.
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn explain(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
     let n = report::parse_code(&code).ok_or_else(|| {
         ApiError::bad(
             "code",
             format!("`{code}` is not an error code: give the number the app showed, e.g. 4013"),
         )
     })?;
-    report::explain(n).map(Json).map_err(report_error)
+    let json = state.inner.explanations.explain(n).map_err(report_error)?;
+    Ok(json_bytes(json))
 }
 
 async fn codes() -> Json<Value> {
@@ -262,8 +278,8 @@ async fn diagnose(
         let history = state.with_store(move |s| s.case_history(id)).await?;
         add_case(&mut req, &history);
     }
-    let resp = state.diagnose(&req).map_err(request_error)?;
-    Ok(Json(&*resp).into_response())
+    let answer = state.diagnose(&req).map_err(request_error)?;
+    Ok(json_bytes(answer.json.clone()))
 }
 
 #[derive(Deserialize)]

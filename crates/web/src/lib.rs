@@ -135,6 +135,7 @@ pub(crate) struct Inner {
     pub store: StoreSlot,
     pub max_upload: usize,
     pub memo: memo::DiagnoseMemo,
+    pub explanations: memo::ExplainMemo,
 }
 
 /// Shared state of the server.
@@ -160,6 +161,7 @@ impl AppState {
                 },
                 max_upload,
                 memo: memo::DiagnoseMemo::default(),
+                explanations: memo::ExplainMemo::default(),
             }),
         }
     }
@@ -168,7 +170,7 @@ impl AppState {
     pub fn diagnose(
         &self,
         req: &engine::api::DiagnoseRequest,
-    ) -> Result<Arc<engine::api::DiagnoseResponse>, engine::api::RequestError> {
+    ) -> Result<Arc<memo::Answer>, engine::api::RequestError> {
         self.inner.memo.diagnose(req)
     }
 

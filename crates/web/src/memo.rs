@@ -4,9 +4,24 @@
 //! moved), and shops send the same opening questions many times. Oldest entries are dropped
 //! first.
 
+use axum::body::Bytes;
 use engine::api::{DiagnoseRequest, DiagnoseResponse, RequestError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+
+/// An answer with its JSON (serialised once, served many times).
+#[derive(Debug)]
+pub struct Answer {
+    pub response: DiagnoseResponse,
+    pub json: Bytes,
+}
+
+impl Answer {
+    fn new(response: DiagnoseResponse) -> Arc<Answer> {
+        let json = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        Arc::new(Answer { response, json })
+    }
+}
 
 /// How many answers are kept.
 pub const CAPACITY: usize = 1024;
@@ -14,7 +29,7 @@ pub const CAPACITY: usize = 1024;
 pub const MAX_KEY: usize = 64 << 10;
 
 /// Answers by request key, and the keys oldest first.
-type Entries = (HashMap<String, Arc<DiagnoseResponse>>, VecDeque<String>);
+type Entries = (HashMap<String, Arc<Answer>>, VecDeque<String>);
 
 #[derive(Default)]
 pub struct DiagnoseMemo {
@@ -23,16 +38,16 @@ pub struct DiagnoseMemo {
 
 impl DiagnoseMemo {
     /// The engine's answer to `req`, from the memo when the same request was answered before.
-    pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<DiagnoseResponse>, RequestError> {
+    pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<Answer>, RequestError> {
         // The request's full JSON is the key: every input the engine reads is in it.
         let key = match serde_json::to_string(req) {
             Ok(k) if k.len() <= MAX_KEY => k,
-            _ => return engine::api::diagnose_request(req).map(Arc::new),
+            _ => return engine::api::diagnose_request(req).map(Answer::new),
         };
         if let Some(hit) = self.lock().0.get(&key) {
             return Ok(hit.clone());
         }
-        let answer = Arc::new(engine::api::diagnose_request(req)?);
+        let answer = Answer::new(engine::api::diagnose_request(req)?);
         let mut g = self.lock();
         if !g.0.contains_key(&key) {
             if g.1.len() >= CAPACITY
@@ -56,6 +71,32 @@ impl DiagnoseMemo {
     }
 }
 
+/// Explanations of error codes as JSON, by code (documented codes only; bounded).
+#[derive(Default)]
+pub struct ExplainMemo {
+    inner: Mutex<HashMap<i64, Bytes>>,
+}
+
+impl ExplainMemo {
+    pub fn explain(&self, code: i64) -> Result<Bytes, kb::report::ReportError> {
+        if let Some(hit) = self
+            .inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&code)
+        {
+            return Ok(hit.clone());
+        }
+        let doc = kb::report::explain(code)?;
+        let json = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if g.len() < CAPACITY {
+            g.insert(code, json.clone());
+        }
+        Ok(json)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,7 +116,11 @@ mod tests {
         let a = m.diagnose(&req("first")).unwrap();
         let b = m.diagnose(&req("first")).unwrap();
         assert!(Arc::ptr_eq(&a, &b), "answered from the memo");
-        assert_eq!(*a, engine::api::diagnose_request(&req("first")).unwrap());
+        let direct = engine::api::diagnose_request(&req("first")).unwrap();
+        assert_eq!(a.response.device, direct.device);
+        assert_eq!(a.response.next_step, direct.next_step);
+        let json: serde_json::Value = serde_json::from_slice(&a.json).unwrap();
+        assert_eq!(json["error_code"], 4013);
         for i in 0..CAPACITY + 10 {
             m.diagnose(&req(&format!("text {i}"))).unwrap();
         }
@@ -90,6 +135,20 @@ mod tests {
         let long = "my phone ".repeat(MAX_KEY / 8);
         assert!(m.diagnose(&req(&long)).is_ok());
         assert_eq!(m.len(), 0);
+    }
+
+    #[test]
+    fn explanations_are_the_report_documents() {
+        let m = ExplainMemo::default();
+        let a = m.explain(4013).unwrap();
+        let b = m.explain(4013).unwrap();
+        assert_eq!(a, b);
+        let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+        assert_eq!(
+            v,
+            serde_json::to_value(kb::report::explain(4013).unwrap()).unwrap()
+        );
+        assert!(m.explain(777).is_err());
     }
 
     #[test]

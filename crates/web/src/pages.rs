@@ -529,7 +529,7 @@ async fn run_state(
     Ok(
         wizard::build_request(state, history.as_ref()).and_then(|req| {
             app.diagnose(&req)
-                .map(|r| (*r).clone())
+                .map(|a| a.response.clone())
                 .map_err(|e| wizard::field_error(&e))
         }),
     )
