@@ -2,6 +2,7 @@
 //!
 //!     cargo run --release -p logs --example bench -- --size-mb 400 [--density dense|sparse]
 //!                                                     [--file PATH] [--runs 3]
+//!     cargo run --release -p logs --example bench -- --analyze PATH [--dump]
 //!
 //! Builds a log of the given size from the realistic lines of every fixture (all formats,
 //! mixed). `dense` (default) cycles through the fixtures as they are: about two lines in three
@@ -13,6 +14,7 @@
 //! best time counts. Prints MB/s (wall and CPU time: the machine may be shared), peak memory
 //! and the ratio ours/ripgrep. No assertions: the
 //! goals (peak < 100 MB on 400 MB, time <= 1.5x ripgrep) are reported, not enforced.
+//! `--analyze PATH --dump` prints the full result as JSON (to diff before and after a change).
 
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -41,6 +43,14 @@ fn main() {
         let start = Instant::now();
         let log = logs::analyze_path(Path::new(&file), &mut |_| {}).expect("bench file readable");
         let secs = start.elapsed().as_secs_f64();
+        if args.iter().any(|a| a == "--dump") {
+            // The whole result, to check that a speed-up changed nothing.
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&log).expect("log serialises")
+            );
+            return;
+        }
         println!(
             "{secs} {} {} {} {}",
             vm_hwm_kb().unwrap_or(0),

@@ -158,10 +158,33 @@ pub struct CheckpointRef {
     pub num: u32,
 }
 
+/// `0x` and upper-case hex without padding (what `format!("0x{num:X}")` prints, without the
+/// formatting machinery: this runs for every checkpoint line).
+fn hex_id(num: u32) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut digits = [0u8; 8];
+    let mut n = num;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = DIGITS[(n & 0xF) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut id = String::with_capacity(2 + digits.len() - i);
+    id.push_str("0x");
+    for &d in &digits[i..] {
+        id.push(d as char);
+    }
+    id
+}
+
 impl CheckpointRef {
     pub(crate) fn new(num: u32, name: Option<String>) -> CheckpointRef {
         CheckpointRef {
-            id: format!("0x{num:X}"),
+            id: hex_id(num),
             name,
             num,
         }
@@ -328,4 +351,16 @@ pub struct RestoreLog {
     pub bytes: u64,
     /// Lines that matched a known signature.
     pub matched_lines: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_ids_print_as_unpadded_upper_hex() {
+        for num in [0, 0x9, 0x60E, 0x065B, 0xFFFF, 0x1_0000, u32::MAX] {
+            assert_eq!(CheckpointRef::new(num, None).id, format!("0x{num:X}"));
+        }
+    }
 }

@@ -29,19 +29,15 @@ pub struct Prefixed<'a> {
 /// Clean up one raw line: ANSI colour codes, `> ` quote marks, HTML entities, trailing space.
 pub fn normalise(line: &str) -> Cow<'_, str> {
     let mut text: Cow<'_, str> = Cow::Borrowed(line.trim_end());
-    if text.contains('\u{1b}') {
+    // One SIMD pass for the two rare bytes (ESC, `&`) instead of two `str::contains`.
+    let Some(first_rare) = memchr::memchr2(0x1b, b'&', text.as_bytes()) else {
+        return normalise_quotes(text);
+    };
+    if text.as_bytes()[first_rare] == 0x1b || memchr::memchr(0x1b, text.as_bytes()).is_some() {
         text = Cow::Owned(strip_ansi(&text));
     }
-    // Quote marks of issue threads and mail: "> ", ">> ", "> > ".
-    let trimmed = text.trim_start_matches([' ', '\t']);
-    if trimmed.starts_with('>') && !trimmed.starts_with(">>>") {
-        let mut rest = trimmed;
-        while let Some(r) = rest.strip_prefix('>') {
-            rest = r.strip_prefix(' ').unwrap_or(r);
-        }
-        text = Cow::Owned(rest.to_string());
-    }
-    if text.contains('&')
+    text = normalise_quotes(text);
+    if memchr::memchr(b'&', text.as_bytes()).is_some()
         && (has!(text, "&gt;")
             || has!(text, "&lt;")
             || has!(text, "&amp;")
@@ -55,6 +51,19 @@ pub fn normalise(line: &str) -> Cow<'_, str> {
                 .replace("&#39;", "'")
                 .replace("&amp;", "&"),
         );
+    }
+    text
+}
+
+/// Quote marks of issue threads and mail: "> ", ">> ", "> > ".
+fn normalise_quotes(text: Cow<'_, str>) -> Cow<'_, str> {
+    let trimmed = text.trim_start_matches([' ', '\t']);
+    if trimmed.starts_with('>') && !trimmed.starts_with(">>>") {
+        let mut rest = trimmed;
+        while let Some(r) = rest.strip_prefix('>') {
+            rest = r.strip_prefix(' ').unwrap_or(r);
+        }
+        return Cow::Owned(rest.to_string());
     }
     text
 }
@@ -115,7 +124,10 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
                 let inner = &rest[1..close];
                 let after = &rest[close + 1..];
                 if let Some(t) = inner.strip_suffix("-GMT") {
-                    p.time = Some(Cow::Owned(format!("{t} GMT")));
+                    let mut time = String::with_capacity(t.len() + 4);
+                    time.push_str(t);
+                    time.push_str(" GMT");
+                    p.time = Some(Cow::Owned(time));
                     p.source = Source::Device;
                     p.tool = Some(Tool::Restored);
                     let after = if after.starts_with('{') {
@@ -383,9 +395,18 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
 /// The string value of `"key":"..."` in a JSON object line, unescaped; tolerant of a line cut
 /// in the middle of the value.
 pub fn json_string_field<'a>(t: &'a str, key: &str) -> Option<Cow<'a, str>> {
-    let pat = format!("\"{key}\"");
-    let at = t.find(&pat)?;
-    let rest = t[at + pat.len()..].trim_start();
+    // `"key"`, found without building the quoted pattern.
+    let bytes = t.as_bytes();
+    let mut from = 0;
+    let after_key = loop {
+        let at = from + memchr::memmem::find(&bytes[from..], key.as_bytes())?;
+        let end = at + key.len();
+        if at > 0 && bytes[at - 1] == b'"' && bytes.get(end) == Some(&b'"') {
+            break end + 1;
+        }
+        from = at + 1;
+    };
+    let rest = t[after_key..].trim_start();
     let rest = rest.strip_prefix(':')?.trim_start();
     let rest = rest.strip_prefix('"')?;
     let bytes = rest.as_bytes();

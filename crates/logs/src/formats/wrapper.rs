@@ -34,11 +34,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if let Some(code) = paren_code(line)
-        && (has!(lower, "fail")
-            || has!(lower, "error")
-            || line.contains('失')
-            || line.contains('错'))
+    // The cheap word test first: most lines that get here have no failure word.
+    if (has!(lower, "fail") || has!(lower, "error") || has!(line, "失") || has!(line, "错"))
+        && let Some(code) = paren_code(line)
     {
         out.push(Signal::ErrorCode(code));
         out.push(Signal::Fail(FailKind::Final));
@@ -55,9 +53,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
 pub fn paren_code(line: &str) -> Option<i64> {
     for (open, close) in [("(", ")"), ("（", "）")] {
         let mut rest = line;
-        while let Some(i) = rest.find(open) {
+        while let Some(i) = memchr::memmem::find(rest.as_bytes(), open.as_bytes()) {
             let inner = &rest[i + open.len()..];
-            if let Some(j) = inner.find(close) {
+            if let Some(j) = memchr::memmem::find(inner.as_bytes(), close.as_bytes()) {
                 let num = inner[..j].trim();
                 if !num.is_empty()
                     && num.len() <= 6
