@@ -42,6 +42,9 @@ pub fn read_hinted(
     out: &mut Vec<Signal>,
 ) -> Option<Family> {
     let body: &str = &p.body;
+    // The hinted parser that already read this body and found nothing: the parsers are pure,
+    // so the full path below need not run it again.
+    let mut tried = None;
     if !p.wrapper_own && p.source != Source::Device && !body.is_empty() {
         let before = out.len();
         let hinted = match hint {
@@ -58,7 +61,9 @@ pub fn read_hinted(
             // take the full path below; a line its hinted parser understood is not one.
             return hinted;
         }
+        // A parser that finds nothing pushes nothing (test `hinted_failure_pushes_nothing`).
         out.truncate(before);
+        tried = hint;
     }
     if body.is_empty() {
         return None;
@@ -66,7 +71,7 @@ pub fn read_hinted(
     let before_identity = out.len();
     identity::parse(body, out);
     let found_identity = out.len() > before_identity;
-    let family = read_family(p, body, out);
+    let family = read_family(p, body, tried, out);
     if family.is_none() && found_identity {
         return Some(if p.wrapper_own {
             Family::Wrapper
@@ -77,7 +82,12 @@ pub fn read_hinted(
     family
 }
 
-fn read_family(p: &Prefixed<'_>, body: &str, out: &mut Vec<Signal>) -> Option<Family> {
+fn read_family(
+    p: &Prefixed<'_>,
+    body: &str,
+    tried: Option<Family>,
+    out: &mut Vec<Signal>,
+) -> Option<Family> {
     if p.wrapper_own {
         return wrapper::parse(body, out).then_some(Family::Wrapper);
     }
@@ -89,19 +99,21 @@ fn read_family(p: &Prefixed<'_>, body: &str, out: &mut Vec<Signal>) -> Option<Fa
         idevicerestore::parse(body, out);
         return (out.len() > before).then_some(Family::Restored);
     }
-    if apple::parse(body, out) {
+    if tried != Some(Family::Apple) && apple::parse(body, out) {
         return Some(Family::Apple);
     }
-    if restored::parse(body, out) {
+    if tried != Some(Family::Restored) && restored::parse(body, out) {
         return Some(Family::Restored);
     }
     if futurerestore::parse(body, out) {
         return Some(Family::Futurerestore);
     }
-    let before = out.len();
-    idevicerestore::parse(body, out);
-    if out.len() > before {
-        return Some(Family::Idevicerestore);
+    if tried != Some(Family::Idevicerestore) {
+        let before = out.len();
+        idevicerestore::parse(body, out);
+        if out.len() > before {
+            return Some(Family::Idevicerestore);
+        }
     }
     if wrapper::parse(body, out) {
         return Some(Family::Wrapper);
@@ -239,3 +251,59 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("(iPad", Family::Identity),
     ("(iPod", Family::Identity),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines built from signatures, fixture-like words and numbers, in any order.
+    fn line() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            (0..SIGNATURES.len()).prop_map(|i| SIGNATURES[i].0.to_string()),
+            prop::sample::select(vec![
+                "BEGIN:",
+                "END:",
+                "FAILURE:",
+                "0x060E",
+                "[0x060E]",
+                "status: ",
+                "4013",
+                "-1",
+                "(",
+                ")",
+                ": ",
+                "operation ",
+                "progress ",
+                "<Restore Device 0x6>: ",
+                "error",
+                "failed",
+                "ECID: ",
+                "0x1A2B",
+                " ",
+                "ASR STATUS: ",
+                "fail",
+                "Depth:",
+            ])
+            .prop_map(str::to_string),
+            "[ -~]{0,12}",
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        /// `read_hinted` skips a hinted parser that found nothing when it runs the full path;
+        /// that is only the same as running it again if such a parser pushed nothing.
+        #[test]
+        fn hinted_failure_pushes_nothing(body in line()) {
+            let mut out = Vec::new();
+            if !apple::parse(&body, &mut out) {
+                prop_assert!(out.is_empty(), "apple pushed {out:?} for {body:?}");
+            }
+            out.clear();
+            if !restored::parse(&body, &mut out) {
+                prop_assert!(out.is_empty(), "restored pushed {out:?} for {body:?}");
+            }
+        }
+    }
+}
