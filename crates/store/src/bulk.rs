@@ -268,8 +268,9 @@ impl Store {
         }
     }
 
-    /// Load every attempt as fleet-model cells (device × station × cable × port). Calls
-    /// `progress(done, total)` while reading.
+    /// Load every attempt as fleet-model cells (device × station × cable × port). Interrupted
+    /// attempts (stopped by the person or a kill signal) are left out: they are not failures
+    /// of a station, cable, port or device. Calls `progress(done, total)` while reading.
     pub fn fleet_data(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<FleetData> {
         // Names of every level, and database id → dense index maps.
         let (stations, station_ix, cables, cable_ix, ports, port_ix, devices, device_ix, total) =
@@ -303,7 +304,7 @@ impl Store {
                     })
                     .collect();
                 let total = tx
-                    .query("SELECT COUNT(*) FROM attempt", &[])?
+                    .query("SELECT COUNT(*) FROM attempt WHERE NOT interrupted", &[])?
                     .first()
                     .and_then(|r| r.first())
                     .and_then(Value::int)
@@ -329,7 +330,8 @@ impl Store {
                     HashMap::with_hasher(CellHasher);
                 {
                     let mut stmt = tx.prepare(
-                        "SELECT device_id, station_id, cable_id, port_id, ok FROM attempt",
+                        "SELECT device_id, station_id, cable_id, port_id, ok FROM attempt \
+                         WHERE NOT interrupted",
                     )?;
                     let mut rows = stmt.query([])?;
                     let mut done = 0u64;
@@ -372,7 +374,8 @@ impl Store {
                 let mut rows = tx.query_raw(
                     "SELECT device_id, station_id, cable_id, port_id, COUNT(*)::BIGINT, \
                      SUM(CASE WHEN ok THEN 0 ELSE 1 END)::BIGINT \
-                     FROM attempt GROUP BY device_id, station_id, cable_id, port_id",
+                     FROM attempt WHERE NOT interrupted \
+                     GROUP BY device_id, station_id, cable_id, port_id",
                     params,
                 )?;
                 let mut done = 0u64;

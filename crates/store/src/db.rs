@@ -230,13 +230,24 @@ impl Tx for PgTx<'_> {
 }
 
 /// Migrations known to this binary, per backend: (version, SQL).
-pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+/// Each runs once, in order, in the same transaction as the version row it writes.
+pub(crate) const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_attempt_duration_usb_interrupted.sql"),
+    ),
+];
+pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_attempt_duration_usb_interrupted.sql"),
+    ),
+];
 
-/// The newest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The newest schema version this binary knows (the last migration's version).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Open (creating if needed) a SQLite database file and bring its schema up to date.
 pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreError> {
@@ -357,10 +368,21 @@ mod tests {
 
     #[test]
     fn migration_files_split_into_statements() {
-        for (_, sql) in SQLITE_MIGRATIONS.iter().chain(POSTGRES_MIGRATIONS) {
+        for (version, sql) in SQLITE_MIGRATIONS.iter().chain(POSTGRES_MIGRATIONS) {
             let stmts = split_sql(sql);
-            assert!(stmts.len() >= 10, "{stmts:?}");
+            let expected = if *version == 1 { 10 } else { 3 };
+            assert!(stmts.len() >= expected, "{version}: {stmts:?}");
             assert!(stmts.iter().all(|s| !s.contains(';')));
+            assert!(stmts.iter().all(|s| !s.contains("--")), "{stmts:?}");
+        }
+    }
+
+    #[test]
+    fn versions_are_consecutive_and_end_at_schema_version() {
+        for list in [SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS] {
+            let versions: Vec<i64> = list.iter().map(|(v, _)| *v).collect();
+            let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
+            assert_eq!(versions, expected);
         }
     }
 }

@@ -270,11 +270,18 @@ impl Store {
             };
             let (ok, code) = model::attempt_result_columns(attempt.result);
             let sha = attempt.log.as_ref().map(|l| sha256_hex(l));
+            let usb_events = match &attempt.usb_events {
+                Some(events) => Some(serde_json::to_string(events).map_err(|e| {
+                    StoreError::Corrupt(format!("USB events not serialisable: {e}"))
+                })?),
+                None => None,
+            };
             tx.insert(
                 "INSERT INTO attempt (case_id, device_id, at, station_id, host_os, app_version, \
                  cable_id, port_id, hub, tool, mode, kind, ok, error_code, stage, operation, \
-                 checkpoint, progress, log, log_sha256) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 checkpoint, progress, log, log_sha256, duration_ms, usb_events, interrupted) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 RETURNING id",
                 &[
                     case_id.into(),
                     device_id.into(),
@@ -296,6 +303,9 @@ impl Store {
                     attempt.progress.into(),
                     attempt.log.clone().map_or(Value::Null, Value::Blob),
                     sha.into(),
+                    attempt.duration_ms.into(),
+                    usb_events.into(),
+                    attempt.interrupted.into(),
                 ],
             )
         })
@@ -442,7 +452,11 @@ impl Store {
             device_product_type: case.device.product_type.clone(),
             device_label: case.device.label.clone(),
             error_code: case.error_code,
-            attempts: case.attempts,
+            attempts: case
+                .attempts
+                .into_iter()
+                .filter(|a| !a.interrupted)
+                .collect(),
             steps: case.steps,
             closed_cause: case.closed_cause,
         })
@@ -460,7 +474,8 @@ impl Store {
                 &format!(
                     "SELECT {CASE_COLUMNS}, \
                      (SELECT COUNT(*) FROM attempt a WHERE a.case_id = c.id), \
-                     (SELECT COUNT(*) FROM attempt a WHERE a.case_id = c.id AND NOT a.ok) \
+                     (SELECT COUNT(*) FROM attempt a WHERE a.case_id = c.id AND NOT a.ok \
+                     AND NOT a.interrupted) \
                      FROM cases c JOIN device d ON d.id = c.device_id {filter} \
                      ORDER BY c.opened_at DESC, c.id DESC"
                 ),
@@ -687,36 +702,47 @@ fn load_attempts(tx: &mut dyn Tx, case_id: i64) -> Result<Vec<Attempt>> {
     let rows = tx.query(
         "SELECT a.id, a.case_id, a.at, s.name, a.host_os, a.app_version, cb.name, p.name, a.hub, \
          a.tool, a.mode, a.kind, a.ok, a.error_code, a.stage, a.operation, a.checkpoint, \
-         a.progress, a.log_sha256 \
+         a.progress, a.log_sha256, a.duration_ms, a.usb_events, a.interrupted \
          FROM attempt a JOIN station s ON s.id = a.station_id \
          LEFT JOIN cable cb ON cb.id = a.cable_id LEFT JOIN port p ON p.id = a.port_id \
          WHERE a.case_id = ? ORDER BY a.at, a.id",
         &[case_id.into()],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| Attempt {
-            id: r[0].int().unwrap_or(0),
-            case_id: r[1].int().unwrap_or(0),
-            at: r[2].int().unwrap_or(0),
-            computer: r[3].text().unwrap_or_default(),
-            host_os: r[4].text(),
-            app_version: r[5].text(),
-            cable: r[6].text(),
-            port: r[7].text(),
-            hub: r[8].bool(),
-            tool: r[9].text(),
-            mode: r[10].text(),
-            kind: r[11].text().and_then(|k| AttemptKind::parse(&k)),
-            ok: r[12].bool(),
-            error_code: r[13].int(),
-            stage: r[14].text(),
-            operation: r[15].int(),
-            checkpoint: r[16].text(),
-            progress: r[17].int(),
-            log_sha256: r[18].text(),
+    rows.iter()
+        .map(|r| {
+            let id = r[0].int().unwrap_or(0);
+            let usb_events = match r[20].text() {
+                Some(json) => Some(serde_json::from_str(&json).map_err(|e| {
+                    StoreError::Corrupt(format!("attempt {id}: usb_events is not valid: {e}"))
+                })?),
+                None => None,
+            };
+            Ok(Attempt {
+                id,
+                case_id: r[1].int().unwrap_or(0),
+                at: r[2].int().unwrap_or(0),
+                computer: r[3].text().unwrap_or_default(),
+                host_os: r[4].text(),
+                app_version: r[5].text(),
+                cable: r[6].text(),
+                port: r[7].text(),
+                hub: r[8].bool(),
+                tool: r[9].text(),
+                mode: r[10].text(),
+                kind: r[11].text().and_then(|k| AttemptKind::parse(&k)),
+                ok: r[12].bool(),
+                error_code: r[13].int(),
+                stage: r[14].text(),
+                operation: r[15].int(),
+                checkpoint: r[16].text(),
+                progress: r[17].int(),
+                log_sha256: r[18].text(),
+                duration_ms: r[19].int(),
+                usb_events,
+                interrupted: r[21].bool(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

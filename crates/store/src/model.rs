@@ -180,6 +180,18 @@ pub struct NewAttempt {
     pub progress: Option<i64>,
     /// The full log, stored as-is together with its SHA-256.
     pub log: Option<Vec<u8>>,
+    /// How long the restore tool ran, in milliseconds (`None`: not measured).
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    /// The USB timeline seen during the attempt, in order (`None`: USB was not watched;
+    /// `Some(empty)`: watched, no Apple device seen). ECIDs are kept raw, like the device's.
+    #[serde(default)]
+    pub usb_events: Option<Vec<UsbEventRecord>>,
+    /// The attempt was stopped (Ctrl-C, a kill signal) rather than failed by the device or the
+    /// bench: it is kept in the case but is not evidence (fleet analytics and the diagnosis
+    /// leave it out).
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl NewAttempt {
@@ -202,6 +214,9 @@ impl NewAttempt {
             checkpoint: None,
             progress: None,
             log: None,
+            duration_ms: None,
+            usb_events: None,
+            interrupted: false,
         }
     }
 }
@@ -229,12 +244,139 @@ pub struct Attempt {
     pub progress: Option<i64>,
     /// Hex SHA-256 of the stored log, when a log was attached.
     pub log_sha256: Option<String>,
+    /// How long the restore tool ran, in milliseconds (`None`: not measured, e.g. recorded by
+    /// hand or before schema version 2).
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    /// The USB timeline during the attempt (`None`: USB not watched). ECIDs are raw: use
+    /// [`UsbEventRecord::redacted`] before showing them unless the person asked for ids.
+    #[serde(default)]
+    pub usb_events: Option<Vec<UsbEventRecord>>,
+    /// Stopped by the person or a kill signal, not failed: not evidence about the device,
+    /// station, cable or port.
+    #[serde(default)]
+    pub interrupted: bool,
 }
 
 impl Attempt {
     pub fn result(&self) -> AttemptResult {
         AttemptResult::from_columns(self.ok, self.error_code)
     }
+
+    /// A failure that says something about the device or the bench: not ok and not interrupted.
+    pub fn is_failure(&self) -> bool {
+        !self.ok && !self.interrupted
+    }
+
+    /// The USB timeline in short words (`14:02:11 dropped off in restore mode, 14:02:19 back
+    /// in DFU`, times UTC; no identifiers); `None` when USB was not watched.
+    pub fn usb_summary(&self) -> Option<String> {
+        let events = self.usb_events.as_ref()?;
+        if events.is_empty() {
+            return Some("no Apple device seen".to_string());
+        }
+        Some(
+            events
+                .iter()
+                .map(UsbEventRecord::brief)
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
+    }
+}
+
+/// One line of the USB timeline recorded with an attempt (from the `usb` crate's tracker notes).
+///
+/// Stored as one element of the attempt's `usb_events` JSON array. Only `at`, `kind` and `text`
+/// are always present; readers must accept missing optional fields (older writers) and unknown
+/// extra fields (newer writers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsbEventRecord {
+    /// When, RFC 3339 UTC (`2026-11-21T14:02:11.250Z`).
+    pub at: String,
+    /// The tracker's note kind: `present`, `attached`, `detached`, `mode_change`,
+    /// `dropped_mid_restore`, `came_back_after_drop`, `did_not_come_back`.
+    pub kind: String,
+    /// USB mode of the device at that moment (`dfu`, `recovery`, `restore`, `normal`, `wtf`).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// The note in plain words, times in UTC.
+    pub text: String,
+    /// Product type when known (`iPhone10,1`).
+    #[serde(default)]
+    pub product_type: Option<String>,
+    /// ECID, raw (redact on output: [`UsbEventRecord::redacted`]).
+    #[serde(default)]
+    pub ecid: Option<String>,
+    /// A note a person must not miss (the device dropped off mid-restore).
+    #[serde(default)]
+    pub alarm: bool,
+}
+
+impl UsbEventRecord {
+    /// A copy with the ECID masked, in its own field and anywhere in the text.
+    pub fn redacted(&self) -> UsbEventRecord {
+        let mut text = self.text.clone();
+        if let Some(e) = self.ecid.as_deref().filter(|e| !e.is_empty()) {
+            text = text.replace(e, &redact(e));
+        }
+        UsbEventRecord {
+            ecid: self.ecid.as_deref().map(redact),
+            text,
+            ..self.clone()
+        }
+    }
+
+    /// `HH:MM:SS` (UTC) of [`UsbEventRecord::at`], or the raw value when it is not RFC 3339.
+    pub fn clock(&self) -> String {
+        self.at
+            .split_once('T')
+            .map(|(_, t)| t.chars().take(8).collect())
+            .filter(|t: &String| t.len() == 8)
+            .unwrap_or_else(|| self.at.clone())
+    }
+
+    /// `14:02:11 dropped off in restore mode` / `14:02:19 back in DFU`.
+    pub fn brief(&self) -> String {
+        let mode = mode_words(self.mode.as_deref());
+        let what = match self.kind.as_str() {
+            "present" => format!("present in {mode}"),
+            "attached" => format!("appeared in {mode}"),
+            "detached" => format!("left USB (was in {mode})"),
+            "mode_change" | "came_back_after_drop" => format!("back in {mode}"),
+            "dropped_mid_restore" => format!("dropped off in {mode}"),
+            "did_not_come_back" => "did not come back".to_string(),
+            other => other.replace('_', " "),
+        };
+        format!("{} {what}", self.clock())
+    }
+}
+
+/// `dfu` → `DFU`, `restore` → `restore mode`, unknown → `an unknown mode`.
+fn mode_words(mode: Option<&str>) -> String {
+    match mode {
+        Some("dfu") => "DFU".into(),
+        Some("recovery") => "Recovery".into(),
+        Some("wtf") => "WTF mode".into(),
+        Some(m) => format!("{m} mode"),
+        None => "an unknown mode".into(),
+    }
+}
+
+/// A duration in words: `850 ms`, `12.4 s`, `4 min 12 s`, `1 h 03 min`.
+pub fn duration_words(ms: i64) -> String {
+    let ms = ms.max(0);
+    if ms < 1_000 {
+        return format!("{ms} ms");
+    }
+    if ms < 60_000 {
+        return format!("{:.1} s", ms as f64 / 1000.0);
+    }
+    let s = ms / 1000;
+    if s < 3600 {
+        return format!("{} min {} s", s / 60, s % 60);
+    }
+    format!("{} h {:02} min", s / 3600, (s % 3600) / 60)
 }
 
 /// Outcome of a troubleshooting step.
@@ -345,7 +487,8 @@ pub struct CaseHistory {
     pub device_label: String,
     /// The error code the case was opened with.
     pub error_code: Option<i64>,
-    /// Attempts in the order they happened.
+    /// Attempts in the order they happened, without the interrupted ones (stopped by the
+    /// person or a kill signal: they say nothing about the device or the bench).
     pub attempts: Vec<Attempt>,
     /// Steps in the order they were recorded.
     pub steps: Vec<Step>,
@@ -373,9 +516,9 @@ impl CaseHistory {
         v.dedup();
         v
     }
-    /// Failed attempts.
+    /// Failed attempts (interrupted ones are not failures; see [`Attempt::is_failure`]).
     pub fn failures(&self) -> impl Iterator<Item = &Attempt> {
-        self.attempts.iter().filter(|a| !a.ok)
+        self.attempts.iter().filter(|a| a.is_failure())
     }
     /// True when two or more failed attempts all stopped at the same known stage.
     pub fn same_failure_stage(&self) -> Option<bool> {
@@ -465,6 +608,52 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
         // 2024-02-29T12:34:56Z
         assert_eq!(format_time(1_709_210_096_000), "2024-02-29T12:34:56Z");
+    }
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(duration_words(850), "850 ms");
+        assert_eq!(duration_words(12_400), "12.4 s");
+        assert_eq!(duration_words(252_000), "4 min 12 s");
+        assert_eq!(duration_words(3_780_000), "1 h 03 min");
+        assert_eq!(duration_words(-5), "0 ms");
+    }
+
+    #[test]
+    fn usb_events_in_short_words() {
+        let e = |kind: &str, mode: Option<&str>| UsbEventRecord {
+            at: "2026-11-21T14:02:11.250Z".into(),
+            kind: kind.into(),
+            mode: mode.map(str::to_string),
+            text: String::new(),
+            product_type: None,
+            ecid: None,
+            alarm: false,
+        };
+        assert_eq!(
+            e("dropped_mid_restore", Some("restore")).brief(),
+            "14:02:11 dropped off in restore mode"
+        );
+        assert_eq!(
+            e("came_back_after_drop", Some("dfu")).brief(),
+            "14:02:11 back in DFU"
+        );
+        assert_eq!(
+            e("present", Some("recovery")).brief(),
+            "14:02:11 present in Recovery"
+        );
+        assert_eq!(e("something_new", None).brief(), "14:02:11 something new");
+        let odd = UsbEventRecord {
+            at: "yesterday".into(),
+            ..e("detached", None)
+        };
+        assert_eq!(odd.brief(), "yesterday left USB (was in an unknown mode)");
+        // Older or newer writers: missing optional fields and unknown extra fields are read.
+        let v: UsbEventRecord = serde_json::from_str(
+            r#"{"at":"2026-11-21T14:02:11Z","kind":"attached","text":"t","future":1}"#,
+        )
+        .unwrap();
+        assert_eq!((v.mode, v.ecid, v.alarm), (None, None, false));
     }
 
     #[test]

@@ -331,6 +331,228 @@ fn snapshot(url: &str) -> Vec<u8> {
     }
 }
 
+fn usb_timeline() -> Vec<UsbEventRecord> {
+    vec![
+        UsbEventRecord {
+            at: "2026-11-21T14:02:11.250Z".into(),
+            kind: "dropped_mid_restore".into(),
+            mode: Some("restore".into()),
+            text: "The iPhone dropped off USB at 14:02:11 during the restore (34%), before the restore finished".into(),
+            product_type: Some("iPhone10,1".into()),
+            ecid: Some("00050011E9E5E32A".into()),
+            alarm: true,
+        },
+        UsbEventRecord {
+            at: "2026-11-21T14:02:19.000Z".into(),
+            kind: "came_back_after_drop".into(),
+            mode: Some("dfu".into()),
+            // An ECID inside the text too, to check redaction covers it.
+            text: "ECID 00050011E9E5E32A came back in DFU mode at 14:02:19".into(),
+            product_type: Some("iPhone10,1".into()),
+            ecid: Some("00050011E9E5E32A".into()),
+            alarm: true,
+        },
+    ]
+}
+
+fn watch_fields_roundtrip(db: TestDb) {
+    let mut s = Store::open(Some(&db.url)).unwrap();
+    let id = s.create_case(&sample_case()).unwrap();
+    let watched = s
+        .add_attempt(
+            id,
+            &NewAttempt {
+                at: Some(1_000),
+                duration_ms: Some(252_000),
+                usb_events: Some(usb_timeline()),
+                ..failing_attempt("bench-1", "cable-A", "nand")
+            },
+        )
+        .unwrap();
+    let stopped = s
+        .add_attempt(
+            id,
+            &NewAttempt {
+                at: Some(2_000),
+                duration_ms: Some(1_500),
+                usb_events: Some(Vec::new()),
+                interrupted: true,
+                ..NewAttempt::new("bench-1", AttemptResult::Failed)
+            },
+        )
+        .unwrap();
+    let by_hand = s
+        .add_attempt(
+            id,
+            &NewAttempt {
+                at: Some(3_000),
+                ..failing_attempt("bench-2", "cable-B", "nand")
+            },
+        )
+        .unwrap();
+    let case = s.case(id).unwrap();
+    let ids: Vec<i64> = case.attempts.iter().map(|a| a.id).collect();
+    assert_eq!(ids, vec![watched, stopped, by_hand]);
+    let (w, st, h) = (&case.attempts[0], &case.attempts[1], &case.attempts[2]);
+    assert_eq!(w.duration_ms, Some(252_000));
+    assert_eq!(w.usb_events.as_deref(), Some(&usb_timeline()[..]));
+    assert!(!w.interrupted && w.is_failure());
+    // Stored raw, like the device's ECID.
+    assert_eq!(
+        w.usb_events.as_ref().unwrap()[0].ecid.as_deref(),
+        Some("00050011E9E5E32A")
+    );
+    let red = w.usb_events.as_ref().unwrap()[1].redacted();
+    assert_eq!(red.ecid.as_deref(), Some("****E32A"));
+    assert!(!red.text.contains("00050011E9E5E32A"), "{}", red.text);
+    assert!(red.text.contains("****E32A"));
+    assert_eq!(
+        w.usb_summary().as_deref(),
+        Some("14:02:11 dropped off in restore mode, 14:02:19 back in DFU")
+    );
+    assert_eq!(st.duration_ms, Some(1_500));
+    assert_eq!(st.usb_events, Some(Vec::new()), "watched, nothing seen");
+    assert!(st.interrupted && !st.ok && !st.is_failure());
+    assert_eq!(
+        (h.duration_ms, h.usb_events.as_ref(), h.interrupted),
+        (None, None, false)
+    );
+    // The interrupted attempt is kept in the case, but is neither a failure nor evidence.
+    let listed = s.list_cases(false).unwrap();
+    assert_eq!((listed[0].attempts, listed[0].failures), (3, 2));
+    let hist = s.case_history(id).unwrap();
+    assert_eq!(
+        hist.attempts.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![watched, by_hand]
+    );
+    assert!(s.check_integrity().unwrap().is_empty());
+}
+
+fn interrupted_attempts_are_not_fleet_data(db: TestDb) {
+    let mut s = Store::open(Some(&db.url)).unwrap();
+    let id = s.create_case(&sample_case()).unwrap();
+    for i in 0..3 {
+        s.add_attempt(
+            id,
+            &NewAttempt {
+                interrupted: true,
+                ..failing_attempt("bench-1", "cable-A", "nand")
+            },
+        )
+        .unwrap();
+        let ok = if i == 0 {
+            AttemptResult::Ok
+        } else {
+            AttemptResult::Error(4013)
+        };
+        s.add_attempt(
+            id,
+            &NewAttempt {
+                cable: Some("cable-A".into()),
+                ..NewAttempt::new("bench-1", ok)
+            },
+        )
+        .unwrap();
+    }
+    // Only ever interrupted: this station is known but has no fleet data at all.
+    s.add_attempt(
+        id,
+        &NewAttempt {
+            interrupted: true,
+            ..failing_attempt("bench-9", "cable-Z", "nand")
+        },
+    )
+    .unwrap();
+    assert_eq!(s.count_attempts().unwrap(), 7);
+    let data = s.fleet_data(&mut |_, _| {}).unwrap();
+    let n: u32 = data.cells.iter().map(|c| c.n).sum();
+    let failures: u32 = data.cells.iter().map(|c| c.failures).sum();
+    assert_eq!((n, failures), (3, 2), "{:?}", data.cells);
+    let bench9 = data.stations.iter().position(|n| n == "bench-9").unwrap() as u32;
+    assert!(data.cells.iter().all(|c| c.station != bench9));
+    let report = fleet::fit(&data, &FleetOptions::default());
+    let b9 = report.stations.iter().find(|r| r.id == "bench-9");
+    assert!(b9.is_none_or(|r| r.attempts == 0 && !r.flagged), "{b9:?}");
+}
+
+/// A database as the version-1 binary left it: the 0001 schema, version row 1, some rows.
+fn build_version_1(url: &str) {
+    let schema_version = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at BIGINT NOT NULL);
+        INSERT INTO schema_version (version, applied_at) VALUES (1, 1700000000000);";
+    let rows = "INSERT INTO device (id, label, product_type, ecid, created_at) VALUES (1, 'iPhone X', 'iPhone10,3', '000A1B2C3D4E5F60', 1000);
+        INSERT INTO station (id, name) VALUES (1, 'bench-1');
+        INSERT INTO cable (id, name) VALUES (1, 'C7');
+        INSERT INTO cases (id, device_id, error_code, opened_at) VALUES (1, 1, 4013, 1000);
+        INSERT INTO attempt (id, case_id, device_id, at, station_id, cable_id, tool, ok, error_code, stage, log, log_sha256)
+            VALUES (1, 1, 1, 2000, 1, 1, 'idevicerestore', FALSE, 4013, 'nand', NULL, NULL);
+        INSERT INTO attempt (id, case_id, device_id, at, station_id, ok) VALUES (2, 1, 1, 3000, 1, TRUE);";
+    if url.starts_with("postgres") {
+        let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+        c.batch_execute(include_str!("../migrations/postgres/0001_init.sql"))
+            .unwrap();
+        c.batch_execute(schema_version).unwrap();
+        c.batch_execute(rows).unwrap();
+        // Identity columns as the old binary's inserts would have left them.
+        c.batch_execute(
+            "SELECT setval(pg_get_serial_sequence('attempt', 'id'), 2);
+             SELECT setval(pg_get_serial_sequence('cases', 'id'), 1);
+             SELECT setval(pg_get_serial_sequence('device', 'id'), 1);
+             SELECT setval(pg_get_serial_sequence('station', 'id'), 1);
+             SELECT setval(pg_get_serial_sequence('cable', 'id'), 1);",
+        )
+        .unwrap();
+    } else {
+        let c = rusqlite::Connection::open(url).unwrap();
+        c.execute_batch(include_str!("../migrations/sqlite/0001_init.sql"))
+            .unwrap();
+        c.execute_batch(schema_version).unwrap();
+        c.execute_batch(&rows.replace("FALSE", "0").replace("TRUE", "1"))
+            .unwrap();
+    }
+}
+
+fn version_1_database_is_upgraded(db: TestDb) {
+    build_version_1(&db.url);
+    let mut s = Store::open(Some(&db.url)).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    let case = s.case(1).unwrap();
+    assert_eq!(case.device.ecid.as_deref(), Some("000A1B2C3D4E5F60"));
+    assert_eq!(case.attempts.len(), 2);
+    let (a, b) = (&case.attempts[0], &case.attempts[1]);
+    assert_eq!(a.computer, "bench-1");
+    assert_eq!(a.cable.as_deref(), Some("C7"));
+    assert_eq!(a.result(), AttemptResult::Error(4013));
+    assert_eq!(a.stage.as_deref(), Some("nand"));
+    assert!(b.ok);
+    for old in [a, b] {
+        assert_eq!(old.duration_ms, None);
+        assert_eq!(old.usb_events, None);
+        assert!(!old.interrupted);
+    }
+    // The old rows count as fleet data as before.
+    let data = s.fleet_data(&mut |_, _| {}).unwrap();
+    assert_eq!(data.cells.iter().map(|c| c.n).sum::<u32>(), 2);
+    // New attempts with the new fields go in beside them.
+    let id = s
+        .add_attempt(
+            1,
+            &NewAttempt {
+                duration_ms: Some(42),
+                interrupted: true,
+                ..NewAttempt::new("bench-1", AttemptResult::Failed)
+            },
+        )
+        .unwrap();
+    assert_eq!(id, 3);
+    assert!(s.case(1).unwrap().attempts[2].interrupted);
+    assert!(s.check_integrity().unwrap().is_empty());
+    // Opening again applies nothing twice.
+    drop(s);
+    let mut s = Store::open(Some(&db.url)).unwrap();
+    assert_eq!(s.schema_version().unwrap(), 2);
+    assert_eq!(s.case(1).unwrap().attempts.len(), 3);
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -350,4 +572,7 @@ suite!(
     concurrent_writers,
     fleet_finds_planted_faults,
     newer_schema_is_refused,
+    watch_fields_roundtrip,
+    interrupted_attempts_are_not_fleet_data,
+    version_1_database_is_upgraded,
 );
