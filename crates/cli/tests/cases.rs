@@ -361,6 +361,125 @@ fn bad_input_is_named_and_exits_2() {
     );
 }
 
+/// What `watch` records (duration, USB timeline, interrupted) as `cases show`, `show --json` and
+/// `export` print it; the ECID inside the USB events is redacted unless `--show-ids`.
+#[test]
+fn duration_usb_timeline_and_interrupted_attempts_are_shown() {
+    let (_dir, db) = temp_db();
+    let mut s = store::Store::open_sqlite(std::path::Path::new(&db)).unwrap();
+    let id = s
+        .create_case(&store::NewCase {
+            device: store::NewDevice {
+                label: "iPhone 8".into(),
+                product_type: Some("iPhone10,1".into()),
+                name: Some("iPhone 8".into()),
+                ..Default::default()
+            },
+            error_code: Some(4013),
+            ..Default::default()
+        })
+        .unwrap();
+    let ecid = "00050011E9E5E32A";
+    let event = |at: &str, kind: &str, mode: &str, text: &str| store::UsbEventRecord {
+        at: at.into(),
+        kind: kind.into(),
+        mode: Some(mode.into()),
+        text: text.into(),
+        product_type: Some("iPhone10,1".into()),
+        ecid: Some(ecid.into()),
+        alarm: kind != "present",
+    };
+    s.add_attempt(
+        id,
+        &store::NewAttempt {
+            at: Some(1_795_269_600_000),
+            cable: Some("C7".into()),
+            tool: Some("idevicerestore".into()),
+            stage: Some("nand".into()),
+            progress: Some(34),
+            duration_ms: Some(252_000),
+            usb_events: Some(vec![
+                event(
+                    "2026-11-21T14:02:11.250Z",
+                    "dropped_mid_restore",
+                    "restore",
+                    "The iPhone dropped off USB at 14:02:11 during the restore (34%), before the restore finished",
+                ),
+                event(
+                    "2026-11-21T14:02:19.000Z",
+                    "came_back_after_drop",
+                    "dfu",
+                    &format!("iPhone 8 (ECID {ecid}) came back in DFU mode at 14:02:19"),
+                ),
+            ]),
+            ..store::NewAttempt::new("bench-3", store::AttemptResult::Error(4013))
+        },
+    )
+    .unwrap();
+    s.add_attempt(
+        id,
+        &store::NewAttempt {
+            at: Some(1_795_269_900_000),
+            cable: Some("C8".into()),
+            duration_ms: Some(12_400),
+            usb_events: Some(Vec::new()),
+            interrupted: true,
+            ..store::NewAttempt::new("bench-3", store::AttemptResult::Failed)
+        },
+    )
+    .unwrap();
+    drop(s);
+    let human = rd(&db)
+        .args(["cases", "show", &id.to_string()])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        human.contains(
+            "took 4 min 12 s; USB (UTC): 14:02:11 dropped off in restore mode, 14:02:19 back in DFU"
+        ),
+        "{human}"
+    );
+    assert!(human.contains("interrupted"), "{human}");
+    insta::assert_snapshot!("cases_show_watch_fields", mask_times(&human));
+
+    let v = json(&db, &["cases", "show", &id.to_string()]);
+    let a = &v["attempts"][0];
+    assert_eq!(a["duration_ms"], 252_000);
+    assert_eq!(a["duration"], "4 min 12 s");
+    assert_eq!(a["interrupted"], false);
+    assert_eq!(a["usb_events"][1]["kind"], "came_back_after_drop");
+    assert_eq!(a["usb_events"][1]["ecid"], "****E32A");
+    assert!(
+        a["usb_events"][1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("(ECID ****E32A)")
+    );
+    assert!(!v.to_string().contains(ecid), "{v}");
+    assert_eq!(v["attempts"][1]["interrupted"], true);
+    assert_eq!(v["attempts"][1]["usb_events"], serde_json::json!([]));
+    let with_ids = json(&db, &["cases", "show", &id.to_string(), "--show-ids"]);
+    assert_eq!(with_ids["attempts"][0]["usb_events"][1]["ecid"], ecid);
+    // The interrupted attempt is kept but is not a failure.
+    let list = json(&db, &["cases", "list"]);
+    assert_eq!(list["cases"][0]["attempts"], 2);
+    assert_eq!(list["cases"][0]["failures"], 1);
+
+    let md = rd(&db)
+        .args(["cases", "export", &id.to_string(), "--format", "md"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(!md.contains(ecid), "{md}");
+    insta::assert_snapshot!("cases_export_md_watch_fields", mask_times(&md));
+    let md_ids = rd(&db)
+        .args(["cases", "export", &id.to_string(), "--show-ids"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&md_ids.stdout).contains(ecid));
+}
+
 #[test]
 fn a_database_newer_than_the_binary_is_refused_and_left_alone() {
     let (_dir, db) = temp_db();

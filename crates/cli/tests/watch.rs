@@ -107,8 +107,13 @@ fn failing_restore_exits_with_its_code_and_is_recorded_with_full_log() {
         log.ends_with("ERROR: Unable to restore device\n")
             || log.contains("ERROR: Unable to restore device\n")
     );
+    // Duration and USB are fields of the attempt; the note keeps only the command and exit.
+    assert!(a.duration_ms.is_some_and(|d| d > 0), "{:?}", a.duration_ms);
+    assert_eq!(v["duration_ms"].as_i64(), a.duration_ms);
+    assert!(!a.interrupted, "a failure, not a stop");
     let note = &case.notes[0].body;
     assert!(note.contains("exited with code 255"), "{note}");
+    assert!(!note.contains("USB timeline"), "{note}");
 }
 
 #[test]
@@ -152,13 +157,81 @@ fn usb_events_are_recorded_beside_the_log() {
     );
     let mut store = store::Store::open_sqlite(&db).unwrap();
     let case = store.case(v["case_id"].as_i64().unwrap()).unwrap();
-    let note = &case.notes[0].body;
-    assert!(note.contains("USB timeline:"), "{note}");
+    let a = &case.attempts[0];
+    assert!(a.duration_ms.is_some_and(|d| d > 0));
+    assert!(!a.interrupted);
+    let usb = a.usb_events.as_ref().expect("USB was watched");
+    assert_eq!(usb.len(), events.len(), "every event shown is recorded");
+    let drop = usb
+        .iter()
+        .find(|e| e.kind == "came_back_after_drop")
+        .unwrap_or_else(|| panic!("no drop event stored: {usb:#?}"));
+    assert!(drop.alarm);
+    assert_eq!(drop.mode.as_deref(), Some("dfu"));
+    assert_eq!(drop.product_type.as_deref(), Some("iPhone10,1"));
+    assert!(drop.at.starts_with("2026-11-21T14:02:19"), "{}", drop.at);
     assert!(
-        note.contains("this is what errors 4013/4014 report"),
-        "{note}"
+        drop.text.contains("this is what errors 4013/4014 report"),
+        "{}",
+        drop.text
+    );
+    // The store keeps the ECID raw, like the device's; every output redacts it.
+    assert_eq!(drop.ecid.as_deref(), Some("00050011E9E5E32A"));
+    assert!(
+        usb.iter()
+            .all(|e| e.ecid.as_deref() != Some("000264D410FB0226")),
+        "the other phone on the bench is not stored: {usb:#?}"
+    );
+    let note = &case.notes[0].body;
+    assert!(
+        !note.contains("USB timeline"),
+        "the timeline is a field now: {note}"
     );
     assert!(!note.contains("00050011E9E5E32A"), "ECID leaked: {note}");
+
+    // `cases show` / `export`: the duration and the timeline, ECID redacted unless --show-ids.
+    let cases = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("restore-doctor")
+            .unwrap()
+            .env("NO_COLOR", "1")
+            .env_remove("RESTORE_DOCTOR_DB")
+            .args(["cases", "--db"])
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let id = case.id.to_string();
+    let human = cases(&["show", &id]);
+    assert!(human.contains("took "), "{human}");
+    assert!(human.contains("14:02:19 back in DFU"), "{human}");
+    let shown: Value = serde_json::from_str(&cases(&["show", &id, "--json"])).unwrap();
+    let att = &shown["attempts"][0];
+    assert_eq!(att["duration_ms"].as_i64(), a.duration_ms);
+    assert_eq!(att["interrupted"], false);
+    let stored_drop = att["usb_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "came_back_after_drop")
+        .unwrap();
+    assert_eq!(stored_drop["ecid"], "****E32A");
+    assert!(!shown.to_string().contains("00050011E9E5E32A"));
+    let with_ids = cases(&["show", &id, "--json", "--show-ids"]);
+    assert!(with_ids.contains("00050011E9E5E32A"));
+    let md = cases(&["export", &id, "--format", "md"]);
+    assert!(md.contains("USB during the attempts (UTC):"), "{md}");
+    assert!(md.contains("this is what errors 4013/4014 report"), "{md}");
+    assert!(!md.contains("00050011E9E5E32A"), "{md}");
+    let exported: Value =
+        serde_json::from_str(&cases(&["export", &id, "--format", "json"])).unwrap();
+    assert_eq!(exported["attempts"][0]["usb_events"], att["usb_events"]);
 }
 
 #[test]
@@ -166,7 +239,7 @@ fn a_tool_killed_mid_way_is_recorded_as_partial() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cases.db");
     let out = watch(&db)
-        .args(["--station", "bench-1", "--"])
+        .args(["--station", "bench-1", "--no-usb", "--"])
         .arg(script("fake_restore_killed.sh"))
         .output()
         .unwrap();
@@ -182,9 +255,19 @@ fn a_tool_killed_mid_way_is_recorded_as_partial() {
     let a = &case.attempts[0];
     assert!(!a.ok);
     assert_eq!(a.progress, Some(34), "last progress seen");
+    assert!(a.interrupted, "killed, not failed by the device");
+    assert!(a.duration_ms.is_some_and(|d| d > 0));
+    assert_eq!(a.usb_events, None, "USB was not watched (--no-usb)");
     let log = String::from_utf8(store.attempt_log(a.id).unwrap().unwrap()).unwrap();
     assert!(log.contains("Sending filesystem now..."));
     assert!(case.notes[0].body.contains("(signal 9)"));
+    assert!(
+        text.contains("recorded as interrupted"),
+        "the summary says it is not counted: {text}"
+    );
+    // Not a failure of the device: neither in the case list nor in the evidence.
+    assert_eq!(store.list_cases(false).unwrap()[0].failures, 0);
+    assert!(store.case_history(1).unwrap().attempts.is_empty());
 }
 
 #[test]
@@ -243,6 +326,9 @@ fn ctrl_c_is_forwarded_and_the_partial_attempt_recorded() {
     let mut store = store::Store::open_sqlite(&db).unwrap();
     let case = store.case(v["case_id"].as_i64().unwrap()).unwrap();
     assert_eq!(case.attempts.len(), 1);
+    assert!(case.attempts[0].interrupted, "recorded as interrupted");
+    assert!(case.attempts[0].duration_ms.is_some_and(|d| d > 0));
+    assert_eq!(v["ctrl_c"], true);
     assert!(case.notes[0].body.contains("interrupted with Ctrl-C"));
     let log = String::from_utf8(store.attempt_log(case.attempts[0].id).unwrap().unwrap()).unwrap();
     assert!(log.contains("Sending filesystem now...") && log.contains("Cleaning up..."));

@@ -124,6 +124,10 @@ pub struct AttemptArgs {
     /// The restore log: stored in full with its SHA-256.
     #[arg(long)]
     pub log: Option<std::path::PathBuf>,
+    /// The attempt was stopped on purpose (Ctrl-C, unplugged by hand), not failed: it is kept
+    /// but not counted as a failure of the device, computer, cable or port.
+    #[arg(long)]
+    pub interrupted: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -353,6 +357,9 @@ fn attempt(a: AttemptArgs, db: Option<&str>, out: &Out) -> CmdResult {
         checkpoint: non_empty("--checkpoint", a.checkpoint)?,
         progress: a.progress,
         log,
+        duration_ms: None,
+        usb_events: None,
+        interrupted: a.interrupted,
     };
     let mut s = open_store(db)?;
     let id = s.add_attempt(a.case_id, &new).map_err(store_err)?;
@@ -422,6 +429,15 @@ fn note(a: NoteArgs, db: Option<&str>, out: &Out) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `ok`, `error 4013`, `failed`, or `interrupted` for an attempt stopped on purpose.
+fn attempt_result_text(a: &Attempt) -> String {
+    if a.interrupted {
+        "interrupted".into()
+    } else {
+        result_text(a.result())
+    }
+}
+
 fn result_text(r: AttemptResult) -> String {
     match r {
         AttemptResult::Ok => "ok".into(),
@@ -430,7 +446,32 @@ fn result_text(r: AttemptResult) -> String {
     }
 }
 
-fn attempt_json(a: &Attempt) -> serde_json::Value {
+/// The attempt's USB timeline for output: ECIDs (in their field and in the text) redacted unless
+/// `show_ids`; `null` when USB was not watched.
+fn usb_events_json(a: &Attempt, show_ids: bool) -> serde_json::Value {
+    match &a.usb_events {
+        None => serde_json::Value::Null,
+        Some(events) => serde_json::Value::Array(
+            events
+                .iter()
+                .map(|e| {
+                    let e = if show_ids { e.clone() } else { e.redacted() };
+                    serde_json::json!({
+                        "at": e.at,
+                        "kind": e.kind,
+                        "mode": e.mode,
+                        "alarm": e.alarm,
+                        "text": e.text,
+                        "product_type": e.product_type,
+                        "ecid": e.ecid,
+                    })
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn attempt_json(a: &Attempt, show_ids: bool) -> serde_json::Value {
     serde_json::json!({
         "id": a.id,
         "at": format_time(a.at),
@@ -455,6 +496,11 @@ fn attempt_json(a: &Attempt) -> serde_json::Value {
         "host_os": a.host_os,
         "app_version": a.app_version,
         "log_sha256": a.log_sha256,
+        "interrupted": a.interrupted,
+        "duration_ms": a.duration_ms,
+        "duration": a.duration_ms.map(store::duration_words),
+        "usb_events": usb_events_json(a, show_ids),
+        "usb_summary": a.usb_summary(),
     })
 }
 
@@ -493,7 +539,7 @@ pub fn case_json(c: &Case, show_ids: bool) -> serde_json::Value {
         "closed_at": c.closed_at.map(format_time),
         "closed_cause": c.closed_cause,
         "verdict": c.verdict,
-        "attempts": c.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
+        "attempts": c.attempts.iter().map(|a| attempt_json(a, show_ids)).collect::<Vec<_>>(),
         "steps": c.steps.iter().map(step_json).collect::<Vec<_>>(),
         "notes": c.notes.iter().map(|n| serde_json::json!({
             "id": n.id, "at": format_time(n.at), "author": n.author, "text": n.body,
@@ -559,6 +605,8 @@ fn human_case(c: &Case, show_ids: bool) -> String {
     for a in &c.attempts {
         let res = if a.ok {
             paint(GOOD, "ok")
+        } else if a.interrupted {
+            paint(WARN, "interrupted")
         } else {
             paint(BAD, result_text(a.result()))
         };
@@ -589,6 +637,9 @@ fn human_case(c: &Case, show_ids: bool) -> String {
             paint(DIM, format_time(a.at)),
             paint(DIM, detail.join(", "))
         );
+        if let Some(line) = took_and_usb(a) {
+            let _ = writeln!(s, "         {}", paint(DIM, line));
+        }
     }
     if !c.steps.is_empty() {
         let _ = writeln!(
@@ -620,6 +671,19 @@ fn human_case(c: &Case, show_ids: bool) -> String {
     s
 }
 
+/// `took 4 min 12 s; USB: 14:02:11 dropped off in restore mode, 14:02:19 back in DFU` (times
+/// UTC), or `None` when neither was recorded.
+fn took_and_usb(a: &Attempt) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(ms) = a.duration_ms {
+        parts.push(format!("took {}", store::duration_words(ms)));
+    }
+    if let Some(usb) = a.usb_summary() {
+        parts.push(format!("USB (UTC): {usb}"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
 fn recommendation_text(v: &serde_json::Value) -> String {
     if let Some(summary) = v.pointer("/verdict/summary").and_then(|x| x.as_str()) {
         return format!("verdict: {summary}");
@@ -638,21 +702,32 @@ fn recommendation_text(v: &serde_json::Value) -> String {
 
 /// The "three cables on two computers" matrix in one sentence.
 fn matrix_summary(c: &Case) -> String {
-    let failed: Vec<&Attempt> = c.attempts.iter().filter(|a| !a.ok).collect();
-    let ok = c.attempts.len() - failed.len();
+    let stopped = c.attempts.iter().filter(|a| a.interrupted).count();
+    let counted: Vec<&Attempt> = c.attempts.iter().filter(|a| !a.interrupted).collect();
+    let line = counted_matrix_summary(&counted);
+    match stopped {
+        0 => line,
+        1 => format!("{line} (1 interrupted attempt not counted.)"),
+        n => format!("{line} ({n} interrupted attempts not counted.)"),
+    }
+}
+
+fn counted_matrix_summary(attempts: &[&Attempt]) -> String {
+    let failed: Vec<&Attempt> = attempts.iter().copied().filter(|a| !a.ok).collect();
+    let ok = attempts.len() - failed.len();
     let mut computers: Vec<&str> = failed.iter().map(|a| a.computer.as_str()).collect();
     computers.sort_unstable();
     computers.dedup();
     let mut cables: Vec<&str> = failed.iter().filter_map(|a| a.cable.as_deref()).collect();
     cables.sort_unstable();
     cables.dedup();
-    if c.attempts.is_empty() {
+    if attempts.is_empty() {
         return "No attempts recorded yet.".into();
     }
     if ok > 0 {
         return format!(
             "{ok} of {} attempts succeeded; the failures happened on {} computer(s) and {} cable(s).",
-            c.attempts.len(),
+            attempts.len(),
             computers.len(),
             cables.len()
         );
@@ -802,13 +877,13 @@ pub fn markdown(c: &Case, show_ids: bool) -> String {
     } else {
         let _ = writeln!(
             s,
-            "| # | When | Computer | Port | Cable | Hub | Tool | Kind | Result | Stage | Progress |\n|---|---|---|---|---|---|---|---|---|---|---|"
+            "| # | When | Computer | Port | Cable | Hub | Tool | Kind | Result | Stage | Progress | Took |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
         );
         for (i, a) in c.attempts.iter().enumerate() {
             let o = |v: &Option<String>| v.as_deref().map(md_cell).unwrap_or_else(|| "–".into());
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 i + 1,
                 format_time(a.at),
                 md_cell(&a.computer),
@@ -817,10 +892,32 @@ pub fn markdown(c: &Case, show_ids: bool) -> String {
                 if a.hub { "yes" } else { "no" },
                 o(&a.tool),
                 a.kind.map_or("–", |k| k.as_str()),
-                result_text(a.result()),
+                attempt_result_text(a),
                 o(&a.stage),
                 a.progress.map_or("–".into(), |p| format!("{p}%")),
+                a.duration_ms.map_or("–".into(), store::duration_words),
             );
+        }
+        let watched: Vec<(usize, &Attempt)> = c
+            .attempts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.usb_events.is_some())
+            .collect();
+        if !watched.is_empty() {
+            let _ = writeln!(s, "\nUSB during the attempts (UTC):");
+            for (i, a) in watched {
+                let events = a.usb_events.as_deref().unwrap_or_default();
+                if events.is_empty() {
+                    let _ = writeln!(s, "- attempt {}: no Apple device seen", i + 1);
+                    continue;
+                }
+                let _ = writeln!(s, "- attempt {}:", i + 1);
+                for e in events {
+                    let e = if show_ids { e.clone() } else { e.redacted() };
+                    let _ = writeln!(s, "  - {} {}", e.clock(), md_cell(&e.text));
+                }
+            }
         }
         let logs: Vec<&Attempt> = c
             .attempts

@@ -322,7 +322,11 @@ struct WatchJson {
     command: Vec<String>,
     exit_code: i32,
     signal: Option<i32>,
+    /// Stopped rather than failed: Ctrl-C, or the tool ended by a kill signal (see
+    /// [`stopped_by_signal`]). Recorded on the attempt; such an attempt is not diagnosed.
     interrupted: bool,
+    /// The person pressed Ctrl-C (forwarded to the tool).
+    ctrl_c: bool,
     duration_ms: u64,
     station: String,
     cable: Option<String>,
@@ -519,7 +523,8 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         None => return Err(anyhow::anyhow!("the restore tool did not exit")),
     };
     let (exit_code, signal) = exit_code_of(&status);
-    let was_interrupted = interrupts.load(Ordering::SeqCst) > 0;
+    let ctrl_c = interrupts.load(Ordering::SeqCst) > 0;
+    let was_interrupted = ctrl_c || signal.is_some_and(stopped_by_signal);
     let log = analyzer.finish();
 
     // On a bench with several devices, keep the USB notes of the one being restored when the
@@ -555,7 +560,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         facts.push(("usb_dropout".into(), "yes".into()));
     }
     let succeeded = exit_code == 0 && log.outcome != ::logs::Outcome::Failure;
-    // An attempt the person stopped says nothing about the device: no diagnosis for it.
+    // An attempt that was stopped (Ctrl-C, a kill) says nothing about the device: no diagnosis.
     let diagnosis = if succeeded || was_interrupted {
         None
     } else {
@@ -573,17 +578,18 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let mut attempt_id = None;
     let mut record_error = None;
     if let Some(s) = store.as_mut() {
-        let attempt = new_attempt(
+        let mut attempt = new_attempt(
             &args, &station, program, &log, &live, &usb_notes, succeeded, error_code, started_ms,
             full_log,
         );
-        let note = usb_timeline_note(
+        attempt.duration_ms = Some(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX));
+        attempt.usb_events = usb_watched.then(|| usb_notes.iter().map(usb_event_record).collect());
+        attempt.interrupted = was_interrupted;
+        let note = watch_note(
             &args.command,
             exit_code,
             signal,
-            was_interrupted,
-            duration,
-            &usb_notes,
+            ctrl_c,
             usb_problem.as_deref(),
         );
         let result = (|| -> Result<(i64, i64), store::StoreError> {
@@ -609,6 +615,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         exit_code,
         signal,
         interrupted: was_interrupted,
+        ctrl_c,
         duration_ms: duration.as_millis() as u64,
         station: station.clone(),
         cable: args.cable.clone(),
@@ -880,37 +887,68 @@ fn new_case(
     }
 }
 
-/// The case note: exit, duration and the USB timeline (ECIDs redacted).
-fn usb_timeline_note(
+/// Signals that mean the tool was stopped from outside (a person, a supervisor, the
+/// out-of-memory killer), not that it met a failing device: SIGHUP, SIGINT, SIGQUIT, SIGKILL,
+/// SIGTERM. A crash (SIGSEGV, SIGABRT, SIGBUS...) is not in this list: it stays a failure.
+fn stopped_by_signal(signal: i32) -> bool {
+    #[cfg(unix)]
+    {
+        [
+            libc::SIGHUP,
+            libc::SIGINT,
+            libc::SIGQUIT,
+            libc::SIGKILL,
+            libc::SIGTERM,
+        ]
+        .contains(&signal)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = signal;
+        false
+    }
+}
+
+/// A tracker note as the store keeps it: RFC 3339 UTC time, the note kind, the mode, the text
+/// with UTC times, and the raw ECID (the store redacts on output).
+fn usb_event_record(n: &Note) -> store::UsbEventRecord {
+    let kind = serde_json::to_value(&n.kind)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "unknown".to_string());
+    store::UsbEventRecord {
+        at: usb::rfc3339(n.at_ms),
+        kind,
+        mode: Some(n.device.mode.as_str().to_string()),
+        text: n.utc_text(),
+        product_type: n.device.product_type.clone(),
+        ecid: n.device.ecid.clone(),
+        alarm: n.is_alarm(),
+    }
+}
+
+/// The short case note: what the attempt fields do not hold (the command, its exit code or
+/// signal, whether it was Ctrl-C, and why USB was not watched). Duration and the USB timeline
+/// are fields of the attempt.
+fn watch_note(
     command: &[String],
     exit_code: i32,
     signal: Option<i32>,
-    interrupted: bool,
-    duration: Duration,
-    notes: &[Note],
+    ctrl_c: bool,
     usb_problem: Option<&str>,
 ) -> String {
     let mut s = format!(
-        "watch: `{}` exited with code {exit_code}{}{} after {} ({} ms).\n",
+        "watch: `{}` exited with code {exit_code}{}{}.",
         command.join(" "),
         signal.map_or(String::new(), |sig| format!(" (signal {sig})")),
-        if interrupted {
+        if ctrl_c {
             ", interrupted with Ctrl-C"
         } else {
             ""
         },
-        duration_words(duration),
-        duration.as_millis()
     );
-    match usb_problem {
-        Some(p) => s.push_str(&format!("USB not watched: {p}\n")),
-        None if notes.is_empty() => s.push_str("USB: no Apple device seen.\n"),
-        None => {
-            s.push_str("USB timeline:\n");
-            for n in notes {
-                s.push_str(&format!("{} {}\n", usb::rfc3339(n.at_ms), n.utc_text()));
-            }
-        }
+    if let Some(p) = usb_problem {
+        s.push_str(&format!(" USB not watched: {p}."));
     }
     s
 }
@@ -919,7 +957,7 @@ fn print_summary(r: &WatchJson, notes: &[Note], db: Option<String>) {
     let mut s = String::new();
     let (style, verdict) = if r.exit_code == 0 && r.outcome != "failure" {
         (GOOD, "finished".to_string())
-    } else if r.interrupted {
+    } else if r.ctrl_c {
         (WARN, "was interrupted (Ctrl-C)".to_string())
     } else if let Some(sig) = r.signal {
         (
@@ -942,9 +980,15 @@ fn print_summary(r: &WatchJson, notes: &[Note], db: Option<String>) {
         )
     ));
     if r.interrupted {
+        let who = if r.ctrl_c { "by you" } else { "by a signal" };
         s.push_str(&format!(
             "  {}\n",
-            paint(DIM, "Stopped by you, so it is recorded but not diagnosed.")
+            paint(
+                DIM,
+                format!(
+                    "Stopped {who}, so it is recorded as interrupted: not diagnosed, and not counted against the device, computer or cable."
+                )
+            )
         ));
     }
     if !r.reading.is_empty() {
