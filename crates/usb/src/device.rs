@@ -385,10 +385,7 @@ pub(crate) mod tests {
         assert_eq!(d.name.as_deref(), Some("iPhone 6s Plus"));
         assert_eq!(d.the_device(), "the iPhone");
         assert_eq!(d.mode_hint, Some(ModeHint::SecureRomDfu));
-        assert_eq!(
-            d.ecid_for_output(false).as_deref(),
-            Some("****B41C")
-        );
+        assert_eq!(d.ecid_for_output(false).as_deref(), Some("****B41C"));
         assert_eq!(d.ecid_for_output(true).as_deref(), Some("0000038E8E58B41C"));
         assert_eq!(d.usb.location(), "bus 1, port 2");
     }
