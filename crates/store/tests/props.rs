@@ -1,4 +1,5 @@
-//! Property tests: redaction never leaks more than the last four characters; the fleet model's
+//! Property tests: redaction never leaks more than the last four characters (device ids and the
+//! ECID inside recorded USB events); the fleet model's
 //! report keeps every attempt, stays within probability bounds, and never flags an item that has
 //! no failures, whatever the data.
 
@@ -16,6 +17,27 @@ proptest! {
         } else {
             prop_assert!(visible.is_empty());
         }
+    }
+
+    #[test]
+    fn a_redacted_usb_event_never_shows_its_ecid(
+        ecid in "[0-9A-F]{12,16}",
+        before in "[ -~]{0,30}",
+        after in "[ -~]{0,30}",
+    ) {
+        let e = store::UsbEventRecord {
+            at: "2026-11-21T14:02:11Z".into(),
+            kind: "came_back_after_drop".into(),
+            mode: Some("dfu".into()),
+            text: format!("{before}{ecid}{after}"),
+            product_type: None,
+            ecid: Some(ecid.clone()),
+            alarm: true,
+        };
+        let r = e.redacted();
+        let json = serde_json::to_string(&r).unwrap();
+        prop_assert!(!json.contains(&ecid), "{}", json);
+        prop_assert_eq!(r.ecid, Some(store::redact(&ecid)));
     }
 
     #[test]
