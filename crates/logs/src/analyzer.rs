@@ -526,6 +526,34 @@ impl State {
         self.tail.push_back(ev);
     }
 
+    /// Once head and tail are full: the oldest tail entry, dropped from the timeline, with
+    /// `line`, `time`, `source` and `text` written into its buffers (its kind is the old one).
+    fn recycle_event(
+        &mut self,
+        line: u64,
+        time: Option<&str>,
+        source: Source,
+        text: &str,
+    ) -> Option<TimelineEvent> {
+        if self.head.len() < TIMELINE_EDGE || self.tail.len() < TIMELINE_EDGE {
+            return None;
+        }
+        let mut ev = self.tail.pop_front()?;
+        self.dropped += 1;
+        ev.line = line;
+        ev.source = source;
+        ev.text.clear();
+        ev.text.push_str(text);
+        match (time, ev.time.as_mut()) {
+            (Some(t), Some(buf)) => {
+                buf.clear();
+                buf.push_str(t);
+            }
+            (t, _) => ev.time = t.map(str::to_string),
+        }
+        Some(ev)
+    }
+
     /// Add an event; reuses the oldest tail entry's buffers once the tail is full.
     fn push_event(
         &mut self,
@@ -535,26 +563,65 @@ impl State {
         kind: EventKind,
         text: &str,
     ) {
-        if self.head.len() < TIMELINE_EDGE || self.tail.len() < TIMELINE_EDGE {
+        match self.recycle_event(line, time, source, text) {
+            Some(mut ev) => {
+                ev.kind = kind;
+                self.tail.push_back(ev);
+            }
+            None => self.push_event_alloc(line, time, source, kind, text),
+        }
+    }
+
+    /// [`State::push_event`] for a checkpoint: a recycled checkpoint entry keeps its id and
+    /// name buffers, so the steady state copies bytes instead of allocating.
+    #[allow(clippy::too_many_arguments)]
+    fn push_checkpoint_event(
+        &mut self,
+        line: u64,
+        time: Option<&str>,
+        source: Source,
+        cp: &CheckpointRef,
+        state: CheckpointState,
+        result: Option<i64>,
+        text: &str,
+    ) {
+        let Some(mut ev) = self.recycle_event(line, time, source, text) else {
+            let kind = EventKind::Checkpoint {
+                checkpoint: cp.clone(),
+                state,
+                result,
+            };
             self.push_event_alloc(line, time, source, kind, text);
             return;
-        }
-        if let Some(mut ev) = self.tail.pop_front() {
-            self.dropped += 1;
-            ev.line = line;
-            ev.source = source;
-            ev.kind = kind;
-            ev.text.clear();
-            ev.text.push_str(text);
-            match (time, ev.time.as_mut()) {
-                (Some(t), Some(buf)) => {
-                    buf.clear();
-                    buf.push_str(t);
+        };
+        match &mut ev.kind {
+            EventKind::Checkpoint {
+                checkpoint,
+                state: s,
+                result: r,
+            } => {
+                checkpoint.num = cp.num;
+                checkpoint.id.clear();
+                checkpoint.id.push_str(&cp.id);
+                match (&mut checkpoint.name, &cp.name) {
+                    (Some(buf), Some(name)) => {
+                        buf.clear();
+                        buf.push_str(name);
+                    }
+                    (slot, name) => *slot = name.clone(),
                 }
-                (t, _) => ev.time = t.map(str::to_string),
+                *s = state;
+                *r = result;
             }
-            self.tail.push_back(ev);
+            other => {
+                *other = EventKind::Checkpoint {
+                    checkpoint: cp.clone(),
+                    state,
+                    result,
+                }
+            }
         }
+        self.tail.push_back(ev);
     }
 
     fn signal(&self, kind: FailKind, line: u64, text: &str) -> FailureSignal {
@@ -779,7 +846,7 @@ impl State {
                 state,
                 result,
             } => {
-                let (cp, stage) = reference::resolve_checkpoint(id, name.as_deref());
+                let (cp, stage) = reference::resolve_checkpoint(id, name);
                 self.hand_off = false;
                 let failed = match state {
                     CheckpointState::Failure => true,
@@ -791,17 +858,7 @@ impl State {
                 } else {
                     state
                 };
-                self.push_event(
-                    line,
-                    time,
-                    source,
-                    EventKind::Checkpoint {
-                        checkpoint: cp.clone(),
-                        state,
-                        result,
-                    },
-                    body,
-                );
+                self.push_checkpoint_event(line, time, source, &cp, state, result, body);
                 match state {
                     CheckpointState::Begin => {
                         self.progressed();
@@ -851,7 +908,17 @@ impl State {
                     }
                     CheckpointState::Retry | CheckpointState::Warning => {}
                 }
-                self.last_cp = Some((cp, stage, line, body.to_string()));
+                match &mut self.last_cp {
+                    Some(last) => {
+                        // Keep the text buffer: one allocation less per checkpoint line.
+                        last.0 = cp;
+                        last.1 = stage;
+                        last.2 = line;
+                        last.3.clear();
+                        last.3.push_str(body);
+                    }
+                    None => self.last_cp = Some((cp, stage, line, body.to_string())),
+                }
             }
             Signal::Status { code, text } => {
                 let (code, stage) = reference::resolve_status(code, &text);

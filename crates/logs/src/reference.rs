@@ -106,17 +106,16 @@ pub(crate) fn resolve_operation(
 }
 
 /// A checkpoint by masked id, with its name from the log or the knowledge base.
-pub(crate) fn resolve_checkpoint(id: u32, name: Option<&str>) -> (CheckpointRef, Option<Stage>) {
+/// Takes the printed name by value: it becomes the reference's name without a copy.
+pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRef, Option<Stage>) {
     let kb = kb::kb();
     let by_id = kb.checkpoint(id);
     let by_name = if by_id.is_none() {
-        name.and_then(|n| kb.checkpoint_by_name(n))
+        name.as_deref().and_then(|n| kb.checkpoint_by_name(n))
     } else {
         None
     };
-    let name = name
-        .map(str::to_string)
-        .or_else(|| by_id.map(|c| c.name.clone()));
+    let name = name.or_else(|| by_id.map(|c| c.name.clone()));
     let stage = by_id
         .or(by_name)
         .map(|c| c.stage)
