@@ -11,6 +11,7 @@
 
 mod bulk;
 mod db;
+pub mod evidence;
 pub mod fleet;
 pub mod model;
 pub mod simulate;

@@ -205,57 +205,6 @@ pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     Ok(req)
 }
 
-/// Add a stored case's attempts and steps to a request.
-pub fn add_case(req: &mut DiagnoseRequest, h: &store::CaseHistory) {
-    if req.device.is_none() {
-        req.device = h
-            .device_product_type
-            .clone()
-            .or_else(|| Some(h.device_label.clone()));
-    }
-    if req.error.is_none() {
-        req.error = h.error_code;
-    }
-    for a in &h.attempts {
-        req.attempts.push(engine::Attempt {
-            computer: Some(a.computer.clone()),
-            cable: a.cable.clone(),
-            port: a.port.clone(),
-            hub: Some(a.hub),
-            tool: a.tool.clone(),
-            mode: match a.mode.as_deref() {
-                Some("normal") => Some(engine::Mode::Normal),
-                Some("recovery") => Some(engine::Mode::Recovery),
-                Some("dfu") => Some(engine::Mode::Dfu),
-                _ => None,
-            },
-            kind: a.kind.map(|k| match k.as_str() {
-                "update" => engine::Target::Update,
-                _ => engine::Target::Restore,
-            }),
-            result: if a.ok {
-                engine::AttemptResult::Ok
-            } else {
-                a.error_code
-                    .map(engine::AttemptResult::Error)
-                    .unwrap_or(engine::AttemptResult::Failed)
-            },
-            stage: a.stage.as_deref().and_then(kb::Stage::parse),
-            progress: a.progress.map(|p| p as f64),
-        });
-    }
-    for s in &h.steps {
-        req.steps.push(engine::ActionTried {
-            action: s.action.clone(),
-            outcome: match s.outcome {
-                store::StepOutcome::Fixed => engine::StepOutcome::Fixed,
-                store::StepOutcome::Failed => engine::StepOutcome::Failed,
-                store::StepOutcome::Skipped => engine::StepOutcome::CannotDo,
-            },
-        });
-    }
-}
-
 fn case_id(text: &str) -> Result<i64, ApiError> {
     text.trim()
         .parse::<i64>()
@@ -275,8 +224,10 @@ async fn diagnose(
     let mut req = parse_diagnose_body(&body)?;
     if let Some(c) = req.case.clone() {
         let id = case_id(&c)?;
-        let history = state.with_store(move |s| s.case_history(id)).await?;
-        add_case(&mut req, &history);
+        // The case's attempts and steps, and this shop's other closed cases, as evidence.
+        req = state
+            .with_store(move |s| s.add_case_evidence(id, &mut req).map(|_| req))
+            .await?;
     }
     let answer = state.diagnose(&req).map_err(request_error)?;
     Ok(json_bytes(answer.json.clone()))

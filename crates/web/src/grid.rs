@@ -81,6 +81,10 @@ impl AttemptGrid {
                 continue;
             };
             let cell = &mut cells[r][c];
+            if a.interrupted {
+                // Stopped by a person or a kill: says nothing about the cable or the computer.
+                continue;
+            }
             if a.ok {
                 cell.ok += 1;
             } else {
@@ -179,5 +183,20 @@ mod tests {
         assert_eq!(g.cells[1][1].class(), "ok");
         assert_eq!(g.cells[0][1].label(), "not tried");
         assert!(g.reading().contains("Some combinations worked"));
+    }
+
+    #[test]
+    fn interrupted_attempts_do_not_colour_the_grid() {
+        let mut stopped = attempt("mac", Some("A"), false, None);
+        stopped.interrupted = true;
+        let v = vec![stopped, attempt("pc", Some("A"), true, None)];
+        let g = AttemptGrid::new(&v);
+        let mac = g.computers.iter().position(|c| c == "mac").unwrap();
+        assert_eq!(
+            g.cells[0][mac].class(),
+            "none",
+            "a Ctrl-C is not a failed cable"
+        );
+        assert_eq!(g.reading(), "Every attempt worked.");
     }
 }

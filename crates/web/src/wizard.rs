@@ -217,7 +217,7 @@ pub fn build_request(
 ) -> Result<DiagnoseRequest, FieldError> {
     let mut req = state.request()?;
     if let Some(h) = history {
-        crate::api::add_case(&mut req, h);
+        store::evidence::add_case(&mut req, h);
         req.case = state.case.clone();
     }
     Ok(req)

@@ -146,57 +146,6 @@ pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
     Ok(req)
 }
 
-/// Add a stored case's device, error, attempts and steps to a request (flags win).
-pub fn add_case(req: &mut DiagnoseRequest, h: &store::CaseHistory) {
-    if req.device.is_none() {
-        req.device = h
-            .device_product_type
-            .clone()
-            .or_else(|| Some(h.device_label.clone()));
-    }
-    if req.error.is_none() {
-        req.error = h.error_code;
-    }
-    for a in &h.attempts {
-        req.attempts.push(Attempt {
-            computer: Some(a.computer.clone()),
-            cable: a.cable.clone(),
-            port: a.port.clone(),
-            hub: Some(a.hub),
-            tool: a.tool.clone(),
-            mode: match a.mode.as_deref() {
-                Some("normal") => Some(engine::Mode::Normal),
-                Some("recovery") => Some(engine::Mode::Recovery),
-                Some("dfu") => Some(engine::Mode::Dfu),
-                _ => None,
-            },
-            kind: a.kind.map(|k| match k.as_str() {
-                "update" => engine::Target::Update,
-                _ => engine::Target::Restore,
-            }),
-            result: if a.ok {
-                AttemptResult::Ok
-            } else {
-                a.error_code
-                    .map(AttemptResult::Error)
-                    .unwrap_or(AttemptResult::Failed)
-            },
-            stage: a.stage.as_deref().and_then(kb::Stage::parse),
-            progress: a.progress.map(|p| p as f64),
-        });
-    }
-    for st in &h.steps {
-        req.steps.push(engine::ActionTried {
-            action: st.action.clone(),
-            outcome: match st.outcome {
-                store::StepOutcome::Fixed => engine::StepOutcome::Fixed,
-                store::StepOutcome::Failed => engine::StepOutcome::Failed,
-                store::StepOutcome::Skipped => engine::StepOutcome::CannotDo,
-            },
-        });
-    }
-}
-
 pub fn run(args: Args, out: &Out) -> CmdResult {
     if let Some(r) = &args.role
         && engine::Role::parse(r).is_none()
@@ -227,21 +176,9 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
             ));
         };
         let mut s = crate::cmd::cases::open_store(args.db.as_deref())?;
-        let history = s.case_history(id).map_err(crate::cmd::cases::store_err)?;
-        add_case(&mut req, &history);
-        // What this shop has confirmed before for the same model and error (not this case).
-        let priors = s
-            .shop_prior_counts()
+        // The case's attempts and steps, and this shop's other closed cases, as evidence.
+        s.add_case_evidence(id, &mut req)
             .map_err(crate::cmd::cases::store_err)?;
-        let mut counts =
-            priors.for_code_and_device(history.error_code, history.device_product_type.as_deref());
-        if let Some(own) = &history.closed_cause
-            && let Some(n) = counts.get_mut(own)
-        {
-            *n = n.saturating_sub(1);
-        }
-        counts.retain(|_, n| *n > 0);
-        req.shop_counts = counts;
         store = Some((s, id));
     } else if let (Some(db), Some(device), Some(code)) = (&args.db, &req.device, req.error) {
         // No case: still learn from this shop's closed cases for the same model and error.
