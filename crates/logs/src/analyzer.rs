@@ -797,7 +797,15 @@ impl State {
                         label: "Recovery-mode bootstrap step".to_string(),
                         raw_id: None,
                     };
-                    self.last_recovery_op = Some((op.clone(), line, body.to_string()));
+                    match &mut self.last_recovery_op {
+                        Some(last) => {
+                            last.0 = op.clone();
+                            last.1 = line;
+                            last.2.clear();
+                            last.2.push_str(body);
+                        }
+                        None => self.last_recovery_op = Some((op.clone(), line, body.to_string())),
+                    }
                     self.push_event(
                         line,
                         time,
@@ -838,7 +846,16 @@ impl State {
                     },
                     body,
                 );
-                self.last_op = Some((op, stage, line, body.to_string()));
+                match &mut self.last_op {
+                    Some(last) => {
+                        last.0 = op;
+                        last.1 = stage;
+                        last.2 = line;
+                        last.3.clear();
+                        last.3.push_str(body);
+                    }
+                    None => self.last_op = Some((op, stage, line, body.to_string())),
+                }
             }
             Signal::Checkpoint {
                 id,

@@ -88,14 +88,11 @@ pub(crate) fn resolve_operation(
         }
     }
     let op = kb.operation(id);
-    let printed = label.map(str::to_string);
+    let known = op.map(|o| o.label.as_str()).filter(|l| !l.is_empty());
     let op_ref = OperationRef {
         id,
-        label: op
-            .map(|o| o.label.clone())
-            .filter(|l| !l.is_empty())
-            .or(printed)
-            .unwrap_or_else(|| "Unknown operation".to_string()),
+        // One allocation: the knowledge base's label, else the printed one.
+        label: known.or(label).unwrap_or("Unknown operation").to_string(),
         raw_id: (id != raw).then_some(raw),
     };
     // Ids above 77 are unstable across iOS versions: no stage from the id alone.
