@@ -19,14 +19,37 @@ pub const DEFAULT_SERVICE_COST: f64 = 240.0;
 /// Below this total probability mass a plan stops (everything is resolved).
 const MASS_EPS: f64 = 1e-9;
 
-/// The fixed inputs of planning for one case state.
-#[derive(Debug, Clone, Copy)]
+/// The fixed inputs of planning for one case state, with the tables the planner reads in its
+/// inner loops worked out once (by position, not by cause or action id).
+#[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub model: &'a Model,
     pub role: Role,
     pub derived: &'a Derived,
     /// P(hardware group) under the current evidence (guardrail 3).
     pub hardware_prob: f64,
+    /// Scalar cost of every action (aligned with `model.actions`).
+    costs: Vec<f64>,
+    /// P(action fixes | cause), row-major: `fix[a * causes + f]`.
+    fix: Vec<f64>,
+    /// Whether an action erases the device (aligned with `model.actions`).
+    erases: Vec<bool>,
+    /// Candidate repair actions (see [`Context::candidates`]), in action order.
+    candidates: Vec<usize>,
+    /// The Recovery Update action, when the model has one.
+    update: Option<usize>,
+    /// The service call's index and cost.
+    service: Option<(usize, f64)>,
+    /// The cost charged for the service call that ends a plan.
+    c_service: f64,
+}
+
+/// Buffers reused across the many plans one recommendation builds.
+#[derive(Debug, Default)]
+struct Scratch {
+    w: Vec<f64>,
+    remaining: Vec<usize>,
+    after: Vec<f64>,
 }
 
 /// One position of the plan.
@@ -68,25 +91,45 @@ pub struct Recommendation {
 
 impl<'a> Context<'a> {
     pub fn new(model: &'a Model, role: Role, derived: &'a Derived, p: &[f64]) -> Self {
-        Context {
+        let n = model.causes.len();
+        let costs: Vec<f64> = model
+            .actions
+            .iter()
+            .map(|a| scalar_cost(a.cost, a.skill))
+            .collect();
+        let mut fix = Vec::with_capacity(model.actions.len() * n);
+        for a in &model.actions {
+            fix.extend((0..n).map(|f| model.fix_prob(a, f)));
+        }
+        let service = model.action_index(SERVICE_ACTION).map(|i| (i, costs[i]));
+        let c_service = model
+            .service_cost
+            .unwrap_or_else(|| service.map_or(DEFAULT_SERVICE_COST, |s| s.1));
+        let mut ctx = Context {
             model,
             role,
             derived,
             hardware_prob: hardware_prob(model, p),
-        }
+            costs,
+            fix,
+            erases: model
+                .actions
+                .iter()
+                .map(|a| a.data_risk == kb::DataRisk::ErasesDevice)
+                .collect(),
+            candidates: Vec::new(),
+            update: model.action_index(guardrails::RECOVERY_UPDATE),
+            service,
+            c_service,
+        };
+        ctx.candidates = ctx.candidates();
+        ctx
     }
 
-    fn service(&self) -> Option<(usize, f64)> {
-        let i = self.model.action_index(SERVICE_ACTION)?;
-        let a = &self.model.actions[i];
-        Some((i, scalar_cost(a.cost, a.skill)))
-    }
-
-    fn service_cost(&self) -> f64 {
-        if let Some(c) = self.model.service_cost {
-            return c;
-        }
-        self.service().map_or(DEFAULT_SERVICE_COST, |s| s.1)
+    /// P(action `a` fixes | cause) for every cause.
+    fn fix_row(&self, a: usize) -> &[f64] {
+        let n = self.model.causes.len();
+        &self.fix[a * n..(a + 1) * n]
     }
 
     /// Why an action may not be used (None: usable).
@@ -116,40 +159,39 @@ impl<'a> Context<'a> {
 
     /// The updating P-over-C plan from belief `p` and its ECR.
     pub fn plan(&self, p: &[f64]) -> (f64, Vec<PlanEntry>) {
-        let model = self.model;
-        let mut w = p.to_vec();
-        let mut remaining = self.candidates();
-        let costs: Vec<f64> = model
-            .actions
-            .iter()
-            .map(|a| scalar_cost(a.cost, a.skill))
-            .collect();
-        let service = self.service();
-        let c_service = self.service_cost();
+        let mut plan = Vec::new();
+        let ecr = self.plan_with(p, &mut Scratch::default(), Some(&mut plan));
+        (ecr, plan)
+    }
+
+    /// [`Context::plan`] with reused buffers; the steps go to `plan` when given.
+    fn plan_with(&self, p: &[f64], s: &mut Scratch, mut plan: Option<&mut Vec<PlanEntry>>) -> f64 {
+        let w = &mut s.w;
+        w.clear();
+        w.extend_from_slice(p);
+        let remaining = &mut s.remaining;
+        remaining.clear();
+        remaining.extend_from_slice(&self.candidates);
+        let c_service = self.c_service;
         let mut update_planned = false;
         let mut ecr = 0.0;
-        let mut plan = Vec::new();
         loop {
             let mass: f64 = w.iter().sum();
             if mass <= MASS_EPS {
                 break;
             }
+            let erasing_ok = guardrails::erasing_allowed(self.derived, update_planned);
             let mut best: Option<(usize, f64, f64)> = None; // (position in remaining, eff, p)
             for (pos, &ai) in remaining.iter().enumerate() {
-                let a = &model.actions[ai];
-                if a.data_risk == kb::DataRisk::ErasesDevice
-                    && !guardrails::erasing_allowed(self.derived, update_planned)
-                {
+                if self.erases[ai] && !erasing_ok {
                     continue;
                 }
-                let pf: f64 = (0..w.len()).map(|f| w[f] * model.fix_prob(a, f)).sum();
-                let mut eff = pf / costs[ai];
-                if a.id == guardrails::RECOVERY_UPDATE
-                    && !guardrails::erasing_allowed(self.derived, update_planned)
-                {
+                let pf: f64 = w.iter().zip(self.fix_row(ai)).map(|(x, q)| x * q).sum();
+                let mut eff = pf / self.costs[ai];
+                if Some(ai) == self.update && !erasing_ok {
                     // Recovery Update also unlocks the erasing steps (guardrail 1): score it
                     // as the pair "update, then the best erasing step" when that is better.
-                    eff = eff.max(self.unlock_efficiency(&w, ai, pf, &remaining, &costs));
+                    eff = eff.max(self.unlock_efficiency(w, ai, pf, remaining, &mut s.after));
                 }
                 if pf > 0.0 && best.is_none_or(|b| eff > b.1) {
                     best = Some((pos, eff, pf));
@@ -158,27 +200,27 @@ impl<'a> Context<'a> {
             match best {
                 Some((pos, eff, pf)) if eff > mass / c_service => {
                     let ai = remaining.remove(pos);
-                    ecr += costs[ai] * mass;
-                    plan.push(PlanEntry {
-                        action: ai,
-                        p_fix: pf / mass,
-                        p_reach: mass,
-                        cost: costs[ai],
-                        is_service: false,
-                    });
-                    let a = &model.actions[ai];
-                    for (f, x) in w.iter_mut().enumerate() {
-                        *x *= 1.0 - model.fix_prob(a, f);
+                    ecr += self.costs[ai] * mass;
+                    if let Some(plan) = plan.as_deref_mut() {
+                        plan.push(PlanEntry {
+                            action: ai,
+                            p_fix: pf / mass,
+                            p_reach: mass,
+                            cost: self.costs[ai],
+                            is_service: false,
+                        });
                     }
-                    if a.id == guardrails::RECOVERY_UPDATE {
+                    for (x, q) in w.iter_mut().zip(self.fix_row(ai)) {
+                        *x *= 1.0 - q;
+                    }
+                    if Some(ai) == self.update {
                         update_planned = true;
                     }
                 }
                 _ => {
                     ecr += c_service * mass;
-                    if let Some((si, _)) = service {
-                        let s = &model.actions[si];
-                        let pf: f64 = (0..w.len()).map(|f| w[f] * model.fix_prob(s, f)).sum();
+                    if let (Some((si, _)), Some(plan)) = (self.service, plan.as_deref_mut()) {
+                        let pf: f64 = w.iter().zip(self.fix_row(si)).map(|(x, q)| x * q).sum();
                         plan.push(PlanEntry {
                             action: si,
                             // The service call ends the case; this is its chance of a repair.
@@ -192,7 +234,7 @@ impl<'a> Context<'a> {
                 }
             }
         }
-        (ecr, plan)
+        ecr
     }
 
     /// Efficiency of "Recovery Update, then the best erasing action" from survival mass `w`.
@@ -202,22 +244,22 @@ impl<'a> Context<'a> {
         update: usize,
         pf_update: f64,
         remaining: &[usize],
-        costs: &[f64],
+        after: &mut Vec<f64>,
     ) -> f64 {
-        let model = self.model;
         let mass: f64 = w.iter().sum();
-        let u = &model.actions[update];
-        let after: Vec<f64> = (0..w.len())
-            .map(|f| w[f] * (1.0 - model.fix_prob(u, f)))
-            .collect();
+        after.clear();
+        after.extend(
+            w.iter()
+                .zip(self.fix_row(update))
+                .map(|(x, q)| x * (1.0 - q)),
+        );
         let mut best = 0.0_f64;
         for &ei in remaining {
-            let e = &model.actions[ei];
-            if e.data_risk != kb::DataRisk::ErasesDevice {
+            if !self.erases[ei] {
                 continue;
             }
-            let pf_e: f64 = (0..w.len()).map(|f| after[f] * model.fix_prob(e, f)).sum();
-            let cost = costs[update] + (mass - pf_update) / mass * costs[ei];
+            let pf_e: f64 = after.iter().zip(self.fix_row(ei)).map(|(x, q)| x * q).sum();
+            let cost = self.costs[update] + (mass - pf_update) / mass * self.costs[ei];
             best = best.max((pf_update + pf_e) / cost);
         }
         best
@@ -254,8 +296,15 @@ impl<'a> Context<'a> {
 
     /// The full recommendation: plan, ECR and the questions worth asking.
     pub fn recommend(&self, p: &[f64]) -> Recommendation {
-        let (ecr, plan) = self.plan(p);
+        let mut scratch = Scratch::default();
+        let mut plan = Vec::new();
+        let ecr = self.plan_with(p, &mut scratch, Some(&mut plan));
+        let n = p.len();
         let mut questions = Vec::new();
+        // P(outcome | cause) for every outcome of the observation at hand, row-major.
+        let mut lik: Vec<f64> = Vec::new();
+        let mut probs: Vec<f64> = Vec::new();
+        let mut post: Vec<f64> = Vec::with_capacity(n);
         for (oi, obs) in self.model.observations.iter().enumerate() {
             if !self.may_ask(obs) {
                 continue;
@@ -272,18 +321,28 @@ impl<'a> Context<'a> {
             if cost >= ecr {
                 continue;
             }
-            let probs = self.outcome_probs(obs, p);
+            lik.clear();
+            for o in &obs.outcomes {
+                lik.extend((0..n).map(|f| self.model.likelihood(obs, o, f)));
+            }
+            // P(Q = q | e), as `outcome_probs` computes it.
+            probs.clear();
+            probs.extend(
+                lik.chunks_exact(n.max(1))
+                    .take(obs.outcomes.len())
+                    .map(|row| (0..n).map(|f| p[f] * row[f]).sum::<f64>()),
+            );
+            probs.resize(obs.outcomes.len(), 0.0);
+            normalise(&mut probs);
             let mut eco = cost;
-            for (o, pq) in obs.outcomes.iter().zip(&probs) {
+            for (k, pq) in probs.iter().enumerate() {
                 if *pq <= 1e-12 {
                     continue;
                 }
-                let mut post = p.to_vec();
-                for (f, x) in post.iter_mut().enumerate() {
-                    *x *= self.model.likelihood(obs, o, f);
-                }
+                post.clear();
+                post.extend(p.iter().zip(&lik[k * n..(k + 1) * n]).map(|(x, l)| x * l));
                 normalise(&mut post);
-                eco += pq * self.plan(&post).0;
+                eco += pq * self.plan_with(&post, &mut scratch, None);
             }
             let gain = ecr - eco;
             if gain > 1e-6 * ecr.max(1.0) {
