@@ -166,7 +166,10 @@ struct State {
 /// [`Analyzer::finish`].
 pub struct Analyzer {
     decoder: Decoder,
+    /// Decoded bytes waiting to be scanned: `buf[..filled]`. The vector only grows (to at
+    /// most [`BUFFER_CAP`]) so that reads can land in it without zeroing it again.
     buf: Vec<u8>,
+    filled: usize,
     /// Newlines before `buf[0]`.
     line_base: u64,
     bytes: u64,
@@ -185,7 +188,8 @@ impl Analyzer {
     pub fn new() -> Analyzer {
         Analyzer {
             decoder: Decoder::default(),
-            buf: Vec::with_capacity(PROCESS_AT + 64 * 1024),
+            buf: Vec::new(),
+            filled: 0,
             line_base: 0,
             bytes: 0,
             state: State::default(),
@@ -220,14 +224,40 @@ impl Analyzer {
 
     fn push_utf8(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            let room = BUFFER_CAP - self.buf.len();
+            let room = BUFFER_CAP - self.filled;
             let take = room.min(data.len());
-            self.buf.extend_from_slice(&data[..take]);
+            let end = self.filled + take;
+            if self.buf.len() < end {
+                self.buf.resize(end, 0);
+            }
+            self.buf[self.filled..end].copy_from_slice(&data[..take]);
+            self.filled = end;
             data = &data[take..];
-            if self.buf.len() >= PROCESS_AT {
+            if self.filled >= PROCESS_AT {
                 self.process_buffer(false);
             }
         }
+    }
+
+    /// Read the next piece of a UTF-8 stream straight into the scan buffer (no copy through
+    /// the decoder); only once [`Analyzer::encoding`] says UTF-8. Returns the bytes read
+    /// (0 at the end of the input).
+    pub(crate) fn read_utf8_from<R: std::io::Read>(
+        &mut self,
+        reader: &mut R,
+    ) -> std::io::Result<usize> {
+        let want = (BUFFER_CAP - self.filled).min(crate::READ_CHUNK);
+        let end = self.filled + want;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        let n = reader.read(&mut self.buf[self.filled..end])?;
+        self.filled += n;
+        self.bytes += n as u64;
+        if self.filled >= PROCESS_AT {
+            self.process_buffer(false);
+        }
+        Ok(n)
     }
 
     /// End of input: read what is left and build the result.
@@ -241,20 +271,19 @@ impl Analyzer {
     }
 
     fn process_buffer(&mut self, at_end: bool) {
-        let buf = std::mem::take(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.buf);
+        let filled = self.filled.min(buf.len());
         let end = if at_end {
-            buf.len()
+            filled
         } else {
-            deferred_end(&buf)
+            deferred_end(&buf[..filled])
         };
         if end > 0 {
             self.process_region(&buf[..end], at_end);
         }
-        let mut buf = buf;
-        buf.drain(..end);
-        if at_end && !buf.is_empty() {
-            buf.clear();
-        }
+        // Keep the deferred rest at the front.
+        buf.copy_within(end..filled, 0);
+        self.filled = if at_end { 0 } else { filled - end };
         self.buf = buf;
         if at_end {
             // A last line without a terminator still counts as a line.
