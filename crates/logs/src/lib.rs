@@ -378,7 +378,7 @@ mod tests {
     impl Read for Trickle<'_> {
         fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
             self.calls += 1;
-            if self.calls % 97 == 0 {
+            if self.calls.is_multiple_of(97) {
                 return Err(std::io::ErrorKind::Interrupted.into());
             }
             let n = (1 + self.calls * 7919 % 4099)
