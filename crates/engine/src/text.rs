@@ -549,9 +549,24 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
         .split_whitespace()
         .map(|w| w.trim_end_matches(['.', '\'']).trim_end_matches("'s"))
         .collect();
-    let try_find = |q: &str| match kb.find_device(q) {
-        DeviceMatch::Found { name, .. } => Some(name.to_string()),
-        _ => None,
+    let own_sources;
+    let sources: &[String] = if std::ptr::eq(kb, kb::kb()) {
+        static SOURCES: OnceLock<Vec<String>> = OnceLock::new();
+        SOURCES.get_or_init(|| device_key_sources(kb))
+    } else {
+        own_sources = device_key_sources(kb);
+        &own_sources
+    };
+    let try_find = |q: &str| {
+        // Most phrases name no device: skip the knowledge base's search (which ranks every
+        // name by edit distance when nothing matches) unless one could match exactly.
+        if !may_name_a_device(sources, q) {
+            return None;
+        }
+        match kb.find_device(q) {
+            DeviceMatch::Found { name, .. } => Some(name.to_string()),
+            _ => None,
+        }
     };
     // "iphone ..." / "ipad ..." / "ipod ...": longest phrase that names one model.
     for (i, w) in words.iter().enumerate() {
@@ -607,6 +622,44 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Every spelling a device's search keys are made from (product type, board, name, variant,
+/// aliases), normalised as [`kb::normalise_name`] does and with the spaces removed.
+fn device_key_sources(kb: &KnowledgeBase) -> Vec<String> {
+    let compact = |s: &str| s.replace(' ', "");
+    let mut out = Vec::new();
+    for d in kb.devices() {
+        out.push(compact(&d.product_type.to_ascii_lowercase()));
+        out.push(compact(&kb::normalise_name(&d.product_type)));
+        out.push(compact(&d.board.to_ascii_lowercase()));
+        out.push(compact(&d.board));
+        out.push(compact(&kb::normalise_name(&d.name)));
+        out.push(compact(&kb::normalise_name(&d.variant)));
+        out.extend(d.aliases.iter().map(|a| compact(&kb::normalise_name(a))));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `query` could be an exact spelling of a device, the only kind of match
+/// [`KnowledgeBase::find_device`] reports as found. Every key the search matches exactly is
+/// one of the sources or a shortened form of one ("ipad 7" from "ipad 7th gen", "7 plus" from
+/// "iphone 7 plus"), so with the spaces removed a query that matches is a subsequence of some
+/// source. A necessary condition only: the knowledge base still decides.
+fn may_name_a_device(sources: &[String], query: &str) -> bool {
+    let q = kb::normalise_name(query).replace(' ', "");
+    if q.is_empty() {
+        return false;
+    }
+    sources.iter().any(|s| {
+        if s.len() < q.len() {
+            return false;
+        }
+        let mut rest = s.chars();
+        q.chars().all(|c| rest.any(|x| x == c))
+    })
 }
 
 #[cfg(test)]
@@ -727,6 +780,53 @@ mod tests {
         );
         assert!(u("trying to downgrade to iOS 15").wants_downgrade);
         assert!(!u("updating to the latest iOS").wants_downgrade);
+    }
+
+    /// The pre-filter never hides a device the knowledge base would find: every phrase made of
+    /// consecutive words of any device spelling (and its shortened "7th gen" → "7" forms) that
+    /// `find_device` reports as found passes the filter.
+    #[test]
+    fn the_device_pre_filter_keeps_every_exact_spelling() {
+        let kb = kb::kb();
+        let sources = device_key_sources(kb);
+        let mut checked = 0;
+        for d in kb.devices() {
+            let mut spellings = vec![
+                d.name.clone(),
+                d.variant.clone(),
+                d.product_type.clone(),
+                d.board.clone(),
+                d.board.trim_end_matches("ap").to_string(),
+            ];
+            spellings.extend(d.aliases.iter().cloned());
+            for s in spellings {
+                let norm = kb::normalise_name(&s);
+                let words: Vec<&str> = norm.split(' ').collect();
+                let mut phrases = Vec::new();
+                for i in 0..words.len() {
+                    for j in i + 1..=words.len() {
+                        phrases.push(words[i..j].join(" "));
+                        phrases.push(words[i..j].join(""));
+                    }
+                }
+                phrases.extend(phrases.clone().iter().map(|p| {
+                    p.replace("th gen", "")
+                        .replace("nd gen", "")
+                        .replace("rd gen", "")
+                }));
+                for p in phrases {
+                    if matches!(kb.find_device(&p), DeviceMatch::Found { .. }) {
+                        checked += 1;
+                        assert!(may_name_a_device(&sources, &p), "{p:?} ({})", d.name);
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} spellings found");
+        assert!(!may_name_a_device(
+            &sources,
+            "iphone 7 plus fails with error 4013"
+        ));
     }
 
     proptest! {
