@@ -16,6 +16,7 @@ use crate::signal::{FailKind, Signal};
 use crate::text::{cut, cut_owned};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use kb::Stage;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::OnceLock;
 
@@ -294,6 +295,8 @@ impl Analyzer {
     /// Scan a region of whole lines with the signature automaton and read matching lines.
     fn process_region(&mut self, region: &[u8], _at_end: bool) {
         let m = matcher();
+        // Validate the region once rather than each matched line (a dense log matches most).
+        let region_text = std::str::from_utf8(region).ok();
         let mut consumed = 0usize;
         let mut counted_to = 0usize;
         let mut lines_before = self.line_base;
@@ -361,7 +364,10 @@ impl Analyzer {
                 self.process_line(line_no, &join, None);
                 self.join = join;
             } else {
-                self.process_line(line_no, &region[start..end], hint);
+                match region_text.and_then(|t| t.get(start..end)) {
+                    Some(text) => self.process_text(line_no, Cow::Borrowed(text), hint),
+                    None => self.process_line(line_no, &region[start..end], hint),
+                }
             }
             consumed = end.max(at + 1);
             search_from = consumed;
@@ -371,11 +377,15 @@ impl Analyzer {
     }
 
     fn process_line(&mut self, line_no: u64, raw: &[u8], hint: Option<Family>) {
-        self.state.matched_lines += 1;
         let text = match std::str::from_utf8(raw) {
-            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Ok(t) => Cow::Borrowed(t),
             Err(_) => String::from_utf8_lossy(raw),
         };
+        self.process_text(line_no, text, hint);
+    }
+
+    fn process_text(&mut self, line_no: u64, text: Cow<'_, str>, hint: Option<Family>) {
+        self.state.matched_lines += 1;
         let norm = prefix::normalise(&text);
         if is_progress_bar(&norm) {
             return;
