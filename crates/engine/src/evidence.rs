@@ -439,7 +439,7 @@ mod tests {
     #[test]
     fn success_on_another_computer_is_evidence_for_the_first() {
         let mut m = small_model();
-        m.actions.push(crate::testkit::action(
+        std::sync::Arc::make_mut(&mut m.actions).push(crate::testkit::action(
             "other_computer",
             60.0,
             &[("host_software_outdated", 0.95)],

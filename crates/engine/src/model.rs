@@ -4,6 +4,7 @@
 
 use kb::{Action, Cause, Cost, Device, Guide, KnownFault, Observation, Skill};
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 /// Who is doing the work: restricts the steps the planner may recommend.
 #[derive(
@@ -89,11 +90,30 @@ pub struct Model {
     pub base_prior: Vec<f64>,
     pub adjustments: Vec<PriorAdjustment>,
     pub known_faults: Vec<KnownFault>,
-    pub observations: Vec<Observation>,
-    pub actions: Vec<Action>,
-    pub guides: Vec<Guide>,
+    /// Shared by every model built from the same knowledge base (`Arc::make_mut` to change).
+    pub observations: Arc<Vec<Observation>>,
+    pub actions: Arc<Vec<Action>>,
+    pub guides: Arc<Vec<Guide>>,
     /// Overrides the service call's cost (tests: `f64::INFINITY` for "no service call").
     pub service_cost: Option<f64>,
+}
+
+/// The knowledge base's observations, actions and guides, shared between models.
+#[derive(Debug, Clone)]
+struct KbLists {
+    observations: Arc<Vec<Observation>>,
+    actions: Arc<Vec<Action>>,
+    guides: Arc<Vec<Guide>>,
+}
+
+impl KbLists {
+    fn of(kb: &kb::KnowledgeBase) -> KbLists {
+        KbLists {
+            observations: Arc::new(kb.observations().to_vec()),
+            actions: Arc::new(kb.actions().to_vec()),
+            guides: Arc::new(kb.tables().guides.clone()),
+        }
+    }
 }
 
 impl Model {
@@ -111,6 +131,34 @@ impl Model {
         actions: Vec<Action>,
         guides: Vec<Guide>,
     ) -> Model {
+        Model::with_lists(
+            device,
+            error_code,
+            causes,
+            prior,
+            known_faults,
+            KbLists {
+                observations: Arc::new(observations),
+                actions: Arc::new(actions),
+                guides: Arc::new(guides),
+            },
+        )
+    }
+
+    /// [`Model::new`] with the observation, action and guide lists already shared.
+    fn with_lists(
+        device: Option<Device>,
+        error_code: Option<i64>,
+        causes: Vec<Cause>,
+        prior: &BTreeMap<String, f64>,
+        known_faults: Vec<KnownFault>,
+        lists: KbLists,
+    ) -> Model {
+        let KbLists {
+            observations,
+            actions,
+            guides,
+        } = lists;
         let mut weights: BTreeMap<&str, (f64, &KnownFault)> = BTreeMap::new();
         for fault in &known_faults {
             let applies = match error_code {
@@ -181,16 +229,14 @@ impl Model {
                     .collect()
             })
             .unwrap_or_default();
-        Model::new(
-            device.cloned(),
-            error_code,
-            causes,
-            &prior,
-            faults,
-            kb.observations().to_vec(),
-            kb.actions().to_vec(),
-            kb.tables().guides.clone(),
-        )
+        // The embedded knowledge base never changes: copy its lists once per process.
+        let lists = if std::ptr::eq(kb, kb::kb()) {
+            static EMBEDDED: OnceLock<KbLists> = OnceLock::new();
+            EMBEDDED.get_or_init(|| KbLists::of(kb)).clone()
+        } else {
+            KbLists::of(kb)
+        };
+        Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists)
     }
 
     /// Add a shop's confirmed causes for this device and error code as pseudo-counts:

@@ -98,7 +98,7 @@ impl<'a> Context<'a> {
             .map(|a| scalar_cost(a.cost, a.skill))
             .collect();
         let mut fix = Vec::with_capacity(model.actions.len() * n);
-        for a in &model.actions {
+        for a in model.actions.iter() {
             fix.extend((0..n).map(|f| model.fix_prob(a, f)));
         }
         let service = model.action_index(SERVICE_ACTION).map(|i| (i, costs[i]));

@@ -211,7 +211,9 @@ mod tests {
     fn an_action_that_should_always_work_but_failed_keeps_the_belief() {
         let mut m = small_model();
         for c in ["usb_cable", "host_software_outdated", "nand"] {
-            m.actions[0].fixes.insert(c.into(), 1.0);
+            std::sync::Arc::make_mut(&mut m.actions)[0]
+                .fixes
+                .insert(c.into(), 1.0);
         }
         let mut p = m.prior.clone();
         action_failed(&m, &mut p, "swap_cable");

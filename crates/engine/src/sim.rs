@@ -420,11 +420,13 @@ pub fn reduce(case: &Case, role: Role) -> Model {
     questions.sort();
     questions.dedup();
     let mut reduced = model.clone();
-    reduced.actions = keep.iter().map(|&i| model.actions[i].clone()).collect();
-    reduced.observations = questions
-        .iter()
-        .map(|&i| model.observations[i].clone())
-        .collect();
+    reduced.actions = std::sync::Arc::new(keep.iter().map(|&i| model.actions[i].clone()).collect());
+    reduced.observations = std::sync::Arc::new(
+        questions
+            .iter()
+            .map(|&i| model.observations[i].clone())
+            .collect(),
+    );
     reduced
 }
 
@@ -826,8 +828,7 @@ mod tests {
         let kb = kb::kb();
         for case in draw_cases(kb, 12, 9) {
             let mut reduced = reduce(&case, Role::Owner);
-            reduced
-                .observations
+            std::sync::Arc::make_mut(&mut reduced.observations)
                 .retain(|o| o.id == "has_second_computer" || o.id == "backup_exists");
             let mut answers = Evidence::default();
             for (q, yes) in [
