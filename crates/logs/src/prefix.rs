@@ -57,8 +57,15 @@ pub fn normalise(line: &str) -> Cow<'_, str> {
 
 /// Quote marks of issue threads and mail: "> ", ">> ", "> > ".
 fn normalise_quotes(text: Cow<'_, str>) -> Cow<'_, str> {
-    let trimmed = text.trim_start_matches([' ', '\t']);
-    if trimmed.starts_with('>') && !trimmed.starts_with(">>>") {
+    let lead = text
+        .bytes()
+        .position(|b| b != b' ' && b != b'\t')
+        .unwrap_or(text.len());
+    if text.as_bytes().get(lead) != Some(&b'>') {
+        return text;
+    }
+    let trimmed = &text[lead..];
+    if !trimmed.starts_with(">>>") {
         let mut rest = trimmed;
         while let Some(r) = rest.strip_prefix('>') {
             rest = r.strip_prefix(' ').unwrap_or(r);
