@@ -106,6 +106,9 @@ struct KbLists {
     guides: Arc<Vec<Guide>>,
 }
 
+/// The embedded knowledge base's lists, copied on first use.
+static EMBEDDED: OnceLock<KbLists> = OnceLock::new();
+
 impl KbLists {
     fn of(kb: &kb::KnowledgeBase) -> KbLists {
         KbLists {
@@ -231,7 +234,6 @@ impl Model {
             .unwrap_or_default();
         // The embedded knowledge base never changes: copy its lists once per process.
         let lists = if std::ptr::eq(kb, kb::kb()) {
-            static EMBEDDED: OnceLock<KbLists> = OnceLock::new();
             EMBEDDED.get_or_init(|| KbLists::of(kb)).clone()
         } else {
             KbLists::of(kb)
@@ -260,6 +262,15 @@ impl Model {
         normalise(&mut p);
         self.prior = p;
         used
+    }
+
+    /// Whether the actions and observations are the embedded knowledge base's, unchanged
+    /// (a model that changes them gets its own copy through `Arc::make_mut`).
+    pub fn uses_embedded_lists(&self) -> bool {
+        EMBEDDED.get().is_some_and(|l| {
+            Arc::ptr_eq(&l.actions, &self.actions)
+                && Arc::ptr_eq(&l.observations, &self.observations)
+        })
     }
 
     pub fn cause_index(&self, id: &str) -> Option<usize> {

@@ -12,6 +12,8 @@ use crate::evidence::Derived;
 use crate::guardrails::{self, Block};
 use crate::model::{Model, Role, SERVICE_ACTION, normalise, scalar_cost};
 use kb::{Action, Observation};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The cost of the service call when the model has no `shop_diagnosis` action.
 pub const DEFAULT_SERVICE_COST: f64 = 240.0;
@@ -30,8 +32,8 @@ pub struct Context<'a> {
     pub hardware_prob: f64,
     /// Scalar cost of every action (aligned with `model.actions`).
     costs: Vec<f64>,
-    /// P(action fixes | cause), row-major: `fix[a * causes + f]`.
-    fix: Vec<f64>,
+    /// P(action fixes | cause) and P(outcome | cause) by position.
+    tables: Arc<Tables>,
     /// Whether an action erases the device (aligned with `model.actions`).
     erases: Vec<bool>,
     /// Candidate repair actions (see [`Context::candidates`]), in action order.
@@ -42,6 +44,79 @@ pub struct Context<'a> {
     service: Option<(usize, f64)>,
     /// The cost charged for the service call that ends a plan.
     c_service: f64,
+}
+
+/// A model's numbers by position, for the planner's inner loops: P(action fixes | cause) for
+/// every action and P(outcome | cause) for every outcome of every observation.
+#[derive(Debug)]
+struct Tables {
+    causes: usize,
+    /// Row-major: `fix[a * causes + f]`.
+    fix: Vec<f64>,
+    /// One row per (observation, outcome), observations in order, outcomes in order.
+    likelihood: Vec<f64>,
+    /// The first likelihood row of every observation, and one past the last.
+    first_row: Vec<usize>,
+}
+
+/// How many cause lists keep their tables (one per device kind in practice).
+const TABLE_CACHE: usize = 256;
+
+impl Tables {
+    fn build(model: &Model) -> Tables {
+        let n = model.causes.len();
+        let mut fix = Vec::with_capacity(model.actions.len() * n);
+        for a in model.actions.iter() {
+            fix.extend((0..n).map(|f| model.fix_prob(a, f)));
+        }
+        let mut likelihood = Vec::new();
+        let mut first_row = vec![0];
+        for obs in model.observations.iter() {
+            for o in &obs.outcomes {
+                likelihood.extend((0..n).map(|f| model.likelihood(obs, o, f)));
+            }
+            first_row.push(first_row.last().copied().unwrap_or(0) + obs.outcomes.len());
+        }
+        Tables {
+            causes: n,
+            fix,
+            likelihood,
+            first_row,
+        }
+    }
+
+    /// The tables for a model. A model that uses the embedded knowledge base's actions and
+    /// observations (which never change) gets them from a per-process cache keyed by its
+    /// cause ids; any other model (tests, simulation) has them built.
+    fn for_model(model: &Model) -> Arc<Tables> {
+        if !model.uses_embedded_lists() {
+            return Arc::new(Tables::build(model));
+        }
+        type Cache = Mutex<BTreeMap<Vec<String>, Arc<Tables>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let cache = CACHE.get_or_init(Cache::default);
+        let key: Vec<String> = model.causes.iter().map(|c| c.id.clone()).collect();
+        if let Some(t) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return t;
+        }
+        let tables = Arc::new(Tables::build(model));
+        if let Ok(mut c) = cache.lock() {
+            if c.len() >= TABLE_CACHE {
+                c.clear();
+            }
+            c.insert(key, tables.clone());
+        }
+        tables
+    }
+
+    fn fix_row(&self, a: usize) -> &[f64] {
+        &self.fix[a * self.causes..(a + 1) * self.causes]
+    }
+
+    /// P(outcome | cause) for every outcome of observation `o`, row-major.
+    fn likelihood_rows(&self, o: usize) -> &[f64] {
+        &self.likelihood[self.first_row[o] * self.causes..self.first_row[o + 1] * self.causes]
+    }
 }
 
 /// Buffers reused across the many plans one recommendation builds.
@@ -91,16 +166,11 @@ pub struct Recommendation {
 
 impl<'a> Context<'a> {
     pub fn new(model: &'a Model, role: Role, derived: &'a Derived, p: &[f64]) -> Self {
-        let n = model.causes.len();
         let costs: Vec<f64> = model
             .actions
             .iter()
             .map(|a| scalar_cost(a.cost, a.skill))
             .collect();
-        let mut fix = Vec::with_capacity(model.actions.len() * n);
-        for a in model.actions.iter() {
-            fix.extend((0..n).map(|f| model.fix_prob(a, f)));
-        }
         let service = model.action_index(SERVICE_ACTION).map(|i| (i, costs[i]));
         let c_service = model
             .service_cost
@@ -111,7 +181,7 @@ impl<'a> Context<'a> {
             derived,
             hardware_prob: hardware_prob(model, p),
             costs,
-            fix,
+            tables: Tables::for_model(model),
             erases: model
                 .actions
                 .iter()
@@ -128,8 +198,7 @@ impl<'a> Context<'a> {
 
     /// P(action `a` fixes | cause) for every cause.
     fn fix_row(&self, a: usize) -> &[f64] {
-        let n = self.model.causes.len();
-        &self.fix[a * n..(a + 1) * n]
+        self.tables.fix_row(a)
     }
 
     /// Why an action may not be used (None: usable).
@@ -301,8 +370,6 @@ impl<'a> Context<'a> {
         let ecr = self.plan_with(p, &mut scratch, Some(&mut plan));
         let n = p.len();
         let mut questions = Vec::new();
-        // P(outcome | cause) for every outcome of the observation at hand, row-major.
-        let mut lik: Vec<f64> = Vec::new();
         let mut probs: Vec<f64> = Vec::new();
         let mut post: Vec<f64> = Vec::with_capacity(n);
         for (oi, obs) in self.model.observations.iter().enumerate() {
@@ -321,10 +388,7 @@ impl<'a> Context<'a> {
             if cost >= ecr {
                 continue;
             }
-            lik.clear();
-            for o in &obs.outcomes {
-                lik.extend((0..n).map(|f| self.model.likelihood(obs, o, f)));
-            }
+            let lik = self.tables.likelihood_rows(oi);
             // P(Q = q | e), as `outcome_probs` computes it.
             probs.clear();
             probs.extend(
