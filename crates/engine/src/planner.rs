@@ -53,6 +53,11 @@ struct Tables {
     causes: usize,
     /// Row-major: `fix[a * causes + f]`.
     fix: Vec<f64>,
+    /// The non-zero entries of every fix row, (cause, P) in cause order: an action fixes a few
+    /// causes only.
+    fix_nonzero: Vec<(usize, f64)>,
+    /// The first non-zero entry of every action's row, and one past the last.
+    fix_start: Vec<usize>,
     /// One row per (observation, outcome), observations in order, outcomes in order.
     likelihood: Vec<f64>,
     /// The first likelihood row of every observation, and one past the last.
@@ -69,6 +74,13 @@ impl Tables {
         for a in model.actions.iter() {
             fix.extend((0..n).map(|f| model.fix_prob(a, f)));
         }
+        let mut fix_nonzero = Vec::new();
+        let mut fix_start = vec![0];
+        for row in fix.chunks_exact(n.max(1)).take(model.actions.len()) {
+            fix_nonzero.extend(row.iter().copied().enumerate().filter(|(_, q)| *q != 0.0));
+            fix_start.push(fix_nonzero.len());
+        }
+        fix_start.resize(model.actions.len() + 1, fix_nonzero.len());
         let mut likelihood = Vec::new();
         let mut first_row = vec![0];
         for obs in model.observations.iter() {
@@ -80,6 +92,8 @@ impl Tables {
         Tables {
             causes: n,
             fix,
+            fix_nonzero,
+            fix_start,
             likelihood,
             first_row,
         }
@@ -111,6 +125,27 @@ impl Tables {
 
     fn fix_row(&self, a: usize) -> &[f64] {
         &self.fix[a * self.causes..(a + 1) * self.causes]
+    }
+
+    /// Σ_f w[f]·P(a fixes f), bit for bit what the sum over every cause gives: the skipped
+    /// terms are zeros, which change a non-zero running sum not at all (a zero total is
+    /// summed in full, for its sign).
+    fn fixed_mass(&self, w: &[f64], a: usize) -> f64 {
+        let mut s = -0.0;
+        for &(f, q) in &self.fix_nonzero[self.fix_start[a]..self.fix_start[a + 1]] {
+            s += w[f] * q;
+        }
+        if s == 0.0 {
+            s = w.iter().zip(self.fix_row(a)).map(|(x, q)| x * q).sum();
+        }
+        s
+    }
+
+    /// w[f] ← w[f]·(1 − P(a fixes f)) (unchanged where P is zero).
+    fn fail(&self, w: &mut [f64], a: usize) {
+        for &(f, q) in &self.fix_nonzero[self.fix_start[a]..self.fix_start[a + 1]] {
+            w[f] *= 1.0 - q;
+        }
     }
 
     /// P(outcome | cause) for every outcome of observation `o`, row-major.
@@ -197,9 +232,6 @@ impl<'a> Context<'a> {
     }
 
     /// P(action `a` fixes | cause) for every cause.
-    fn fix_row(&self, a: usize) -> &[f64] {
-        self.tables.fix_row(a)
-    }
 
     /// Why an action may not be used (None: usable).
     pub fn blocked(&self, action: &Action, update_planned: bool) -> Option<Block> {
@@ -255,7 +287,7 @@ impl<'a> Context<'a> {
                 if self.erases[ai] && !erasing_ok {
                     continue;
                 }
-                let pf: f64 = w.iter().zip(self.fix_row(ai)).map(|(x, q)| x * q).sum();
+                let pf = self.tables.fixed_mass(w, ai);
                 let mut eff = pf / self.costs[ai];
                 if Some(ai) == self.update && !erasing_ok {
                     // Recovery Update also unlocks the erasing steps (guardrail 1): score it
@@ -279,9 +311,7 @@ impl<'a> Context<'a> {
                             is_service: false,
                         });
                     }
-                    for (x, q) in w.iter_mut().zip(self.fix_row(ai)) {
-                        *x *= 1.0 - q;
-                    }
+                    self.tables.fail(w, ai);
                     if Some(ai) == self.update {
                         update_planned = true;
                     }
@@ -289,7 +319,7 @@ impl<'a> Context<'a> {
                 _ => {
                     ecr += c_service * mass;
                     if let (Some((si, _)), Some(plan)) = (self.service, plan.as_deref_mut()) {
-                        let pf: f64 = w.iter().zip(self.fix_row(si)).map(|(x, q)| x * q).sum();
+                        let pf = self.tables.fixed_mass(w, si);
                         plan.push(PlanEntry {
                             action: si,
                             // The service call ends the case; this is its chance of a repair.
@@ -317,17 +347,14 @@ impl<'a> Context<'a> {
     ) -> f64 {
         let mass: f64 = w.iter().sum();
         after.clear();
-        after.extend(
-            w.iter()
-                .zip(self.fix_row(update))
-                .map(|(x, q)| x * (1.0 - q)),
-        );
+        after.extend_from_slice(w);
+        self.tables.fail(after, update);
         let mut best = 0.0_f64;
         for &ei in remaining {
             if !self.erases[ei] {
                 continue;
             }
-            let pf_e: f64 = after.iter().zip(self.fix_row(ei)).map(|(x, q)| x * q).sum();
+            let pf_e = self.tables.fixed_mass(after, ei);
             let cost = self.costs[update] + (mass - pf_update) / mass * self.costs[ei];
             best = best.max((pf_update + pf_e) / cost);
         }
