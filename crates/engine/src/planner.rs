@@ -231,8 +231,6 @@ impl<'a> Context<'a> {
         ctx
     }
 
-    /// P(action `a` fixes | cause) for every cause.
-
     /// Why an action may not be used (None: usable).
     pub fn blocked(&self, action: &Action, update_planned: bool) -> Option<Block> {
         guardrails::blocked(
