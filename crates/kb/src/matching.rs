@@ -3,7 +3,7 @@
 //! ("iPhone10,3") and boards ("d22ap", "d22").
 
 use crate::model::Device;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// The outcome of a device search.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ pub fn normalise_name(s: &str) -> String {
 /// Names, product types and boards, normalised, pointing at device indexes.
 #[derive(Debug, Default)]
 pub(crate) struct NameIndex {
-    keys: HashMap<String, Vec<usize>>,
+    keys: BTreeMap<String, Vec<usize>>,
 }
 
 impl NameIndex {
