@@ -15,7 +15,7 @@
 //! **Evidence for the diagnosis engine.** [`RestoreLog::facts`] returns `(observation id,
 //! value)` pairs with the knowledge base's observation ids: `failure_stage` = the stage
 //! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
-//! (the device vanished, USB control errors, a removal without return), `low_storage` = `yes`
+//! (the device vanished, USB control errors, a removal without return), `storage_full_in_log` = `yes`
 //! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
 //! build), and `error_code` = the final error code. [`facts_for_logs`] does the same over
 //! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
@@ -199,7 +199,9 @@ impl RestoreLog {
             v.push(("usb_dropout".to_string(), "yes".to_string()));
         }
         if self.flags.low_storage {
-            v.push(("low_storage".to_string(), "yes".to_string()));
+            // The log itself proves it (ENOSPC while writing the system): much stronger than the
+            // person's impression that the device was nearly full (`low_storage`).
+            v.push(("storage_full_in_log".to_string(), "yes".to_string()));
         }
         if self.flags.tss_refused {
             v.push(("tss_refused".to_string(), "yes".to_string()));

@@ -226,7 +226,7 @@ fn r_fdr53_proxy_first_failure_is_the_child() {
 #[test]
 fn r_update_no_space_left() {
     let log = read("restored_device_log_update_no_space_left_iphone12_1.log");
-    assert!(has_fact(&log, "low_storage", "yes"));
+    assert!(has_fact(&log, "storage_full_in_log", "yes"));
     assert!(has_fact(&log, "failure_stage", "image_transfer"));
     assert!(
         log.evidence
