@@ -44,3 +44,38 @@ fn code_14_alone_starts_with_the_connection() {
     let v = diagnose(&["--device", "iPhone 11", "--error", "14"]);
     assert_ne!(v["causes"][0]["id"], "device_storage_full");
 }
+
+/// A Face ID camera firmware update (Savage) that fails with -1 is the Face ID module or its
+/// flex, not the modem that a bare -1 suggests (-1's prior has no flex share, so the flex rises
+/// from almost nothing into the top three, with the Face ID module itself under other hardware).
+#[test]
+fn r_savage_failure_points_at_the_face_id_parts() {
+    let log = format!("{FIXTURES}restored_device_log_savage_faceid_update_failed_iphone10_6.log");
+    let v = diagnose(&["--log", &log]);
+    assert_eq!(v["error_code"], -1);
+    let top3: Vec<&str> = v["causes"].as_array().unwrap()[..3]
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(top3.contains(&"earpiece_faceid_flex"), "{top3:?}");
+    assert!(!top3.contains(&"baseband"), "{top3:?}");
+}
+
+/// The secure element (NFC), U1 and Touch ID updaters failing are other hardware, not the
+/// modem that a bare -1 suggests.
+#[test]
+fn r_sensor_updater_failures_are_not_read_as_the_modem() {
+    for fixture in [
+        "restored_device_log_secure_element_update_failed_iphone10_1.log",
+        "restored_device_log_rose_u1_updater_1017_iphone13_2.log",
+        "idevicerestore_2024_yonkers_firmware_verification_error_iphone12_8.log",
+    ] {
+        let v = diagnose(&["--log", &format!("{FIXTURES}{fixture}")]);
+        assert_eq!(
+            v["causes"][0]["id"], "other_hardware",
+            "{fixture}: {}",
+            v["causes"]
+        );
+        assert!(v["groups"]["hardware"].as_f64().unwrap() > 0.5, "{fixture}");
+    }
+}

@@ -17,7 +17,8 @@
 //! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
 //! (the device vanished, USB control errors, a removal without return), `storage_full_in_log` = `yes`
 //! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
-//! build), and `error_code` = the final error code. [`facts_for_logs`] does the same over
+//! build), `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE,
+//! see [`RestoreLog::failed_component`]), and `error_code` = the final error code. [`facts_for_logs`] does the same over
 //! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
 //! logs) and `error_varies` = `yes` (their error codes differ).
 //!
@@ -206,21 +207,60 @@ impl RestoreLog {
         if self.flags.tss_refused {
             v.push(("tss_refused".to_string(), "yes".to_string()));
         }
+        if let Some(component) = self.failed_component() {
+            v.push(("failed_component".to_string(), component.to_string()));
+        }
         if let Some(code) = self.failure.as_ref().and_then(|f| f.error_code) {
             v.push(("error_code".to_string(), code.to_string()));
         }
         v
     }
 
+    /// The part whose firmware updater failed, when a firmware-stage failure names it:
+    /// `face_id_camera` (Savage), `touch_id_sensor` (Yonkers), `u1_chip` (Rose) or
+    /// `secure_element` (SE). The same error code (-1) comes from any of them and from the
+    /// modem; the updater's name tells them apart.
+    pub fn failed_component(&self) -> Option<&'static str> {
+        let failure = self.failure.as_ref()?;
+        if self.outcome == Outcome::Success || failure.stage != Some(kb::Stage::Firmware) {
+            return None;
+        }
+        let mut texts: Vec<&str> = Vec::new();
+        texts.extend(failure.message.as_deref());
+        texts.extend(failure.first_failure.as_deref());
+        texts.extend(failure.checkpoint.as_ref().and_then(|c| c.name.as_deref()));
+        texts.extend(failure.operation.as_ref().map(|o| o.label.as_str()));
+        texts.extend(self.last_operation.as_ref().map(|o| o.label.as_str()));
+        texts.extend(self.evidence.iter().map(|e| e.text.as_str()));
+        const NAMES: [(&str, &str); 5] = [
+            ("savage", "face_id_camera"),
+            ("yonkers", "touch_id_sensor"),
+            ("rose", "u1_chip"),
+            ("update_se", "secure_element"),
+            ("secure element", "secure_element"),
+        ];
+        texts.iter().find_map(|t| {
+            let lower = t.to_ascii_lowercase();
+            NAMES
+                .iter()
+                .find(|(word, _)| {
+                    lower.match_indices(word).any(|(i, _)| {
+                        // A whole word: "Rose updater", not "prose" or "closed".
+                        let before = lower[..i].chars().next_back();
+                        let after = lower[i + word.len()..].chars().next();
+                        !before.is_some_and(|c| c.is_ascii_alphanumeric())
+                            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+                    })
+                })
+                .map(|(_, component)| *component)
+        })
+    }
+
     /// A copy with ECID, serial numbers, IMEI and UDIDs masked (output without `--show-ids`).
     pub fn redacted(&self) -> RestoreLog {
         let mut r = self.clone();
-        if r.device.ecid.is_some() {
-            r.device.ecid = Some("[redacted]".to_string());
-        }
-        if r.device.serial.is_some() {
-            r.device.serial = Some("[redacted]".to_string());
-        }
+        r.device.ecid = r.device.ecid.as_deref().map(kb::redact_id);
+        r.device.serial = r.device.serial.as_deref().map(kb::redact_id);
         for e in &mut r.timeline {
             e.text = redact_text(&e.text).into_owned();
         }

@@ -343,3 +343,40 @@ fn r_paste_ends_mid_line_is_incomplete() {
     assert_eq!(log.outcome, Outcome::Incomplete);
     assert!(log.reading.contains("without a verdict"), "{}", log.reading);
 }
+
+#[test]
+fn firmware_updater_failures_name_their_part() {
+    for (file, part) in [
+        (
+            "restored_device_log_savage_faceid_update_failed_iphone10_6.log",
+            "face_id_camera",
+        ),
+        (
+            "restored_device_log_secure_element_update_failed_iphone10_1.log",
+            "secure_element",
+        ),
+        (
+            "restored_device_log_rose_u1_updater_1017_iphone13_2.log",
+            "u1_chip",
+        ),
+        (
+            "idevicerestore_2024_yonkers_firmware_verification_error_iphone12_8.log",
+            "touch_id_sensor",
+        ),
+    ] {
+        let bytes = std::fs::read(format!(
+            "{}/tests/fixtures/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let log = logs::analyze_bytes(&bytes);
+        assert_eq!(log.failed_component(), Some(part), "{file}");
+    }
+    // A baseband failure names no sensor part.
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/restored_device_log_bbupdater_error50_no_transport_iphone9_1.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    assert_eq!(logs::analyze_bytes(&bytes).failed_component(), None);
+}
