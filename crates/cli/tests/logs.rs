@@ -82,7 +82,10 @@ fn json_has_the_contract_fields() {
     assert_eq!(f["message"], "ERROR: Unable to restore device");
     assert!(v["same_failure_point"].is_null());
     let ecid = log["device"]["ecid"].as_str().unwrap();
-    assert!(ecid.starts_with("****") && ecid.len() == 8, "redacted like every id: {ecid}");
+    assert!(
+        ecid.starts_with("****") && ecid.len() == 8,
+        "redacted like every id: {ecid}"
+    );
 }
 
 #[test]
