@@ -79,3 +79,12 @@ fn r_sensor_updater_failures_are_not_read_as_the_modem() {
         assert!(v["groups"]["hardware"].as_f64().unwrap() > 0.5, "{fixture}");
     }
 }
+
+/// A log of a restore that worked is no evidence of a failure, and diagnose says so.
+#[test]
+fn a_successful_log_is_called_out() {
+    let log = format!("{FIXTURES}idevicerestore_2024_success_iphone10_3_dfu_erase.log");
+    let v = diagnose(&["--log", &log]);
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("finished successfully"), "{warnings}");
+}

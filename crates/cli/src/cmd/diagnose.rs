@@ -94,8 +94,10 @@ pub fn parse_error(text: &str) -> anyhow::Result<i64> {
     }
 }
 
-/// Build the engine request from the flags, reading logs with the logs crate.
-pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
+/// Build the engine request from the flags, reading logs with the logs crate; also the
+/// warnings the logs call for (a log that shows a successful restore is no failure evidence).
+pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
+    let mut warnings = Vec::new();
     let mut req = DiagnoseRequest {
         device: args.device.clone(),
         error: args.error.as_deref().map(parse_error).transpose()?,
@@ -126,7 +128,14 @@ pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
             }
         }
         req.log_facts = logs::facts_for_logs(&read);
-        for log in &read {
+        for (path, log) in args.logs.iter().zip(&read) {
+            if log.outcome == logs::Outcome::Success {
+                warnings.push(format!(
+                    "{} shows a restore that finished successfully: it says nothing about a failure. \
+                     Give the log of the attempt that failed.",
+                    path.display()
+                ));
+            }
             if log.outcome == logs::Outcome::Failure {
                 let f = log.failure.as_ref();
                 req.attempts.push(Attempt {
@@ -143,7 +152,7 @@ pub fn request(args: &Args) -> anyhow::Result<DiagnoseRequest> {
             req.device = read.iter().find_map(|l| l.device.product_type.clone());
         }
     }
-    Ok(req)
+    Ok((req, warnings))
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {
@@ -167,7 +176,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
              vocabularies.",
         );
     }
-    let mut req = request(&args)?;
+    let (mut req, log_warnings) = request(&args)?;
     let mut store = None;
     if let Some(case) = &args.case {
         let Ok(id) = case.trim().trim_start_matches('#').parse::<i64>() else {
@@ -198,10 +207,11 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
             req.shop_counts = counts;
         }
     }
-    let resp = match diagnose_request(&req) {
+    let mut resp = match diagnose_request(&req) {
         Ok(r) => r,
         Err(e) => return bad_input(e.to_string()),
     };
+    resp.warnings.extend(log_warnings);
     if let Some((mut s, id)) = store {
         let rec = store::Recommendation {
             next_action: resp.next_step.as_ref().map(|n| n.action.clone()),
