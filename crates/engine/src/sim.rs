@@ -216,18 +216,7 @@ struct Progress<'a> {
 
 impl<'a> Progress<'a> {
     fn new(case: &'a Case, model: &'a Model, seed: u64) -> Self {
-        let mut evidence = Evidence::default();
-        for (q, yes) in [
-            ("has_second_computer", case.second_computer),
-            ("backup_exists", case.backup),
-        ] {
-            if model.observation(q).is_some() {
-                evidence.answers.push(Answer {
-                    observation: q.into(),
-                    outcome: if yes { "yes" } else { "no" }.into(),
-                });
-            }
-        }
+        let evidence = known_answers(case, model);
         Progress {
             model,
             world: World {
@@ -354,10 +343,9 @@ fn run_engine(case: &Case, model: &Model, seed: u64, role: Role) -> Run {
     pr.finish()
 }
 
-/// The reduced problem of a case for the exact solver: the best actions by initial P/C, the
-/// service call, and the questions of highest myopic value.
-pub fn reduce(case: &Case, role: Role) -> Model {
-    let model = &case.model;
+/// What the simulated person knows before the first step: whether they have a second computer
+/// and a backup (only where the knowledge base asks these questions).
+fn known_answers(case: &Case, model: &Model) -> Evidence {
     let mut evidence = Evidence::default();
     for (q, yes) in [
         ("has_second_computer", case.second_computer),
@@ -370,6 +358,14 @@ pub fn reduce(case: &Case, role: Role) -> Model {
             });
         }
     }
+    evidence
+}
+
+/// The reduced problem of a case for the exact solver: the best actions by initial P/C, the
+/// service call, and the questions of highest myopic value.
+pub fn reduce(case: &Case, role: Role) -> Model {
+    let model = &case.model;
+    let evidence = known_answers(case, model);
     let (_, derived) = evidence.findings(model);
     let ctx = Context::new(model, role, &derived, &model.prior);
     let mut scored: Vec<(usize, f64)> = model
