@@ -46,8 +46,8 @@ fn code_14_alone_starts_with_the_connection() {
 }
 
 /// A Face ID camera firmware update (Savage) that fails with -1 is the Face ID module or its
-/// flex, not the modem that a bare -1 suggests (-1's prior has no flex share, so the flex rises
-/// from almost nothing into the top three, with the Face ID module itself under other hardware).
+/// flex, not the modem that a bare -1 suggests: the flex, which a technician disconnects first,
+/// leads and the verdict says to test it first (the Face ID module itself is other hardware).
 #[test]
 fn r_savage_failure_points_at_the_face_id_parts() {
     let log = format!("{FIXTURES}restored_device_log_savage_faceid_update_failed_iphone10_6.log");
@@ -57,8 +57,9 @@ fn r_savage_failure_points_at_the_face_id_parts() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert!(top3.contains(&"earpiece_faceid_flex"), "{top3:?}");
+    assert_eq!(top3[0], "earpiece_faceid_flex", "{top3:?}");
     assert!(!top3.contains(&"baseband"), "{top3:?}");
+    assert_eq!(v["verdict"]["cause"], "earpiece_faceid_flex");
 }
 
 /// The secure element (NFC), U1 and Touch ID updaters failing are other hardware, not the

@@ -385,11 +385,9 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
             .and_then(|(_, v)| v.trim().parse().ok());
     }
     if let Some(code) = error_code
-        && kb.code_prior(code).is_none()
+        && kb.lookup_code(code).is_none()
     {
-        warnings.push(format!(
-            "Error {code} is not in the knowledge base; the causes use a general prior."
-        ));
+        warnings.push(unknown_code_warning(kb, code));
     }
     let host = match &req.host {
         Some(h) => Some(check_host(h)?),
@@ -504,6 +502,24 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
         understood,
         warnings,
     })
+}
+
+/// What diagnose says about an error code that is not documented, in the words `explain` uses
+/// (the nearest documented code and its family are a pointer, not evidence).
+pub fn unknown_code_warning(kb: &KnowledgeBase, code: i64) -> String {
+    let nearest = kb
+        .nearest_code(code)
+        .and_then(|n| kb.family(&n.family).map(|f| (n.code, f)))
+        .map(|(n, f)| {
+            format!(
+                " The nearest documented code is {n}, in the family \"{}\" ({}), but a nearby number does not mean a related cause.",
+                f.title, f.id
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "Error {code} is not a documented restore or update error: the causes are weighted as restore failures are in general, not by this code.{nearest} Check the number the app showed (`restore-doctor explain --list` lists every documented code)."
+    )
 }
 
 fn skill_str(s: Skill) -> String {

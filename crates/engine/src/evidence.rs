@@ -189,6 +189,21 @@ pub fn normalise_outcome(value: &str) -> String {
     }
 }
 
+/// The `host_app` outcome a `--host` value stands for (None for `other`/`unknown`): the
+/// program says something about the computer side (an iTunes on a Mac means macOS 10.14 or
+/// earlier; futurerestore and third-party wrappers are how people install their own firmware).
+pub fn host_app_outcome(host: &str) -> Option<&'static str> {
+    match host {
+        "macos_itunes" => Some("macos_itunes"),
+        "windows_itunes" | "itunes" => Some("windows_itunes"),
+        "macos_finder" | "windows_apple_devices" | "apple_configurator" => Some("apple_current"),
+        "3utools" | "imazing" => Some("third_party"),
+        "idevicerestore" => Some("idevicerestore"),
+        "futurerestore" => Some("futurerestore"),
+        _ => None,
+    }
+}
+
 impl Evidence {
     /// Reduce the evidence to findings (in a stable order: log facts, attempts, actions,
     /// answers) and derived state. Observations the model does not know are skipped.
@@ -207,6 +222,12 @@ impl Evidence {
             if has_obs(id) {
                 observed.insert(id.clone(), (normalise_outcome(value), Origin::Log));
             }
+        }
+
+        if let Some(outcome) = self.host.as_deref().and_then(host_app_outcome)
+            && has_obs("host_app")
+        {
+            observed.insert("host_app".into(), (outcome.into(), Origin::Stated));
         }
 
         // Attempts.

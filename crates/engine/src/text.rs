@@ -42,6 +42,8 @@ pub struct Understood {
 enum Cue {
     Tried(&'static str),
     Seen(&'static str),
+    /// A symptom stated as absent ("the liquid indicator is white").
+    SeenNo(&'static str),
     Stage(&'static str),
     Expendable,
     NoBackup,
@@ -144,13 +146,30 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Tried("recovery_update"),
     ),
     // symptoms
+    // Liquid contact indicators first: a white/silver indicator says no liquid, a red one yes.
     (
-        r"\b(water|liquid|wet|spill(ed)?|rain|toilet|pool|sea|coffee|juice|moisture|submerged)\b",
+        r"\b(lci|liquid (contact )?indicators?|water (damage )?indicators?|moisture indicators?)( \w+){0,3} (is |are |was |were |looks |looked |shows |showed )?(white|silver|clean|untriggered|not (tripped|triggered|red|pink))\b",
+        Cue::SeenNo("liquid_exposure"),
+    ),
+    (
+        r"\b(lci|liquid (contact )?indicators?|water (damage )?indicators?|moisture indicators?)( \w+){0,3} (is |are |was |were |looks |looked |shows |showed |turned |has turned )?(red|pink|tripped|triggered|activated)\b",
         Cue::Seen("liquid_exposure"),
     ),
     (
-        r"\b(dropped|drop|fell|fall|cracked)\b",
+        r"\b(water|liquid|wet|spill(ed)?|rain|toilet|pool|sea|ocean|lake|river|puddle|sink|bath|bathtub|shower|coffee|juice|moisture|submerged)\b",
+        Cue::Seen("liquid_exposure"),
+    ),
+    (
+        r"\b(dropped|drops?|fell|falls?|cracked)\b",
         Cue::Seen("recent_drop"),
+    ),
+    (
+        r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade))\b",
+        Cue::Seen("update_interrupted"),
+    ),
+    (
+        r"\b(windows (7|8|8\.1|vista|xp)|win ?(7|8)|(mac ?os|os x|osx)? ?(high sierra|sierra|el capitan|yosemite|mavericks|mojave|catalina)|(mac ?os|os x|osx) ?10\.\d+|itunes (9|10|11|12\.[0-9])(\.\d+)*|(old|older|ancient|outdated|out of date|old version of) (itunes|mac ?os|windows|version of itunes|idevicerestore|libimobiledevice|apple devices)|(itunes|mac ?os|windows|idevicerestore|libimobiledevice)( is| was)? (old|outdated|out of date|years old|ancient)|idevicerestore (0\.|1\.0)|(ubuntu|debian|distro|distribution)( \d+(\.\d+)?)? (package|repo|repository|version))\b",
+        Cue::Seen("old_host_software"),
     ),
     (
         r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed|swapped) (the |its |my )?(screen|display|home button|battery|charging port|back glass|face ?id|earpiece)\b|\b(after|since) (a |the )?(repair|screen replacement)\b",
@@ -267,6 +286,44 @@ fn negated(text: &str, start: usize) -> bool {
     })
 }
 
+/// Words that name a symptom without meaning it: a phone "dropped in the toilet" or "into
+/// water" met liquid, not the floor; a connection that "drops" or a device that "falls back to
+/// DFU" is a USB drop-out or a mode change; "water-resistant" and "waterproof" describe a case or
+/// a phone; a liquid indicator's colour is read by its own cues.
+fn not_really(obs: &str, t: &str, start: usize, end: usize) -> bool {
+    let after = &t[end..];
+    let before = t[..start].trim_end();
+    match obs {
+        "recent_drop" => {
+            static INTO_LIQUID: OnceLock<Regex> = OnceLock::new();
+            static NOT_A_FALL: OnceLock<Regex> = OnceLock::new();
+            let into_liquid = re(
+                r"^( \w+){0,2} (in|into|inside) (the |a |an |my |some |his |her |our )?(\w+ )?(toilet|water|pool|sink|bath|bathtub|tub|sea|ocean|lake|river|puddle|pond|glass|cup|mug|coffee|tea|drink|beer|wine|juice|snow|bucket|washing machine|dishwasher|shower|liquid|loo)\b",
+                &INTO_LIQUID,
+            );
+            let not_a_fall = re(
+                r"^(s|ped|ping)?( \w+){0,2} (off|out)\b|^( \w+)? (the |its |my )?(usb |itunes |finder )?connection\b|^s? (back|into (dfu|recovery))\b|^( \w+)? back (to|into|in)\b|^( \w+){0,2} (from|off) (usb|itunes|finder|the computer|the pc|the mac|apple devices)\b",
+                &NOT_A_FALL,
+            );
+            let season = t[start..end].starts_with("fall")
+                && ["last", "this", "since", "in the"]
+                    .iter()
+                    .any(|w| before.ends_with(w));
+            let link = ["connection", "usb", "signal", "wifi", "wi-fi"]
+                .iter()
+                .any(|w| before.ends_with(w));
+            into_liquid.is_match(after) || not_a_fall.is_match(after) || season || link
+        }
+        "liquid_exposure" => {
+            static RESISTANT: OnceLock<Regex> = OnceLock::new();
+            static INDICATOR: OnceLock<Regex> = OnceLock::new();
+            re(r"^[- ]?(resistant|resistance|proof|rated)\b", &RESISTANT).is_match(after)
+                || re(r"^ (damage )?(contact )?indicators?\b", &INDICATOR).is_match(after)
+        }
+        _ => false,
+    }
+}
+
 fn number_word(w: &str) -> Option<u32> {
     match w {
         "once" | "one" | "a" => Some(1),
@@ -333,7 +390,12 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
             if t[..m.start()].ends_with("non-") || t[..m.start()].ends_with("non ") {
                 continue;
             }
-            let neg = negated(&t, m.start());
+            // "the update was not interrupted": the negation sits inside the phrase.
+            let inner = matches!(cue, Cue::Seen("update_interrupted"))
+                && m.as_str()
+                    .split_whitespace()
+                    .any(|w| w == "not" || w == "never" || w.ends_with("n't"));
+            let neg = inner || negated(&t, m.start());
             match (*cue, neg) {
                 (Cue::Tried(flag), false) => {
                     if !u.tried.iter().any(|x| x == flag) {
@@ -346,6 +408,12 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
                         u.negated.push(n);
                     }
                 }
+                (Cue::SeenNo(obs), _) => {
+                    u.observed
+                        .entry(obs.to_string())
+                        .or_insert("no".to_string());
+                }
+                (Cue::Seen(obs), _) if not_really(obs, &t, m.start(), m.end()) => {}
                 (Cue::Seen(obs), neg) => {
                     let v = if neg { "no" } else { "yes" };
                     // A "yes" anywhere wins over a "no" for the same symptom? No: the first
@@ -390,7 +458,14 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
             r"(tried|try|trying|did|done|do|restor\w*|using|used|put|via|through|in|with|and)( \w+){0,3} dfu|dfu( \w+){0,3} (restor\w*|mode|too|also|as well|didn'?t|did not|failed|fails|help\w*)",
             &DFU_RESTORE,
         );
-        if !r.is_match(&t) {
+        // "falls back to DFU", "stuck in DFU": a state the device ends in, not a DFU restore.
+        static DFU_STATE: OnceLock<Regex> = OnceLock::new();
+        let state = re(
+            r"\b(back (in)?to|stuck in|ends? up in|ended up in|comes? back in|came back in|drops? (in)?to|dropped (in)?to|goes (in)?to|went (in)?to|only (in|shows up in)) (the )?dfu\b",
+            &DFU_STATE,
+        );
+        let mentions = t.matches("dfu").count();
+        if !r.is_match(&t) || state.find_iter(&t).count() >= mentions {
             u.tried.retain(|f| f != "dfu_restore");
         }
     }
@@ -780,6 +855,106 @@ mod tests {
         );
         assert!(u("trying to downgrade to iOS 15").wants_downgrade);
         assert!(!u("updating to the latest iOS").wants_downgrade);
+    }
+
+    #[test]
+    fn liquid_drops_and_their_look_alikes() {
+        let obs = |t: &str, k: &str| u(t).observed.get(k).cloned();
+        let yes = Some("yes".to_string());
+        let no = Some("no".to_string());
+        for t in [
+            "dropped in the toilet",
+            "I dropped my phone into a glass of water",
+            "it fell in the pool",
+            "dropped it in the sink yesterday",
+        ] {
+            assert_eq!(obs(t, "liquid_exposure"), yes, "{t}");
+            assert_eq!(obs(t, "recent_drop"), None, "{t}");
+        }
+        assert_eq!(
+            obs("dropped it on concrete and then it got wet", "recent_drop"),
+            yes
+        );
+        assert_eq!(
+            obs(
+                "dropped it on concrete and then it got wet",
+                "liquid_exposure"
+            ),
+            yes
+        );
+        for t in [
+            "the phone drops off usb at 60%",
+            "the connection drops during the restore",
+            "it keeps dropping out of itunes",
+            "it falls back to dfu every time",
+            "bought it last fall",
+        ] {
+            assert_eq!(obs(t, "recent_drop"), None, "{t}");
+        }
+        for t in [
+            "never dropped, no water damage",
+            "no water damage and never dropped",
+            "it has never been dropped or wet",
+            "it hasn't been dropped and wasn't near water",
+        ] {
+            assert_eq!(obs(t, "liquid_exposure"), no, "{t}");
+            assert_eq!(obs(t, "recent_drop"), no, "{t}");
+        }
+        assert_eq!(
+            obs("water resistant case, never dropped", "liquid_exposure"),
+            None
+        );
+        assert_eq!(obs("the liquid indicator is white", "liquid_exposure"), no);
+        assert_eq!(obs("the LCI is red", "liquid_exposure"), yes);
+        assert_eq!(
+            obs("water damage indicator has turned pink", "liquid_exposure"),
+            yes
+        );
+        assert!(
+            !u("it falls back to DFU mode")
+                .tried
+                .iter()
+                .any(|t| t == "dfu_restore")
+        );
+        assert!(
+            u("tried a DFU restore, it falls back to DFU")
+                .tried
+                .iter()
+                .any(|t| t == "dfu_restore")
+        );
+    }
+
+    #[test]
+    fn old_computers_and_interrupted_updates() {
+        let obs = |t: &str, k: &str| u(t).observed.get(k).cloned();
+        let yes = Some("yes".to_string());
+        for t in [
+            "iTunes on my Windows 7 PC",
+            "my MacBook still runs High Sierra",
+            "itunes 12.4 from years ago",
+            "idevicerestore from the ubuntu 20.04 repository",
+            "itunes is outdated",
+        ] {
+            assert_eq!(obs(t, "old_host_software"), yes, "{t}");
+        }
+        for t in [
+            "itunes 12.13 on windows 11",
+            "finder on macos sonoma",
+            "updated itunes",
+        ] {
+            assert_eq!(obs(t, "old_host_software"), None, "{t}");
+        }
+        for t in [
+            "the update got interrupted",
+            "the battery died during the update",
+            "I unplugged it in the middle of the update",
+        ] {
+            assert_eq!(obs(t, "update_interrupted"), yes, "{t}");
+        }
+        assert_eq!(
+            obs("the update was not interrupted", "update_interrupted"),
+            Some("no".into())
+        );
     }
 
     /// The pre-filter never hides a device the knowledge base would find: every phrase made of

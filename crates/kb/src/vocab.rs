@@ -65,7 +65,7 @@ pub const TRIED: [&str; 17] = [
 ];
 
 /// `--observed` keys that take no value.
-pub const OBSERVED: [&str; 17] = [
+pub const OBSERVED: [&str; 19] = [
     "liquid_exposure",
     "recent_drop",
     "recent_repair",
@@ -83,6 +83,8 @@ pub const OBSERVED: [&str; 17] = [
     "low_storage",
     "battery_dead",
     "charging_problem",
+    "old_host_software",
+    "update_interrupted",
 ];
 
 /// `--observed` keys that take a value (`key=value`).

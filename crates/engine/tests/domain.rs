@@ -1,0 +1,201 @@
+//! Domain behaviour a technician would check: undocumented codes, the computer's software as
+//! evidence, the spare-cable question, a failed Face ID updater, and free text that names
+//! liquid, drops and old computers the way people write them.
+
+use engine::api::{DiagnoseRequest, DiagnoseResponse, diagnose_request};
+
+fn run(req: DiagnoseRequest) -> DiagnoseResponse {
+    diagnose_request(&req).unwrap()
+}
+
+fn p(r: &DiagnoseResponse, cause: &str) -> f64 {
+    r.causes
+        .iter()
+        .find(|c| c.id == cause)
+        .map_or(0.0, |c| c.probability)
+}
+
+fn rank(r: &DiagnoseResponse, cause: &str) -> usize {
+    r.causes.iter().position(|c| c.id == cause).unwrap()
+}
+
+fn device_code(device: &str, code: Option<i64>) -> DiagnoseRequest {
+    DiagnoseRequest {
+        device: Some(device.into()),
+        error: code,
+        ..DiagnoseRequest::default()
+    }
+}
+
+/// An undocumented code is not a flat prior: the commonest causes of restore failures lead (the
+/// cable first, NAND above the iPhone 7 audio chip), and diagnose says the code is undocumented
+/// and names the nearest documented code the way `explain` does.
+#[test]
+fn an_undocumented_code_leans_on_the_commonest_causes_and_says_so() {
+    let r = run(device_code("iPhone 7", Some(7777)));
+    assert_eq!(r.causes[0].id, "usb_cable", "{:?}", r.causes[0]);
+    assert!(p(&r, "nand") > 2.0 * p(&r, "audio_ic"));
+    assert!(p(&r, "usb_cable") > 2.0 * p(&r, "device_storage_full"));
+    let w = r.warnings.join("\n");
+    assert!(w.contains("7777 is not a documented"), "{w}");
+    assert!(w.contains("nearest documented code is 9006"), "{w}");
+    // No code at all: the same general prior, and no warning about a code.
+    let none = run(device_code("iPhone 7", None));
+    assert_eq!(none.causes[0].id, "usb_cable");
+    assert!(!none.warnings.join(" ").contains("documented"));
+    // A code inside a documented range is not "undocumented".
+    let ranged = run(device_code("iPhone 7", Some(3456)));
+    assert!(!ranged.warnings.join(" ").contains("not a documented"));
+}
+
+/// iTunes on a Mac (macOS 10.14 or older) and a computer said to be old raise outdated host
+/// software; a current Apple app lowers it; futurerestore raises the unsigned-version cause.
+#[test]
+fn the_host_app_and_an_old_computer_bear_on_host_software() {
+    let with_host = |host: &str| {
+        run(DiagnoseRequest {
+            host: Some(host.into()),
+            ..device_code("iPad mini (5th gen)", Some(4005))
+        })
+    };
+    let base = run(device_code("iPad mini (5th gen)", Some(4005)));
+    let mac_itunes = with_host("macos_itunes");
+    let finder = with_host("macos_finder");
+    let unknown = with_host("unknown");
+    let outdated = "host_software_outdated";
+    assert!(p(&mac_itunes, outdated) > 2.0 * p(&base, outdated));
+    assert!(p(&finder, outdated) < p(&base, outdated));
+    assert!((p(&unknown, outdated) - p(&base, outdated)).abs() < 1e-12);
+    assert!(
+        mac_itunes
+            .explanation
+            .iter()
+            .any(|e| e.evidence.contains("Which program ran the restore"))
+    );
+    let old = run(DiagnoseRequest {
+        host: Some("macos_itunes".into()),
+        observed: vec!["old_host_software".into()],
+        tried: vec!["cable_swap".into()],
+        ..device_code("iPad mini (5th gen)", Some(4005))
+    });
+    assert_eq!(old.causes[0].id, outdated, "{:?}", &old.causes[..3]);
+    let blobs = run(DiagnoseRequest {
+        host: Some("futurerestore".into()),
+        ..device_code("iPhone 8", Some(3194))
+    });
+    let plain = run(device_code("iPhone 8", Some(3194)));
+    assert!(p(&blobs, "signing_or_downgrade") > p(&plain, "signing_or_downgrade"));
+}
+
+/// The cable swap asks first whether there is a cable to swap to; without one, the cable step
+/// becomes getting a new certified cable instead of disappearing.
+#[test]
+fn a_cable_swap_asks_for_a_spare_and_without_one_a_new_cable_is_the_step() {
+    let r = run(DiagnoseRequest {
+        tried: vec!["port_swap".into()],
+        ..device_code("iPhone 12", Some(4013))
+    });
+    let next = r.next_step.as_ref().unwrap();
+    assert_eq!(next.action, "swap_cable");
+    assert_eq!(
+        next.ask_first.as_ref().map(|q| q.id.as_str()),
+        Some("has_spare_cable")
+    );
+    let none = run(DiagnoseRequest {
+        tried: vec!["port_swap".into()],
+        answers: [("has_spare_cable".to_string(), "no".to_string())].into(),
+        ..device_code("iPhone 12", Some(4013))
+    });
+    let steps: Vec<&str> = none
+        .next_step
+        .iter()
+        .map(|s| s.action.as_str())
+        .chain(none.plan.iter().map(|s| s.action.as_str()))
+        .collect();
+    assert!(!steps.contains(&"swap_cable"), "{steps:?}");
+    assert!(steps.contains(&"buy_cable"), "{steps:?}");
+    // The answer says nothing about the cause.
+    for (a, b) in r.causes.iter().zip(&none.causes) {
+        assert!((a.probability - b.probability).abs() < 1e-9);
+    }
+}
+
+/// A restore log whose failure is the Face ID camera's firmware updater (Savage) with the
+/// generic -1: what a technician tests first, the Face ID / earpiece flex, leads the verdict.
+#[test]
+fn a_failed_face_id_updater_puts_the_face_id_flex_first() {
+    let r = run(DiagnoseRequest {
+        device: Some("iPhone10,6".into()),
+        role: Some("technician".into()),
+        log_facts: vec![
+            ("failure_stage".into(), "firmware".into()),
+            ("failed_component".into(), "face_id_camera".into()),
+            ("error_code".into(), "-1".into()),
+        ],
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(r.error_code, Some(-1));
+    assert_eq!(
+        r.causes[0].id,
+        "earpiece_faceid_flex",
+        "{:?}",
+        &r.causes[..3]
+    );
+    let v = r.verdict.as_ref().unwrap();
+    assert_eq!(v.cause, "earpiece_faceid_flex");
+    assert!(
+        v.shop_test_first.contains("Disconnect"),
+        "{}",
+        v.shop_test_first
+    );
+    // A bare -1 without the log still points at the modem.
+    let bare = run(device_code("iPhone10,6", Some(-1)));
+    assert_eq!(bare.causes[0].id, "baseband");
+}
+
+/// Free text: a phone dropped in the toilet met liquid, not the floor; a connection that drops
+/// is not a drop; an old Windows 7 iTunes is old host software; an interrupted update points at
+/// the device's own system software.
+#[test]
+fn free_text_reads_liquid_drops_and_old_computers_as_meant() {
+    let toilet = run(DiagnoseRequest {
+        text: Some("My iPhone X fell in the toilet, now restore fails with 4013".into()),
+        ..DiagnoseRequest::default()
+    });
+    let u = toilet.understood.as_ref().unwrap();
+    assert_eq!(
+        u.observed.get("liquid_exposure").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(u.observed.get("recent_drop"), None);
+    assert_eq!(rank(&toilet, "earpiece_faceid_flex"), 0);
+
+    let drops = run(DiagnoseRequest {
+        text: Some(
+            "iphone 11 error 4013, the connection drops at 60% and it falls back to dfu".into(),
+        ),
+        ..DiagnoseRequest::default()
+    });
+    let u = drops.understood.as_ref().unwrap();
+    assert_eq!(u.observed.get("recent_drop"), None, "{u:?}");
+    assert!(!u.tried.iter().any(|t| t == "dfu_restore"), "{u:?}");
+
+    let old = run(DiagnoseRequest {
+        text: Some(
+            "iPhone 8 Plus update fails with error 4005 on my Windows 7 PC with iTunes 12.4".into(),
+        ),
+        ..DiagnoseRequest::default()
+    });
+    let u = old.understood.as_ref().unwrap();
+    assert_eq!(
+        u.observed.get("old_host_software").map(String::as_str),
+        Some("yes")
+    );
+    assert_eq!(old.causes[0].id, "host_software_outdated");
+
+    let interrupted = run(DiagnoseRequest {
+        text: Some("my iphone 8 update got interrupted when the battery died".into()),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(interrupted.causes[0].id, "ios_system_software");
+}
