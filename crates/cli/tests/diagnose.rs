@@ -277,3 +277,14 @@ fn the_human_report_shows_bars_the_next_step_and_why() {
     assert!(!text.contains('\u{1b}'), "NO_COLOR: no escapes");
     insta::assert_snapshot!("diagnose_iphone8_4013_cable_swap", text);
 }
+
+/// diagnose with an undocumented code still answers (exit 0) and says, as explain does, that
+/// the code is undocumented and which documented code is nearest.
+#[test]
+fn an_undocumented_code_is_said_to_be_undocumented() {
+    let v = json(&["--device", "iPhone 11", "--error", "777"]);
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("777 is not a documented"), "{warnings}");
+    assert!(warnings.contains("nearest documented code"), "{warnings}");
+    assert_eq!(v["causes"][0]["id"], "usb_cable");
+}

@@ -327,3 +327,19 @@ fn help_has_examples_and_completions_and_man_page_generate() {
     let man = stdout_of(&["completions", "man"]);
     assert!(man.contains(".TH"));
 }
+
+/// Error 53's "other hardware" is the Touch ID pairing check, and explain says so beside it.
+#[test]
+fn explain_53_says_what_other_hardware_means_for_it() {
+    let out = stdout_of(&["explain", "53"]);
+    assert!(out.contains("With this code:"), "{out}");
+    assert!(out.contains("pairing check"), "{out}");
+    let v = json_of(&["explain", "53"]);
+    let other = v["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "other_hardware")
+        .unwrap();
+    assert!(other["note"].as_str().unwrap().contains("Touch ID"));
+}

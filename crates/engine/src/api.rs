@@ -93,6 +93,10 @@ pub struct CauseOut {
     pub group: String,
     pub name: String,
     pub probability: f64,
+    /// What the cause stands for with this error code, when the knowledge base says (53's
+    /// "other hardware" is the Touch ID pairing check; 4037's "system software" a locked device).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -610,6 +614,10 @@ pub fn respond(
             group: c.group.clone(),
             name: c.name.clone(),
             probability: *p,
+            note: model
+                .error_code
+                .and_then(|code| kb.cause_note(code, &c.id))
+                .map(str::to_string),
         })
         .collect();
     causes.sort_by(|a, b| {
@@ -706,7 +714,13 @@ pub fn respond(
         group: v.group.clone(),
         cause: v.cause.clone(),
         confidence: v.confidence,
-        summary: v.summary.clone(),
+        summary: match model
+            .error_code
+            .and_then(|code| kb.cause_note(code, &v.cause))
+        {
+            Some(note) => format!("{} With this error code that means {note}", v.summary),
+            None => v.summary.clone(),
+        },
         repair: RepairOut {
             usd_low: v.repair_usd[0],
             usd_high: v.repair_usd[1],

@@ -199,3 +199,28 @@ fn free_text_reads_liquid_drops_and_old_computers_as_meant() {
     });
     assert_eq!(interrupted.causes[0].id, "ios_system_software");
 }
+
+/// The stable cause list has no Touch ID pairing or locked-device cause: for 53 and 4037 the
+/// broad cause carries what it means with that code, in the causes and in the verdict.
+#[test]
+fn error_53_and_4037_say_what_the_broad_cause_means() {
+    let r = run(DiagnoseRequest {
+        observed: vec!["recent_repair".into()],
+        ..device_code("iPhone 6s", Some(53))
+    });
+    let other = r.causes.iter().find(|c| c.id == "other_hardware").unwrap();
+    assert!(other.note.as_deref().unwrap().contains("Touch ID"));
+    let v = r.verdict.as_ref().unwrap();
+    assert_eq!(v.cause, "other_hardware");
+    assert!(v.summary.contains("pairing check"), "{}", v.summary);
+    let locked = run(device_code("iPhone 12", Some(4037)));
+    let sw = locked
+        .causes
+        .iter()
+        .find(|c| c.id == "ios_system_software")
+        .unwrap();
+    assert!(sw.note.as_deref().unwrap().contains("passcode"));
+    // Other codes carry no notes.
+    let plain = run(device_code("iPhone 12", Some(4013)));
+    assert!(plain.causes.iter().all(|c| c.note.is_none()));
+}

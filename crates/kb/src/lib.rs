@@ -219,6 +219,14 @@ impl KnowledgeBase {
         }
     }
 
+    /// What a cause stands for with a documented code, when its entry says (`cause_notes`).
+    pub fn cause_note(&self, code: i64, cause: &str) -> Option<&str> {
+        self.error_code(code)?
+            .cause_notes
+            .get(cause)
+            .map(String::as_str)
+    }
+
     /// For an undocumented code: the documented code numerically nearest to it.
     pub fn nearest_code(&self, code: i64) -> Option<&ErrorCode> {
         self.lazy

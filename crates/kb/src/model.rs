@@ -239,6 +239,11 @@ pub struct ErrorCode {
     pub prior: Option<BTreeMap<String, f64>>,
     #[serde(default)]
     pub prior_source: Option<String>,
+    /// What a broad cause stands for with this code, where the stable cause list (design.md §3)
+    /// has no closer id: cause id → words ("other_hardware" for 53 is the Touch ID pairing
+    /// check). Shown by `explain` and `diagnose` beside the cause.
+    #[serde(default)]
+    pub cause_notes: BTreeMap<String, String>,
     pub source: String,
     pub confidence: String,
 }

@@ -47,6 +47,9 @@ pub struct CauseJson {
     pub group: String,
     pub name: String,
     pub probability: f64,
+    /// What the cause stands for with this code, when the code's entry says (`cause_notes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +140,7 @@ pub fn explain(code: i64) -> Result<ExplainJson, ReportError> {
                 group: c.group.clone(),
                 name: c.name.clone(),
                 probability: *p,
+                note: kb.cause_note(code, id).map(str::to_string),
             })
         })
         .collect();
@@ -446,6 +450,23 @@ mod tests {
         assert_eq!(parse_code("Error 4013"), Some(4013));
         assert_eq!(parse_code("(-1)"), Some(-1));
         assert_eq!(parse_code("forty"), None);
+    }
+
+    #[test]
+    fn codes_say_what_a_broad_cause_means_for_them() {
+        let r = explain(53).unwrap();
+        let other = r.causes.iter().find(|c| c.id == "other_hardware").unwrap();
+        assert!(other.note.as_deref().unwrap().contains("Touch ID"));
+        let r = explain(4037).unwrap();
+        let sw = r
+            .causes
+            .iter()
+            .find(|c| c.id == "ios_system_software")
+            .unwrap();
+        assert!(sw.note.as_deref().unwrap().contains("passcode"));
+        // Codes without notes carry none.
+        let r = explain(4013).unwrap();
+        assert!(r.causes.iter().all(|c| c.note.is_none()));
     }
 
     #[test]

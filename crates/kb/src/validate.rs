@@ -192,6 +192,16 @@ fn check_codes(c: &mut Checker) {
         if !seen.insert(x.code) {
             c.err("error_codes.toml", e.clone(), "code", "duplicate".into());
         }
+        for cause in x.cause_notes.keys() {
+            if !c.causes.contains(cause.as_str()) {
+                c.err(
+                    "error_codes.toml",
+                    e.clone(),
+                    "cause_notes",
+                    format!("unknown cause `{cause}`"),
+                );
+            }
+        }
         if !families.contains(x.family.as_str()) {
             c.err(
                 "error_codes.toml",

@@ -299,6 +299,12 @@ pub fn render(r: &DiagnoseResponse) -> String {
             paint(ACCENT, bar(c.probability, 20)),
             pct(c.probability)
         ));
+        if let Some(note) = &c.note {
+            s.push_str(&paint(
+                DIM,
+                crate::output::wrap(&format!("With this code: {note}"), 84, "      "),
+            ));
+        }
     }
     let rest: f64 = r.causes.iter().skip(6).map(|c| c.probability).sum();
     if r.causes.len() > 6 {

@@ -269,6 +269,12 @@ fn print_human(r: &ExplainJson) {
             c.probability * 100.0,
             paint(DIM, &c.group)
         ));
+        if let Some(note) = &c.note {
+            s.push_str(&paint(
+                DIM,
+                output::wrap(&format!("With this code: {note}"), 84, "      "),
+            ));
+        }
     }
     if let Some(src) = &r.prior_source {
         s.push_str(&output::wrap(
