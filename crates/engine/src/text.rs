@@ -164,6 +164,22 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("recent_drop"),
     ),
     (
+        r"\b(cheap|cheapo|non-?apple|non-?mfi|uncertified|knock-?off|fake|generic|gas station|dollar store|aftermarket|no-?name|frayed|damaged|broken|worn|amazon|third-party)( \w+)? (usb[- ]?c? |lightning )?(cables?|cords?|leads?)\b",
+        Cue::SeenNo("has_original_cable"),
+    ),
+    (
+        r"\b(original|genuine|official|apple|mfi[- ]?certified|mfi|certified)( \w+)? (usb[- ]?c? |lightning )?(cables?|cords?|leads?)\b",
+        Cue::Seen("has_original_cable"),
+    ),
+    (
+        r"\b(through|via|using|with|into|on|in|to) (a |an |the |my |this |his |her )?(usb[- ]?c? |usb 3 |thunderbolt |cheap |powered |unpowered |anker |belkin )?(hub|dock|docking station|dongle|adapter|keyboard|monitor|usb splitter)\b",
+        Cue::Seen("hub_or_adapter"),
+    ),
+    (
+        r"\b(lint|dirt|debris|dust|gunk|fluff|grime|sand|corrosion|corroded)\b( \w+){0,4} (port|lightning|connector|socket)\b|\b(port|lightning port|charging port|connector|socket)( \w+){0,4} (lint|dirt|debris|dust|gunk|fluff|grime|sand|corrosion|corroded|dirty)\b|\b(plug|cable|connector) (is |feels |sits )?(loose|wobbly)\b|\b(doesn'?t|does not|won'?t) (click|lock|stay) in\b|\b(cable|plug|cord|connector) (\w+ )?(falls|slips|comes|pops|fell|slipped) out\b|\b(at an angle|at a certain angle|wiggle|wiggling|jiggle|jiggling)\b",
+        Cue::Seen("port_debris"),
+    ),
+    (
         r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade))\b",
         Cue::Seen("update_interrupted"),
     ),
@@ -481,6 +497,11 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         &DOWNGRADE,
     )
     .is_match(&t);
+    if u.wants_downgrade {
+        u.observed
+            .entry("downgrade_attempt".into())
+            .or_insert("yes".into());
+    }
 
     // Counts.
     static TIMES: OnceLock<Regex> = OnceLock::new();
@@ -957,6 +978,56 @@ mod tests {
         );
     }
 
+    #[test]
+    fn cables_hubs_ports_and_downgrades() {
+        let obs = |t: &str, k: &str| u(t).observed.get(k).cloned();
+        let yes = Some("yes".to_string());
+        let no = Some("no".to_string());
+        assert_eq!(
+            obs("I'm using a cheap gas station cable", "has_original_cable"),
+            no
+        );
+        assert_eq!(
+            obs(
+                "a non-apple cable from a dollar store",
+                "has_original_cable"
+            ),
+            no
+        );
+        assert_eq!(
+            obs("with the original apple cable", "has_original_cable"),
+            yes
+        );
+        assert_eq!(obs("it is not an apple cable", "has_original_cable"), no);
+        assert_eq!(
+            obs("through a usb-c hub on my macbook", "hub_or_adapter"),
+            yes
+        );
+        assert_eq!(obs("plugged into my monitor", "hub_or_adapter"), yes);
+        assert_eq!(
+            obs(
+                "plugged directly into the computer without a hub",
+                "hub_or_adapter"
+            ),
+            None
+        );
+        assert_eq!(obs("the port is full of lint", "port_debris"), yes);
+        assert_eq!(obs("the cable falls out easily", "port_debris"), yes);
+        assert_eq!(
+            obs(
+                "only charges if I hold the cable at an angle",
+                "port_debris"
+            ),
+            yes
+        );
+        assert_eq!(obs("the cable falls out easily", "recent_drop"), None);
+        assert_eq!(
+            obs("trying to downgrade to iOS 16", "downgrade_attempt"),
+            yes
+        );
+        assert_eq!(obs("updating to the latest iOS", "downgrade_attempt"), None);
+    }
+
     /// The pre-filter never hides a device the knowledge base would find: every phrase made of
     /// consecutive words of any device spelling (and its shortened "7th gen" → "7" forms) that
     /// `find_device` reports as found passes the filter.
@@ -1012,7 +1083,7 @@ mod tests {
                 prop_assert!(kb::vocab::TRIED.contains(&f.as_str()));
             }
             for (k, v) in &x.observed {
-                prop_assert!(kb::vocab::OBSERVED.contains(&k.as_str()) || k == "failure_stage" || k == "backup_exists");
+                prop_assert!(kb::vocab::OBSERVED.contains(&k.as_str()) || ["failure_stage", "backup_exists", "has_original_cable"].contains(&k.as_str()));
                 prop_assert!(v == "yes" || v == "no" || kb::Stage::parse(v).is_some());
             }
             if let Some(h) = &x.host {

@@ -224,3 +224,17 @@ fn error_53_and_4037_say_what_the_broad_cause_means() {
     let plain = run(device_code("iPhone 12", Some(4013)));
     assert!(plain.causes.iter().all(|c| c.note.is_none()));
 }
+
+/// Someone downgrading who gets 3194 is refused by Apple's signing server: the unsigned
+/// version leads and the next step is installing the signed version, not the antivirus.
+#[test]
+fn a_downgrade_with_3194_is_the_signing_server() {
+    let r = run(DiagnoseRequest {
+        text: Some("Trying to downgrade my iPhone 13 to iOS 16 and iTunes says error 3194".into()),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(r.causes[0].id, "signing_or_downgrade");
+    assert!(r.causes[0].probability > 0.8);
+    assert_eq!(r.next_step.as_ref().unwrap().action, "use_signed_firmware");
+    assert!(r.warnings.iter().any(|w| w.contains("downgrade")));
+}

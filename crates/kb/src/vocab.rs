@@ -65,7 +65,7 @@ pub const TRIED: [&str; 17] = [
 ];
 
 /// `--observed` keys that take no value.
-pub const OBSERVED: [&str; 19] = [
+pub const OBSERVED: [&str; 22] = [
     "liquid_exposure",
     "recent_drop",
     "recent_repair",
@@ -85,6 +85,9 @@ pub const OBSERVED: [&str; 19] = [
     "charging_problem",
     "old_host_software",
     "update_interrupted",
+    "hub_or_adapter",
+    "port_debris",
+    "downgrade_attempt",
 ];
 
 /// `--observed` keys that take a value (`key=value`).
