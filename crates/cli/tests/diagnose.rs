@@ -288,3 +288,13 @@ fn an_undocumented_code_is_said_to_be_undocumented() {
     assert!(warnings.contains("nearest documented code"), "{warnings}");
     assert_eq!(v["causes"][0]["id"], "usb_cable");
 }
+
+/// `diagnose --help` lists every `--observed` word the engine accepts.
+#[test]
+fn help_lists_every_observed_word() {
+    let out = cmd().args(["diagnose", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in kb::vocab::OBSERVED {
+        assert!(help.contains(word), "{word} missing from --help");
+    }
+}

@@ -31,7 +31,9 @@ Vocabularies:
   --observed  liquid_exposure, recent_drop, recent_repair, speaker_greyed_out, no_service,
               face_id_broken, true_tone_missing, boot_loop, not_detected, detected_in_dfu,
               detected_in_recovery, same_failure_point, error_varies,
-              works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem
+              works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem,
+              old_host_software, update_interrupted, hub_or_adapter, port_debris,
+              downgrade_attempt
               (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>")]
 pub struct Args {
     /// The device: name, product type or board ("iPhone X", "iPhone10,3", "d22ap").
