@@ -27,6 +27,62 @@ macro_rules! find_lit {
     };
 }
 
+/// Whether any of the literals may occur in `hay`, in one SIMD pass (aho-corasick's packed
+/// Teddy searcher) instead of one memmem call per literal.
+///
+/// A parser tests a line for many literals anywhere in it (`has!`), and most lines contain
+/// none of them. `false` means that none occurs, so every `has_if!` of one of them is false
+/// without searching. Where the packed searcher is unavailable (a CPU without SSSE3 or NEON)
+/// the answer is always `true` and each literal is searched for as before.
+macro_rules! may_have_any {
+    ($hay:expr, [$($needle:literal),+ $(,)?]) => {{
+        static S: std::sync::LazyLock<Option<aho_corasick::packed::Searcher>> =
+            std::sync::LazyLock::new(|| aho_corasick::packed::Searcher::new([$($needle),+]));
+        match &*S {
+            Some(searcher) => searcher.find(($hay).as_bytes()).is_some(),
+            None => true,
+        }
+    }};
+}
+
+/// `has!(hay, needle)` behind a guard from `may_have_any!` whose list holds `needle`: when
+/// the guard is `false` the answer is `false` without a search. Debug builds check that the
+/// guard was right (a literal missing from the guard's list fails the tests).
+macro_rules! has_if {
+    ($maybe:expr, $hay:expr, $needle:literal) => {{
+        let hay: &str = $hay;
+        if $maybe {
+            has!(hay, $needle)
+        } else {
+            debug_assert!(
+                !has!(hay, $needle),
+                "guard list lacks {:?} (found in {:?})",
+                $needle,
+                hay
+            );
+            false
+        }
+    }};
+}
+
+/// `after_lit!(hay, needle)` behind a guard from `may_have_any!`, as [`has_if!`].
+macro_rules! after_lit_if {
+    ($maybe:expr, $hay:expr, $needle:literal) => {{
+        let hay: &str = $hay;
+        if $maybe {
+            after_lit!(hay, $needle)
+        } else {
+            debug_assert!(
+                !has!(hay, $needle),
+                "guard list lacks {:?} (found in {:?})",
+                $needle,
+                hay
+            );
+            None
+        }
+    }};
+}
+
 /// The rest of `hay` after the first literal `needle`.
 macro_rules! after_lit {
     ($hay:expr, $needle:literal) => {{

@@ -97,7 +97,22 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after_lit!(line, "Restore error ") {
+    // Most lines contain none of the literals looked for anywhere below: one pass over the line
+    // rules them all out (see `may_have_any!`).
+    let maybe = may_have_any!(
+        line,
+        [
+            "Restore error ",
+            "RestoreWithError failed with error: ",
+            "Unexpected device state",
+            "pipe stall",
+            "AMRUSBDevice error",
+            "chipid=0x",
+            "with ECID=",
+            "with ECID: ",
+        ]
+    );
+    if let Some(r) = after_lit_if!(maybe, line, "Restore error ") {
         if line.starts_with("AMPDevicesAgent") {
             out.push(Signal::Format(Tool::Finder));
         }
@@ -106,7 +121,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after_lit!(line, "RestoreWithError failed with error: ") {
+    if let Some(r) = after_lit_if!(maybe, line, "RestoreWithError failed with error: ") {
         if let Some(code) = leading_int(r) {
             out.push(Signal::ErrorCode(code));
         }
@@ -118,7 +133,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if has!(line, "Unexpected device state") {
+    if has_if!(maybe, line, "Unexpected device state") {
         if let Some(code) = after_lit!(line, "Code=").and_then(leading_int) {
             out.push(Signal::ErrorCode(code));
         }
@@ -158,10 +173,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
             return true;
         }
     }
-    if has!(line, "pipe stall")
+    if has_if!(maybe, line, "pipe stall")
         || line.starts_with("USBControlTransfer: error")
         || (line.starts_with("command device request for") && has!(line, "failed"))
-        || has!(line, "AMRUSBDevice error")
+        || has_if!(maybe, line, "AMRUSBDevice error")
     {
         out.push(Signal::UsbTrouble);
         out.push(Signal::Fail(FailKind::Weak(Stage::Usb)));
@@ -182,7 +197,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if line.starts_with("personalizing: ") || has!(line, "chipid=0x") {
+    if line.starts_with("personalizing: ") || has_if!(maybe, line, "chipid=0x") {
         if let Some(v) = after_lit!(line, "chipid=").and_then(leading_hex) {
             out.push(Signal::Cpid(v as u32));
         }
@@ -194,7 +209,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after_lit!(line, "with ECID=").or_else(|| after_lit!(line, "with ECID: ")) {
+    if let Some(r) = after_lit_if!(maybe, line, "with ECID=")
+        .or_else(|| after_lit_if!(maybe, line, "with ECID: "))
+    {
         if let Some(v) = leading_hex(r) {
             out.push(Signal::Ecid(format!("0x{v:X}")));
         }

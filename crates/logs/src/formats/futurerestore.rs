@@ -62,15 +62,27 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
-    if has!(line, "APTicket can't be used")
-        || has!(line, "ApNonce does not match APTicket nonce")
-        || has!(line, "Devicenonce does not match APTicket nonce")
+    // Most lines contain none of the literals looked for anywhere below: one pass over the line
+    // rules them all out (see `may_have_any!`).
+    let maybe = may_have_any!(
+        line,
+        [
+            "APTicket can't be used",
+            "ApNonce does not match APTicket nonce",
+            "Devicenonce does not match APTicket nonce",
+            "is NOT being signed",
+            "can't init, no device found",
+        ]
+    );
+    if has_if!(maybe, line, "APTicket can't be used")
+        || has_if!(maybe, line, "ApNonce does not match APTicket nonce")
+        || has_if!(maybe, line, "Devicenonce does not match APTicket nonce")
     {
         out.push(Signal::Format(Tool::Futurerestore));
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
-    if has!(line, "is NOT being signed") {
+    if has_if!(maybe, line, "is NOT being signed") {
         out.push(Signal::TssRefused);
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
@@ -80,7 +92,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if after_lit!(line, "can't init, no device found").is_some() {
+    if has_if!(maybe, line, "can't init, no device found") {
         out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
         return true;
     }

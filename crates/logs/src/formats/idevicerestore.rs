@@ -263,23 +263,37 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
         }
         _ => {}
     }
-    if has!(line, "TSS request failed") || has!(line, "STATUS=") {
+    // Most lines contain none of the literals looked for anywhere below: one pass over the line
+    // rules them all out (see `may_have_any!`).
+    let maybe = may_have_any!(
+        line,
+        [
+            "TSS request failed",
+            "STATUS=",
+            "Unable to send payload to ASR",
+            "Unable to receive data from ASR",
+            "'CHECKPOINT_ID'",
+            "Could not read data",
+        ]
+    );
+    if has_if!(maybe, line, "TSS request failed") || has_if!(maybe, line, "STATUS=") {
         tss(line, out);
         return;
     }
-    if has!(line, "Unable to send payload to ASR") || has!(line, "Unable to receive data from ASR")
+    if has_if!(maybe, line, "Unable to send payload to ASR")
+        || has_if!(maybe, line, "Unable to receive data from ASR")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return;
     }
-    if has!(line, "'CHECKPOINT_ID'") {
+    if has_if!(maybe, line, "'CHECKPOINT_ID'") {
         python_checkpoint(line, out);
         return;
     }
     if operation(line, out) {
         return;
     }
-    if had_error_prefix && has!(line, "Could not read data") {
+    if had_error_prefix && has_if!(maybe, line, "Could not read data") {
         out.push(Signal::Fail(FailKind::Disconnect));
     }
 }

@@ -36,7 +36,27 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if has!(line, "No space left on device") {
+    // Most lines contain none of the literals looked for anywhere below: one pass over the line
+    // rules them all out (see `may_have_any!`).
+    let maybe = may_have_any!(
+        line,
+        [
+            "No space left on device",
+            "client protocol version",
+            "[NAND]",
+            "failed to execute performNextStage on Rose updater",
+            "SavageErrorDomain",
+            "Failed to fetch remote firmware and request for Savage",
+            "request for LLB data returned NULL",
+            "proxy is enabled",
+            "x-fdr-message",
+            "ramrod_ticket_update_verify: invalid ticket",
+            "no space for data",
+            "failed to install splat",
+            "restore_apfs_image : failed",
+        ]
+    );
+    if has_if!(maybe, line, "No space left on device") {
         out.push(Signal::LowStorage);
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return true;
@@ -51,7 +71,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
-    if let Some(r) = after_lit!(line, "client protocol version") {
+    if let Some(r) = after_lit_if!(maybe, line, "client protocol version") {
         let r = r.trim_start_matches([' ', ':', '=']);
         if let Some(v) = leading_u32(r) {
             out.push(Signal::Protocol(v));
@@ -79,40 +99,45 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Note);
         return true;
     }
-    if has!(line, "[NAND]") {
+    if has_if!(maybe, line, "[NAND]") {
         let l = line.to_ascii_lowercase();
         if has!(l, "fail") || has!(l, "error") {
             out.push(Signal::Fail(FailKind::Weak(Stage::Nand)));
         }
         return true;
     }
-    if has!(line, "failed to execute performNextStage on Rose updater")
-        || has!(line, "SavageErrorDomain")
-        || has!(
+    if has_if!(
+        maybe,
+        line,
+        "failed to execute performNextStage on Rose updater"
+    ) || has_if!(maybe, line, "SavageErrorDomain")
+        || has_if!(
+            maybe,
             line,
             "Failed to fetch remote firmware and request for Savage"
         )
-        || has!(line, "request for LLB data returned NULL")
+        || has_if!(maybe, line, "request for LLB data returned NULL")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::Firmware)));
         return true;
     }
-    if has!(line, "proxy is enabled")
-        || has!(line, "x-fdr-message")
+    if has_if!(maybe, line, "proxy is enabled")
+        || has_if!(maybe, line, "x-fdr-message")
         || line.starts_with("AMFDRCreateError")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::Fdr)));
         return true;
     }
-    if has!(line, "ramrod_ticket_update_verify: invalid ticket") {
+    if has_if!(maybe, line, "ramrod_ticket_update_verify: invalid ticket") {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
-    if has!(line, "no space for data") || has!(line, "failed to install splat") {
+    if has_if!(maybe, line, "no space for data") || has_if!(maybe, line, "failed to install splat")
+    {
         out.push(Signal::Fail(FailKind::Weak(Stage::Other)));
         return true;
     }
-    if let Some(r) = after_lit!(line, "restore_apfs_image : failed") {
+    if let Some(r) = after_lit_if!(maybe, line, "restore_apfs_image : failed") {
         let _ = r;
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
         return true;
