@@ -4,6 +4,8 @@
 //! `memmem::Finder` built once per call site (a plain `str::contains` rebuilds its searcher on
 //! every call, which dominated the profile).
 
+use std::borrow::Cow;
+
 /// A memmem finder for a literal, built once per call site.
 macro_rules! finder {
     ($needle:literal) => {{
@@ -61,6 +63,24 @@ macro_rules! has_if {
                 hay
             );
             false
+        }
+    }};
+}
+
+/// `find_lit!(hay, needle)` behind a guard from `may_have_any!`, as [`has_if!`].
+macro_rules! find_lit_if {
+    ($maybe:expr, $hay:expr, $needle:literal) => {{
+        let hay: &str = $hay;
+        if $maybe {
+            find_lit!(hay, $needle)
+        } else {
+            debug_assert!(
+                !has!(hay, $needle),
+                "guard list lacks {:?} (found in {:?})",
+                $needle,
+                hay
+            );
+            None
         }
     }};
 }
@@ -165,6 +185,23 @@ pub(crate) fn cut_owned(s: &str, max: usize) -> String {
     cut(s, max).to_string()
 }
 
+/// Size of the stack buffer [`ascii_lowercase`] uses for a line.
+pub(crate) const LOWER_BUF: usize = 256;
+
+/// `s` in ASCII lower case (as `str::to_ascii_lowercase`), written into `buf` when it fits,
+/// so the usual short line costs no allocation.
+pub(crate) fn ascii_lowercase<'b>(s: &str, buf: &'b mut [u8; LOWER_BUF]) -> Cow<'b, str> {
+    if let Some(dst) = buf.get_mut(..s.len()) {
+        dst.copy_from_slice(s.as_bytes());
+        // A copy of a `str` is valid UTF-8; lower-casing ASCII letters keeps it so.
+        if let Ok(lower) = std::str::from_utf8_mut(dst) {
+            lower.make_ascii_lowercase();
+            return Cow::Borrowed(lower);
+        }
+    }
+    Cow::Owned(s.to_ascii_lowercase())
+}
+
 /// `HH:MM:SS` at the start of `b` (digits and colons only).
 pub(crate) fn is_hms(b: &[u8]) -> bool {
     b.len() >= 8
@@ -214,6 +251,41 @@ mod tests {
         assert_eq!(leading_hex("0xA8FBF3200001309"), Some(0xA8FBF3200001309));
         assert_eq!(leading_hex("8015,"), Some(0x8015));
         assert_eq!(leading_hex("0x"), None);
+    }
+
+    #[test]
+    fn lowercase_on_the_stack_or_owned() {
+        let mut buf = [0u8; LOWER_BUF];
+        let short = "Flash FAILED（4013）Ünï";
+        assert_eq!(ascii_lowercase(short, &mut buf), short.to_ascii_lowercase());
+        let long = "AbC".repeat(LOWER_BUF);
+        assert_eq!(ascii_lowercase(&long, &mut buf), long.to_ascii_lowercase());
+        assert!(matches!(ascii_lowercase(short, &mut buf), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn guards_answer_like_the_searches_they_skip() {
+        for line in [
+            "x-fdr-message: 403",
+            "nothing here",
+            "",
+            "a proxy is enabled",
+        ] {
+            let maybe = may_have_any!(line, ["x-fdr-message", "proxy is enabled"]);
+            assert_eq!(
+                has_if!(maybe, line, "x-fdr-message"),
+                line.contains("x-fdr-message")
+            );
+            assert_eq!(
+                after_lit_if!(maybe, line, "proxy is enabled"),
+                line.split_once("proxy is enabled").map(|(_, r)| r)
+            );
+            assert_eq!(
+                find_lit_if!(maybe, line, "x-fdr-message"),
+                line.find("x-fdr-message"),
+                "{line}"
+            );
+        }
     }
 
     #[test]

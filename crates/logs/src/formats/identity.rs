@@ -34,7 +34,10 @@ pub fn find_product_type(s: &str) -> Option<&str> {
 
 /// Push identity signals found in `line`. Additive: other parsers still read the line.
 pub fn parse(line: &str, out: &mut Vec<Signal>) {
-    if let Some(r) = find_lit!(line, "ProductType: ").map(|i| &line[i + 13..]) {
+    // Most lines name no device: one pass over the line rules out all three literals looked
+    // for anywhere below (see `may_have_any!`).
+    let maybe = may_have_any!(line, ["ProductType: ", "(iP", "_Restore.ipsw"]);
+    if let Some(r) = find_lit_if!(maybe, line, "ProductType: ").map(|i| &line[i + 13..]) {
         if let Some(len) = product_type_len(r.trim_start()) {
             let pt = &r.trim_start()[..len];
             let board = r.find('(').and_then(|o| {
@@ -66,14 +69,14 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     // Free text such as "this is on an iPhone 7 (iPhone9,1)": a hint, used when nothing better.
     let already = out.iter().any(|s| matches!(s, Signal::ProductType { .. }));
     if !already
-        && let Some(i) = find_lit!(line, "(iP")
+        && let Some(i) = find_lit_if!(maybe, line, "(iP")
         && let Some(len) = product_type_len(&line[i + 1..])
     {
         out.push(Signal::ProductTypeHint(
             line[i + 1..i + 1 + len].to_string(),
         ));
     }
-    if let Some(end) = find_lit!(line, "_Restore.ipsw") {
+    if let Some(end) = find_lit_if!(maybe, line, "_Restore.ipsw") {
         // The file name: from the last path separator or space before it.
         let start = line[..end]
             .rfind(['/', '\\', ' ', '"', '\''])

@@ -3,21 +3,42 @@
 
 use crate::model::Tool;
 use crate::signal::{FailKind, Signal};
-use crate::text::leading_int;
+use crate::text::{LOWER_BUF, ascii_lowercase, leading_int};
 
 /// Read one of a wrapper's own lines. Returns whether it said something.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = body.trim();
-    let lower = line.to_ascii_lowercase();
-    if has!(lower, "imazing") {
+    let mut buf = [0u8; LOWER_BUF];
+    let lower = ascii_lowercase(line, &mut buf);
+    let lower: &str = &lower;
+    // Most lines contain none of the words looked for anywhere below: one pass over the line
+    // rules them all out (see `may_have_any!`). Lower-casing leaves non-ASCII bytes alone, so
+    // the Chinese words occur in `lower` exactly when they occur in `line`.
+    let maybe = may_have_any!(
+        lower,
+        [
+            "imazing",
+            "3utools",
+            "itunesflash",
+            "flash succeeded",
+            "restore succeeded",
+            "fail",
+            "error",
+            "flash failed",
+            "失",
+            "错",
+            "刷机失败",
+        ]
+    );
+    if has_if!(maybe, lower, "imazing") {
         out.push(Signal::Format(Tool::Imazing));
     }
-    if has!(lower, "3utools") || has!(lower, "itunesflash") {
+    if has_if!(maybe, lower, "3utools") || has_if!(maybe, lower, "itunesflash") {
         out.push(Signal::Format(Tool::ThreeUTools));
     }
     if lower.starts_with("the flash is done")
-        || has!(lower, "flash succeeded")
-        || has!(lower, "restore succeeded")
+        || has_if!(maybe, lower, "flash succeeded")
+        || has_if!(maybe, lower, "restore succeeded")
     {
         out.push(Signal::Format(Tool::ThreeUTools));
         out.push(Signal::Success);
@@ -35,14 +56,17 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         return true;
     }
     // The cheap word test first: most lines that get here have no failure word.
-    if (has!(lower, "fail") || has!(lower, "error") || has!(line, "失") || has!(line, "错"))
+    if (has_if!(maybe, lower, "fail")
+        || has_if!(maybe, lower, "error")
+        || has_if!(maybe, line, "失")
+        || has_if!(maybe, line, "错"))
         && let Some(code) = paren_code(line)
     {
         out.push(Signal::ErrorCode(code));
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
-    if has!(lower, "flash failed") || has!(line, "刷机失败") {
+    if has_if!(maybe, lower, "flash failed") || has_if!(maybe, line, "刷机失败") {
         out.push(Signal::Fail(FailKind::Final));
         return true;
     }
