@@ -362,7 +362,11 @@ pub fn check_observed(value: &str) -> Result<ObservedItem, RequestError> {
 pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, RequestError> {
     let understood = req.text.as_deref().map(|t| understand(kb, t));
     let mut warnings = Vec::new();
-    let role = match req.role.as_deref() {
+    let role = match req
+        .role
+        .as_deref()
+        .or_else(|| understood.as_ref().and_then(|u| u.role.as_deref()))
+    {
         None => Role::Owner,
         Some(r) => Role::parse(r).ok_or_else(|| RequestError::UnknownValue {
             field: "--role",
@@ -421,7 +425,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
                 tried.push(a);
             }
         }
-        for (k, v) in &u.observed {
+        for (k, v) in u.observed.iter().chain(&u.bench) {
             answers.insert(k.clone(), v.clone());
         }
         if u.attempts.is_some() {

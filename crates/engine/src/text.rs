@@ -36,6 +36,13 @@ pub struct Understood {
     /// The person wants an older iOS version (downgrade, going back, leaving a beta).
     #[serde(default)]
     pub wants_downgrade: bool,
+    /// `technician` when the text is a technician's note ("tech here", "on the bench", a DC
+    /// supply or boot current); the `role` flag wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Bench readings named in the text: observation id → outcome (`dc_boot_current`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bench: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -130,7 +137,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Tried("storage_freed"),
     ),
     (
-        r"\b(whatever|any|every|each) (computer|pc|mac|laptop|machine)\b",
+        r"\b(whatever|any|every|each|all) (computer|pc|mac|laptop|machine|station|bench)(s|es)?\b",
         Cue::Tried("other_computer"),
     ),
     (
@@ -293,14 +300,51 @@ fn negated(text: &str, start: usize) -> bool {
     if let Some(i) = clause.rfind(" but ") {
         clause = &clause[i + 5..];
     }
-    let words: Vec<&str> = clause.split_whitespace().collect();
+    let words: Vec<&str> = clause
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''))
+        .collect();
+    // A clause word after the negator ends its reach: "face id not available after a screen
+    // replacement" does not negate the replacement.
+    let clause_from = words
+        .iter()
+        .rposition(|w| CLAUSE_WORDS.contains(w))
+        .map_or(0, |i| i + 1);
+    let words = &words[clause_from..];
     let window = &words[words.len().saturating_sub(4)..];
-    window.iter().any(|w| {
-        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+    window.iter().enumerate().any(|(i, w)| {
         // "did" negates only as "did not"; handled by "not".
-        w != "did" && NEGATORS.contains(&w)
+        *w != "did"
+            && NEGATORS.contains(w)
+            // "not working, dropped": the negator belongs to its own predicate.
+            && !window[i + 1..].iter().any(|x| NEGATED_PREDICATES.contains(x))
     })
 }
+
+/// Words that start a new clause inside a sentence.
+const CLAUSE_WORDS: &[&str] = &[
+    "after", "since", "because", "when", "then", "so", "although", "though", "while", "and",
+];
+
+/// Predicates a negator commonly belongs to instead of the symptom that follows them.
+const NEGATED_PREDICATES: &[&str] = &[
+    "available",
+    "working",
+    "work",
+    "works",
+    "detected",
+    "recognised",
+    "recognized",
+    "showing",
+    "charging",
+    "responding",
+    "booting",
+    "turning",
+    "helping",
+    "help",
+    "helped",
+    "fixed",
+];
 
 /// Words that name a symptom without meaning it: a phone "dropped in the toilet" or "into
 /// water" met liquid, not the floor; a connection that "drops" or a device that "falls back to
@@ -318,17 +362,31 @@ fn not_really(obs: &str, t: &str, start: usize, end: usize) -> bool {
                 &INTO_LIQUID,
             );
             let not_a_fall = re(
-                r"^(s|ped|ping)?( \w+){0,2} (off|out)\b|^( \w+)? (the |its |my )?(usb |itunes |finder )?connection\b|^s? (back|into (dfu|recovery))\b|^( \w+)? back (to|into|in)\b|^( \w+){0,2} (from|off) (usb|itunes|finder|the computer|the pc|the mac|apple devices)\b",
+                r"^(s|ped|ping)?( \w+)? (off|out)( of)? (the )?(usb|itunes|finder|apple devices|computer|pc|mac|connection|3utools|restore)\b|^( \w+)? (the |its |my )?(usb |itunes |finder )?connection\b|^s? (back|into (dfu|recovery))\b|^( \w+)? back (to|into|in)\b|^( \w+){0,2} (from|off) (usb|itunes|finder|the computer|the pc|the mac|apple devices)\b",
                 &NOT_A_FALL,
             );
+            // "keeps dropping out", "it drops out at 60%": a disconnection.
+            static DROPS_OUT: OnceLock<Regex> = OnceLock::new();
+            let drops_out = t[start..end].starts_with("drop")
+                && re(r"^(s|ped|ping)? out\b", &DROPS_OUT).is_match(after);
             let season = t[start..end].starts_with("fall")
                 && ["last", "this", "since", "in the"]
                     .iter()
                     .any(|w| before.ends_with(w));
-            let link = ["connection", "usb", "signal", "wifi", "wi-fi"]
-                .iter()
-                .any(|w| before.ends_with(w));
-            into_liquid.is_match(after) || not_a_fall.is_match(after) || season || link
+            let link = [
+                "connection",
+                "usb",
+                "signal",
+                "wifi",
+                "wi-fi",
+                "cable",
+                "plug",
+                "cord",
+                "connector",
+            ]
+            .iter()
+            .any(|w| before.ends_with(w));
+            into_liquid.is_match(after) || not_a_fall.is_match(after) || drops_out || season || link
         }
         "liquid_exposure" => {
             static RESISTANT: OnceLock<Regex> = OnceLock::new();
@@ -501,6 +559,41 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         u.observed
             .entry("downgrade_attempt".into())
             .or_insert("yes".into());
+    }
+
+    static TECH: OnceLock<Regex> = OnceLock::new();
+    if re(
+        r"\b(tech here|technician|i'?m a tech|repair shop here|(on|at) (the|my|our) bench|bench (test|tested|power|supply)|dc (power )?supply|boot current|microscope|ammeter|stations?\b.*\b(cables?|restores?))\b",
+        &TECH,
+    )
+    .is_match(&t)
+    {
+        u.role = Some("technician".into());
+    }
+    static DC_LOW: OnceLock<Regex> = OnceLock::new();
+    static DC_SHORT: OnceLock<Regex> = OnceLock::new();
+    static DC_NORMAL: OnceLock<Regex> = OnceLock::new();
+    if re(
+        r"\b(boot current|current draw|dc (power )?supply|ammeter|power supply)( \w+){0,4} (stuck|stays|sits|hangs|hanging|only|stops)( \w+){0,2} (low|at 2\d ?ma|around 2\d ?ma|2\d ?ma)\b",
+        &DC_LOW,
+    )
+    .is_match(&t)
+    {
+        u.bench.insert("dc_boot_current".into(), "low_no_cpu".into());
+    } else if re(
+        r"\b(boot current|current draw|dc (power )?supply|ammeter|power supply)( \w+){0,4} (short|shorted|shorts|maxe?s? out|jumps? to (the )?(limit|max)|high current)\b|\bshort (on|in) (the )?(main|vcc|pp)",
+        &DC_SHORT,
+    )
+    .is_match(&t)
+    {
+        u.bench.insert("dc_boot_current".into(), "short".into());
+    } else if re(
+        r"\b(boot current|current draw)( \w+){0,3} (looks |is |seems )?(normal|fine|ok|good)\b",
+        &DC_NORMAL,
+    )
+    .is_match(&t)
+    {
+        u.bench.insert("dc_boot_current".into(), "normal".into());
     }
 
     // Counts.
@@ -1021,6 +1114,23 @@ mod tests {
             yes
         );
         assert_eq!(obs("the cable falls out easily", "recent_drop"), None);
+        assert_eq!(obs("it fell off the table last week", "recent_drop"), yes);
+        assert_eq!(obs("it fell out of my pocket", "recent_drop"), yes);
+        assert_eq!(obs("keeps dropping out at 60%", "recent_drop"), None);
+        assert_eq!(
+            obs(
+                "face id not available after a screen replacement",
+                "recent_repair"
+            ),
+            yes
+        );
+        assert_eq!(
+            obs(
+                "face id not available after a screen replacement",
+                "face_id_broken"
+            ),
+            yes
+        );
         assert_eq!(
             obs("trying to downgrade to iOS 16", "downgrade_attempt"),
             yes
@@ -1086,6 +1196,7 @@ mod tests {
                 prop_assert!(kb::vocab::OBSERVED.contains(&k.as_str()) || ["failure_stage", "backup_exists", "has_original_cable"].contains(&k.as_str()));
                 prop_assert!(v == "yes" || v == "no" || kb::Stage::parse(v).is_some());
             }
+            prop_assert!(x.role.is_none() || x.role.as_deref() == Some("technician"));
             if let Some(h) = &x.host {
                 prop_assert!(kb::vocab::HOSTS.contains(&h.as_str()));
             }

@@ -238,3 +238,37 @@ fn a_downgrade_with_3194_is_the_signing_server() {
     assert_eq!(r.next_step.as_ref().unwrap().action, "use_signed_firmware");
     assert!(r.warnings.iter().any(|w| w.contains("downgrade")));
 }
+
+/// A technician's note is read as a technician's: the role follows the text (the flag wins), and
+/// a DC boot current stuck low (CPU not running) is the bench reading it is.
+#[test]
+fn a_technicians_note_sets_the_role_and_reads_the_bench() {
+    let note = "technician: iPhone 11 Pro Max 4013 on every station, DC boot current stuck low, was dropped";
+    let r = run(DiagnoseRequest {
+        text: Some(note.into()),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(r.role, "technician");
+    let u = r.understood.as_ref().unwrap();
+    assert_eq!(
+        u.bench.get("dc_boot_current").map(String::as_str),
+        Some("low_no_cpu")
+    );
+    assert_eq!(
+        r.causes[0].id,
+        "cpu_or_board_solder",
+        "{:?}",
+        &r.causes[..3]
+    );
+    let owner = run(DiagnoseRequest {
+        text: Some(note.into()),
+        role: Some("owner".into()),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(owner.role, "owner");
+    let plain = run(DiagnoseRequest {
+        text: Some("my iphone 11 fails with 4013".into()),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(plain.role, "owner");
+}

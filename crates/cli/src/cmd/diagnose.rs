@@ -264,8 +264,11 @@ pub fn render(r: &DiagnoseResponse) -> String {
         if !u.tried.is_empty() {
             parts.push(format!("tried {}", u.tried.join(", ")));
         }
-        for (k, v) in &u.observed {
+        for (k, v) in u.observed.iter().chain(&u.bench) {
             parts.push(format!("{k}={v}"));
+        }
+        if let Some(role) = &u.role {
+            parts.push(format!("written by a {role}"));
         }
         if let Some(n) = u.attempts {
             parts.push(format!("{n} attempts"));
