@@ -7,7 +7,7 @@
 //! idevicerestore 2025 log file's `HH:MM:SS.mmm <Level>`.
 
 use crate::model::{Source, Tool};
-use crate::text::{digits_len, is_date, is_hms};
+use crate::text::{digits_len, find_byte, is_date, is_hms};
 use std::borrow::Cow;
 
 /// A line with its prefixes taken off.
@@ -37,22 +37,48 @@ pub fn normalise(line: &str) -> Cow<'_, str> {
         text = Cow::Owned(strip_ansi(&text));
     }
     text = normalise_quotes(text);
-    if memchr::memchr(b'&', text.as_bytes()).is_some()
-        && (has!(text, "&gt;")
-            || has!(text, "&lt;")
-            || has!(text, "&amp;")
-            || has!(text, "&quot;")
-            || has!(text, "&#39;"))
-    {
-        text = Cow::Owned(
-            text.replace("&gt;", ">")
-                .replace("&lt;", "<")
-                .replace("&quot;", "\"")
-                .replace("&#39;", "'")
-                .replace("&amp;", "&"),
-        );
+    if let Some(decoded) = decode_entities(&text) {
+        text = Cow::Owned(decoded);
     }
     text
+}
+
+/// The HTML entities that issue threads and mail leave in a pasted log (`&gt;`, `&lt;`,
+/// `&quot;`, `&#39;`, `&amp;`) decoded in one pass; `None` when there are none.
+///
+/// The same as replacing each entity in turn, `&amp;` last: two entities never overlap (each
+/// holds one `&`, its first byte) and no replacement creates a new entity (none contains
+/// `>`, `<`, `"` or `'`), so decoding left to right in one pass gives the same text, and
+/// `&amp;gt;` still becomes `&gt;`.
+fn decode_entities(text: &str) -> Option<String> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    for at in memchr::memchr_iter(b'&', text.as_bytes()) {
+        if at < copied {
+            continue;
+        }
+        let rest = &text.as_bytes()[at..];
+        let (len, decoded) = if rest.starts_with(b"&gt;") {
+            (4, '>')
+        } else if rest.starts_with(b"&lt;") {
+            (4, '<')
+        } else if rest.starts_with(b"&quot;") {
+            (6, '"')
+        } else if rest.starts_with(b"&#39;") {
+            (5, '\'')
+        } else if rest.starts_with(b"&amp;") {
+            (5, '&')
+        } else {
+            continue;
+        };
+        let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        buf.push_str(&text[copied..at]);
+        buf.push(decoded);
+        copied = at + len;
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
 }
 
 /// Quote marks of issue threads and mail: "> ", ">> ", "> > ".
@@ -127,7 +153,8 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         }
         if b.first() == Some(&b'[') && b.len() > 10 && is_hms(&b[1..]) {
             // [HH:MM:SS.ffff-GMT]{A>B} (device) or [HH:MM:SS.ffff] (Apple library)
-            if let Some(close) = rest.find(']') {
+            // `]` and `}` are ASCII: memchr finds the byte index `str::find` would.
+            if let Some(close) = memchr::memchr(b']', b) {
                 let inner = &rest[1..close];
                 let after = &rest[close + 1..];
                 if let Some(t) = inner.strip_suffix("-GMT") {
@@ -138,7 +165,9 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
                     p.source = Source::Device;
                     p.tool = Some(Tool::Restored);
                     let after = if after.starts_with('{') {
-                        after.find('}').map(|i| &after[i + 1..]).unwrap_or(after)
+                        memchr::memchr(b'}', after.as_bytes())
+                            .map(|i| &after[i + 1..])
+                            .unwrap_or(after)
                     } else {
                         after
                     };
@@ -205,7 +234,9 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
             }
             break;
         }
-        if let Some(r) = rest.strip_prefix("SYSLOG: ") {
+        if b.first() == Some(&b'S')
+            && let Some(r) = rest.strip_prefix("SYSLOG: ")
+        {
             p.source = Source::Device;
             // "<Mon> <DD> <HH:MM:SS> localhost <proc>[<pid>] <Level>: <text>"
             rest = match find_lit!(r, "]: ").or_else(|| find_lit!(r, "> ")) {
@@ -267,7 +298,9 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
         && let Some(close) = find_lit!(r, "]: ")
     {
         let inner = &r[..close];
-        if inner.contains(':') && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':') {
+        if find_byte(inner, b':').is_some()
+            && inner.bytes().all(|c| c.is_ascii_hexdigit() || c == b':')
+        {
             p.time = Some(Cow::Borrowed(time));
             p.tool = Some(Tool::Itunes);
             return Some(&r[close + 3..]);
@@ -286,7 +319,7 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     // device unified log: "restored_external[<pid>:<tid>] RestoreLog: <message>"
     let window = crate::text::cut(rest_t, 120);
     let mut found = None;
-    for (open, _) in window.match_indices('[') {
+    for open in memchr::memchr_iter(b'[', window.as_bytes()) {
         let inner = &window[open + 1..];
         let d = digits_len(inner.as_bytes());
         if d == 0 {
@@ -307,7 +340,7 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
     if let Some((open, close)) = found {
         let before = rest_t[..open].trim();
         let process = if before.starts_with("localhost ")
-            || before.contains(' ') && !before.starts_with("restored")
+            || find_byte(before, b' ').is_some() && !before.starts_with("restored")
         {
             before
                 .split_once(' ')
@@ -337,15 +370,20 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
         if msg.starts_with('[')
             && !msg.starts_with("[0")
             && let Some(c) = find_lit!(msg, "] ")
-            && msg[..c].contains(':')
+            && find_byte(&msg[..c], b':').is_some()
         {
             msg = &msg[c + 2..];
         }
-        // pymobiledevice3 level word
-        for lvl in ["DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL "] {
-            if let Some(m) = msg.strip_prefix(lvl) {
-                msg = m;
-                break;
+        // pymobiledevice3 level word (the first letter rules out the five at once)
+        if matches!(
+            msg.as_bytes().first(),
+            Some(b'D' | b'I' | b'W' | b'E' | b'C')
+        ) {
+            for lvl in ["DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL "] {
+                if let Some(m) = msg.strip_prefix(lvl) {
+                    msg = m;
+                    break;
+                }
             }
         }
         if let Some(m) = msg.strip_prefix("RestoreLog: ") {
@@ -473,6 +511,47 @@ mod tests {
             "[12:00:00.0001-GMT]{3>6} CHECKPOINT"
         );
         assert_eq!(normalise("\u{1b}[31mERROR: x\u{1b}[0m"), "ERROR: x");
+    }
+
+    #[test]
+    fn entities_decode_like_replacing_each_in_turn() {
+        fn in_turn(s: &str) -> String {
+            s.replace("&gt;", ">")
+                .replace("&lt;", "<")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        }
+        for s in [
+            "&amp;gt; &amp;amp; &&gt;; &lt;&#39;&quot;x&quot",
+            "a & b",
+            "&",
+            "é&amp;é",
+            "&gt",
+        ] {
+            assert_eq!(normalise(s), in_turn(s), "{s}");
+        }
+        assert!(matches!(normalise("a & b"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        /// Any mix of entity pieces decodes as the five replacements in turn.
+        #[test]
+        fn entity_pieces_decode_like_replacing_each_in_turn(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(vec!["&", "amp;", "gt;", "lt;", "quot;", "#39;", "x", "é", ";"]),
+                0..12,
+            )
+        ) {
+            let s = pieces.concat();
+            let in_turn = s
+                .replace("&gt;", ">")
+                .replace("&lt;", "<")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            proptest::prop_assert_eq!(decode_entities(&s).unwrap_or_else(|| s.clone()), in_turn);
+        }
     }
 
     #[test]

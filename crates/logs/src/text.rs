@@ -113,6 +113,14 @@ macro_rules! after_lit {
     }};
 }
 
+/// Byte index of the first ASCII byte `b` in `s`: what `s.find(b as char)` returns, found
+/// with the SIMD memchr (std's `str::find(char)` uses a slower generic search), and always a
+/// character boundary.
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    debug_assert!(b.is_ascii());
+    memchr::memchr(b, s.as_bytes())
+}
+
 /// A leading integer: optional sign, then decimal digits. Values above `i64::MAX` that fit in
 /// `u64` wrap (the restore protocol prints −1 as `18446744073709551615`).
 pub(crate) fn leading_int(s: &str) -> Option<i64> {

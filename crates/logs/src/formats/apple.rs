@@ -3,7 +3,7 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{first_word, leading_hex, leading_int};
+use crate::text::{find_byte, first_word, leading_hex, leading_int};
 use kb::Stage;
 
 /// Read one library line (prefixes already stripped). Returns whether it was one.
@@ -57,12 +57,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
             CheckpointState::End
         };
         if let Some(raw) = leading_hex(r) {
-            let name = r
-                .find('(')
+            let name = find_byte(r, b'(')
                 .and_then(|o| {
-                    r[o + 1..]
-                        .find(')')
-                        .map(|c| r[o + 1..o + 1 + c].trim().to_string())
+                    find_byte(&r[o + 1..], b')').map(|c| r[o + 1..o + 1 + c].trim().to_string())
                 })
                 .filter(|n| !n.is_empty());
             out.push(Signal::Format(Tool::Itunes));

@@ -2,6 +2,7 @@
 //! `Device: <name> (<ProductType>)` line, and IPSW file names `<ProductType>_<ver>_<build>_Restore.ipsw`.
 
 use crate::signal::Signal;
+use crate::text::find_byte;
 
 /// A product type (`iPhone10,3`, `iPad5,3`, `iPod9,1`) at the start of `s`: its length.
 pub fn product_type_len(s: &str) -> Option<usize> {
@@ -40,10 +41,8 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     if let Some(r) = find_lit_if!(maybe, line, "ProductType: ").map(|i| &line[i + 13..]) {
         if let Some(len) = product_type_len(r.trim_start()) {
             let pt = &r.trim_start()[..len];
-            let board = r.find('(').and_then(|o| {
-                r[o + 1..]
-                    .find(')')
-                    .map(|c| r[o + 1..o + 1 + c].to_string())
+            let board = find_byte(r, b'(').and_then(|o| {
+                find_byte(&r[o + 1..], b')').map(|c| r[o + 1..o + 1 + c].to_string())
             });
             out.push(Signal::ProductType {
                 hardware_model: board,
@@ -54,7 +53,7 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     }
     if let Some(r) = line.strip_prefix("Device: ") {
         // `Device: iPhone 7 Plus (iPhone9,4) DFU`, `Device: "name" (iPhone12,1), iOS 17.7 (21H16)`
-        for (i, _) in r.match_indices('(') {
+        for i in memchr::memchr_iter(b'(', r.as_bytes()) {
             if let Some(len) = product_type_len(&r[i + 1..])
                 && r[i + 1 + len..].starts_with(')')
             {

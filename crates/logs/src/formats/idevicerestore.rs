@@ -5,7 +5,7 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{first_word, leading_hex, leading_int, leading_u32};
+use crate::text::{find_byte, first_word, leading_hex, leading_int, leading_u32};
 use kb::Stage;
 
 /// Read one idevicerestore line (prefixes already stripped).
@@ -434,8 +434,8 @@ fn checkpoint(line: &str, out: &mut Vec<Signal>) {
     let name = hex_end
         .trim_start()
         .strip_prefix('(')
-        .and_then(|n| n.find(')').map(|c| n[..c].trim().to_string()))
-        .filter(|n| !n.is_empty() && !n.contains(' '));
+        .and_then(|n| find_byte(n, b')').map(|c| n[..c].trim().to_string()))
+        .filter(|n| !n.is_empty() && find_byte(n, b' ').is_none());
     let result = after_lit!(r, "result=")
         .and_then(leading_int)
         .or_else(|| after_lit!(r, "error ").and_then(leading_int));

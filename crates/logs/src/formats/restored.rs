@@ -3,7 +3,7 @@
 
 use crate::model::{CheckpointState, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{leading_hex, leading_int, leading_u32};
+use crate::text::{find_byte, leading_hex, leading_int, leading_u32};
 use kb::Stage;
 
 /// Read one device-log line (prefix already stripped). Returns whether it was one.
@@ -183,8 +183,7 @@ fn checkpoint(r: &str, out: &mut Vec<Signal>) {
     let Some(raw) = leading_hex(&rest[open..]) else {
         return;
     };
-    let after_id = rest[open..]
-        .find(']')
+    let after_id = find_byte(&rest[open..], b']')
         .map(|c| &rest[open + c + 1..])
         .unwrap_or("");
     let name = after_id
