@@ -121,6 +121,17 @@ pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
     memchr::memchr(b, s.as_bytes())
 }
 
+/// `s.trim()`, answered at once for the usual line whose first and last bytes are ASCII and
+/// not white space (then there is nothing to trim; `char::is_whitespace` decides, as in
+/// `str::trim`).
+pub(crate) fn trim(s: &str) -> &str {
+    let solid = |b: &u8| b.is_ascii() && !(*b as char).is_whitespace();
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(first), Some(last)) if solid(first) && solid(last) => s,
+        _ => s.trim(),
+    }
+}
+
 /// A leading integer: optional sign, then decimal digits. Values above `i64::MAX` that fit in
 /// `u64` wrap (the restore protocol prints −1 as `18446744073709551615`).
 pub(crate) fn leading_int(s: &str) -> Option<i64> {
@@ -259,6 +270,24 @@ mod tests {
         assert_eq!(leading_hex("0xA8FBF3200001309"), Some(0xA8FBF3200001309));
         assert_eq!(leading_hex("8015,"), Some(0x8015));
         assert_eq!(leading_hex("0x"), None);
+    }
+
+    #[test]
+    fn trim_like_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a ",
+            "a\u{b}",
+            "\u{b}a",
+            "a\u{85}",
+            "\u{3000}a",
+            "é",
+            "ab\r",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

@@ -3,12 +3,12 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{find_byte, first_word, leading_hex, leading_int};
+use crate::text::{find_byte, first_word, leading_hex, leading_int, trim};
 use kb::Stage;
 
 /// Read one library line (prefixes already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
-    let line = body.trim();
+    let line = trim(body);
     if line.starts_with('<')
         && let Some(close) = find_lit!(line, ">: ")
     {

@@ -3,12 +3,12 @@
 
 use crate::model::Tool;
 use crate::signal::{FailKind, Signal};
-use crate::text::leading_int;
+use crate::text::{leading_int, trim};
 use kb::Stage;
 
 /// Read one futurerestore line. Returns whether the line was futurerestore's own.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
-    let line = body.trim();
+    let line = trim(body);
     if line == "[exception]:"
         || line == "futurerestore init done"
         || line == "futurerestore: failed with exception:"

@@ -5,7 +5,7 @@
 
 use crate::model::{CheckpointState, Mode, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{find_byte, first_word, leading_hex, leading_int, leading_u32};
+use crate::text::{find_byte, first_word, leading_hex, leading_int, leading_u32, trim};
 use kb::Stage;
 
 /// Read one idevicerestore line (prefixes already stripped).
@@ -300,9 +300,13 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
 
 /// Strip `ERROR: `, `WARNING: `, `NOTE: `, `INFO: ` (and tsschecker's `[TSSC] `).
 fn strip_level_word(body: &str) -> (&str, bool) {
-    let mut line = body.trim();
+    let mut line = trim(body);
     let mut error = false;
-    loop {
+    // The first byte rules out all six words at once on most lines.
+    while matches!(
+        line.as_bytes().first(),
+        Some(b'E' | b'W' | b'N' | b'I' | b'[')
+    ) {
         if let Some(r) = line.strip_prefix("ERROR: ") {
             line = r;
             error = true;

@@ -3,12 +3,12 @@
 
 use crate::model::{CheckpointState, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{find_byte, leading_hex, leading_int, leading_u32};
+use crate::text::{find_byte, leading_hex, leading_int, leading_u32, trim};
 use kb::Stage;
 
 /// Read one device-log line (prefix already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
-    let line = body.trim();
+    let line = trim(body);
     if let Some(r) = line.strip_prefix("CHECKPOINT ") {
         checkpoint(r, out);
         return true;

@@ -3,11 +3,11 @@
 
 use crate::model::Tool;
 use crate::signal::{FailKind, Signal};
-use crate::text::{LOWER_BUF, ascii_lowercase, leading_int};
+use crate::text::{LOWER_BUF, ascii_lowercase, leading_int, trim};
 
 /// Read one of a wrapper's own lines. Returns whether it said something.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
-    let line = body.trim();
+    let line = trim(body);
     let mut buf = [0u8; LOWER_BUF];
     let lower = ascii_lowercase(line, &mut buf);
     let lower: &str = &lower;
