@@ -224,7 +224,12 @@ impl Evidence {
             }
         }
 
-        if let Some(outcome) = self.host.as_deref().and_then(host_app_outcome)
+        // The program: as stated, else the one the recorded attempts used.
+        let host = self
+            .host
+            .as_deref()
+            .or_else(|| self.attempts.iter().find_map(|a| a.tool.as_deref()));
+        if let Some(outcome) = host.and_then(host_app_outcome)
             && has_obs("host_app")
         {
             observed.insert("host_app".into(), (outcome.into(), Origin::Stated));
@@ -482,6 +487,39 @@ mod tests {
         assert!(findings.iter().any(
             |f| matches!(f, Finding::ActionFixed { action, .. } if action == "other_computer")
         ));
+    }
+
+    #[test]
+    fn the_host_app_is_evidence_from_the_flag_or_the_attempts() {
+        let m = crate::model::Model::from_kb(kb::kb(), None, Some(4013));
+        let host_finding = |e: &Evidence| {
+            e.findings(&m).0.into_iter().find_map(|f| match f {
+                Finding::Observed {
+                    observation,
+                    outcome,
+                    ..
+                } if observation == "host_app" => Some(outcome),
+                _ => None,
+            })
+        };
+        let stated = Evidence {
+            host: Some("macos_itunes".into()),
+            ..Evidence::default()
+        };
+        assert_eq!(host_finding(&stated).as_deref(), Some("macos_itunes"));
+        let recorded = Evidence {
+            attempts: vec![Attempt {
+                tool: Some("futurerestore".into()),
+                ..Attempt::failed()
+            }],
+            ..Evidence::default()
+        };
+        assert_eq!(host_finding(&recorded).as_deref(), Some("futurerestore"));
+        let unknown = Evidence {
+            host: Some("unknown".into()),
+            ..Evidence::default()
+        };
+        assert_eq!(host_finding(&unknown), None);
     }
 
     #[test]
