@@ -2,7 +2,10 @@
 //!
 //! The `has!`, `find_lit!` and `after_lit!` macros search for a literal with a memchr
 //! `memmem::Finder` built once per call site (a plain `str::contains` rebuilds its searcher on
-//! every call, which dominated the profile).
+//! every call, which dominated the profile). A parser that looks for many literals anywhere in
+//! a line first asks `may_have_any!` (one packed SIMD pass over the line for all of them) and
+//! then searches with `has_if!`/`find_lit_if!`/`after_lit_if!`, which skip the search when the
+//! guard said none occurs: most lines contain none, and the answers are the same either way.
 
 use std::borrow::Cow;
 
