@@ -1,79 +1,38 @@
 //! The streaming core: bytes in, [`RestoreLog`] out, in constant memory.
 //!
-//! Input is decoded to UTF-8 ([`crate::decode`]), gathered in a buffer of at most
-//! [`BUFFER_CAP`] bytes, and scanned with one Aho-Corasick automaton over every known
-//! signature. Only the lines that contain a signature are split out (memchr), normalised,
-//! stripped of their prefixes and parsed; their [`Signal`]s are folded into a small state
-//! machine. The timeline keeps the first and last [`TIMELINE_EDGE`] events plus the failure's
-//! context, so memory does not grow with the input.
+//! Input is decoded to UTF-8 ([`crate::decode`]) and gathered in a buffer of at most
+//! [`BUFFER_CAP`] bytes. Each time the buffer holds [`PROCESS_AT`] bytes, its complete lines
+//! (but the last, which may have a wrapped continuation still to come) are cut off as a
+//! *region*. A region is read by [`crate::region::read_region`] (the signature scan and the
+//! per-line parsers, pure) and the [`Signal`]s it yields are folded, region by region and line
+//! by line in input order, into a small state machine ([`State`]). The timeline keeps the first
+//! and last [`TIMELINE_EDGE`] events plus the failure's context, so memory does not grow with
+//! the input.
+//!
+//! Reading regions is most of the work and needs nothing from earlier regions, so
+//! [`Analyzer::with_readers`] hands them to reader threads and folds their readings in order;
+//! the result is the same as reading them inline (same regions, same order).
 
 use crate::decode::{Decoder, Encoding};
-use crate::formats::{self, Family};
+use crate::formats::Family;
 use crate::model::*;
-use crate::prefix;
 use crate::reference;
+use crate::region::{self, EVENT_TEXT, LineKind, RegionReading, Scratch};
 use crate::signal::{FailKind, Signal};
-use crate::text::{cut, cut_owned};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use crate::text::cut_owned;
 use kb::Stage;
-use std::borrow::Cow;
-use std::collections::VecDeque;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 /// The most bytes held at once (longer lines are read in pieces of this size).
 pub const BUFFER_CAP: usize = 2 << 20;
-/// Scan the buffer once it holds this much.
+/// Cut a region once the buffer holds this much.
 const PROCESS_AT: usize = 1 << 20;
 /// Events kept at each end of the timeline.
 pub const TIMELINE_EDGE: usize = 200;
 /// Events kept before the failure.
 const FAILURE_CONTEXT: usize = 12;
-/// Longest text kept per event.
-const EVENT_TEXT: usize = 400;
-/// A continuation line of a wrapped log starts with at least this many spaces.
-const CONTINUATION_INDENT: usize = 15;
-
-struct Matcher {
-    ac: AhoCorasick,
-    /// Pattern id of "\n" + spaces (a wrapped line's continuation).
-    continuation: usize,
-    /// Parser family of each pattern id.
-    families: Vec<Option<Family>>,
-}
-
-fn matcher() -> &'static Matcher {
-    static M: OnceLock<Matcher> = OnceLock::new();
-    M.get_or_init(|| {
-        let mut pats: Vec<String> = Vec::new();
-        let mut families: Vec<Option<Family>> = Vec::new();
-        for (sig, fam) in formats::SIGNATURES {
-            pats.push(sig.to_string());
-            families.push(Some(*fam));
-        }
-        for label in reference::operation_labels() {
-            if !pats.contains(&label) {
-                pats.push(label);
-                families.push(Some(Family::Idevicerestore));
-            }
-        }
-        let continuation = pats.len();
-        pats.push(format!("\n{}", " ".repeat(CONTINUATION_INDENT)));
-        families.push(None);
-        // Standard semantics: the search stops at the first signature that ends, which is
-        // all we need to know that a line is worth reading.
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&pats)
-            .or_else(|_| AhoCorasick::builder().build(&pats))
-            .expect("signature automaton builds");
-        Matcher {
-            ac,
-            continuation,
-            families,
-        }
-    })
-}
 
 /// Where the restore was at some moment: the last operation and the open checkpoint.
 #[derive(Debug, Clone, Default)]
@@ -167,16 +126,38 @@ struct State {
 /// [`Analyzer::finish`].
 pub struct Analyzer {
     decoder: Decoder,
-    /// Decoded bytes waiting to be scanned: `buf[..filled]`. The vector only grows (to at
-    /// most [`BUFFER_CAP`]) so that reads can land in it without zeroing it again.
+    /// Decoded bytes waiting to be cut into regions: `buf[..filled]`. The vector only grows
+    /// (to at most [`BUFFER_CAP`]) so that reads can land in it without zeroing it again.
     buf: Vec<u8>,
     filled: usize,
-    /// Newlines before `buf[0]`.
-    line_base: u64,
     bytes: u64,
+    fold: Fold,
+    readers: Readers,
+}
+
+/// The in-order half: the state machine and the line count so far.
+#[derive(Default)]
+struct Fold {
     state: State,
-    signals: Vec<Signal>,
-    join: Vec<u8>,
+    /// Newlines before the next region.
+    line_base: u64,
+}
+
+/// Who reads regions.
+enum Readers {
+    /// On the calling thread, as each region is cut.
+    Inline {
+        scratch: Scratch,
+        reading: RegionReading,
+    },
+    /// On up to `threads` reader threads, started when the second region is cut (a log of
+    /// one region is read inline).
+    Threads {
+        threads: usize,
+        pool: Option<Pool>,
+        scratch: Scratch,
+        reading: RegionReading,
+    },
 }
 
 impl Default for Analyzer {
@@ -186,17 +167,34 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
+    /// An analyser that reads every region on the calling thread.
     pub fn new() -> Analyzer {
         Analyzer {
             decoder: Decoder::default(),
             buf: Vec::new(),
             filled: 0,
-            line_base: 0,
             bytes: 0,
-            state: State::default(),
-            signals: Vec::with_capacity(8),
-            join: Vec::new(),
+            fold: Fold::default(),
+            readers: Readers::Inline {
+                scratch: Scratch::default(),
+                reading: RegionReading::default(),
+            },
         }
+    }
+
+    /// An analyser that reads regions on `threads` reader threads once the input is longer
+    /// than one region (`threads` <= 1 is [`Analyzer::new`]). The result is the same.
+    pub fn with_readers(threads: usize) -> Analyzer {
+        let mut a = Analyzer::new();
+        if threads > 1 {
+            a.readers = Readers::Threads {
+                threads,
+                pool: None,
+                scratch: Scratch::default(),
+                reading: RegionReading::default(),
+            };
+        }
+        a
     }
 
     /// The encoding detected so far (None until enough bytes were seen).
@@ -235,7 +233,7 @@ impl Analyzer {
             self.filled = end;
             data = &data[take..];
             if self.filled >= PROCESS_AT {
-                self.process_buffer(false);
+                self.cut_region(false);
             }
         }
     }
@@ -256,7 +254,7 @@ impl Analyzer {
         self.filled += n;
         self.bytes += n as u64;
         if self.filled >= PROCESS_AT {
-            self.process_buffer(false);
+            self.cut_region(false);
         }
         Ok(n)
     }
@@ -265,168 +263,247 @@ impl Analyzer {
     pub fn finish(mut self) -> RestoreLog {
         let mut decoder = std::mem::take(&mut self.decoder);
         decoder.finish(&mut |utf8| self.push_utf8(utf8));
-        self.process_buffer(true);
-        let lines = self.line_base;
-        let bytes = self.bytes;
-        build(self.state, lines, bytes)
+        self.cut_region(true);
+        if let Readers::Threads {
+            pool: Some(pool), ..
+        } = &mut self.readers
+        {
+            pool.drain(&mut self.fold);
+        }
+        // A last line without a terminator still counts as a line.
+        let lines = self.fold.line_base + 1;
+        build(self.fold.state, lines, self.bytes)
     }
 
-    fn process_buffer(&mut self, at_end: bool) {
-        let mut buf = std::mem::take(&mut self.buf);
-        let filled = self.filled.min(buf.len());
+    /// Cut the buffer's complete lines off as a region and read it; at the end of input the
+    /// whole rest is the last region.
+    fn cut_region(&mut self, at_end: bool) {
+        let filled = self.filled.min(self.buf.len());
         let end = if at_end {
             filled
         } else {
-            deferred_end(&buf[..filled])
+            deferred_end(&self.buf[..filled])
         };
         if end > 0 {
-            self.process_region(&buf[..end], at_end);
+            let region = &self.buf[..end];
+            match &mut self.readers {
+                Readers::Inline { scratch, reading } => {
+                    region::read_region(region, scratch, reading);
+                    self.fold.fold(reading);
+                }
+                Readers::Threads {
+                    threads,
+                    pool,
+                    scratch,
+                    reading,
+                } => match pool {
+                    Some(pool) => pool.send(region, &mut self.fold),
+                    // A log that fits in one region is read here, without threads.
+                    None if at_end => {
+                        region::read_region(region, scratch, reading);
+                        self.fold.fold(reading);
+                    }
+                    None => pool
+                        .insert(Pool::start(*threads))
+                        .send(region, &mut self.fold),
+                },
+            }
         }
         // Keep the deferred rest at the front.
-        buf.copy_within(end..filled, 0);
+        self.buf.copy_within(end..filled, 0);
         self.filled = if at_end { 0 } else { filled - end };
-        self.buf = buf;
-        if at_end {
-            // A last line without a terminator still counts as a line.
-            self.line_base += 1;
-        }
     }
+}
 
-    /// Scan a region of whole lines with the signature automaton and read matching lines.
-    fn process_region(&mut self, region: &[u8], _at_end: bool) {
-        let m = matcher();
-        // Validate the region once rather than each matched line (a dense log matches most).
-        let region_text = std::str::from_utf8(region).ok();
-        let mut consumed = 0usize;
-        let mut counted_to = 0usize;
-        let mut lines_before = self.line_base;
-        let mut search_from = 0usize;
-        // Resume the search after each line read: the rest of a matched line is not scanned.
-        while let Some(hit) =
-            m.ac.find(aho_corasick::Input::new(region).range(search_from..))
-        {
-            let mut at = hit.start();
-            let hint = m.families.get(hit.pattern().as_usize()).copied().flatten();
-            search_from = at + 1;
-            if at < consumed {
+impl Fold {
+    /// Fold one region's reading into the story (regions strictly in input order).
+    fn fold(&mut self, reading: &mut RegionReading) {
+        let st = &mut self.state;
+        let mut signals = std::mem::take(&mut reading.signals).into_iter();
+        for l in &reading.lines {
+            st.matched_lines += 1;
+            let line = self.line_base + l.line;
+            let LineKind::Parsed {
+                tool,
+                family,
+                source,
+                time,
+                body,
+                signals: range,
+            } = &l.kind
+            else {
+                if let LineKind::ExportTrailer = l.kind {
+                    st.flags.export_finished = true;
+                    st.note_tool(Tool::Finder);
+                }
                 continue;
+            };
+            if let Some(t) = tool {
+                st.note_tool(*t);
             }
-            if hit.pattern().as_usize() == m.continuation {
-                // The line before this newline is a wrapped line's first part.
-                let mut p = at;
-                if p > 0 && region[p - 1] == b'\r' {
-                    p -= 1;
-                }
-                if p == 0 || region[p - 1] == b'\n' || p <= consumed {
-                    continue;
-                }
-                at = p - 1;
+            if *family == Some(Family::Idevicerestore) {
+                st.note_tool(Tool::Idevicerestore);
             }
-            let mut start = line_start(region, at);
-            // A continuation whose first part did not match: go back to the first part.
-            while start > consumed && is_continuation(&region[start..]) {
-                let prev_end = terminator_start_before(region, start);
-                let prev_start = line_start(region, prev_end);
-                if prev_start < consumed {
-                    break;
-                }
-                start = prev_start;
-                if prev_end == prev_start {
-                    break;
-                }
+            if matches!(
+                family,
+                Some(Family::Idevicerestore | Family::Apple | Family::Futurerestore)
+            ) && *source == Source::Host
+            {
+                st.in_previous_log = false;
             }
-            if start < consumed {
-                continue;
+            let time = time.as_ref().map(|t| reading.text(t));
+            let body = reading.text(body);
+            for sig in signals.by_ref().take(range.len()) {
+                st.apply(sig, line, time, *source, body);
             }
-            let mut end = line_end(region, at);
-            let mut next = after_terminator(region, end);
-            let mut joined = false;
-            while next < region.len() && is_continuation(&region[next..]) {
-                if !joined {
-                    self.join.clear();
-                    self.join.extend_from_slice(&region[start..end]);
-                    joined = true;
-                }
-                let cend = line_end(region, next);
-                let piece = &region[next..cend];
-                let trimmed = piece.iter().position(|&b| b != b' ').unwrap_or(piece.len());
-                if self.join.len() < BUFFER_CAP {
-                    self.join.extend_from_slice(&piece[trimmed..]);
-                }
-                end = cend;
-                next = after_terminator(region, end);
-            }
-            lines_before += count_newlines(&region[counted_to..start]);
-            counted_to = start;
-            let line_no = lines_before + 1;
-            if joined {
-                let join = std::mem::take(&mut self.join);
-                self.process_line(line_no, &join, None);
-                self.join = join;
-            } else {
-                match region_text.and_then(|t| t.get(start..end)) {
-                    Some(text) => self.process_text(line_no, Cow::Borrowed(text), hint),
-                    None => self.process_line(line_no, &region[start..end], hint),
-                }
-            }
-            consumed = end.max(at + 1);
-            search_from = consumed;
         }
-        lines_before += count_newlines(&region[counted_to..]);
-        self.line_base = lines_before;
+        self.line_base += reading.newlines;
+    }
+}
+
+/// Reader threads: regions go out numbered, readings come back in any order and are folded
+/// in number order. At most [`Pool::in_flight_cap`] regions are out at once, so memory stays
+/// bounded whatever the input size.
+struct Pool {
+    jobs: Option<mpsc::SyncSender<Job>>,
+    done: mpsc::Receiver<Done>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    next_seq: u64,
+    next_fold: u64,
+    /// Readings that came back before an earlier region's.
+    waiting: BTreeMap<u64, (Vec<u8>, RegionReading)>,
+    /// Buffers and readings to reuse.
+    spare: Vec<(Vec<u8>, RegionReading)>,
+}
+
+struct Job {
+    seq: u64,
+    region: Vec<u8>,
+    reading: RegionReading,
+}
+
+/// A reading, or the panic of the reader (passed on to the caller, as inline reading would).
+type Done = (u64, Vec<u8>, std::thread::Result<RegionReading>);
+
+impl Pool {
+    fn start(threads: usize) -> Pool {
+        let (jobs, job_rx) = mpsc::sync_channel::<Job>(threads);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done) = mpsc::channel::<Done>();
+        let workers = (0..threads)
+            .map(|_| {
+                let job_rx = Arc::clone(&job_rx);
+                let done_tx = done_tx.clone();
+                std::thread::spawn(move || {
+                    let mut scratch = Scratch::default();
+                    loop {
+                        // A poisoned lock means another reader panicked; its panic is
+                        // reported through `done`, so this one just stops.
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(Job {
+                            seq,
+                            region,
+                            mut reading,
+                        }) = job
+                        else {
+                            return;
+                        };
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            region::read_region(&region, &mut scratch, &mut reading);
+                            reading
+                        }));
+                        if done_tx.send((seq, region, result)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Pool {
+            jobs: Some(jobs),
+            done,
+            workers,
+            next_seq: 0,
+            next_fold: 0,
+            waiting: BTreeMap::new(),
+            spare: Vec::new(),
+        }
     }
 
-    fn process_line(&mut self, line_no: u64, raw: &[u8], hint: Option<Family>) {
-        let text = match std::str::from_utf8(raw) {
-            Ok(t) => Cow::Borrowed(t),
-            Err(_) => String::from_utf8_lossy(raw),
-        };
-        self.process_text(line_no, text, hint);
+    fn in_flight_cap(&self) -> u64 {
+        2 * self.workers.len() as u64 + 2
     }
 
-    fn process_text(&mut self, line_no: u64, text: Cow<'_, str>, hint: Option<Family>) {
-        self.state.matched_lines += 1;
-        let norm = prefix::normalise(&text);
-        if is_progress_bar(&norm) {
-            return;
+    /// Hand a copy of `region` to the readers; fold what has come back meanwhile.
+    fn send(&mut self, region: &[u8], fold: &mut Fold) {
+        while self.next_seq - self.next_fold >= self.in_flight_cap() {
+            self.receive(fold, true);
         }
-        let p = prefix::strip_prefixes(&norm);
-        if p.export_trailer {
-            self.state.flags.export_finished = true;
-            self.state.note_tool(Tool::Finder);
-            return;
-        }
-        let mut signals = std::mem::take(&mut self.signals);
-        signals.clear();
-        let family = formats::read_hinted(&p, hint, &mut signals);
-        if (family.is_some() || !signals.is_empty())
-            && let Some(t) = p.tool
-        {
-            self.state.note_tool(t);
-        }
-        match family {
-            Some(Family::Idevicerestore) => self.state.note_tool(Tool::Idevicerestore),
-            Some(Family::Restored) if p.source != Source::Device => {}
-            _ => {}
-        }
-        let source = match family {
-            Some(Family::Restored) => Source::Device,
-            Some(Family::Wrapper) => Source::Wrapper,
-            _ => p.source,
+        while self.receive(fold, false) {}
+        let (mut buf, reading) = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(region);
+        let job = Job {
+            seq: self.next_seq,
+            region: buf,
+            reading,
         };
-        if matches!(
-            family,
-            Some(Family::Idevicerestore | Family::Apple | Family::Futurerestore)
-        ) && source == Source::Host
-        {
-            self.state.in_previous_log = false;
+        self.next_seq += 1;
+        if let Some(jobs) = &self.jobs {
+            // The readers only stop when `jobs` is dropped, or after a panic (reported by
+            // `receive`), so a failed send is left to `receive` to explain.
+            let _ = jobs.send(job);
         }
-        let time = p.time.as_deref().map(|t| cut(t, 48));
-        let body = cut(&p.body, EVENT_TEXT);
-        for sig in signals.drain(..) {
-            self.state.apply(sig, line_no, time, source, body);
+    }
+
+    /// Take one finished reading (waiting for it if `block`) and fold every reading that is
+    /// next in order. Returns whether a reading came back.
+    fn receive(&mut self, fold: &mut Fold, block: bool) -> bool {
+        let done = if block {
+            self.done.recv().ok()
+        } else {
+            self.done.try_recv().ok()
+        };
+        let Some((seq, buf, result)) = done else {
+            if block {
+                panic!("log reader threads stopped before reading every region");
+            }
+            return false;
+        };
+        match result {
+            Ok(reading) => {
+                self.waiting.insert(seq, (buf, reading));
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-        self.signals = signals;
+        while let Some((buf, mut reading)) = self.waiting.remove(&self.next_fold) {
+            fold.fold(&mut reading);
+            self.next_fold += 1;
+            self.spare.push((buf, reading));
+        }
+        true
+    }
+
+    /// Wait for every region sent and fold them all; stop the readers.
+    fn drain(&mut self, fold: &mut Fold) {
+        self.jobs = None;
+        while self.next_fold < self.next_seq {
+            self.receive(fold, true);
+        }
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing the job channel stops the readers; they are not joined here (an analyser
+        // dropped unfinished must not wait for them).
+        self.jobs = None;
     }
 }
 
@@ -449,63 +526,6 @@ fn deferred_end(buf: &[u8]) -> usize {
         None if buf.len() >= BUFFER_CAP => t1 + 1,
         None => 0,
     }
-}
-
-/// Newlines in `bytes`. Between two matched lines there are usually a line or two: a plain
-/// loop (vectorised by the compiler) costs less there than memchr's call and set-up.
-fn count_newlines(bytes: &[u8]) -> u64 {
-    if bytes.len() < 256 {
-        bytes.iter().filter(|&&b| b == b'\n').count() as u64
-    } else {
-        memchr::memchr_iter(b'\n', bytes).count() as u64
-    }
-}
-
-fn line_start(region: &[u8], at: usize) -> usize {
-    memchr::memrchr2(b'\n', b'\r', &region[..at.min(region.len())]).map_or(0, |i| i + 1)
-}
-
-fn line_end(region: &[u8], at: usize) -> usize {
-    memchr::memchr2(b'\n', b'\r', &region[at.min(region.len())..]).map_or(region.len(), |i| at + i)
-}
-
-/// Index just past the terminator at `end` (`\r\n`, `\n` or `\r`).
-fn after_terminator(region: &[u8], end: usize) -> usize {
-    let mut i = end;
-    if i < region.len() && region[i] == b'\r' {
-        i += 1;
-    }
-    if i < region.len() && region[i] == b'\n' {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the previous line's text, given the start of a line.
-fn terminator_start_before(region: &[u8], start: usize) -> usize {
-    let mut i = start;
-    if i > 0 && region[i - 1] == b'\n' {
-        i -= 1;
-    }
-    if i > 0 && region[i - 1] == b'\r' {
-        i -= 1;
-    }
-    i
-}
-
-fn is_continuation(line: &[u8]) -> bool {
-    line.len() > CONTINUATION_INDENT
-        && line[..CONTINUATION_INDENT].iter().all(|&b| b == b' ')
-        && line[CONTINUATION_INDENT..]
-            .iter()
-            .find(|&&b| b != b' ')
-            .is_some_and(|&b| b != b'\n' && b != b'\r')
-}
-
-/// `[=====     ]  45.0%` redraws of idevicerestore's progress bar.
-fn is_progress_bar(s: &str) -> bool {
-    let t = s.trim();
-    t.ends_with('%') && has!(t, "[=") && t.contains(']') && t.len() < 90
 }
 
 impl State {

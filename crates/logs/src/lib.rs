@@ -40,6 +40,7 @@ pub mod prefix;
 mod reading;
 mod redact;
 mod reference;
+mod region;
 pub mod signal;
 
 pub use analyzer::{Analyzer, BUFFER_CAP, TIMELINE_EDGE};
@@ -98,12 +99,30 @@ pub fn analyze_bytes(bytes: &[u8]) -> RestoreLog {
 
 /// Analyse a stream. `progress` is called with the bytes read so far after every chunk.
 /// `name` is used in error messages.
+/// Reads on [`default_readers`] threads once the input is longer than one region.
 pub fn analyze_reader<R: Read>(
-    mut reader: R,
+    reader: R,
     name: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<RestoreLog, LogError> {
-    let mut a = Analyzer::new();
+    analyze_reader_with(reader, name, default_readers(), progress)
+}
+
+/// Reader threads for a large log: one per core, up to 8 (the in-order fold runs on the
+/// calling thread meanwhile).
+pub fn default_readers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// [`analyze_reader`] with `readers` reader threads (1: everything on the calling thread).
+/// The result does not depend on `readers`.
+pub fn analyze_reader_with<R: Read>(
+    mut reader: R,
+    name: &str,
+    readers: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RestoreLog, LogError> {
+    let mut a = Analyzer::with_readers(readers);
     let mut buf = vec![0u8; READ_CHUNK];
     let mut first = true;
     let read_error = |e: std::io::Error| match e.kind() {
@@ -148,6 +167,15 @@ pub fn analyze_reader<R: Read>(
 
 /// Analyse a file by path, with clear errors for missing files, directories and binaries.
 pub fn analyze_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<RestoreLog, LogError> {
+    analyze_path_with(path, default_readers(), progress)
+}
+
+/// [`analyze_path`] with `readers` reader threads (see [`analyze_reader_with`]).
+pub fn analyze_path_with(
+    path: &Path,
+    readers: usize,
+    progress: &mut dyn FnMut(u64),
+) -> Result<RestoreLog, LogError> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LogError::NotFound { path: name.clone() },
@@ -163,7 +191,7 @@ pub fn analyze_path(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<Restor
         path: name.clone(),
         source: e,
     })?;
-    analyze_reader(file, &name, progress)
+    analyze_reader_with(file, &name, readers, progress)
 }
 
 /// A first chunk that is not text: NUL bytes outside UTF-16, or mostly control bytes.

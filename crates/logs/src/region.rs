@@ -1,0 +1,325 @@
+//! Reading one region of whole lines: the signature scan and the per-line parsers.
+//!
+//! A region is a run of complete lines cut from the decoded input by the analyser's splitter
+//! (see [`crate::analyzer`]). Reading it needs nothing from the lines before it, so regions
+//! can be read on any thread; what comes out ([`RegionReading`]) is folded into the log's
+//! story strictly in input order. This module holds the expensive, pure half of the work:
+//! one Aho-Corasick pass over every known signature, splitting out the lines that match
+//! (joining wrapped continuations), normalising them, removing their prefixes and parsing
+//! them into [`Signal`]s.
+
+use crate::formats::{self, Family};
+use crate::model::{Source, Tool};
+use crate::prefix;
+use crate::reference;
+use crate::signal::Signal;
+use crate::text::cut;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+/// Longest text kept per event.
+pub(crate) const EVENT_TEXT: usize = 400;
+/// Longest time prefix kept per event.
+const EVENT_TIME: usize = 48;
+/// A continuation line of a wrapped log starts with at least this many spaces.
+const CONTINUATION_INDENT: usize = 15;
+/// The longest line joined from a wrapped line and its continuations.
+const JOIN_CAP: usize = crate::analyzer::BUFFER_CAP;
+
+struct Matcher {
+    ac: AhoCorasick,
+    /// Pattern id of "\n" + spaces (a wrapped line's continuation).
+    continuation: usize,
+    /// Parser family of each pattern id.
+    families: Vec<Option<Family>>,
+}
+
+fn matcher() -> &'static Matcher {
+    static M: OnceLock<Matcher> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut pats: Vec<String> = Vec::new();
+        let mut families: Vec<Option<Family>> = Vec::new();
+        for (sig, fam) in formats::SIGNATURES {
+            pats.push(sig.to_string());
+            families.push(Some(*fam));
+        }
+        for label in reference::operation_labels() {
+            if !pats.contains(&label) {
+                pats.push(label);
+                families.push(Some(Family::Idevicerestore));
+            }
+        }
+        let continuation = pats.len();
+        pats.push(format!("\n{}", " ".repeat(CONTINUATION_INDENT)));
+        families.push(None);
+        // Standard semantics: the search stops at the first signature that ends, which is
+        // all we need to know that a line is worth reading.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&pats)
+            .or_else(|_| AhoCorasick::builder().build(&pats))
+            .expect("signature automaton builds");
+        Matcher {
+            ac,
+            continuation,
+            families,
+        }
+    })
+}
+
+/// What one matching line said, ready to be folded.
+#[derive(Debug, Clone)]
+pub(crate) struct LineReading {
+    /// 1-based line number counted from the region's first line.
+    pub line: u64,
+    pub kind: LineKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum LineKind {
+    /// A redraw of idevicerestore's progress bar: counted, nothing else.
+    ProgressBar,
+    /// The unified-log export's trailer line.
+    ExportTrailer,
+    Parsed {
+        /// The tool the line's prefix names, when the line said anything.
+        tool: Option<Tool>,
+        /// The parser family that read the line.
+        family: Option<Family>,
+        source: Source,
+        /// The time prefix (cut to [`EVENT_TIME`]) in [`RegionReading::text`].
+        time: Option<Range<usize>>,
+        /// The message (cut to [`EVENT_TEXT`]) in [`RegionReading::text`].
+        body: Range<usize>,
+        /// The line's signals in [`RegionReading::signals`].
+        signals: Range<usize>,
+    },
+}
+
+/// Everything read from one region, in line order. Reusable: [`read_region`] clears it.
+#[derive(Debug, Default)]
+pub(crate) struct RegionReading {
+    pub lines: Vec<LineReading>,
+    pub signals: Vec<Signal>,
+    /// Times and bodies of the lines, back to back.
+    pub text: String,
+    /// Line terminators (`\n`) in the region.
+    pub newlines: u64,
+}
+
+impl RegionReading {
+    /// A slice of [`RegionReading::text`].
+    pub fn text(&self, r: &Range<usize>) -> &str {
+        self.text.get(r.clone()).unwrap_or("")
+    }
+
+    fn clear(&mut self) {
+        self.lines.clear();
+        self.signals.clear();
+        self.text.clear();
+        self.newlines = 0;
+    }
+
+    fn push_text(&mut self, s: &str) -> Range<usize> {
+        let start = self.text.len();
+        self.text.push_str(s);
+        start..self.text.len()
+    }
+}
+
+/// Scratch space one reader keeps between regions (the joined text of wrapped lines).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    join: Vec<u8>,
+}
+
+/// Read a region of whole lines: scan for signatures, split out the matching lines and parse
+/// them. `out` is cleared first.
+pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut RegionReading) {
+    out.clear();
+    let m = matcher();
+    // Validate the region once rather than each matched line (a dense log matches most).
+    let region_text = std::str::from_utf8(region).ok();
+    let mut consumed = 0usize;
+    let mut counted_to = 0usize;
+    let mut lines_before = 0u64;
+    let mut search_from = 0usize;
+    // Resume the search after each line read: the rest of a matched line is not scanned.
+    while let Some(hit) =
+        m.ac.find(aho_corasick::Input::new(region).range(search_from..))
+    {
+        let mut at = hit.start();
+        let hint = m.families.get(hit.pattern().as_usize()).copied().flatten();
+        search_from = at + 1;
+        if at < consumed {
+            continue;
+        }
+        if hit.pattern().as_usize() == m.continuation {
+            // The line before this newline is a wrapped line's first part.
+            let mut p = at;
+            if p > 0 && region[p - 1] == b'\r' {
+                p -= 1;
+            }
+            if p == 0 || region[p - 1] == b'\n' || p <= consumed {
+                continue;
+            }
+            at = p - 1;
+        }
+        let mut start = line_start(region, at);
+        // A continuation whose first part did not match: go back to the first part.
+        while start > consumed && is_continuation(&region[start..]) {
+            let prev_end = terminator_start_before(region, start);
+            let prev_start = line_start(region, prev_end);
+            if prev_start < consumed {
+                break;
+            }
+            start = prev_start;
+            if prev_end == prev_start {
+                break;
+            }
+        }
+        if start < consumed {
+            continue;
+        }
+        let mut end = line_end(region, at);
+        let mut next = after_terminator(region, end);
+        let mut joined = false;
+        while next < region.len() && is_continuation(&region[next..]) {
+            if !joined {
+                scratch.join.clear();
+                scratch.join.extend_from_slice(&region[start..end]);
+                joined = true;
+            }
+            let cend = line_end(region, next);
+            let piece = &region[next..cend];
+            let trimmed = piece.iter().position(|&b| b != b' ').unwrap_or(piece.len());
+            if scratch.join.len() < JOIN_CAP {
+                scratch.join.extend_from_slice(&piece[trimmed..]);
+            }
+            end = cend;
+            next = after_terminator(region, end);
+        }
+        lines_before += count_newlines(&region[counted_to..start]);
+        counted_to = start;
+        let line = lines_before + 1;
+        if joined {
+            // A joined line is read without the hint: its signature may sit in any piece.
+            read_line(line, &scratch.join, None, out);
+        } else {
+            match region_text.and_then(|t| t.get(start..end)) {
+                Some(text) => read_text(line, Cow::Borrowed(text), hint, out),
+                None => read_line(line, &region[start..end], hint, out),
+            }
+        }
+        consumed = end.max(at + 1);
+        search_from = consumed;
+    }
+    lines_before += count_newlines(&region[counted_to..]);
+    out.newlines = lines_before;
+}
+
+fn read_line(line: u64, raw: &[u8], hint: Option<Family>, out: &mut RegionReading) {
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
+    read_text(line, text, hint, out);
+}
+
+fn read_text(line: u64, text: Cow<'_, str>, hint: Option<Family>, out: &mut RegionReading) {
+    let norm = prefix::normalise(&text);
+    if is_progress_bar(&norm) {
+        out.lines.push(LineReading {
+            line,
+            kind: LineKind::ProgressBar,
+        });
+        return;
+    }
+    let p = prefix::strip_prefixes(&norm);
+    if p.export_trailer {
+        out.lines.push(LineReading {
+            line,
+            kind: LineKind::ExportTrailer,
+        });
+        return;
+    }
+    let first_signal = out.signals.len();
+    let family = formats::read_hinted(&p, hint, &mut out.signals);
+    let said_something = family.is_some() || out.signals.len() > first_signal;
+    let source = match family {
+        Some(Family::Restored) => Source::Device,
+        Some(Family::Wrapper) => Source::Wrapper,
+        _ => p.source,
+    };
+    let time = p.time.as_deref().map(|t| out.push_text(cut(t, EVENT_TIME)));
+    let body = out.push_text(cut(&p.body, EVENT_TEXT));
+    out.lines.push(LineReading {
+        line,
+        kind: LineKind::Parsed {
+            tool: if said_something { p.tool } else { None },
+            family,
+            source,
+            time,
+            body,
+            signals: first_signal..out.signals.len(),
+        },
+    });
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    if bytes.len() < 256 {
+        bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    } else {
+        memchr::memchr_iter(b'\n', bytes).count() as u64
+    }
+}
+
+fn line_start(region: &[u8], at: usize) -> usize {
+    memchr::memrchr2(b'\n', b'\r', &region[..at.min(region.len())]).map_or(0, |i| i + 1)
+}
+
+fn line_end(region: &[u8], at: usize) -> usize {
+    memchr::memchr2(b'\n', b'\r', &region[at.min(region.len())..]).map_or(region.len(), |i| at + i)
+}
+
+/// Index just past the terminator at `end` (`\r\n`, `\n` or `\r`).
+fn after_terminator(region: &[u8], end: usize) -> usize {
+    let mut i = end;
+    if i < region.len() && region[i] == b'\r' {
+        i += 1;
+    }
+    if i < region.len() && region[i] == b'\n' {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the previous line's text, given the start of a line.
+fn terminator_start_before(region: &[u8], start: usize) -> usize {
+    let mut i = start;
+    if i > 0 && region[i - 1] == b'\n' {
+        i -= 1;
+    }
+    if i > 0 && region[i - 1] == b'\r' {
+        i -= 1;
+    }
+    i
+}
+
+fn is_continuation(line: &[u8]) -> bool {
+    line.len() > CONTINUATION_INDENT
+        && line[..CONTINUATION_INDENT].iter().all(|&b| b == b' ')
+        && line[CONTINUATION_INDENT..]
+            .iter()
+            .find(|&&b| b != b' ')
+            .is_some_and(|&b| b != b'\n' && b != b'\r')
+}
+
+/// `[=====     ]  45.0%` redraws of idevicerestore's progress bar.
+fn is_progress_bar(s: &str) -> bool {
+    let t = s.trim();
+    t.ends_with('%') && has!(t, "[=") && t.contains(']') && t.len() < 90
+}
