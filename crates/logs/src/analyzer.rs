@@ -319,8 +319,14 @@ impl Fold {
     /// Fold one region's reading into the story (regions strictly in input order).
     fn fold(&mut self, reading: &mut RegionReading) {
         let st = &mut self.state;
-        let mut signals = std::mem::take(&mut reading.signals).into_iter();
-        for l in &reading.lines {
+        let RegionReading {
+            lines,
+            signals,
+            text,
+            newlines,
+        } = reading;
+        let mut signals = signals.drain(..);
+        for l in lines.iter() {
             st.matched_lines += 1;
             let line = self.line_base + l.line;
             let LineKind::Parsed {
@@ -351,13 +357,13 @@ impl Fold {
             {
                 st.in_previous_log = false;
             }
-            let time = time.as_ref().map(|t| reading.text(t));
-            let body = reading.text(body);
+            let time = time.as_ref().map(|t| region::text_of(text, t));
+            let body = region::text_of(text, body);
             for sig in signals.by_ref().take(range.len()) {
                 st.apply(sig, line, time, *source, body);
             }
         }
-        self.line_base += reading.newlines;
+        self.line_base += *newlines;
     }
 }
 

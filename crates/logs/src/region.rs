@@ -110,12 +110,12 @@ pub(crate) struct RegionReading {
     pub newlines: u64,
 }
 
-impl RegionReading {
-    /// A slice of [`RegionReading::text`].
-    pub fn text(&self, r: &Range<usize>) -> &str {
-        self.text.get(r.clone()).unwrap_or("")
-    }
+/// A time or body of a [`LineReading`], given [`RegionReading::text`].
+pub(crate) fn text_of<'a>(text: &'a str, r: &Range<usize>) -> &'a str {
+    text.get(r.clone()).unwrap_or("")
+}
 
+impl RegionReading {
     fn clear(&mut self) {
         self.lines.clear();
         self.signals.clear();
