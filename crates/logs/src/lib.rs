@@ -18,7 +18,8 @@
 //! (the device vanished, USB control errors, a removal without return), `storage_full_in_log` = `yes`
 //! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
 //! build), `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE,
-//! see [`RestoreLog::failed_component`]), and `error_code` = the final error code. [`facts_for_logs`] does the same over
+//! see [`RestoreLog::failed_component`]), and `error_code` = the final error code when it is one iTunes/Finder would show
+//! ([`RestoreLog::error_code_for_engine`]). [`facts_for_logs`] does the same over
 //! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
 //! logs) and `error_varies` = `yes` (their error codes differ).
 //!
@@ -238,10 +239,29 @@ impl RestoreLog {
         if let Some(component) = self.failed_component() {
             v.push(("failed_component".to_string(), component.to_string()));
         }
-        if let Some(code) = self.failure.as_ref().and_then(|f| f.error_code) {
+        if let Some(code) = self.error_code_for_engine() {
             v.push(("error_code".to_string(), code.to_string()));
         }
         v
+    }
+
+    /// The failure's error code in the numbering the engine knows: the code iTunes, Finder,
+    /// Apple Devices or a wrapper showed (`Restore completed, status:`, `Restore error`), or
+    /// 3194 for a signing refusal. `failure.error_code` also falls back to the device's own
+    /// numbers, which only share digits with those (log_formats.md §9): a `Status:` code (6 is
+    /// "Disk Failure", not error 6, security software) and a checkpoint result (`FAILURE:-1` is
+    /// a generic failure of that step, not error -1, the modem). Those stay in the reading; the
+    /// failure stage carries them to the engine.
+    pub fn error_code_for_engine(&self) -> Option<i64> {
+        if self.outcome == Outcome::Success {
+            return None;
+        }
+        self.failure.as_ref()?;
+        self.error_codes
+            .iter()
+            .copied()
+            .find(|&c| c != 0)
+            .or(self.flags.tss_refused.then_some(3194))
     }
 
     /// The part whose firmware updater failed, when a firmware-stage failure names it:
@@ -458,6 +478,34 @@ mod tests {
             self.data = &self.data[n..];
             Ok(n)
         }
+    }
+
+    fn fixture(name: &str) -> RestoreLog {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        analyze_path(&path, &mut |_| {}).expect("fixture readable")
+    }
+
+    fn fact<'a>(facts: &'a [(String, String)], id: &str) -> Option<&'a str> {
+        facts.iter().find(|(k, _)| k == id).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn device_status_and_checkpoint_codes_are_not_passed_on_as_itunes_codes() {
+        // `Status: Disk Failure` (device status 6) and `FAILURE:6`: the reading keeps the 6,
+        // but iTunes error 6 (security software) is another thing; the stage says NAND.
+        let log = fixture("idevicerestore_2024_status_disk_failure_with_device_log_ipad6_11.log");
+        assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(6));
+        let facts = log.facts();
+        assert_eq!(fact(&facts, "error_code"), None, "{facts:?}");
+        assert_eq!(fact(&facts, "failure_stage"), Some("nand"));
+        // The code iTunes showed is passed on.
+        let facts = fixture("itunes_windows_updater_log_crlf_4013_op58_iphone11_8.log").facts();
+        assert_eq!(fact(&facts, "error_code"), Some("4013"));
+        // So is a signing refusal, as the 3194 iTunes shows for it.
+        let facts = fixture("idevicerestore_2023_tss_status94_unsigned_iphone9_1.log").facts();
+        assert_eq!(fact(&facts, "error_code"), Some("3194"));
     }
 
     #[test]
