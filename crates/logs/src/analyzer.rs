@@ -440,7 +440,7 @@ impl Pool {
     }
 
     fn in_flight_cap(&self) -> u64 {
-        2 * self.workers.len() as u64 + 2
+        self.workers.len() as u64 + 2
     }
 
     /// Hand a copy of `region` to the readers; fold what has come back meanwhile.
