@@ -176,6 +176,11 @@ fn observed_label(id: &str) -> String {
         "low_storage" => "Its storage was almost full",
         "battery_dead" => "The battery is dead or swollen",
         "charging_problem" => "It charges badly or not at all",
+        "old_host_software" => "The computer's iTunes, macOS or Windows is old",
+        "update_interrupted" => "An update was interrupted (unplugged, battery died)",
+        "hub_or_adapter" => "It was connected through a hub, adapter or front-panel port",
+        "port_debris" => "The charging port has lint in it or the plug sits loose",
+        "downgrade_attempt" => "Trying to install an older iOS version",
         other => return other.replace('_', " "),
     };
     words.to_string()
@@ -1322,4 +1327,21 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_observed_word_has_its_own_wording_in_the_form() {
+        for id in kb::vocab::OBSERVED {
+            let label = observed_label(id);
+            assert_ne!(
+                label,
+                id.replace('_', " "),
+                "{id} shows its raw id in the form"
+            );
+        }
+    }
 }
