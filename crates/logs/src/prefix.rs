@@ -134,6 +134,8 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         wrapper_own: false,
         export_trailer: false,
     };
+    // A paste site's or `cat -n`'s line number goes first: it sits outside every other layer.
+    let line = paste_line_number(line).unwrap_or(line);
     let t = line.trim_start();
     if t.starts_with('{')
         && let Some(json) = unified_log_json(t)
@@ -256,6 +258,46 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         p.body = Cow::Borrowed(t);
     }
     p
+}
+
+/// The longest line number a paste can carry (ten million lines is far beyond any paste).
+const LINE_NUMBER_DIGITS: usize = 7;
+
+/// The text after a line number that a paste added in front of every line, or `None` when the
+/// line does not start with one in a known shape:
+///
+/// - `cat -n`: the number right-aligned in 6 columns, then a tab (`     1\t...`,
+///   `  1548\t...`); numbers of 7 digits and more fill the columns and follow with the tab.
+///   Decided on shape alone: no tool writes a line that starts with spaces, digits and a tab
+///   that add up to exactly six columns.
+/// - pastebin and rendered ordered lists: `N. ` (a number without a leading zero, a dot and one
+///   space) and then text. `12:00:01.100: ` (wrapper times), `0: AMRestoreErrorDomain/...`
+///   (error chains), `1.5 GB`, `100.0%` and `Uploading:  100.0` do not have that shape. A
+///   numbered item in prose loses only its number, which no parser reads.
+///
+/// Per line, like every other prefix: regions of one log may be read on different threads.
+fn paste_line_number(line: &str) -> Option<&str> {
+    let b = line.as_bytes();
+    // Most lines start with a letter, `[`, `<` or a date: one byte rules them out.
+    match b.first() {
+        Some(b'1'..=b'9') | Some(b' ') => {}
+        _ => return None,
+    }
+    let spaces = b.iter().take_while(|&&c| c == b' ').count();
+    let digits = digits_len(&b[spaces..]);
+    if digits == 0 || digits > LINE_NUMBER_DIGITS || b[spaces] == b'0' {
+        return None;
+    }
+    let end = spaces + digits;
+    match b.get(end) {
+        Some(b'\t') if spaces + digits == 6 || (spaces == 0 && digits > 6) => line.get(end + 1..),
+        Some(b'.') if spaces <= 6 && b.get(end + 1) == Some(&b' ') => {
+            let rest = line.get(end + 2..)?;
+            // `N. ` and only blanks: an empty numbered line, nothing to read.
+            (!rest.trim_start().is_empty()).then_some(rest)
+        }
+        _ => None,
+    }
 }
 
 /// `<Error>`, `<Warning>`, `<Notice>`, `<Info>`, `<Verbose>`, `<Debug>`: the end index.
@@ -597,6 +639,83 @@ mod tests {
         );
         assert_eq!(p.tool, Some(Tool::Idevicerestore));
         assert_eq!(p.body, "Device did not reconnect in DFU or recovery mode.");
+    }
+
+    #[test]
+    fn paste_line_numbers_are_peeled_first() {
+        // pastebin / rendered ordered list: "N. "
+        let p = strip_prefixes("58. Checkpoint 1548 complete with code 14");
+        assert_eq!(p.body, "Checkpoint 1548 complete with code 14");
+        let p = strip_prefixes("1. idevicerestore 1.0.0-130-g6f4da5a");
+        assert_eq!(p.body, "idevicerestore 1.0.0-130-g6f4da5a");
+        // cat -n: right-aligned in six columns, then a tab; the layers under it still come off.
+        let p = strip_prefixes(
+            "    20\t[15:05:36.0790] <Restore Device 0000020A6C2F5D40>: operation 58 progress -1",
+        );
+        assert_eq!(
+            p.body,
+            "<Restore Device 0000020A6C2F5D40>: operation 58 progress -1"
+        );
+        assert_eq!(p.time.as_deref(), Some("15:05:36.0790"));
+        let p = strip_prefixes(
+            "     1\t2024-11-30 16:05:12.330 [8120:2c54]: restore library built Oct 14 2024",
+        );
+        assert_eq!(p.body, "restore library built Oct 14 2024");
+        assert_eq!(p.tool, Some(Tool::Itunes));
+        let p = strip_prefixes("1234567\tCheckpoint completed id: 0x60D (wait_for_storage)");
+        assert_eq!(p.body, "Checkpoint completed id: 0x60D (wait_for_storage)");
+        // A number over a wrapper time: both layers come off.
+        let p = strip_prefixes("7. 12:00:01.151: Started checkpoint id: 0x648 (x)");
+        assert_eq!(p.body, "Started checkpoint id: 0x648 (x)");
+    }
+
+    #[test]
+    fn paste_line_number_near_misses_keep_their_text() {
+        for line in [
+            // error chains of the device log and restored lines that start with digits
+            "0: AMRestoreErrorDomain/35: failed to recover FDR data",
+            "1: AMFDRErrorDomain/193: HTTP status 403",
+            // decimals, percentages, versions
+            "1.5 GB free",
+            "100.0%",
+            "12.4 (16H81)",
+            // a leading zero is no line number; nor is a number with nothing after it
+            "01. Restore",
+            "5.",
+            "5.   ",
+            // tab after a number that is not six columns wide
+            "  12\tx",
+            "12\tx",
+            // numbered, but more than seven digits: an id, not a line number
+            "12345678. x",
+        ] {
+            assert_eq!(strip_prefixes(line).body, line.trim_start(), "{line:?}");
+        }
+        // wrapper times and the 2025 log-file times are still read as times
+        let p = strip_prefixes("12:00:01.100: 12:00:01.151: Started checkpoint id: 0x648 (y)");
+        assert_eq!(p.time.as_deref(), Some("12:00:01.151"));
+        assert_eq!(p.body, "Started checkpoint id: 0x648 (y)");
+        let p = strip_prefixes("10:41:23.411   <Error> Device did not reconnect.");
+        assert_eq!(p.body, "Device did not reconnect.");
+        let p = strip_prefixes("2024-11-30 16:05:12.330 [8120:2c54]: iTunes: x");
+        assert_eq!(p.body, "iTunes: x");
+        // A numbered item in prose loses only its number, which no parser reads: what the
+        // parsers find is the same with and without it.
+        for item in [
+            "1. I tried three cables and two computers",
+            "2. Put it in DFU mode (power + volume down)",
+        ] {
+            let stripped = strip_prefixes(item);
+            let mut with_number = Vec::new();
+            let mut without = Vec::new();
+            let whole = Prefixed {
+                body: Cow::Borrowed(item),
+                ..stripped.clone()
+            };
+            crate::formats::read(&whole, &mut with_number);
+            crate::formats::read(&stripped, &mut without);
+            assert_eq!(with_number, without, "{item:?}");
+        }
     }
 
     #[test]
