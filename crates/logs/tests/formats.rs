@@ -270,3 +270,37 @@ fn pymobiledevice3_checkpoint_dict_with_its_prefix() {
     assert_eq!(f.checkpoint.map(|c| c.num), Some(0x634));
     assert_eq!(f.error_code, Some(53));
 }
+
+#[test]
+fn asr_that_stops_answering_takes_the_stage_of_the_running_step() {
+    let during = |op: &str| {
+        stage(&format!(
+            "Connected to com.apple.mobile.restored, version 15\n{op}\nERROR: Unable to receive data from ASR\nERROR: Unable to restore device\n"
+        ))
+    };
+    assert_eq!(during("Verifying restore (14)"), Some(Stage::Verify));
+    assert_eq!(during("Restoring image (13)"), Some(Stage::ImageTransfer));
+    // Sending the image is the transfer whatever ran last.
+    assert_eq!(
+        stage(
+            "Verifying restore (14)\nERROR: Unable to send payload to ASR\nERROR: Unable to restore device\n"
+        ),
+        Some(Stage::ImageTransfer)
+    );
+}
+
+#[test]
+fn paste_line_numbers_do_not_hide_the_log() {
+    // pastebin "N. " and cat -n (six columns + tab) over the same idevicerestore lines
+    for numbered in [
+        "1. Connected to com.apple.mobile.restored, version 15\n2. Updating NAND Firmware (58)\n3. ERROR: Could not read data (-256). Aborting.\n4. ERROR: Unable to restore device\n",
+        "     1\tConnected to com.apple.mobile.restored, version 15\n     2\tUpdating NAND Firmware (58)\n     3\tERROR: Could not read data (-256). Aborting.\n     4\tERROR: Unable to restore device\n",
+    ] {
+        let log = read(numbered);
+        assert_eq!(log.tool, Tool::Idevicerestore, "{numbered}");
+        assert_eq!(log.outcome, Outcome::Failure);
+        let f = log.failure.expect("a failure");
+        assert_eq!(f.stage, Some(Stage::Nand));
+        assert_eq!(f.operation.map(|o| o.id), Some(58));
+    }
+}

@@ -280,10 +280,12 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
         tss(line, out);
         return;
     }
-    if has_if!(maybe, line, "Unable to send payload to ASR")
-        || has_if!(maybe, line, "Unable to receive data from ASR")
-    {
+    if has_if!(maybe, line, "Unable to send payload to ASR") {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+        return;
+    }
+    if has_if!(maybe, line, "Unable to receive data from ASR") {
+        out.push(Signal::Fail(FailKind::Disconnect));
         return;
     }
     if has_if!(maybe, line, "'CHECKPOINT_ID'") {
@@ -348,8 +350,12 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
         || s.starts_with("connect to restored")
     {
         out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
-    } else if s.starts_with("send payload to ASR") || s.starts_with("receive data from ASR") {
+    } else if s.starts_with("send payload to ASR") {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
+    } else if s.starts_with("receive data from ASR") {
+        // ASR stopped answering: during the image stream (13) that is the transfer, during
+        // `Verifying restore (14)` the verify pass. The stage is whatever was running.
+        out.push(Signal::Fail(FailKind::Disconnect));
     } else if s.starts_with("connect to FDR client") {
         // Common and usually harmless on old devices (Legacy-iOS-Kit #348).
     } else {
@@ -596,6 +602,33 @@ mod tests {
                     .any(|s| matches!(s, Signal::Operation { .. }))
         );
         assert!(read("Sending TSS request attempt 1... TSS server returned: STATUS=94&MESSAGE=This device isn't eligible").contains(&Signal::TssRefused));
+    }
+
+    #[test]
+    fn asr_send_names_the_transfer_asr_silence_follows_the_running_step() {
+        // Sending the image failed: the transfer, whatever ran before.
+        assert_eq!(
+            read("ERROR: Unable to send payload to ASR"),
+            vec![Signal::Fail(FailKind::Specific(Stage::ImageTransfer))]
+        );
+        // ASR stopped answering (e.g. during `Verifying restore (14)`): the stage is the
+        // running operation's, as for any device that stops answering.
+        for line in [
+            "ERROR: Unable to receive data from ASR",
+            "Unable to receive data from ASR",
+            "asr: Unable to receive data from ASR",
+        ] {
+            assert_eq!(
+                read(line),
+                vec![Signal::Fail(FailKind::Disconnect)],
+                "{line}"
+            );
+        }
+        // The step is still read as an operation.
+        assert!(matches!(
+            read("Verifying restore (14)").as_slice(),
+            [Signal::Operation { raw_id: 14, .. }]
+        ));
     }
 
     #[test]
