@@ -304,3 +304,17 @@ fn paste_line_numbers_do_not_hide_the_log() {
         assert_eq!(f.operation.map(|o| o.id), Some(58));
     }
 }
+
+#[test]
+fn library_operations_whose_object_a_renderer_ate() {
+    let log = read(
+        "[14:31:02.0118] Transitioning device returned, continuing restore.\n[14:31:08.0148] Started checkpoint id: 0x60E (update_NAND_firmware)\n[14:31:08.0822] : operation 58 progress -1\n[14:31:51.0305] Device removed when in state Restoring, moving device to transition state\n[14:41:51.0330] Timer fired to timeout transitioning device\n[14:41:51.0350] Restore completed, status: 4013\n",
+    );
+    assert_eq!(log.tool, Tool::Itunes);
+    let f = log.failure.expect("a failure");
+    assert_eq!(f.operation.map(|o| o.id), Some(58));
+    assert_eq!(f.stage, Some(Stage::Nand));
+    // Prose that merely contains the words is not an operation line.
+    let prose = read("[14:31:08.0822] it said: operation 58 progress -1 forever\n");
+    assert!(prose.last_operation.is_none());
+}

@@ -9,6 +9,9 @@ use kb::Stage;
 /// Read one library line (prefixes already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = trim(body);
+    if line.starts_with(": operation ") {
+        return object_eaten_operation(line, out);
+    }
     if line.starts_with('<')
         && let Some(close) = find_lit!(line, ">: ")
     {
@@ -249,6 +252,45 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     false
 }
 
+/// Ids the library's Recovery Mode and DFU objects emit (log_formats.md §4: 4, 42, 5, 6, 7,
+/// 8, 9, 31; DFU 0, 1) that the restore table also has: without the object they say nothing.
+const PHASE_AMBIGUOUS_IDS: [i64; 2] = [31, 42];
+/// The restore table starts at 11: lower ids are the recovery/DFU bootstrap's.
+const FIRST_RESTORE_ID: i64 = 11;
+
+/// `: operation <id> progress <p>` and nothing else: a library operation line whose
+/// `<Restore Device …>` object a Markdown renderer ate as an unknown HTML tag (a log pasted
+/// into a rendered GitHub comment). Without the object the phase comes from the id: restored
+/// ids (11 and up) are restore operations, lower ids bootstrap steps; 31 and 42 occur in both
+/// phases and are not read as operations. Returns whether the line had that exact shape.
+fn object_eaten_operation(line: &str, out: &mut Vec<Signal>) -> bool {
+    let r = &line[": operation ".len()..];
+    let id_len = r.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(p) = r.get(id_len..).and_then(|p| p.strip_prefix(" progress ")) else {
+        return false;
+    };
+    let digits = p.strip_prefix('-').unwrap_or(p);
+    if id_len == 0 || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let (Some(id), Some(progress)) = (leading_int(r), leading_int(p)) else {
+        return false;
+    };
+    if !(0..=10_000).contains(&id) {
+        return false;
+    }
+    out.push(Signal::Format(Tool::Itunes));
+    if !PHASE_AMBIGUOUS_IDS.contains(&id) {
+        out.push(Signal::Operation {
+            raw_id: id as u32,
+            label: None,
+            progress: Some(progress),
+            restore_phase: id >= FIRST_RESTORE_ID,
+        });
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,5 +334,54 @@ mod tests {
                 .contains(&Signal::UsbTrouble)
         );
         assert!(read("Depth:0 Code:4013 Error:whatever").contains(&Signal::ErrorCode(4013)));
+    }
+
+    #[test]
+    fn operation_whose_object_a_renderer_ate() {
+        assert_eq!(
+            read(": operation 58 progress -1"),
+            vec![
+                Signal::Format(Tool::Itunes),
+                Signal::Operation {
+                    raw_id: 58,
+                    label: None,
+                    progress: Some(-1),
+                    restore_phase: true
+                }
+            ]
+        );
+        // Bootstrap ids stay bootstrap steps; 31 and 42 (both phases) are no operation.
+        assert!(
+            read(": operation 4 progress -1").contains(&Signal::Operation {
+                raw_id: 4,
+                label: None,
+                progress: Some(-1),
+                restore_phase: false
+            })
+        );
+        for id in [31, 42] {
+            let v = read(&format!(": operation {id} progress -1"));
+            assert_eq!(v, vec![Signal::Format(Tool::Itunes)], "{id}");
+        }
+        // Only that exact shape.
+        for line in [
+            ": operation 58",
+            ": operation 58 progress",
+            ": operation 58 progress -1 and more",
+            ": operation -58 progress -1",
+            ": operation 58 progress x",
+            ": operation  58 progress -1",
+            ": operation 99999 progress 1",
+            "x: operation 58 progress -1",
+            "ERROR: operation 58 progress -1",
+        ] {
+            let mut v = Vec::new();
+            let read_it = parse(line, &mut v);
+            assert!(
+                !v.iter().any(|s| matches!(s, Signal::Operation { .. })),
+                "{line}: {v:?}"
+            );
+            assert!(!read_it && v.is_empty(), "{line}: {v:?}");
+        }
     }
 }

@@ -206,6 +206,8 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("restore_apfs_image", Family::Restored),
     // Apple library (§4, §5)
     (" Device ", Family::Apple),
+    // `<Restore Device …>: operation N progress P` with the object eaten by a renderer
+    (": operation ", Family::Apple),
     ("checkpoint id: ", Family::Apple),
     ("Changing state from ", Family::Apple),
     ("Restore completed", Family::Apple),
