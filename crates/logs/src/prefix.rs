@@ -401,6 +401,11 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
             p.tool = Some(Tool::Finder);
         } else if has!(process, "Configurator") || process == "cfgutil" {
             p.tool = Some(Tool::AppleConfigurator);
+        } else if process.starts_with("pymobiledevice3") || process.starts_with("deleo") {
+            // Python restore tools derived from idevicerestore: design.md §6 files them under
+            // `futurerestore` ("other restore tools built on idevicerestore"), as
+            // log_formats.md §2 does.
+            p.tool = Some(Tool::Futurerestore);
         }
         // (sender)
         if msg.starts_with('(')
@@ -731,5 +736,18 @@ mod tests {
         );
         assert_eq!(p.body, "Restore completed, status: 4013");
         assert_eq!(p.tool, Some(Tool::Finder));
+    }
+
+    #[test]
+    fn pymobiledevice3_logger_names_its_tool() {
+        let p = strip_prefixes(
+            "2024-06-02 16:45:05 mbp-anna pymobiledevice3.restore.restore[58231] ERROR status: failed to recover FDR data",
+        );
+        assert_eq!(p.body, "status: failed to recover FDR data");
+        assert_eq!(p.tool, Some(Tool::Futurerestore));
+        // Another Python program's logger in the same line shape names no tool.
+        let p = strip_prefixes("2024-06-02 16:45:05 mbp-anna myscript.main[58231] INFO hello");
+        assert_eq!(p.body, "hello");
+        assert_eq!(p.tool, None);
     }
 }

@@ -265,6 +265,7 @@ fn pymobiledevice3_checkpoint_dict_with_its_prefix() {
     let log = read(
         "2024-05-01 10:00:00 mymac pymobiledevice3.restore.restore[1234] INFO checkpoint: {'CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 53, 'CHECKPOINT_NAME': 'fdr_recover', 'CHECKPOINT_ID': 1588, 'MsgType': 'CheckpointMsg'}\n",
     );
+    assert_eq!(log.tool, Tool::Futurerestore);
     let f = log.failure.expect("a failing checkpoint");
     assert_eq!(f.stage, Some(Stage::Fdr));
     assert_eq!(f.checkpoint.map(|c| c.num), Some(0x634));

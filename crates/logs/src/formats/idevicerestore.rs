@@ -476,6 +476,9 @@ fn python_checkpoint(line: &str, out: &mut Vec<Signal>) {
         (true, _) => CheckpointState::End,
         (false, _) => CheckpointState::Begin,
     };
+    // Only the Python tools print checkpoints as dicts; `tool` files them under futurerestore
+    // (design.md §6: other restore tools built on idevicerestore).
+    out.push(Signal::Format(Tool::Futurerestore));
     out.push(Signal::Checkpoint {
         id: (id as u64 & 0xFFFF) as u32,
         name,
@@ -638,18 +641,21 @@ mod tests {
         );
         assert_eq!(
             v,
-            vec![Signal::Checkpoint {
-                id: 0x634,
-                name: Some("fdr_recover".into()),
-                state: CheckpointState::Failure,
-                result: Some(53)
-            }]
+            vec![
+                Signal::Format(Tool::Futurerestore),
+                Signal::Checkpoint {
+                    id: 0x634,
+                    name: Some("fdr_recover".into()),
+                    state: CheckpointState::Failure,
+                    result: Some(53)
+                }
+            ]
         );
         let v = read(
             "checkpoint: {'CHECKPOINT_COMPLETE': False, 'CHECKPOINT_NAME': 'fdr_create', 'CHECKPOINT_ID': 1558}",
         );
         assert_eq!(
-            v[0],
+            v[1],
             Signal::Checkpoint {
                 id: 0x616,
                 name: Some("fdr_create".into()),
@@ -657,6 +663,19 @@ mod tests {
                 result: None
             }
         );
+        // Completed with result 0: the end of the step, not a step still running.
+        let v = read(
+            "checkpoint: {'CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 0, 'CHECKPOINT_NAME': 'fdr_create', 'CHECKPOINT_ID': 1558, 'MsgType': 'CheckpointMsg'}",
+        );
+        assert!(matches!(
+            v[1],
+            Signal::Checkpoint {
+                id: 0x616,
+                state: CheckpointState::End,
+                result: Some(0),
+                ..
+            }
+        ));
     }
 
     #[test]
