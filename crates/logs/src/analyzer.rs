@@ -120,6 +120,9 @@ struct State {
     in_previous_log: bool,
     no_data_reads: u32,
     matched_lines: u64,
+    /// The first line of the attempt being read (0: the first attempt).
+    attempt_first_line: u64,
+    earlier_attempts: Vec<EarlierAttempt>,
 }
 
 /// Reads one log. Feed it bytes with [`Analyzer::feed`] (any chunking), then call
@@ -336,6 +339,7 @@ impl Fold {
                 time,
                 body,
                 signals: range,
+                opens_run,
             } = &l.kind
             else {
                 if let LineKind::ExportTrailer = l.kind {
@@ -359,6 +363,9 @@ impl Fold {
             }
             let time = time.as_ref().map(|t| region::text_of(text, t));
             let body = region::text_of(text, body);
+            if *opens_run && st.has_verdict() {
+                st.new_attempt(line);
+            }
             for sig in signals.by_ref().take(range.len()) {
                 st.apply(sig, line, time, *source, body);
             }
@@ -539,6 +546,141 @@ impl State {
         if !self.tools.contains(&t) {
             self.tools.push(t);
         }
+    }
+
+    /// The attempt being read has ended one way or the other.
+    fn has_verdict(&self) -> bool {
+        self.first_specific.is_some()
+            || self.first_cp_failure.is_some()
+            || self.first_disconnect.is_some()
+            || self.first_final.is_some()
+            || self.removed.is_some()
+            || self.success.is_some()
+    }
+
+    /// A removal that never came back is a disconnect.
+    fn settle_removal(&mut self) {
+        if let Some(r) = self.removed.take() {
+            self.flags.usb_dropout = true;
+            if self.first_disconnect.is_none() {
+                self.last_hard_failure_line = self.last_hard_failure_line.max(r.line);
+                self.first_disconnect = Some(r);
+            }
+        }
+    }
+
+    /// How the attempt ended (after [`State::settle_removal`]).
+    fn outcome(&self) -> Outcome {
+        let hard_failure = self.first_specific.is_some()
+            || self.first_disconnect.is_some()
+            || self.first_final.is_some();
+        match &self.success {
+            Some((line, _, source))
+                if *line > self.last_hard_failure_line
+                    && !(hard_failure && *source == Source::Wrapper) =>
+            {
+                Outcome::Success
+            }
+            Some(_) if hard_failure => Outcome::Failure,
+            Some(_) => Outcome::Success,
+            None if hard_failure => Outcome::Failure,
+            None => Outcome::Incomplete,
+        }
+    }
+
+    /// The root of the failure: the device's own first failing checkpoint when there is one;
+    /// then the first line that names a stage; then the device vanishing; then weak hints;
+    /// then the verdict.
+    fn root(&self) -> Option<&FailureSignal> {
+        self.first_cp_failure
+            .as_ref()
+            .or(self.first_specific.as_ref())
+            .or(self.first_disconnect.as_ref())
+            .or(self.weak.as_ref())
+            .or(self.first_final.as_ref())
+    }
+
+    /// The failure's stage, from its root or else where the restore was.
+    fn failure_stage(root: Option<&FailureSignal>, ctx: &Context) -> Option<Stage> {
+        match root.map(|r| r.kind) {
+            Some(FailKind::Specific(s)) | Some(FailKind::Weak(s)) => Some(s),
+            _ => ctx.stage(),
+        }
+    }
+
+    /// The failure's error code: the host's, a signing refusal's, the failing checkpoint's,
+    /// the device status's (see [`RestoreLog::error_code_for_engine`] for which the engine
+    /// gets).
+    fn error_code(&self) -> Option<i64> {
+        let host_code = self.error_codes.iter().map(|e| e.0).find(|&c| c != 0);
+        host_code
+            .or(self.flags.tss_refused.then_some(3194))
+            .or_else(|| {
+                self.failed_cp
+                    .as_ref()
+                    .and_then(|f| f.result)
+                    .filter(|&r| r != 0)
+            })
+            .or_else(|| self.status.as_ref().and_then(|s| s.0).filter(|&c| c != 0))
+    }
+
+    /// A new run starts at `line` after the current one ended: keep what describes the log
+    /// and the device, summarise the finished attempt, and read the new one from scratch.
+    fn new_attempt(&mut self, line: u64) {
+        self.settle_removal();
+        let outcome = self.outcome();
+        let root = self.root().filter(|_| outcome != Outcome::Success);
+        let ctx = root.map_or_else(|| self.context(), |r| r.context.clone());
+        let ended = match (root, &self.success) {
+            (Some(r), _) => Some((r.line, r.text.as_str(), "how the earlier attempt failed")),
+            (None, Some((l, t, _))) => Some((*l, t.as_str(), "the earlier attempt succeeded")),
+            (None, None) => None,
+        };
+        let summary = EarlierAttempt {
+            first_line: self.attempt_first_line.max(1),
+            outcome,
+            stage: (outcome != Outcome::Success)
+                .then(|| Self::failure_stage(root, &ctx))
+                .flatten(),
+            operation: ctx.op.as_ref().map(|o| o.0.clone()),
+            error_code: (outcome != Outcome::Success)
+                .then(|| self.error_code())
+                .flatten(),
+            ended: ended.map(|(line, text, why)| EvidenceLine {
+                line,
+                text: cut_owned(text, EVENT_TEXT),
+                why: why.to_string(),
+            }),
+        };
+        let old = std::mem::take(self);
+        let mut earlier = old.earlier_attempts;
+        if earlier.len() == crate::EARLIER_ATTEMPTS_KEPT {
+            earlier.remove(0);
+        }
+        earlier.push(summary);
+        // Everything not named here belongs to one attempt and starts again.
+        *self = State {
+            tools: old.tools,
+            device: old.device,
+            protocol: old.protocol,
+            target_version: old.target_version,
+            target_build: old.target_build,
+            head: old.head,
+            tail: old.tail,
+            dropped: old.dropped,
+            product_type_hint: old.product_type_hint,
+            matched_lines: old.matched_lines,
+            flags: Flags {
+                panic_log: old.flags.panic_log,
+                export_finished: old.flags.export_finished,
+                previous_restore_failed: old.flags.previous_restore_failed
+                    || outcome != Outcome::Success,
+                ..Flags::default()
+            },
+            attempt_first_line: line,
+            earlier_attempts: earlier,
+            ..State::default()
+        };
     }
 
     fn context(&self) -> Context {
@@ -1183,39 +1325,9 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         st.device.name = reference::device_name(pt);
     }
 
-    // A removal that never came back is a disconnect.
-    if let Some(r) = st.removed.take() {
-        st.flags.usb_dropout = true;
-        if st.first_disconnect.is_none() {
-            st.last_hard_failure_line = st.last_hard_failure_line.max(r.line);
-            st.first_disconnect = Some(r);
-        }
-    }
-
-    let hard_failure =
-        st.first_specific.is_some() || st.first_disconnect.is_some() || st.first_final.is_some();
-    let outcome = match &st.success {
-        Some((line, _, source))
-            if *line > st.last_hard_failure_line
-                && !(hard_failure && *source == Source::Wrapper) =>
-        {
-            Outcome::Success
-        }
-        Some(_) if hard_failure => Outcome::Failure,
-        Some(_) => Outcome::Success,
-        None if hard_failure => Outcome::Failure,
-        None => Outcome::Incomplete,
-    };
-
-    // The device's own first failing checkpoint is the root cause when there is one; then the
-    // first line that names a stage; then the device vanishing; then weak hints; then the verdict.
-    let root = st
-        .first_cp_failure
-        .clone()
-        .or_else(|| st.first_specific.clone())
-        .or_else(|| st.first_disconnect.clone())
-        .or_else(|| st.weak.clone())
-        .or_else(|| st.first_final.clone());
+    st.settle_removal();
+    let outcome = st.outcome();
+    let root = st.root().cloned();
 
     let end_context = st.context();
     let failure = match outcome {
@@ -1225,25 +1337,13 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
                 .as_ref()
                 .map(|r| r.context.clone())
                 .unwrap_or_else(|| end_context.clone());
-            let stage = match root.as_ref().map(|r| r.kind) {
-                Some(FailKind::Specific(s)) | Some(FailKind::Weak(s)) => Some(s),
-                _ => ctx.stage(),
-            };
+            let stage = State::failure_stage(root.as_ref(), &ctx);
             let checkpoint = st
                 .failed_cp
                 .as_ref()
                 .map(|f| f.cp.clone())
                 .or_else(|| ctx.cp.as_ref().map(|c| c.0.clone()));
-            let host_code = st.error_codes.iter().map(|e| e.0).find(|&c| c != 0);
-            let error_code = host_code
-                .or(st.flags.tss_refused.then_some(3194))
-                .or_else(|| {
-                    st.failed_cp
-                        .as_ref()
-                        .and_then(|f| f.result)
-                        .filter(|&r| r != 0)
-                })
-                .or_else(|| st.status.as_ref().and_then(|s| s.0).filter(|&c| c != 0));
+            let error_code = st.error_code();
             let message = st
                 .final_message
                 .as_ref()
@@ -1306,6 +1406,7 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         lines,
         bytes,
         matched_lines: st.matched_lines,
+        earlier_attempts: std::mem::take(&mut st.earlier_attempts),
     };
 
     // Evidence: the lines that prove the reading.

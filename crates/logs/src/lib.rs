@@ -18,10 +18,13 @@
 //! (the device vanished, USB control errors, a removal without return), `storage_full_in_log` = `yes`
 //! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
 //! build), `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE,
-//! see [`RestoreLog::failed_component`]), and `error_code` = the final error code when it is one iTunes/Finder would show
-//! ([`RestoreLog::error_code_for_engine`]). [`facts_for_logs`] does the same over
-//! several logs of one device and adds `same_failure_point` = `yes`/`no` (two or more failure
-//! logs) and `error_varies` = `yes` (their error codes differ).
+//! see [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
+//! iTunes/Finder would show ([`RestoreLog::error_code_for_engine`]), and `same_failure_point` =
+//! `yes`/`no` when one paste holds several failed runs ([`RestoreLog::earlier_attempts`]: a
+//! run's banner after a verdict starts a new attempt; the reading is of the last).
+//! [`facts_for_logs`] does the same over several logs of one device and adds
+//! `same_failure_point` = `yes`/`no` (two or more failure logs) and `error_varies` = `yes`
+//! (their error codes differ).
 //!
 //! **Checks.** Tests beside the code per module; `tests/formats.rs` (one snippet per pattern-table
 //! row), `tests/fixtures.rs` (every fixture of `tests/fixtures/expected.toml`),
@@ -85,6 +88,9 @@ pub fn signatures() -> Vec<String> {
     v.dedup();
     v
 }
+
+/// Earlier runs of one paste kept in [`RestoreLog::earlier_attempts`] (the latest ones).
+pub const EARLIER_ATTEMPTS_KEPT: usize = 16;
 
 /// Read size for files and streams.
 pub const READ_CHUNK: usize = 1 << 20;
@@ -242,7 +248,37 @@ impl RestoreLog {
         if let Some(code) = self.error_code_for_engine() {
             v.push(("error_code".to_string(), code.to_string()));
         }
+        if let Some(same) = self.same_failure_point_across_attempts() {
+            v.push((
+                "same_failure_point".to_string(),
+                if same { "yes" } else { "no" }.to_string(),
+            ));
+        }
         v
+    }
+
+    /// With earlier failed runs in the same paste and this one failed too: did they all stop
+    /// at the same point (stage, and operation where both are known)?
+    pub fn same_failure_point_across_attempts(&self) -> Option<bool> {
+        if self.outcome != Outcome::Failure {
+            return None;
+        }
+        let here = self.failure.as_ref()?;
+        let earlier: Vec<&EarlierAttempt> = self
+            .earlier_attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::Failure)
+            .collect();
+        if earlier.is_empty() {
+            return None;
+        }
+        Some(earlier.iter().all(|a| {
+            a.stage == here.stage
+                && match (&a.operation, &here.operation) {
+                    (Some(x), Some(y)) => x.id == y.id,
+                    _ => true,
+                }
+        }))
     }
 
     /// The failure's error code in the numbering the engine knows: the code iTunes, Finder,
@@ -312,7 +348,11 @@ impl RestoreLog {
         for e in &mut r.timeline {
             e.text = redact_text(&e.text).into_owned();
         }
-        for e in &mut r.evidence {
+        for e in r.evidence.iter_mut().chain(
+            r.earlier_attempts
+                .iter_mut()
+                .filter_map(|a| a.ended.as_mut()),
+        ) {
             e.text = redact_text(&e.text).into_owned();
         }
         if let Some(f) = &mut r.failure {
@@ -395,6 +435,8 @@ pub fn facts_for_logs(logs: &[RestoreLog]) -> Vec<(String, String)> {
     }
     let c = compare(logs.iter());
     if let Some(same) = c.same_failure_point {
+        // Across logs wins over what each log said of its own runs.
+        v.retain(|(k, _)| k != "same_failure_point");
         v.push((
             "same_failure_point".to_string(),
             if same { "yes" } else { "no" }.to_string(),

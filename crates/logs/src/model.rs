@@ -310,6 +310,25 @@ pub struct Flags {
     pub export_finished: bool,
 }
 
+/// An earlier attempt in the same paste. A paste can hold several runs (the person changed
+/// the cable and ran the tool again); the reading is of the last one, these are the ones
+/// before it, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlierAttempt {
+    /// The attempt's first line.
+    pub first_line: u64,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<Stage>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<OperationRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+    /// The line that shows how it ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<EvidenceLine>,
+}
+
 /// Everything one log says. Build one with [`crate::Analyzer`] or [`crate::analyze_reader`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RestoreLog {
@@ -351,6 +370,10 @@ pub struct RestoreLog {
     pub bytes: u64,
     /// Lines that matched a known signature.
     pub matched_lines: u64,
+    /// Earlier runs in the same paste (at most [`crate::EARLIER_ATTEMPTS_KEPT`], the latest);
+    /// everything above describes the last run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier_attempts: Vec<EarlierAttempt>,
 }
 
 #[cfg(test)]

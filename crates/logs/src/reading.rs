@@ -100,6 +100,46 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
 
 /// Build the reading of a finished log.
 pub(crate) fn reading(log: &RestoreLog) -> String {
+    let mut s = last_attempt(log);
+    if let Some(e) = earlier_words(log) {
+        s.push(' ');
+        s.push_str(&e);
+    }
+    s
+}
+
+/// A sentence on the earlier runs of the same paste, if any.
+fn earlier_words(log: &RestoreLog) -> Option<String> {
+    let last = log.earlier_attempts.last()?;
+    let n = log.earlier_attempts.len();
+    let runs = if n == 1 {
+        "an earlier run".to_string()
+    } else {
+        format!("{n} earlier runs")
+    };
+    let how = match (last.outcome, last.stage) {
+        (Outcome::Success, _) => "succeeded".to_string(),
+        (Outcome::Incomplete, _) => "ended without a verdict".to_string(),
+        (Outcome::Failure, Some(stage)) => format!("failed while {}", doing(stage)),
+        (Outcome::Failure, None) => "failed".to_string(),
+    };
+    let at = last
+        .ended
+        .as_ref()
+        .map(|e| format!(" (line {})", e.line))
+        .unwrap_or_default();
+    let same = match log.same_failure_point_across_attempts() {
+        Some(true) => " Every run stopped at the same point.",
+        Some(false) => " The runs stopped at different points.",
+        None => "",
+    };
+    let which = if n == 1 { "It" } else { "The latest of them" };
+    Some(format!(
+        "This paste also holds {runs}; this reading is of the last one. {which} {how}{at}.{same}"
+    ))
+}
+
+fn last_attempt(log: &RestoreLog) -> String {
     match log.outcome {
         Outcome::Success => {
             let last = log

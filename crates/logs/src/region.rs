@@ -96,6 +96,8 @@ pub(crate) enum LineKind {
         body: Range<usize>,
         /// The line's signals in [`RegionReading::signals`].
         signals: Range<usize>,
+        /// A line only the start of a run prints ([`opens_run`]).
+        opens_run: bool,
     },
 }
 
@@ -265,8 +267,20 @@ fn read_text(line: u64, text: Cow<'_, str>, hint: Option<Family>, out: &mut Regi
             time,
             body,
             signals: first_signal..out.signals.len(),
+            opens_run: family.is_some() && opens_run(&p.body),
         },
     });
+}
+
+/// A line only the start of a run prints: idevicerestore's banner (`idevicerestore 1.0.0-…`),
+/// the Apple restore library's `restore library built …` header, the 3uTools banner. A paste
+/// holding one of these after a verdict holds another attempt.
+fn opens_run(body: &str) -> bool {
+    let version_follows = |rest: &str| rest.as_bytes().first().is_some_and(u8::is_ascii_digit);
+    body.strip_prefix("idevicerestore ")
+        .is_some_and(version_follows)
+        || body.starts_with("restore library built")
+        || body.strip_prefix("3uTools ").is_some_and(version_follows)
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {

@@ -380,3 +380,51 @@ fn firmware_updater_failures_name_their_part() {
     .unwrap();
     assert_eq!(logs::analyze_bytes(&bytes).failed_component(), None);
 }
+
+/// One paste, two runs: the first stops at the iBEC hand-off, the cable is changed and the
+/// second dies at op 58. The reading is of the last run; the first is kept as an earlier
+/// attempt, and the two stopped at different points.
+#[test]
+fn r_two_attempts_one_paste_reads_the_last() {
+    let log = read("idevicerestore_2024_two_attempts_one_paste_ibec_then_nand_op58_iphone10_4.log");
+    let f = log.failure.as_ref().expect("the last run failed");
+    assert_eq!(f.stage, Some(logs::Stage::Nand));
+    assert_eq!(log.earlier_attempts.len(), 1, "{:?}", log.earlier_attempts);
+    let first = &log.earlier_attempts[0];
+    assert_eq!(first.outcome, logs::Outcome::Failure);
+    assert_eq!(first.stage, Some(logs::Stage::Reboot));
+    let ended = first.ended.as_ref().expect("how it ended");
+    assert!(ended.text.contains("did not reconnect"), "{ended:?}");
+    assert!(
+        has_fact(&log, "same_failure_point", "no"),
+        "{:?}",
+        facts(&log)
+    );
+    assert!(has_fact(&log, "failure_stage", "nand"));
+    assert!(log.reading.contains("earlier"), "{}", log.reading);
+}
+
+/// The same command run twice, both times without a device: two runs, one failure point.
+#[test]
+fn r_two_runs_without_a_device_fail_at_the_same_point() {
+    let log = read("idevicerestore_2025_windows_powershell_no_device_found.log");
+    assert_eq!(log.earlier_attempts.len(), 1);
+    assert_eq!(log.earlier_attempts[0].stage, Some(logs::Stage::Usb));
+    assert!(
+        has_fact(&log, "same_failure_point", "yes"),
+        "{:?}",
+        facts(&log)
+    );
+}
+
+/// A run's banner after a success is a new attempt too, but a banner before any verdict is
+/// not (a wrapper prints its own banner, then the Apple library's header).
+#[test]
+fn r_a_single_run_with_two_banners_is_one_attempt() {
+    let log = read("3utools_flash_4014_back_in_dfu_at_18_percent_iphone9_4.log");
+    assert!(
+        log.earlier_attempts.is_empty(),
+        "{:?}",
+        log.earlier_attempts
+    );
+}

@@ -203,6 +203,37 @@ fn print_log(file: &str, log: &RestoreLog) {
         }
         anstream::println!();
     }
+    if !log.earlier_attempts.is_empty() {
+        anstream::println!("  {}", paint(BOLD, "Earlier runs in this paste"));
+        for a in &log.earlier_attempts {
+            let stage = a
+                .stage
+                .map(|s| format!(" at {}", s.as_str()))
+                .unwrap_or_default();
+            let op = a
+                .operation
+                .as_ref()
+                .map(|o| format!(", operation {}", o.id))
+                .unwrap_or_default();
+            let code = a
+                .error_code
+                .map(|c| format!(", code {c}"))
+                .unwrap_or_default();
+            anstream::println!(
+                "  {}  {}{stage}{op}{code}",
+                paint(ACCENT, format!("{:>7}", format!("L{}", a.first_line))),
+                a.outcome.as_str()
+            );
+            if let Some(e) = &a.ended {
+                anstream::println!(
+                    "  {}  {}",
+                    paint(ACCENT, format!("{:>7}", format!("L{}", e.line))),
+                    paint(DIM, &e.text)
+                );
+            }
+        }
+        anstream::println!();
+    }
 }
 
 fn print_event(ev: &TimelineEvent, root: bool) {
