@@ -44,6 +44,8 @@ struct Context {
     /// Lines of the context (for evidence).
     op_text: Option<String>,
     cp_text: Option<String>,
+    /// `cp` had begun and not ended (else it is the last one that completed).
+    cp_open: bool,
 }
 
 impl Context {
@@ -704,6 +706,7 @@ impl State {
                 .map(|x| x.3.clone())
                 .or_else(|| self.last_recovery_op.as_ref().map(|x| x.2.clone())),
             cp_text: cp.map(|x| x.3.clone()),
+            cp_open: !self.open_cps.is_empty(),
         }
     }
 
@@ -1426,7 +1429,12 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
                 add(*l, t, "last operation before the failure");
             }
             if let (Some((_, _, l)), Some(t)) = (&r.context.cp, &r.context.cp_text) {
-                add(*l, t, "checkpoint in progress");
+                let why = if r.context.cp_open {
+                    "checkpoint in progress"
+                } else {
+                    "last checkpoint completed"
+                };
+                add(*l, t, why);
             }
             add(r.line, &r.text, "first sign of the failure");
         } else {

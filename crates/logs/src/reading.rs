@@ -67,6 +67,7 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             "The device's storage is full (\"No space left on device\"): free up space, or do an erase restore; the storage is not broken.".to_string()
         }
         Stage::ImageTransfer => "The image stream broke off: check the cable, port and computer first, then the storage.".to_string(),
+        Stage::Verify if f.disconnect => "A device that vanishes during the check points to the connection first: try another cable and port; if it keeps stopping here, the storage chip (NAND) is the likely cause.".to_string(),
         Stage::Verify => "The written image did not match its checksum: storage, cable or a damaged firmware file.".to_string(),
         Stage::Tss if log.flags.tss_refused => {
             let v = log.target_version.as_deref().unwrap_or("this version");

@@ -428,3 +428,27 @@ fn r_a_single_run_with_two_banners_is_one_attempt() {
         log.earlier_attempts
     );
 }
+
+/// A checkpoint that completed is not called "in progress" among the proving lines.
+#[test]
+fn r_pymobiledevice3_completed_checkpoint_is_not_in_progress() {
+    let log = read("pymobiledevice3_2024_restore_fdr_recover_53_iphone12_1.log");
+    let cp = log
+        .evidence
+        .iter()
+        .find(|e| {
+            e.text
+                .contains("CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 0")
+        })
+        .expect("the completed checkpoint is a proving line");
+    assert_eq!(cp.why, "last checkpoint completed");
+}
+
+/// ASR going silent during verification is a disconnect there, not a checksum mismatch.
+#[test]
+fn r_asr_silent_during_verify_is_not_called_a_checksum_failure() {
+    let log = read("idevicerestore_2023_plain_progress_P_flag_asr_unable_to_receive_ipad13_1.log");
+    assert!(log.failure.as_ref().is_some_and(|f| f.disconnect));
+    assert!(!log.reading.contains("checksum"), "{}", log.reading);
+    assert!(log.reading.contains("cable"), "{}", log.reading);
+}
