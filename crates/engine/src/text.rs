@@ -187,6 +187,10 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("port_debris"),
     ),
     (
+        r"\b((keeps?|kept) (on )?(disconnecting|dropping (out|off)|losing (the )?connection)|(disconnects|disconnected|drops (out|off)|dropped (out|off)|loses (the )?connection|lost (the )?connection)( \w+){0,3} (during|mid|midway|in the middle of|while|halfway)|drops? off usb|(usb )?disconnect(ion)? sound)\b",
+        Cue::Seen("usb_dropout"),
+    ),
+    (
         r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade))\b",
         Cue::Seen("update_interrupted"),
     ),
@@ -969,6 +973,27 @@ mod tests {
         );
         assert!(u("trying to downgrade to iOS 15").wants_downgrade);
         assert!(!u("updating to the latest iOS").wants_downgrade);
+    }
+
+    #[test]
+    fn the_device_dropping_off_usb_is_a_usb_dropout() {
+        let obs = |t: &str| u(t).observed.get("usb_dropout").cloned();
+        for t in [
+            "the phone drops off usb at 60%",
+            "it keeps disconnecting",
+            "it disconnects in the middle of the restore",
+            "lost connection halfway through the update",
+            "I hear the usb disconnect sound and then error 4013",
+        ] {
+            assert_eq!(obs(t), Some("yes".to_string()), "{t}");
+        }
+        for t in [
+            "I disconnected it and tried again",
+            "error 4013 at 60%",
+            "the cable is disconnected from the charger",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
     }
 
     #[test]
