@@ -80,8 +80,9 @@ pub(crate) struct LineReading {
 
 #[derive(Debug, Clone)]
 pub(crate) enum LineKind {
-    /// A redraw of idevicerestore's progress bar: counted, nothing else.
-    ProgressBar,
+    /// Nothing to fold (a redraw of idevicerestore's progress bar, or a line no parser
+    /// understood): counted, nothing else.
+    Counted,
     /// The unified-log export's trailer line.
     ExportTrailer,
     Parsed {
@@ -236,7 +237,7 @@ fn read_text(line: u64, text: Cow<'_, str>, hint: Option<Family>, out: &mut Regi
     if is_progress_bar(&norm) {
         out.lines.push(LineReading {
             line,
-            kind: LineKind::ProgressBar,
+            kind: LineKind::Counted,
         });
         return;
     }
@@ -251,6 +252,13 @@ fn read_text(line: u64, text: Cow<'_, str>, hint: Option<Family>, out: &mut Regi
     let first_signal = out.signals.len();
     let family = formats::read_hinted(&p, hint, &mut out.signals);
     let said_something = family.is_some() || out.signals.len() > first_signal;
+    if !said_something {
+        out.lines.push(LineReading {
+            line,
+            kind: LineKind::Counted,
+        });
+        return;
+    }
     let source = match family {
         Some(Family::Restored) => Source::Device,
         Some(Family::Wrapper) => Source::Wrapper,
@@ -261,7 +269,7 @@ fn read_text(line: u64, text: Cow<'_, str>, hint: Option<Family>, out: &mut Regi
     out.lines.push(LineReading {
         line,
         kind: LineKind::Parsed {
-            tool: if said_something { p.tool } else { None },
+            tool: p.tool,
             family,
             source,
             time,
