@@ -5,8 +5,9 @@
 #   scripts/bench_logs.sh [SIZE_MB]      (default 400)
 #
 # Installs ripgrep if missing (apt-get, else cargo install). Release build.
-# Last figures (400 MB, CPU time, see crates/logs/examples/bench.rs for details): dense
-# 174 MB/s vs ripgrep 548 MB/s (3.15x; goal 1.5x not met), sparse 388 vs 513 MB/s (1.32x).
+# Last figures (400 MB, 2 vCPUs; see crates/logs/examples/bench.rs): dense 2.01x ripgrep's wall
+# time with reader threads, 3.00x CPU on one thread (goal 1.5x not met); sparse 0.76x wall,
+# 1.25x CPU on one thread. Peak memory 32 MB.
 # Sparse log: cargo run --release -p logs --example bench -- --size-mb 400 --density sparse
 set -euo pipefail
 SIZE_MB="${1:-400}"

@@ -16,13 +16,19 @@
 //! goals (peak < 100 MB on 400 MB, time <= 1.5x ripgrep) are reported, not enforced.
 //! `--analyze PATH --dump` prints the full result as JSON (to diff before and after a change).
 //!
-//! Last measured (2026-11-21, 2 shared cores, 400 MB, best of 3; CPU = user + sys):
-//! dense: ours 2.30 s CPU (174 MB/s), 3.01 s wall; ripgrep 0.73 s CPU (548 MB/s): 3.15x CPU,
-//! 2.94x wall. Sparse: ours 1.03 s CPU (388 MB/s), 1.12 s wall; ripgrep 0.78 s CPU: 1.32x CPU,
-//! 1.33x wall. Peak memory 8.7 MB. Before the Nov 2026 speed-ups, on the same machine and
-//! files: dense 2.78 s CPU (3.86x), sparse 1.11 s CPU (1.42x). The dense goal is not met: the
-//! signature scan alone (an Aho-Corasick DFA over 183 literals, about 30% of our time) costs
-//! about what ripgrep's whole run does, so 1.5x leaves the line parsing about half of it.
+//! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 84 fixtures, best of 3-5;
+//! CPU = user + sys). Dense: 2 reader threads 1.51 s wall / 2.54 s CPU, one thread 2.24 s /
+//! 2.22 s; ripgrep 0.75 s / 0.74 s: 2.01x wall with reader threads, 3.00x CPU on one thread.
+//! Sparse: 0.63 s wall with reader threads, 1.03 s on one thread; ripgrep 0.83 s: 0.76x wall,
+//! 1.25x CPU on one thread. Peak memory 32 MB with reader threads (regions in flight), 11 MB
+//! on one thread. The dense goal (1.5x) is not met. Where the time goes on one thread (perf):
+//! the Aho-Corasick scan about 29% (about 0.6 s: ripgrep's whole run), the per-line parsers and
+//! prefixes about 35%, the fold (timeline, failure state) about 15%, allocation about 8%. Reader
+//! threads shorten the wall time by a third on dense logs and by 40% on sparse ones; the fold
+//! stays on one thread, and a second reader costs about 15-25% more CPU in all (cross-core
+//! cache traffic, frees of strings allocated on another thread).
+//! History on the earlier 51-fixture dense file: 2.78 s CPU (3.86x) before the Nov 2026
+//! speed-ups, 2.30 s (3.15x), then 1.88 s (about 2.5x) after the parsers' packed guards.
 
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
