@@ -77,6 +77,8 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         Stage::Fdr => {
             if f.first_failure.as_deref().is_some_and(|t| t.contains("proxy")) || log.timeline.iter().any(|e| e.text.contains("proxy is enabled")) {
                 "The computer's network proxy blocked the factory-data download: turn the proxy or VPN off and try again.".to_string()
+            } else if let Some(refusal) = fdr_refusal(log) {
+                format!("Apple's factory-data server refused this device's data ({refusal}): most often replaced or mismatched parts (a screen, camera, sensor or board from another device), not the computer or its network; the parts need to be the device's own or paired by an authorised repair. A server-side refusal is possible too, so one retry later is reasonable.")
             } else {
                 "The factory data could not be recovered: a network or Apple-server problem, or replaced parts that do not match.".to_string()
             }
@@ -97,6 +99,33 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         ));
     }
     s
+}
+
+/// Apple's FDR server answering HTTP 403 (log_formats.md §3.4): the server's words, from the
+/// `x-fdr-message` when the log has one.
+fn fdr_refusal(log: &RestoreLog) -> Option<String> {
+    let texts = || {
+        log.timeline
+            .iter()
+            .map(|e| e.text.as_str())
+            .chain(log.evidence.iter().map(|e| e.text.as_str()))
+    };
+    let refused = texts().any(|t| {
+        (t.contains("FDR") || t.contains("fdr"))
+            && (t.contains("status 403") || t.contains("code=403"))
+    });
+    if !refused {
+        return None;
+    }
+    let message = texts().find_map(|t| {
+        let rest = &t[t.find("x-fdr-message:")? + "x-fdr-message:".len()..];
+        let m = rest.trim().trim_matches(|c| c == '\'' || c == '"').trim();
+        (!m.is_empty()).then(|| crate::text::cut(m, 120).to_string())
+    });
+    Some(match message {
+        Some(m) => format!("HTTP 403, \"{m}\""),
+        None => "HTTP 403".to_string(),
+    })
 }
 
 /// Build the reading of a finished log.

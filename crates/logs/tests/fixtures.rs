@@ -452,3 +452,20 @@ fn r_asr_silent_during_verify_is_not_called_a_checksum_failure() {
     assert!(!log.reading.contains("checksum"), "{}", log.reading);
     assert!(log.reading.contains("cable"), "{}", log.reading);
 }
+
+/// FDR 53 with Apple's server answering 403 is the parts, not the network: the reading says
+/// so and quotes the server; with a proxy in the log it stays the proxy.
+#[test]
+fn r_fdr_403_reads_as_refused_parts_not_the_network() {
+    for f in [
+        "restored_device_log_fdr_recover_53_http403_iphone11_6.log",
+        "pymobiledevice3_2024_restore_fdr_recover_53_iphone12_1.log",
+    ] {
+        let log = read(f);
+        assert!(log.reading.contains("HTTP 403"), "{f}: {}", log.reading);
+        assert!(log.reading.contains("parts"), "{f}: {}", log.reading);
+    }
+    let log = read("idevicerestore_2024_fdr53_proxy_with_device_log_iphone8_1.log");
+    assert!(log.reading.contains("proxy"), "{}", log.reading);
+    assert!(!log.reading.contains("HTTP 403"), "{}", log.reading);
+}
