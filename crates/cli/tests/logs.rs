@@ -53,6 +53,14 @@ fn human_finder_ndjson_4013() {
     insta::assert_snapshot!(human("finder_unified_log_ndjson_4013_op58_iphone12_3.log"));
 }
 
+/// Two runs in one paste: the last one is read, the first is listed as an earlier run.
+#[test]
+fn human_two_runs_in_one_paste() {
+    insta::assert_snapshot!(human(
+        "idevicerestore_2024_two_attempts_one_paste_ibec_then_nand_op58_iphone10_4.log"
+    ));
+}
+
 #[test]
 fn human_tss_refusal() {
     insta::assert_snapshot!(human(
