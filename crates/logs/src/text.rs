@@ -50,60 +50,45 @@ macro_rules! may_have_any {
     }};
 }
 
-/// `has!(hay, needle)` behind a guard from `may_have_any!` whose list holds `needle`: when
-/// the guard is `false` the answer is `false` without a search. Debug builds check that the
-/// guard was right (a literal missing from the guard's list fails the tests).
+/// `$search!(hay, needle)` behind a guard from `may_have_any!` whose list holds `needle`:
+/// when the guard is `false` the answer is `$absent` without a search. Debug builds check that
+/// the guard was right (a literal missing from the guard's list fails the tests).
+macro_rules! guarded {
+    ($maybe:expr, $hay:expr, $needle:literal, $search:ident, $absent:expr) => {{
+        let hay: &str = $hay;
+        if $maybe {
+            $search!(hay, $needle)
+        } else {
+            debug_assert!(
+                !has!(hay, $needle),
+                "guard list lacks {:?} (found in {:?})",
+                $needle,
+                hay
+            );
+            $absent
+        }
+    }};
+}
+
+/// `has!` behind a guard (see `guarded!`).
 macro_rules! has_if {
-    ($maybe:expr, $hay:expr, $needle:literal) => {{
-        let hay: &str = $hay;
-        if $maybe {
-            has!(hay, $needle)
-        } else {
-            debug_assert!(
-                !has!(hay, $needle),
-                "guard list lacks {:?} (found in {:?})",
-                $needle,
-                hay
-            );
-            false
-        }
-    }};
+    ($maybe:expr, $hay:expr, $needle:literal) => {
+        guarded!($maybe, $hay, $needle, has, false)
+    };
 }
 
-/// `find_lit!(hay, needle)` behind a guard from `may_have_any!`, as [`has_if!`].
+/// `find_lit!` behind a guard (see `guarded!`).
 macro_rules! find_lit_if {
-    ($maybe:expr, $hay:expr, $needle:literal) => {{
-        let hay: &str = $hay;
-        if $maybe {
-            find_lit!(hay, $needle)
-        } else {
-            debug_assert!(
-                !has!(hay, $needle),
-                "guard list lacks {:?} (found in {:?})",
-                $needle,
-                hay
-            );
-            None
-        }
-    }};
+    ($maybe:expr, $hay:expr, $needle:literal) => {
+        guarded!($maybe, $hay, $needle, find_lit, None)
+    };
 }
 
-/// `after_lit!(hay, needle)` behind a guard from `may_have_any!`, as [`has_if!`].
+/// `after_lit!` behind a guard (see `guarded!`).
 macro_rules! after_lit_if {
-    ($maybe:expr, $hay:expr, $needle:literal) => {{
-        let hay: &str = $hay;
-        if $maybe {
-            after_lit!(hay, $needle)
-        } else {
-            debug_assert!(
-                !has!(hay, $needle),
-                "guard list lacks {:?} (found in {:?})",
-                $needle,
-                hay
-            );
-            None
-        }
-    }};
+    ($maybe:expr, $hay:expr, $needle:literal) => {
+        guarded!($maybe, $hay, $needle, after_lit, None)
+    };
 }
 
 /// The rest of `hay` after the first literal `needle`.
