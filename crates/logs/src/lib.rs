@@ -263,7 +263,6 @@ impl RestoreLog {
         if self.outcome != Outcome::Failure {
             return None;
         }
-        let here = self.failure.as_ref()?;
         let earlier: Vec<&EarlierAttempt> = self
             .earlier_attempts
             .iter()
@@ -272,13 +271,12 @@ impl RestoreLog {
         if earlier.is_empty() {
             return None;
         }
-        Some(earlier.iter().all(|a| {
-            a.stage == here.stage
-                && match (&a.operation, &here.operation) {
-                    (Some(x), Some(y)) => x.id == y.id,
-                    _ => true,
-                }
-        }))
+        let here = self.failure_key()?;
+        Some(
+            earlier
+                .iter()
+                .all(|a| same_point(&(a.stage, a.operation.as_ref().map(|o| o.id), None), &here)),
+        )
     }
 
     /// The failure's error code in the numbering the engine knows: the code iTunes, Finder,
@@ -367,7 +365,7 @@ impl RestoreLog {
     }
 
     /// The identity of this log's failure point, for comparing attempts.
-    fn failure_key(&self) -> Option<(Option<Stage>, Option<u32>, Option<u32>)> {
+    fn failure_key(&self) -> Option<FailureKey> {
         let f = self.failure.as_ref()?;
         Some((
             f.stage,
@@ -375,6 +373,17 @@ impl RestoreLog {
             f.checkpoint.as_ref().map(|c| c.num),
         ))
     }
+}
+
+/// Where a failure stopped: stage, operation id, checkpoint number.
+type FailureKey = (Option<Stage>, Option<u32>, Option<u32>);
+
+/// Two failures stopped at the same point: the same stage, and the same operation and
+/// checkpoint wherever both sides know them.
+fn same_point(a: &FailureKey, b: &FailureKey) -> bool {
+    a.0 == b.0
+        && (a.1.is_none() || b.1.is_none() || a.1 == b.1)
+        && (a.2.is_none() || b.2.is_none() || a.2 == b.2)
 }
 
 /// What several logs of one device say together.
@@ -400,13 +409,8 @@ pub fn compare<'a>(logs: impl IntoIterator<Item = &'a RestoreLog>) -> Comparison
     };
     if failures.len() >= 2 {
         let keys: Vec<_> = failures.iter().filter_map(|l| l.failure_key()).collect();
-        let same = keys.len() == failures.len()
-            && keys.windows(2).all(|w| {
-                let (a, b) = (&w[0], &w[1]);
-                a.0 == b.0
-                    && (a.1.is_none() || b.1.is_none() || a.1 == b.1)
-                    && (a.2.is_none() || b.2.is_none() || a.2 == b.2)
-            });
+        let same =
+            keys.len() == failures.len() && keys.windows(2).all(|w| same_point(&w[0], &w[1]));
         c.same_failure_point = Some(same);
     }
     let codes: Vec<i64> = failures
