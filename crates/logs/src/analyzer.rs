@@ -137,7 +137,13 @@ pub struct Analyzer {
     filled: usize,
     bytes: u64,
     fold: Fold,
-    readers: Readers,
+    /// Scratch space and reading buffer for regions read on this thread.
+    scratch: Scratch,
+    reading: RegionReading,
+    /// Reader threads to use once a second region is cut (<= 1: none; a log of one region
+    /// is always read on this thread).
+    threads: usize,
+    pool: Option<Pool>,
 }
 
 /// The in-order half: the state machine and the line count so far.
@@ -146,23 +152,6 @@ struct Fold {
     state: State,
     /// Newlines before the next region.
     line_base: u64,
-}
-
-/// Who reads regions.
-enum Readers {
-    /// On the calling thread, as each region is cut.
-    Inline {
-        scratch: Scratch,
-        reading: RegionReading,
-    },
-    /// On up to `threads` reader threads, started when the second region is cut (a log of
-    /// one region is read inline).
-    Threads {
-        threads: usize,
-        pool: Option<Pool>,
-        scratch: Scratch,
-        reading: RegionReading,
-    },
 }
 
 impl Default for Analyzer {
@@ -180,26 +169,20 @@ impl Analyzer {
             filled: 0,
             bytes: 0,
             fold: Fold::default(),
-            readers: Readers::Inline {
-                scratch: Scratch::default(),
-                reading: RegionReading::default(),
-            },
+            scratch: Scratch::default(),
+            reading: RegionReading::default(),
+            threads: 1,
+            pool: None,
         }
     }
 
     /// An analyser that reads regions on `threads` reader threads once the input is longer
     /// than one region (`threads` <= 1 is [`Analyzer::new`]). The result is the same.
     pub fn with_readers(threads: usize) -> Analyzer {
-        let mut a = Analyzer::new();
-        if threads > 1 {
-            a.readers = Readers::Threads {
-                threads,
-                pool: None,
-                scratch: Scratch::default(),
-                reading: RegionReading::default(),
-            };
+        Analyzer {
+            threads,
+            ..Analyzer::new()
         }
-        a
     }
 
     /// The encoding detected so far (None until enough bytes were seen).
@@ -269,10 +252,7 @@ impl Analyzer {
         let mut decoder = std::mem::take(&mut self.decoder);
         decoder.finish(&mut |utf8| self.push_utf8(utf8));
         self.cut_region(true);
-        if let Readers::Threads {
-            pool: Some(pool), ..
-        } = &mut self.readers
-        {
+        if let Some(pool) = &mut self.pool {
             pool.drain(&mut self.fold);
         }
         // A last line without a terminator still counts as a line.
@@ -291,27 +271,16 @@ impl Analyzer {
         };
         if end > 0 {
             let region = &self.buf[..end];
-            match &mut self.readers {
-                Readers::Inline { scratch, reading } => {
-                    region::read_region(region, scratch, reading);
-                    self.fold.fold(reading);
+            match &mut self.pool {
+                Some(pool) => pool.send(region, &mut self.fold),
+                None if self.threads > 1 && !at_end => self
+                    .pool
+                    .insert(Pool::start(self.threads))
+                    .send(region, &mut self.fold),
+                None => {
+                    region::read_region(region, &mut self.scratch, &mut self.reading);
+                    self.fold.fold(&mut self.reading);
                 }
-                Readers::Threads {
-                    threads,
-                    pool,
-                    scratch,
-                    reading,
-                } => match pool {
-                    Some(pool) => pool.send(region, &mut self.fold),
-                    // A log that fits in one region is read here, without threads.
-                    None if at_end => {
-                        region::read_region(region, scratch, reading);
-                        self.fold.fold(reading);
-                    }
-                    None => pool
-                        .insert(Pool::start(*threads))
-                        .send(region, &mut self.fold),
-                },
             }
         }
         // Keep the deferred rest at the front.
