@@ -274,8 +274,24 @@ const LINE_NUMBER_DIGITS: usize = 7;
 ///   space) and then text. `12:00:01.100: ` (wrapper times), `0: AMRestoreErrorDomain/...`
 ///   (error chains), `1.5 GB`, `100.0%` and `Uploading:  100.0` do not have that shape. A
 ///   numbered item in prose loses only its number, which no parser reads.
+/// - code views of paste sites and forges, and `bat`: `N | ` or `N │ ` (the number may be
+///   right-aligned with spaces and followed by up to three, as `bat` pads its column; then the
+///   bar and one space; a bar alone is an empty line). No restore tool starts a line with a
+///   number and a bar.
+/// - `grep -n` / `rg -n`: `N:` glued to the line (`58:Checkpoint 1548 ...`). The time prefixes
+///   of the logs also start with digits and a colon, so the shape is strict: the number has no
+///   leading zero and no spaces before it, and what follows the colon is either a character
+///   that is neither a digit nor a blank (`12:34:56` goes on with a digit; an error chain
+///   `0: AMRestoreErrorDomain/...` with a space), or a whole time or date prefix
+///   (`812:10:41:23.411 <Error> ...` for a grep of a 2025 log file; `16:12:02.176: ...` is not
+///   one, `12:02.176` being no `HH:MM:SS`).
+/// - numbered pastes (`nl -s': '`, editors' "copy with line numbers"): `N: ` and then text,
+///   except a device error chain's element `N: <Word>Domain/<code>: ...`, which has exactly
+///   that shape and stays whole.
 ///
-/// Per line, like every other prefix: regions of one log may be read on different threads.
+/// A line number is decided per line, like every other prefix (regions of one log may be read
+/// on different threads, so a run of consecutive numbers cannot be asked for): every shape
+/// above is strict enough on its own, and the near misses are tested below.
 fn paste_line_number(line: &str) -> Option<&str> {
     let b = line.as_bytes();
     // Most lines start with a letter, `[`, `<` or a date: one byte rules them out.
@@ -296,8 +312,54 @@ fn paste_line_number(line: &str) -> Option<&str> {
             // `N. ` and only blanks: an empty numbered line, nothing to read.
             (!rest.trim_start().is_empty()).then_some(rest)
         }
+        Some(b' ') if spaces <= 6 => bar_numbered(&line[end..]),
+        Some(b':') if spaces == 0 => colon_numbered(&line[end + 1..]),
         _ => None,
     }
+}
+
+/// After `N`: one to three spaces (`bat` pads its column), then `| text` or `│ text` (a bar
+/// alone is an empty line: nothing to read).
+fn bar_numbered(after: &str) -> Option<&str> {
+    let pad = after.bytes().take_while(|&c| c == b' ').count();
+    if !(1..=3).contains(&pad) {
+        return None;
+    }
+    let after = &after[pad..];
+    let rest = after
+        .strip_prefix('|')
+        .or_else(|| after.strip_prefix('\u{2502}'))?;
+    let text = rest.strip_prefix(' ')?;
+    (!text.trim_start().is_empty()).then_some(text)
+}
+
+/// After `N:`: the line a grep printed (`N:text`) or a numbered paste's (`N: text`).
+fn colon_numbered(after: &str) -> Option<&str> {
+    let b = after.as_bytes();
+    match b.first()? {
+        b'0'..=b'9' => (is_hms(b) || is_date(b)).then_some(after),
+        b'\t' => Some(after),
+        b' ' => {
+            let text = &after[1..];
+            let first = *text.as_bytes().first()?;
+            if first == b' ' || first == b'\t' || is_error_chain_element(text) {
+                return None;
+            }
+            Some(text)
+        }
+        _ => Some(after),
+    }
+}
+
+/// `AMRestoreErrorDomain/35: ...`, `IOKitErrorDomain/e00002d6: ...`: an element of the device's
+/// `restore failed with CFError:` chain after its `N: ` (log_formats.md §3.2).
+fn is_error_chain_element(text: &str) -> bool {
+    let word_len = text
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.')
+        .count();
+    let word = &text[..word_len];
+    word.ends_with("Domain") && text.as_bytes().get(word_len) == Some(&b'/')
 }
 
 /// `<Error>`, `<Warning>`, `<Notice>`, `<Info>`, `<Verbose>`, `<Debug>`: the end index.
@@ -672,6 +734,117 @@ mod tests {
         // A number over a wrapper time: both layers come off.
         let p = strip_prefixes("7. 12:00:01.151: Started checkpoint id: 0x648 (x)");
         assert_eq!(p.body, "Started checkpoint id: 0x648 (x)");
+    }
+
+    #[test]
+    fn code_view_bars_and_grep_numbers_are_peeled() {
+        // forge / paste-site code views and `bat`: "N | ", right-aligned, and "N │ "
+        for (line, body) in [
+            (
+                "1 | idevicerestore 1.0.0-262-g0f1e2d3",
+                "idevicerestore 1.0.0-262-g0f1e2d3",
+            ),
+            (
+                "  9 | Updating NAND Firmware (58)",
+                "Updating NAND Firmware (58)",
+            ),
+            (
+                " 58 | ERROR: Could not read data (-256). Aborting.",
+                "ERROR: Could not read data (-256). Aborting.",
+            ),
+            (
+                "   7 \u{2502} Restore completed, status: 4013",
+                "Restore completed, status: 4013",
+            ),
+            // bat: the number right-aligned in four columns, three spaces, the bar
+            (
+                "  12   \u{2502} Waiting for NAND (28)",
+                "Waiting for NAND (28)",
+            ),
+            ("1234   \u{2502} DONE", "DONE"),
+            // grep -n / rg -n: glued to the line
+            (
+                "58:Checkpoint 1548 complete with code 14",
+                "Checkpoint 1548 complete with code 14",
+            ),
+            (
+                "3:ERROR: Unable to restore device",
+                "ERROR: Unable to restore device",
+            ),
+            (
+                "12:[09:17:40.0288-GMT]{3>7} CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] x",
+                "CHECKPOINT FAILURE:(FAILURE:1100) (null):[0x065B] x",
+            ),
+            (
+                "40:\tFAILED(kBBUReturnIOError)",
+                "FAILED(kBBUReturnIOError)",
+            ),
+            // numbered pastes: "N: text"
+            (
+                "14: Connected to com.apple.mobile.restored, version 15",
+                "Connected to com.apple.mobile.restored, version 15",
+            ),
+        ] {
+            assert_eq!(strip_prefixes(line).body, body, "{line:?}");
+        }
+        // grep -n over a time-prefixed log: the number, then the time layer.
+        let p = strip_prefixes("812:10:41:23.411   <Error> Unable to restore device");
+        assert_eq!(p.body, "Unable to restore device");
+        assert_eq!(p.time.as_deref(), Some("10:41:23.411"));
+        let p = strip_prefixes("5:16:12:58.195: Restore completed, status: 4014");
+        assert_eq!(p.body, "Restore completed, status: 4014");
+        assert_eq!(p.time.as_deref(), Some("16:12:58.195"));
+        let p = strip_prefixes(
+            "9:2024-02-03 18:20:44.502 [7120:1a4c]: <Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1",
+        );
+        assert_eq!(
+            p.body,
+            "<Recovery Mode Device 0000021F6A3C90B0>: operation 4 progress -1"
+        );
+        assert_eq!(p.tool, Some(Tool::Itunes));
+    }
+
+    #[test]
+    fn colon_and_bar_near_misses_keep_their_text() {
+        for line in [
+            // device error chains: "N: <Domain>/<code>: text"
+            "0: AMRestoreErrorDomain/35: failed to recover FDR data",
+            "1: AMFDRErrorDomain/193: HTTP status 403",
+            "1: IOKitErrorDomain/e00002d6: (iokit/common) timeout",
+            "2: RamrodErrorDomain/3: update_baseband: failed to perform next stage",
+            "1: com.apple.MobileDevice.MobileRestoreDomain/fab: x",
+            // a number then a blank, a second blank or nothing
+            "5:",
+            "5: ",
+            "5:  indented",
+            "5 |",
+            "5 | ",
+            "5 |x",
+            "5 or 6 cables",
+            "5    | four spaces is no code view",
+            "       \u{2502} File: restore.txt",
+            // times are not line numbers: digits go on after the colon, and the rest is no
+            // whole HH:MM:SS or date
+            "12:34:56 restore started",
+            "1:23:45 restore started",
+            "23:59:59.999 something",
+            "08:15",
+            "100:0 ratio",
+        ] {
+            assert_eq!(strip_prefixes(line).body, line.trim_start(), "{line:?}");
+        }
+        // Status lines and error chains keep what the parsers read.
+        assert_eq!(strip_prefixes("Status: 6").body, "Status: 6");
+        // the times of every format are still read as times, not as a grep's numbers
+        let p = strip_prefixes("16:12:02.176:  3uTools 3.21.005 iTunesFlash[4408]");
+        assert_eq!(p.time.as_deref(), Some("16:12:02.176"));
+        assert!(p.wrapper_own);
+        let p = strip_prefixes("12:00:01.100: 12:00:01.151: Started checkpoint id: 0x648 (y)");
+        assert_eq!(p.time.as_deref(), Some("12:00:01.151"));
+        assert_eq!(p.body, "Started checkpoint id: 0x648 (y)");
+        let p = strip_prefixes("10:41:07.215    <Info> Found device in DFU mode");
+        assert_eq!(p.time.as_deref(), Some("10:41:07.215"));
+        assert_eq!(p.body, "Found device in DFU mode");
     }
 
     #[test]
