@@ -22,6 +22,7 @@ use crate::signal::{FailKind, Signal};
 use crate::text::cut_owned;
 use kb::Stage;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -252,8 +253,8 @@ impl Analyzer {
         let mut decoder = std::mem::take(&mut self.decoder);
         decoder.finish(&mut |utf8| self.push_utf8(utf8));
         self.cut_region(true);
-        if let Some(pool) = &mut self.pool {
-            pool.drain(&mut self.fold);
+        if let Some(pool) = self.pool.take() {
+            self.fold = pool.finish();
         }
         // A last line without a terminator still counts as a line.
         let lines = self.fold.line_base + 1;
@@ -269,22 +270,21 @@ impl Analyzer {
         } else {
             deferred_end(&self.buf[..filled])
         };
-        if end > 0 {
-            let region = &self.buf[..end];
-            match &mut self.pool {
-                Some(pool) => pool.send(region, &mut self.fold),
-                None if self.threads > 1 && !at_end => self
-                    .pool
-                    .insert(Pool::start(self.threads))
-                    .send(region, &mut self.fold),
-                None => {
-                    region::read_region(region, &mut self.scratch, &mut self.reading);
-                    self.fold.fold(&mut self.reading);
-                }
+        if end == 0 {
+            return;
+        }
+        if self.pool.is_none() && self.threads > 1 && !at_end {
+            self.pool = Some(Pool::start(self.threads, std::mem::take(&mut self.fold)));
+        }
+        match &mut self.pool {
+            Some(pool) => pool.send(&mut self.buf, end, filled),
+            None => {
+                region::read_region(&self.buf[..end], &mut self.scratch, &mut self.reading);
+                self.fold.fold(&mut self.reading);
+                // Keep the deferred rest at the front.
+                self.buf.copy_within(end..filled, 0);
             }
         }
-        // Keep the deferred rest at the front.
-        self.buf.copy_within(end..filled, 0);
         self.filled = if at_end { 0 } else { filled - end };
     }
 }
@@ -345,61 +345,140 @@ impl Fold {
     }
 }
 
-/// Reader threads: regions go out numbered, readings come back in any order and are folded
-/// in number order. At most [`Pool::in_flight_cap`] regions are out at once, so memory stays
-/// bounded whatever the input size.
-struct Pool {
-    jobs: Option<mpsc::SyncSender<Job>>,
-    done: mpsc::Receiver<Done>,
-    workers: Vec<std::thread::JoinHandle<()>>,
-    next_seq: u64,
-    next_fold: u64,
-    /// Readings that came back before an earlier region's.
-    waiting: BTreeMap<u64, (Vec<u8>, RegionReading)>,
-    /// Buffers and readings to reuse.
-    spare: Vec<(Vec<u8>, RegionReading)>,
-}
-
-struct Job {
-    seq: u64,
+/// A region's buffer and the reading made from it, passed between the cutting thread and the
+/// readers and reused.
+#[derive(Default)]
+struct Slot {
     region: Vec<u8>,
     reading: RegionReading,
 }
 
-/// A reading, or the panic of the reader (passed on to the caller, as inline reading would).
-type Done = (u64, Vec<u8>, std::thread::Result<RegionReading>);
+struct Job {
+    seq: u64,
+    /// The region is `slot.region[..end]`.
+    end: usize,
+    slot: Slot,
+}
+
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// Reader threads. Regions go out numbered; a reader reads its region, leaves the reading in
+/// `pending`, and folds every reading that is next in input order, unless another reader is
+/// folding already (which then folds it too). So the fold needs no thread of its own and never
+/// waits for the cutting thread. Slots come back to the cutting thread once folded: at most
+/// [`Pool::slots`] regions are out at once, so memory stays bounded whatever the input size.
+struct Pool {
+    jobs: Option<mpsc::SyncSender<Job>>,
+    /// Folded slots, back for reuse (an empty slot after a reader's panic, to wake us).
+    folded: mpsc::Receiver<Slot>,
+    shared: Arc<Shared>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    next_seq: u64,
+    /// Slots made so far (up to [`Pool::slots`]).
+    made: usize,
+}
+
+/// What the readers share.
+struct Shared {
+    fold: Mutex<Fold>,
+    /// Readings that are not next in order yet, by region number.
+    pending: Mutex<BTreeMap<u64, Slot>>,
+    /// The number of the next region to fold (written only under the `fold` lock).
+    next_fold: AtomicU64,
+    /// A reader's panic, passed on to the caller (as reading inline would).
+    panic: Mutex<Option<Panic>>,
+}
+
+impl Shared {
+    fn record_panic(&self, p: Panic) {
+        if let Ok(mut slot) = self.panic.lock() {
+            slot.get_or_insert(p);
+        }
+    }
+
+    fn take_pending(&self, seq: u64) -> Option<Slot> {
+        self.pending.lock().ok()?.remove(&seq)
+    }
+
+    fn has_pending(&self, seq: u64) -> bool {
+        self.pending.lock().is_ok_and(|p| p.contains_key(&seq))
+    }
+
+    /// Fold every reading that is next in order, unless another reader is folding. Returns
+    /// false after a panic in the fold.
+    fn fold_ready(&self, folded: &mpsc::Sender<Slot>) -> bool {
+        loop {
+            let Ok(mut fold) = self.fold.try_lock() else {
+                // Another reader holds the fold: it looks at `pending` again after letting go,
+                // so what was left there is not forgotten. (A poisoned lock cannot happen:
+                // panics in the fold are caught below.)
+                return true;
+            };
+            loop {
+                let next = self.next_fold.load(Ordering::Acquire);
+                let Some(mut slot) = self.take_pending(next) else {
+                    break;
+                };
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    fold.fold(&mut slot.reading)
+                }));
+                if let Err(p) = r {
+                    self.record_panic(p);
+                    return false;
+                }
+                self.next_fold.store(next + 1, Ordering::Release);
+                // The cutting thread may have stopped listening (an analyser dropped unfinished).
+                let _ = folded.send(slot);
+            }
+            drop(fold);
+            // A reading deposited after the last look, while the fold was held, is ours.
+            if !self.has_pending(self.next_fold.load(Ordering::Acquire)) {
+                return true;
+            }
+        }
+    }
+}
 
 impl Pool {
-    fn start(threads: usize) -> Pool {
+    fn start(threads: usize, fold: Fold) -> Pool {
         let (jobs, job_rx) = mpsc::sync_channel::<Job>(threads);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done) = mpsc::channel::<Done>();
+        let (folded_tx, folded) = mpsc::channel::<Slot>();
+        let shared = Arc::new(Shared {
+            fold: Mutex::new(fold),
+            pending: Mutex::new(BTreeMap::new()),
+            next_fold: AtomicU64::new(0),
+            panic: Mutex::new(None),
+        });
         let workers = (0..threads)
             .map(|_| {
                 let job_rx = Arc::clone(&job_rx);
-                let done_tx = done_tx.clone();
+                let folded_tx = folded_tx.clone();
+                let shared = Arc::clone(&shared);
                 std::thread::spawn(move || {
                     let mut scratch = Scratch::default();
                     loop {
-                        // A poisoned lock means another reader panicked; its panic is
-                        // reported through `done`, so this one just stops.
                         let job = match job_rx.lock() {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok(Job {
-                            seq,
-                            region,
-                            mut reading,
-                        }) = job
-                        else {
+                        let Ok(Job { seq, end, mut slot }) = job else {
                             return;
                         };
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            region::read_region(&region, &mut scratch, &mut reading);
-                            reading
+                        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            let Slot { region, reading } = &mut slot;
+                            region::read_region(&region[..end], &mut scratch, reading);
                         }));
-                        if done_tx.send((seq, region, result)).is_err() {
+                        if let Err(p) = r {
+                            shared.record_panic(p);
+                            let _ = folded_tx.send(Slot::default());
+                            return;
+                        }
+                        if let Ok(mut pending) = shared.pending.lock() {
+                            pending.insert(seq, slot);
+                        }
+                        if !shared.fold_ready(&folded_tx) {
+                            let _ = folded_tx.send(Slot::default());
                             return;
                         }
                     }
@@ -408,78 +487,70 @@ impl Pool {
             .collect();
         Pool {
             jobs: Some(jobs),
-            done,
+            folded,
+            shared,
             workers,
             next_seq: 0,
-            next_fold: 0,
-            waiting: BTreeMap::new(),
-            spare: Vec::new(),
+            made: 0,
         }
     }
 
-    fn in_flight_cap(&self) -> u64 {
-        self.workers.len() as u64 + 2
+    /// Regions out at once (read, waiting or being folded).
+    fn slots(&self) -> usize {
+        self.workers.len() + 2
     }
 
-    /// Hand a copy of `region` to the readers; fold what has come back meanwhile.
-    fn send(&mut self, region: &[u8], fold: &mut Fold) {
-        while self.next_seq - self.next_fold >= self.in_flight_cap() {
-            self.receive(fold, true);
+    fn rethrow_panic(&self) {
+        let p = self.shared.panic.lock().ok().and_then(|mut p| p.take());
+        if let Some(p) = p {
+            std::panic::resume_unwind(p);
         }
-        while self.receive(fold, false) {}
-        let (mut buf, reading) = self.spare.pop().unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(region);
+    }
+
+    /// Send `buf[..end]` to the readers. The buffer itself goes (no copy of the region): `buf`
+    /// becomes a free slot's buffer holding the deferred rest `buf[end..filled]` at its front.
+    fn send(&mut self, buf: &mut Vec<u8>, end: usize, filled: usize) {
+        self.rethrow_panic();
+        let mut slot = if self.made < self.slots() {
+            self.made += 1;
+            Slot::default()
+        } else {
+            let slot = self.folded.recv();
+            self.rethrow_panic();
+            slot.expect("log reader threads stopped before reading every region")
+        };
+        let rest = filled - end;
+        if slot.region.len() < rest {
+            slot.region.resize(rest, 0);
+        }
+        slot.region[..rest].copy_from_slice(&buf[end..filled]);
+        std::mem::swap(buf, &mut slot.region);
         let job = Job {
             seq: self.next_seq,
-            region: buf,
-            reading,
+            end,
+            slot,
         };
         self.next_seq += 1;
         if let Some(jobs) = &self.jobs {
-            // The readers only stop when `jobs` is dropped, or after a panic (reported by
-            // `receive`), so a failed send is left to `receive` to explain.
+            // The readers only stop when `jobs` is dropped or after a panic, which the next
+            // call (or `finish`) passes on.
             let _ = jobs.send(job);
         }
     }
 
-    /// Take one finished reading (waiting for it if `block`) and fold every reading that is
-    /// next in order. Returns whether a reading came back.
-    fn receive(&mut self, fold: &mut Fold, block: bool) -> bool {
-        let done = if block {
-            self.done.recv().ok()
-        } else {
-            self.done.try_recv().ok()
-        };
-        let Some((seq, buf, result)) = done else {
-            if block {
-                panic!("log reader threads stopped before reading every region");
-            }
-            return false;
-        };
-        match result {
-            Ok(reading) => {
-                self.waiting.insert(seq, (buf, reading));
-            }
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        while let Some((buf, mut reading)) = self.waiting.remove(&self.next_fold) {
-            fold.fold(&mut reading);
-            self.next_fold += 1;
-            self.spare.push((buf, reading));
-        }
-        true
-    }
-
-    /// Wait for every region sent and fold them all; stop the readers.
-    fn drain(&mut self, fold: &mut Fold) {
+    /// Wait until every region sent is read and folded; stop the readers; the fold.
+    fn finish(mut self) -> Fold {
         self.jobs = None;
-        while self.next_fold < self.next_seq {
-            self.receive(fold, true);
-        }
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
+        self.rethrow_panic();
+        let fold = match self.shared.fold.lock() {
+            Ok(mut f) => std::mem::take(&mut *f),
+            Err(_) => panic!("the log fold stopped part-way"),
+        };
+        debug_assert_eq!(self.shared.next_fold.load(Ordering::Acquire), self.next_seq);
+        fold
     }
 }
 
@@ -650,6 +721,11 @@ impl State {
             },
             attempt_first_line: line,
             earlier_attempts: earlier,
+            failure_context: {
+                let mut v = old.failure_context;
+                v.clear();
+                v
+            },
             ..State::default()
         };
     }
@@ -858,13 +934,14 @@ impl State {
             return;
         }
         let n = self.tail.len();
-        let from_tail: Vec<_> = self
-            .tail
-            .iter()
-            .skip(n.saturating_sub(FAILURE_CONTEXT))
-            .cloned()
-            .collect();
-        self.failure_context = from_tail;
+        // Into the vector kept from the previous attempt (see `new_attempt`): a fresh one per
+        // attempt cost a heap consolidation each time in a paste of many runs.
+        self.failure_context.extend(
+            self.tail
+                .iter()
+                .skip(n.saturating_sub(FAILURE_CONTEXT))
+                .cloned(),
+        );
     }
 
     /// Progress of the restore clears weak failures and pending removals.
