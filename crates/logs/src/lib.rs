@@ -115,8 +115,8 @@ pub fn analyze_reader<R: Read>(
     analyze_reader_with(reader, name, default_readers(), progress)
 }
 
-/// Reader threads for a large log: one per core, up to 8 (the in-order fold runs on the
-/// calling thread meanwhile).
+/// Reader threads for a large log: one per core, up to 8 (the readers also fold their readings
+/// in order; the calling thread only reads the input).
 pub fn default_readers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
