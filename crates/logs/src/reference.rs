@@ -8,18 +8,32 @@ use std::sync::OnceLock;
 struct Index {
     /// label (lower case) → operation id, over current, other and legacy labels.
     label_to_op: HashMap<String, u32>,
+    /// The words of each current label (lower case, split on anything not alphanumeric),
+    /// for [`operation_by_constant_name`].
+    label_words: Vec<(u32, Vec<String>)>,
 }
 
 fn index() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
         let mut label_to_op = HashMap::new();
+        let mut label_words = Vec::new();
         for op in &kb::kb().tables().operations {
             if !op.label.is_empty() {
                 label_to_op.insert(op.label.to_ascii_lowercase(), op.id);
+                let words = op
+                    .label
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                label_words.push((op.id, words));
             }
         }
-        Index { label_to_op }
+        Index {
+            label_to_op,
+            label_words,
+        }
     })
 }
 
@@ -100,6 +114,106 @@ pub(crate) fn resolve_operation(
         .filter(|o| o.id <= 77 || label.is_some())
         .map(|o| o.stage);
     (op_ref, stage)
+}
+
+/// The operation id of a name in C-constant style (`UPDATE_NAND_FIRMWARE`, `WAIT_FOR_NAND`,
+/// `CREATE_SYSTEM_KEYBAG`, `EXEC_IBOOT`): the names idevicerestore's `restore.h` gives the
+/// operations and pymobiledevice3 prints in its `progress-bar:` lines (log_formats.md §2.2).
+///
+/// Read against the knowledge base's current labels, not a table of names: each word of the
+/// name must abbreviate the label's words in order (the first word the first one, letters in
+/// order from the start of a word, later words may be skipped, a name word may run over
+/// several label words: `FIXUP` = "Fixing up", `DATETIME` = "date and time", `FS` =
+/// "Filesystem"). A trailing `e` is dropped so that `CREATE` reads "Creating" and `WIPE`
+/// "Wiping". Of several labels that fit, the one with the fewest words left over wins; a tie
+/// names no operation.
+pub(crate) fn operation_by_constant_name(name: &str) -> Option<u32> {
+    let tokens: Vec<String> = name
+        .split('_')
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            let t = t.to_ascii_lowercase();
+            match t.strip_suffix('e') {
+                Some(stem) if t.len() > 3 => stem.to_string(),
+                _ => t,
+            }
+        })
+        .collect();
+    if tokens.is_empty()
+        || tokens
+            .iter()
+            .any(|t| !t.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        return None;
+    }
+    let mut best: Option<(usize, u32)> = None;
+    let mut tie = false;
+    for (id, words) in &index().label_words {
+        let Some(left_over) = abbreviates(&tokens, words) else {
+            continue;
+        };
+        match best {
+            Some((b, _)) if left_over > b => {}
+            Some((b, _)) if left_over == b => tie = true,
+            _ => {
+                best = Some((left_over, *id));
+                tie = false;
+            }
+        }
+    }
+    best.filter(|_| !tie).map(|(_, id)| id)
+}
+
+/// Whether `tokens` abbreviate `words` (see [`operation_by_constant_name`]); the number of
+/// label words no token touched.
+fn abbreviates(tokens: &[String], words: &[String]) -> Option<usize> {
+    let mut word = 0;
+    let mut touched = 0;
+    for (n, token) in tokens.iter().enumerate() {
+        // The first token starts the label; the others may skip words.
+        let starts: Vec<usize> = if n == 0 {
+            vec![0]
+        } else {
+            (word..words.len()).collect()
+        };
+        let mut matched = None;
+        for start in starts {
+            if let Some(end) = spell(token.as_bytes(), &words[start..]) {
+                matched = Some((start, start + end));
+                break;
+            }
+        }
+        let (start, end) = matched?;
+        touched += end - start + 1;
+        word = end + 1;
+    }
+    Some(words.len() - touched)
+}
+
+/// `token` spelled by letters taken in order from `words`, starting with the first letter of
+/// the first word and moving on to a later word at any point; the index of the last word used.
+fn spell(token: &[u8], words: &[String]) -> Option<usize> {
+    let first = words.first()?.as_bytes();
+    if token.first() != first.first() {
+        return None;
+    }
+    let (mut w, mut i) = (0, 1);
+    for &c in &token[1..] {
+        loop {
+            let bytes = words.get(w)?.as_bytes();
+            if i < bytes.len() && bytes[i] == c {
+                i += 1;
+                break;
+            }
+            if i < bytes.len() {
+                i += 1;
+            } else {
+                w += 1;
+                i = 0;
+            }
+        }
+    }
+    Some(w)
 }
 
 /// A checkpoint by masked id, with its name from the log or the knowledge base.
@@ -225,6 +339,105 @@ mod tests {
         // pre-2016 label for 28
         let (op, stage) = resolve_operation(28, Some("Partition NAND device"), None);
         assert_eq!((op.id, stage), (28, Some(Stage::Nand)));
+    }
+
+    /// The names pymobiledevice3 prints for the operations (its `PROGRESS_BAR_OPERATIONS`,
+    /// the constants of idevicerestore's `restore.h`), with their ids: every one is read
+    /// from the knowledge base's labels.
+    const CONSTANT_NAMES: &[(&str, u32)] = &[
+        ("CREATE_PARTITION_MAP", 11),
+        ("CREATE_FILESYSTEM", 12),
+        ("RESTORE_IMAGE", 13),
+        ("VERIFY_RESTORE", 14),
+        ("CHECK_FILESYSTEMS", 15),
+        ("MOUNT_FILESYSTEMS", 16),
+        ("FIXUP_VAR", 17),
+        ("FLASH_FIRMWARE", 18),
+        ("UPDATE_BASEBAND", 19),
+        ("SET_BOOT_STAGE", 20),
+        ("REBOOT_DEVICE", 21),
+        ("SHUTDOWN_DEVICE", 22),
+        ("TURN_ON_ACCESSORY_POWER", 23),
+        ("CLEAR_BOOTARGS", 24),
+        ("MODIFY_BOOTARGS", 25),
+        ("INSTALL_ROOT", 26),
+        ("INSTALL_KERNELCACHE", 27),
+        ("WAIT_FOR_NAND", 28),
+        ("UNMOUNT_FILESYSTEMS", 29),
+        ("SET_DATETIME", 30),
+        ("EXEC_IBOOT", 31),
+        ("FINALIZE_NAND_EPOCH_UPDATE", 32),
+        ("CHECK_INAPPR_BOOT_PARTITIONS", 33),
+        ("CREATE_FACTORY_RESTORE_MARKER", 34),
+        ("LOAD_FIRMWARE", 35),
+        ("REQUESTING_FUD_DATA", 36),
+        ("REMOVING_ACTIVATION_RECORD", 37),
+        ("CHECK_BATTERY_VOLTAGE", 38),
+        ("WAIT_BATTERY_CHARGE", 39),
+        ("CLOSE_MODEM_TICKETS", 40),
+        ("MIGRATE_DATA", 41),
+        ("WIPE_STORAGE_DEVICE", 42),
+        ("SEND_APPLE_LOGO", 43),
+        ("CHECK_LOGS", 44),
+        ("CLEAR_NVRAM", 46),
+        ("UPDATE_GAS_GAUGE", 47),
+        ("PREPARE_BASEBAND_UPDATE", 48),
+        ("BOOT_BASEBAND", 49),
+        ("CREATE_SYSTEM_KEYBAG", 50),
+        ("UPDATE_IR_MCU_FIRMWARE", 51),
+        ("RESIZE_SYSTEM_PARTITION", 52),
+        ("COLLECTING_UPDATER_OUTPUT", 53),
+        ("PAIR_STOCKHOLM", 54),
+        ("UPDATE_STOCKHOLM", 55),
+        ("UPDATE_SWDHID", 56),
+        ("CERTIFY_SEP", 57),
+        ("UPDATE_NAND_FIRMWARE", 58),
+        ("UPDATE_SE_FIRMWARE", 59),
+        ("UPDATE_SAVAGE", 60),
+        ("INSTALLING_DEVICETREE", 61),
+        ("CERTIFY_SAVAGE", 62),
+        ("SUBMITTING_PROVINFO", 63),
+        ("CERTIFY_YONKERS", 64),
+        ("UPDATE_ROSE", 65),
+        ("UPDATE_VERIDIAN", 66),
+        ("CREATING_PROTECTED_VOLUME", 67),
+        ("RESIZING_MAIN_FS_PARTITION", 68),
+        ("CREATING_RECOVERY_OS_VOLUME", 69),
+        ("INSTALLING_RECOVERY_OS_FILES", 70),
+        ("INSTALLING_RECOVERY_OS_IMAGE", 71),
+        ("REQUESTING_EAN_DATA", 74),
+        ("SEALING_SYSTEM_VOLUME", 77),
+        ("UPDATING_APPLETCON", 81),
+    ];
+
+    #[test]
+    fn constant_names_read_as_their_operations() {
+        let wrong: Vec<String> = CONSTANT_NAMES
+            .iter()
+            .filter_map(|&(name, id)| {
+                let got = operation_by_constant_name(name);
+                (got != Some(id)).then(|| format!("{name}: {got:?} != {id}"))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
+    #[test]
+    fn names_that_are_no_operation_read_as_none() {
+        for name in [
+            "",
+            "_",
+            "UPDATE",
+            "UPDATE_TOASTER",
+            "WAITING_FOR_GODOT",
+            "SEND_FILESYSTEM",
+            "NAND",
+            "UPDATE NAND FIRMWARE",
+            "UPDATE-NAND",
+            "ÜPDATE_NAND_FIRMWARE",
+        ] {
+            assert_eq!(operation_by_constant_name(name), None, "{name:?}");
+        }
     }
 
     #[test]

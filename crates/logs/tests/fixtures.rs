@@ -469,3 +469,39 @@ fn r_fdr_403_reads_as_refused_parts_not_the_network() {
     assert!(log.reading.contains("proxy"), "{}", log.reading);
     assert!(!log.reading.contains("HTTP 403"), "{}", log.reading);
 }
+
+/// pymobiledevice3 prints operations by their constant names: the timeline has them, in order,
+/// with the knowledge base's labels, and the failure names the step the device vanished in.
+#[test]
+fn r_pymobiledevice3_operations_by_constant_name() {
+    let log = read(
+        "pymobiledevice3_2024_verbose_device_vanished_update_nand_firmware_connection_aborted_iphone14_5.log",
+    );
+    let ops: Vec<u32> = log
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            logs::EventKind::Operation { operation, .. } => Some(operation.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ops, vec![28, 58]);
+    let f = log.failure.as_ref().expect("a failure");
+    assert!(f.disconnect);
+    assert_eq!(
+        f.operation.as_ref().map(|o| o.label.as_str()),
+        Some("Updating NAND Firmware")
+    );
+    assert!(has_fact(&log, "usb_dropout", "yes"));
+    assert!(has_fact(&log, "failure_stage", "nand"));
+    let fdr = read("pymobiledevice3_2024_restore_fdr_recover_53_iphone12_1.log");
+    let ops: Vec<u32> = fdr
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            logs::EventKind::Operation { operation, .. } => Some(operation.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ops, vec![28, 58, 11, 13, 50]);
+}

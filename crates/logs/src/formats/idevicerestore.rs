@@ -263,6 +263,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
         }
         _ => {}
     }
+    if python_tool_line(line, out) {
+        return;
+    }
     // Most lines contain none of the literals looked for anywhere below: one pass over the line
     // rules them all out (see `may_have_any!`).
     let maybe = may_have_any!(
@@ -273,6 +276,8 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             "Unable to send payload to ASR",
             "Unable to receive data from ASR",
             "'CHECKPOINT_ID'",
+            "'ProgressMsg'",
+            "'StatusMsg'",
             "Could not read data",
         ]
     );
@@ -290,6 +295,14 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
     }
     if has_if!(maybe, line, "'CHECKPOINT_ID'") {
         python_checkpoint(line, out);
+        return;
+    }
+    if has_if!(maybe, line, "'ProgressMsg'") {
+        python_progress(line, out);
+        return;
+    }
+    if has_if!(maybe, line, "'StatusMsg'") {
+        python_status(line, out);
         return;
     }
     if operation(line, out) {
@@ -487,6 +500,100 @@ fn python_checkpoint(line: &str, out: &mut Vec<Signal>) {
     });
 }
 
+/// pymobiledevice3 / deleo (§2.2): `progress-bar: {'MsgType': 'ProgressMsg', 'Progress': -1,
+/// 'Operation': 'UPDATE_NAND_FIRMWARE'}`. The tool printed the operation's constant name
+/// (its number when it has no name for it); the knowledge base's labels give the id
+/// ([`crate::reference::operation_by_constant_name`]). The id is the one the device sent, so
+/// the restore protocol's shift still applies to it.
+fn python_progress(line: &str, out: &mut Vec<Signal>) {
+    let Some(op) = after_lit!(line, "'Operation': ") else {
+        return;
+    };
+    let raw_id = match op.strip_prefix('\'') {
+        Some(quoted) => {
+            let Some(name) = quoted.split('\'').next() else {
+                return;
+            };
+            crate::reference::operation_by_constant_name(name)
+        }
+        None => leading_int(op).and_then(|n| u32::try_from(n).ok()),
+    };
+    let Some(raw_id) = raw_id.filter(|&id| id < 10_000) else {
+        return;
+    };
+    let progress = after_lit!(line, "'Progress': ").and_then(leading_int);
+    out.push(Signal::Format(Tool::Futurerestore));
+    out.push(Signal::Operation {
+        raw_id,
+        label: None,
+        progress,
+        restore_phase: true,
+    });
+}
+
+/// pymobiledevice3 / deleo: `status message: {'MsgType': 'StatusMsg', 'Status': 0, ...}` (at
+/// debug level; the device's final status, 0 = the restore finished).
+fn python_status(line: &str, out: &mut Vec<Signal>) {
+    // The unsigned -1 of "verification error" (18446744073709551615) reads as -1.
+    let Some(code) = after_lit!(line, "'Status': ").and_then(leading_int) else {
+        return;
+    };
+    out.push(Signal::Format(Tool::Futurerestore));
+    out.push(Signal::Status {
+        code: Some(code),
+        text: format!("status {code}"),
+    });
+}
+
+/// The lines pymobiledevice3 and deleo print at error level for the device's final status
+/// (their own lower-case texts of the status codes), and the last line of the traceback when
+/// the device stopped answering. Exact lines only: these words are common elsewhere.
+fn python_tool_line(line: &str, out: &mut Vec<Signal>) -> bool {
+    const STATUS_TEXTS: &[&str] = &[
+        "verification error",
+        "disk failure",
+        "failed to mount filesystems",
+        "failed to load SEP firmware",
+        "failed to recover FDR data",
+    ];
+    if matches!(line.as_bytes().first(), Some(b'v' | b'd' | b'f')) && STATUS_TEXTS.contains(&line) {
+        out.push(Signal::Format(Tool::Futurerestore));
+        out.push(Signal::Status {
+            code: None,
+            text: line.to_string(),
+        });
+        return true;
+    }
+    // What pymobiledevice3's main prints for the exceptions it catches: no device at all, or
+    // the device left while a command ran.
+    if line == "Device is not connected" {
+        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        return true;
+    }
+    if line == "Device was disconnected" {
+        out.push(Signal::Fail(FailKind::Disconnect));
+        return true;
+    }
+    // The restore loop's read from the device failed: the device left USB (or restored died).
+    let exception = line
+        .strip_prefix("pymobiledevice3.exceptions.")
+        .unwrap_or(line);
+    for name in [
+        "ConnectionAbortedError",
+        "ConnectionResetError",
+        "ConnectionTerminatedError",
+        "BrokenPipeError",
+    ] {
+        if let Some(rest) = exception.strip_prefix(name)
+            && (rest.is_empty() || rest.starts_with(':'))
+        {
+            out.push(Signal::Fail(FailKind::Disconnect));
+            return true;
+        }
+    }
+    false
+}
+
 /// `<Label> (<id>)`: the operation line. Returns whether it was one.
 fn operation(line: &str, out: &mut Vec<Signal>) -> bool {
     let Some(body) = line.strip_suffix(')') else {
@@ -676,6 +783,101 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn pymobiledevice3_progress_status_and_disconnect() {
+        // Operations by constant name, through the knowledge base's labels.
+        assert_eq!(
+            read(
+                "progress-bar: {'MsgType': 'ProgressMsg', 'Progress': -1, 'Operation': 'UPDATE_NAND_FIRMWARE'}"
+            ),
+            vec![
+                Signal::Format(Tool::Futurerestore),
+                Signal::Operation {
+                    raw_id: 58,
+                    label: None,
+                    progress: Some(-1),
+                    restore_phase: true
+                }
+            ]
+        );
+        assert!(matches!(
+            read("progress-bar: {'MsgType': 'ProgressMsg', 'Progress': 37, 'Operation': 'RESTORE_IMAGE'}")
+                .as_slice(),
+            [_, Signal::Operation { raw_id: 13, progress: Some(37), .. }]
+        ));
+        // A number the tool had no name for is printed as the number.
+        assert!(matches!(
+            read("progress-bar: {'MsgType': 'ProgressMsg', 'Progress': 4, 'Operation': 78}")
+                .as_slice(),
+            [
+                _,
+                Signal::Operation {
+                    raw_id: 78,
+                    progress: Some(4),
+                    ..
+                }
+            ]
+        ));
+        // A name that is no operation says nothing.
+        assert!(
+            read("progress-bar: {'MsgType': 'ProgressMsg', 'Progress': -1, 'Operation': 'MAKE_COFFEE'}")
+                .is_empty()
+        );
+        assert!(read("progress-bar: {'MsgType': 'ProgressMsg', 'Operation': '").is_empty());
+        // The final status: 0 is the restore finished; -1 printed unsigned.
+        assert!(
+            read("status message: {'MsgType': 'StatusMsg', 'Status': 0}").contains(
+                &Signal::Status {
+                    code: Some(0),
+                    text: "status 0".into()
+                }
+            )
+        );
+        assert!(
+            read("status message: {'MsgType': 'StatusMsg', 'Status': 18446744073709551615}")
+                .iter()
+                .any(|s| matches!(s, Signal::Status { code: Some(-1), .. }))
+        );
+        // The texts it prints at error level, whole lines only.
+        assert!(
+            read("failed to recover FDR data").contains(&Signal::Status {
+                code: None,
+                text: "failed to recover FDR data".into()
+            })
+        );
+        assert!(
+            read("disk failure")
+                .iter()
+                .any(|s| matches!(s, Signal::Status { .. }))
+        );
+        assert!(read("no disk failure here").is_empty());
+        assert!(read("verification error in the forum post").is_empty());
+        // The device stopped answering.
+        for line in [
+            "ConnectionAbortedError",
+            "ConnectionResetError: [Errno 54] Connection reset by peer",
+            "pymobiledevice3.exceptions.ConnectionTerminatedError",
+            "Device was disconnected",
+        ] {
+            assert_eq!(
+                read(line),
+                vec![Signal::Fail(FailKind::Disconnect)],
+                "{line}"
+            );
+        }
+        for line in [
+            "ConnectionAbortedErrors are common",
+            "    raise ConnectionAbortedError()",
+            "except ConnectionAbortedError:",
+        ] {
+            assert!(read(line).is_empty(), "{line}");
+        }
+        assert_eq!(
+            read("Device is not connected"),
+            vec![Signal::Fail(FailKind::Specific(Stage::Usb))]
+        );
     }
 
     #[test]

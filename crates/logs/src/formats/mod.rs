@@ -174,6 +174,21 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("operation (", Family::Idevicerestore),
     ("NOT being signed", Family::Idevicerestore),
     ("'CHECKPOINT_ID'", Family::Idevicerestore),
+    // pymobiledevice3 / deleo (§2.2): operation dicts, the final status, the status texts it
+    // prints at error level, the exception that ends a run whose device stopped answering
+    ("'ProgressMsg'", Family::Idevicerestore),
+    ("'StatusMsg'", Family::Idevicerestore),
+    ("verification error", Family::Idevicerestore),
+    ("disk failure", Family::Idevicerestore),
+    ("failed to mount filesystems", Family::Idevicerestore),
+    ("failed to load SEP firmware", Family::Idevicerestore),
+    ("failed to recover FDR data", Family::Idevicerestore),
+    ("ConnectionAbortedError", Family::Idevicerestore),
+    ("ConnectionResetError", Family::Idevicerestore),
+    ("ConnectionTerminatedError", Family::Idevicerestore),
+    ("BrokenPipeError", Family::Idevicerestore),
+    ("Device is not connected", Family::Idevicerestore),
+    ("Device was disconnected", Family::Idevicerestore),
     // futurerestore (§2)
     ("futurerestore", Family::Futurerestore),
     ("[exception]", Family::Futurerestore),
