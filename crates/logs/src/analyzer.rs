@@ -1086,8 +1086,12 @@ impl State {
                 self.hand_off = false;
                 self.progressed();
                 if repeat {
+                    // The same operation again (a progress update): the proving line is the
+                    // latest one, its text with it.
                     if let Some(last) = self.last_op.as_mut() {
                         last.2 = line;
+                        last.3.clear();
+                        last.3.push_str(body);
                     }
                     return;
                 }

@@ -585,4 +585,20 @@ mod tests {
             serde_json::to_string(&whole).unwrap()
         );
     }
+    #[test]
+    fn the_last_operation_proving_line_is_its_latest_progress_line() {
+        let log = analyze_bytes(
+            b"[20:19:27.0440] <Restore Device 0x0BE1D7A0>: operation 16 progress -1\n\
+              [20:19:35.0001] <Restore Device 0x0BE1D7A0>: operation 14 progress 12\n\
+              [20:20:35.0001] <Restore Device 0x0BE1D7A0>: operation 14 progress 54\n\
+              [20:31:40.0160] Restore completed, status: 4013\n",
+        );
+        let last_op = log
+            .evidence
+            .iter()
+            .find(|e| e.why == "last operation before the failure")
+            .expect("the last operation is a proving line");
+        assert_eq!(last_op.line, 3);
+        assert!(last_op.text.ends_with("operation 14 progress 54"), "{last_op:?}");
+    }
 }
