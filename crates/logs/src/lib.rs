@@ -599,6 +599,9 @@ mod tests {
             .find(|e| e.why == "last operation before the failure")
             .expect("the last operation is a proving line");
         assert_eq!(last_op.line, 3);
-        assert!(last_op.text.ends_with("operation 14 progress 54"), "{last_op:?}");
+        assert!(
+            last_op.text.ends_with("operation 14 progress 54"),
+            "{last_op:?}"
+        );
     }
 }
