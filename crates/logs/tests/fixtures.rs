@@ -505,3 +505,38 @@ fn r_pymobiledevice3_operations_by_constant_name() {
         .collect();
     assert_eq!(ops, vec![28, 58, 11, 13, 50]);
 }
+
+/// `Panic log is available:` (restored's saved debug info from the previous boot) is read:
+/// the device panicked, strong hardware evidence, and the reading stays at the NAND.
+#[test]
+fn r_panic_log_available_is_flagged() {
+    let log = read(
+        "idevicerestore_2024_panic_log_available_storage_controller_timeout_waiting_for_nand_iphone12_1.log",
+    );
+    assert!(log.flags.panic_log);
+    assert!(has_fact(&log, "failure_stage", "nand"));
+    // The panic text itself is not read as this run's failure.
+    let root = log
+        .evidence
+        .iter()
+        .find(|e| e.why == "first sign of the failure")
+        .unwrap();
+    assert!(root.text.contains("Could not read data"), "{root:?}");
+}
+
+/// The device's on-screen bar as restored draws it (`ramrod_display_set_granular_progress_forced`)
+/// is the last progress the device showed, also when no `restore-step-user-progress` line
+/// follows (a device log cut short during the image stream).
+#[test]
+fn r_on_screen_progress_from_the_granular_display_lines() {
+    let log = logs::analyze_bytes(
+        b"[09:12:01.0101-GMT]{3>7} CHECKPOINT BEGIN: RESTORED:[0x065B] asr_and_invert_image\n\
+ASR RESTORE PROGRESS: 40%\n\
+ramrod_display_set_granular_progress_forced: 30.400000\n\
+ASR RESTORE PROGRESS: 50%\n\
+ramrod_display_set_granular_progress_forced: 38.000000\n\
+ASR RESTORE PROGRESS: 60%\n",
+    );
+    assert_eq!(log.device_progress, Some(38));
+    assert_eq!(log.outcome, Outcome::Incomplete);
+}

@@ -160,6 +160,8 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("DONE", Family::Idevicerestore),
     ("RESTORE FAILED", Family::Idevicerestore),
     ("Log is available", Family::Idevicerestore),
+    // `Panic log is available:` (lower-case "log"): the device panicked in an earlier boot
+    ("Panic log is available", Family::Idevicerestore),
     ("Restore Log Received", Family::Idevicerestore),
     ("restored crashed", Family::Idevicerestore),
     ("Checksum does not match", Family::Idevicerestore),
@@ -219,6 +221,7 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("no space for data", Family::Restored),
     ("failed to install splat", Family::Restored),
     ("restore_apfs_image", Family::Restored),
+    ("ramrod_display_set_granular_progress", Family::Restored),
     // Apple library (§4, §5)
     (" Device ", Family::Apple),
     // `<Restore Device …>: operation N progress P` with the object eaten by a renderer

@@ -26,6 +26,19 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         }
         return true;
     }
+    // The progress bar restored draws on the device's screen (log_formats.md §3.2: ASR
+    // progress lines come "interleaved with ramrod_display_set_granular_progress_forced:
+    // <float>"): the same on-screen value as `restore-step-user-progress`.
+    if let Some(r) = line
+        .strip_prefix("ramrod_display_set_granular_progress_forced:")
+        .or_else(|| line.strip_prefix("ramrod_display_set_granular_progress:"))
+    {
+        out.push(Signal::Format(Tool::Restored));
+        if let Some(p) = screen_percent(r) {
+            out.push(Signal::UserProgress(p));
+        }
+        return true;
+    }
     if let Some(r) = line.strip_prefix("ASR STATUS: ") {
         if r.starts_with("fail") {
             if has!(r, "checksum") {
@@ -145,6 +158,18 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     false
 }
 
+/// A percentage printed as a float (`47.000000`), rounded to a whole percent; `None` outside
+/// 0..=100 or when it is no number.
+fn screen_percent(r: &str) -> Option<i64> {
+    let r = r.trim();
+    let end = r
+        .bytes()
+        .position(|b| !(b.is_ascii_digit() || b == b'.'))
+        .unwrap_or(r.len());
+    let value: f64 = r[..end].parse().ok()?;
+    (0.0..=100.0).contains(&value).then(|| value.round() as i64)
+}
+
 /// `<KIND>[:(FAILURE:<code>)] <DOMAIN>:[0x<4 hex>] <name>[ <error-chain>]`
 fn checkpoint(r: &str, out: &mut Vec<Signal>) {
     out.push(Signal::Format(Tool::Restored));
@@ -239,5 +264,31 @@ mod tests {
                 .contains(&Signal::Fail(FailKind::Specific(Stage::Verify)))
         );
         assert!(read("restore-step-user-progress = 47").contains(&Signal::UserProgress(47)));
+    }
+
+    #[test]
+    fn granular_screen_progress_reads_as_the_on_screen_percent() {
+        assert!(
+            read("ramrod_display_set_granular_progress_forced: 47.000000")
+                .contains(&Signal::UserProgress(47))
+        );
+        assert!(
+            read("ramrod_display_set_granular_progress_forced: 62.6")
+                .contains(&Signal::UserProgress(63))
+        );
+        for line in [
+            "ramrod_display_set_granular_progress_forced: -1.000000",
+            "ramrod_display_set_granular_progress_forced: 250.0",
+            "ramrod_display_set_granular_progress_forced: nan",
+            "ramrod_display_set_granular_progress_forced: ",
+            "ramrod_display_set_granular_progress_forced: 1.2.3",
+        ] {
+            assert!(
+                !read(line)
+                    .iter()
+                    .any(|s| matches!(s, Signal::UserProgress(_))),
+                "{line}"
+            );
+        }
     }
 }
