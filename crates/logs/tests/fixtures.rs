@@ -540,3 +540,24 @@ ASR RESTORE PROGRESS: 60%\n",
     assert_eq!(log.device_progress, Some(38));
     assert_eq!(log.outcome, Outcome::Incomplete);
 }
+
+/// pymobiledevice3 quotes the previous attempt's device log after `PreviousRestoreLog: `: its
+/// failure is history (`previous_restore_failed`), and this run's status 0 is the reading.
+#[test]
+fn r_pymobiledevice3_previous_restore_log_is_history() {
+    let log = read(
+        "pymobiledevice3_2024_verbose_success_after_previous_restore_log_checksum_1100_iphone13_2.log",
+    );
+    assert_eq!(log.outcome, Outcome::Success);
+    assert!(log.failure.is_none());
+    assert!(log.flags.previous_restore_failed);
+    assert_eq!(
+        log.device_progress, None,
+        "the older attempt's screen is not this one's"
+    );
+    assert!(
+        !log.evidence.iter().any(|e| e.text.contains("1100")),
+        "{:?}",
+        log.evidence
+    );
+}

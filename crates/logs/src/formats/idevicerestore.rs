@@ -128,7 +128,11 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::PanicLog);
                 return;
             }
-            if line.starts_with("Previous Restore Log Received") {
+            if line.starts_with("Previous Restore Log Received")
+                || line.starts_with("PreviousRestoreLog: ")
+            {
+                // idevicerestore's heading; pymobiledevice3 prints the older attempt's device log
+                // right after `PreviousRestoreLog: `, on this line and the ones that follow.
                 out.push(Signal::PreviousLogStart);
                 return;
             }
@@ -564,6 +568,11 @@ fn python_tool_line(line: &str, out: &mut Vec<Signal>) -> bool {
         });
         return true;
     }
+    // pymobiledevice3's heading of this attempt's device log (sent with the final status).
+    if line == "log:" {
+        out.push(Signal::DeviceLogStart);
+        return true;
+    }
     // What pymobiledevice3's main prints for the exceptions it catches: no device at all, or
     // the device left while a command ran.
     if line == "Device is not connected" {
@@ -878,6 +887,13 @@ mod tests {
             read("Device is not connected"),
             vec![Signal::Fail(FailKind::Specific(Stage::Usb))]
         );
+        // The device logs it quotes: an older attempt's, then this one's.
+        assert_eq!(
+            read("PreviousRestoreLog: [12:40:01.0012-GMT]{3>6} CHECKPOINT BEGIN: x"),
+            vec![Signal::PreviousLogStart]
+        );
+        assert_eq!(read("log:"), vec![Signal::DeviceLogStart]);
+        assert!(read("log: something else").is_empty());
     }
 
     #[test]

@@ -191,6 +191,8 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("BrokenPipeError", Family::Idevicerestore),
     ("Device is not connected", Family::Idevicerestore),
     ("Device was disconnected", Family::Idevicerestore),
+    ("PreviousRestoreLog: ", Family::Idevicerestore),
+    ("] DEBUG log:", Family::Idevicerestore),
     // futurerestore (§2)
     ("futurerestore", Family::Futurerestore),
     ("[exception]", Family::Futurerestore),
