@@ -193,7 +193,11 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
                 return;
             }
-            if line.starts_with("Device ") && has!(line, "has successfully entered restore mode") {
+            if line.starts_with("Device ")
+                && (has!(line, "has successfully entered restore mode")
+                    || has!(line, "is now connected in restore mode"))
+            {
+                // The second is the pre-2019 wording (with `-d`), after the `Attempt N` lines.
                 out.push(Signal::Mode(Mode::Restore));
                 return;
             }
@@ -893,6 +897,16 @@ mod tests {
             vec![Signal::PreviousLogStart]
         );
         assert_eq!(read("log:"), vec![Signal::DeviceLogStart]);
+    }
+
+    #[test]
+    fn restore_mode_reached_in_both_wordings() {
+        for line in [
+            "Device 00008030-001A2C3E4B5D602E has successfully entered restore mode",
+            "Device 4c8e0f7d2b1a9c6e3f5d2b8a7c4e1f0a9d6b3c2e is now connected in restore mode...",
+        ] {
+            assert_eq!(read(line), vec![Signal::Mode(Mode::Restore)], "{line}");
+        }
         assert!(read("log: something else").is_empty());
     }
 

@@ -152,6 +152,7 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("Device failed to enter", Family::Idevicerestore),
     ("Device reconnected in ", Family::Idevicerestore),
     ("successfully entered restore mode", Family::Idevicerestore),
+    ("now connected in restore mode", Family::Idevicerestore),
     ("Could not read data", Family::Idevicerestore),
     ("No data to read", Family::Idevicerestore),
     ("didn't accept BasebandData", Family::Idevicerestore),
