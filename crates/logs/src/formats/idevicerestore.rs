@@ -563,8 +563,11 @@ fn python_tool_line(line: &str, out: &mut Vec<Signal>) -> bool {
         "failed to mount filesystems",
         "failed to load SEP firmware",
         "failed to recover FDR data",
+        "X-Gold Baseband Update Failed. Defective Unit?",
     ];
-    if matches!(line.as_bytes().first(), Some(b'v' | b'd' | b'f')) && STATUS_TEXTS.contains(&line) {
+    if matches!(line.as_bytes().first(), Some(b'v' | b'd' | b'f' | b'X'))
+        && STATUS_TEXTS.contains(&line)
+    {
         out.push(Signal::Format(Tool::Futurerestore));
         out.push(Signal::Status {
             code: None,
@@ -862,6 +865,11 @@ mod tests {
         );
         assert!(
             read("disk failure")
+                .iter()
+                .any(|s| matches!(s, Signal::Status { .. }))
+        );
+        assert!(
+            read("X-Gold Baseband Update Failed. Defective Unit?")
                 .iter()
                 .any(|s| matches!(s, Signal::Status { .. }))
         );

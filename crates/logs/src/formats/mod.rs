@@ -186,6 +186,7 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("failed to mount filesystems", Family::Idevicerestore),
     ("failed to load SEP firmware", Family::Idevicerestore),
     ("failed to recover FDR data", Family::Idevicerestore),
+    ("X-Gold Baseband Update Failed", Family::Idevicerestore),
     ("ConnectionAbortedError", Family::Idevicerestore),
     ("ConnectionResetError", Family::Idevicerestore),
     ("ConnectionTerminatedError", Family::Idevicerestore),
