@@ -600,10 +600,17 @@ impl State {
             || self.success.is_some()
     }
 
+    /// The device has said itself that the restore failed (a failing checkpoint, a non-zero
+    /// status). It reboots after that, so leaving USB then is the failure's consequence, not a
+    /// USB drop-out (pymobiledevice3 reads on until the device is gone).
+    fn device_reported_failure(&self) -> bool {
+        self.first_cp_failure.is_some() || self.status.as_ref().is_some_and(|s| s.0.is_some())
+    }
+
     /// A removal that never came back is a disconnect.
     fn settle_removal(&mut self) {
         if let Some(r) = self.removed.take() {
-            self.flags.usb_dropout = true;
+            self.flags.usb_dropout |= !self.device_reported_failure();
             if self.first_disconnect.is_none() {
                 self.last_hard_failure_line = self.last_hard_failure_line.max(r.line);
                 self.first_disconnect = Some(r);
@@ -904,9 +911,11 @@ impl State {
             }
             FailKind::Disconnect => {
                 self.last_hard_failure_line = line;
-                self.flags.usb_dropout = true;
-                if self.usb_line.is_none() {
-                    self.usb_line = Some((line, text.to_string()));
+                if !self.device_reported_failure() {
+                    self.flags.usb_dropout = true;
+                    if self.usb_line.is_none() {
+                        self.usb_line = Some((line, text.to_string()));
+                    }
                 }
                 if self.first_disconnect.is_none() {
                     if self.first_specific.is_none() {

@@ -604,4 +604,25 @@ mod tests {
             "{last_op:?}"
         );
     }
+
+    #[test]
+    fn leaving_usb_after_the_device_reported_its_failure_is_not_a_usb_dropout() {
+        let head = "2024-06-02 16:41:33 mbp pymobiledevice3.restore.restore[58231] INFO progress-bar: \
+                    {'MsgType': 'ProgressMsg', 'Progress': 0, 'Operation': 'RESTORE_IMAGE'}\n";
+        let failure = "2024-06-02 16:45:04 mbp pymobiledevice3.restore.restore[58231] INFO checkpoint: \
+                       {'CHECKPOINT_COMPLETE': True, 'CHECKPOINT_RESULT': 53, 'CHECKPOINT_NAME': \
+                       'fdr_recover', 'CHECKPOINT_ID': 1588, 'MsgType': 'CheckpointMsg'}\n";
+        let gone = "2024-06-02 16:45:40 mbp pymobiledevice3.restore.restore[58231] ERROR \
+                    Device was disconnected\n";
+        let after_failure = analyze_bytes(format!("{head}{failure}{gone}").as_bytes());
+        assert_eq!(after_failure.outcome, Outcome::Failure);
+        assert!(
+            !after_failure.flags.usb_dropout,
+            "{:?}",
+            after_failure.flags
+        );
+        // The same disconnect with no failure reported first is a drop-out.
+        let vanished = analyze_bytes(format!("{head}{gone}").as_bytes());
+        assert!(vanished.flags.usb_dropout, "{:?}", vanished.flags);
+    }
 }
