@@ -131,6 +131,13 @@ fn fdr_refusal(log: &RestoreLog) -> Option<String> {
 /// Build the reading of a finished log.
 pub(crate) fn reading(log: &RestoreLog) -> String {
     let mut s = last_attempt(log);
+    if log.flags.panic_log {
+        // log_formats.md §1.6: a panic log is strong hardware evidence.
+        s.push_str(
+            " The device also handed over a panic log: it crashed (a kernel panic) before or \
+             during this restore. If that repeats, suspect hardware rather than software.",
+        );
+    }
     if let Some(e) = earlier_words(log) {
         s.push(' ');
         s.push_str(&e);

@@ -522,6 +522,9 @@ fn r_panic_log_available_is_flagged() {
         .find(|e| e.why == "first sign of the failure")
         .unwrap();
     assert!(root.text.contains("Could not read data"), "{root:?}");
+    // The reading tells the person what the panic log means.
+    assert!(log.reading.contains("panic log"), "{}", log.reading);
+    assert!(log.reading.contains("suspect hardware"), "{}", log.reading);
 }
 
 /// The device's on-screen bar as restored draws it (`ramrod_display_set_granular_progress_forced`)
