@@ -26,6 +26,13 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         };
         if let Some(restore_phase) = kind {
             out.push(Signal::Format(Tool::Itunes));
+            // The object names the mode the device is in (the restore mode is reached only
+            // when its first operation is read, see the analyser).
+            if object.starts_with("DFU Device") {
+                out.push(Signal::Mode(Mode::Dfu));
+            } else if object.starts_with("Recovery Mode Device") {
+                out.push(Signal::Mode(Mode::Recovery));
+            }
             if let Some(r) = msg.strip_prefix("operation ") {
                 let Some(id) = leading_int(r) else {
                     return true;
@@ -322,6 +329,20 @@ mod tests {
                     restore_phase: false
                 }
             )
+        );
+        // The object names the device's mode.
+        assert!(
+            read("<Recovery Mode Device 0x191823f0>: operation 4 progress 3")
+                .contains(&Signal::Mode(Mode::Recovery))
+        );
+        assert!(
+            read("<DFU Device 0x000000000BE1D7A0>: operation 2 progress -1")
+                .contains(&Signal::Mode(Mode::Dfu))
+        );
+        assert!(
+            !read("<Restore Device 0x0BE1D7A0>: operation 28 progress -1")
+                .iter()
+                .any(|s| matches!(s, Signal::Mode(_)))
         );
         assert!(read("Restore completed, status: 4013").contains(&Signal::ErrorCode(4013)));
         assert!(read("Restore completed, status: 0").contains(&Signal::Success));
