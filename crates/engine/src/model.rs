@@ -83,6 +83,9 @@ pub struct PriorAdjustment {
 pub struct Model {
     pub device: Option<Device>,
     pub error_code: Option<i64>,
+    /// The error code's family (`unknown` for no code or an undocumented one); None for a
+    /// model built by hand, where every observation and action applies.
+    pub family: Option<String>,
     pub causes: Vec<Cause>,
     /// Aligned with `causes`, sums to 1.
     pub prior: Vec<f64>,
@@ -199,6 +202,7 @@ impl Model {
         Model {
             device,
             error_code,
+            family: None,
             causes,
             prior: p,
             base_prior,
@@ -238,7 +242,27 @@ impl Model {
         } else {
             KbLists::of(kb)
         };
-        Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists)
+        let family = error_code
+            .and_then(|c| kb.lookup_code(c))
+            .map_or("unknown", |entry| match entry {
+                kb::CodeEntry::Code(c) => c.family.as_str(),
+                kb::CodeEntry::Range(r) => r.family.as_str(),
+            })
+            .to_string();
+        let mut model =
+            Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists);
+        model.family = Some(family);
+        model
+    }
+
+    /// Whether an observation or action limited to `families` applies to this model's code
+    /// (an empty list, or a model without a family: always).
+    pub fn applies(&self, families: &[String]) -> bool {
+        families.is_empty()
+            || self
+                .family
+                .as_ref()
+                .is_none_or(|f| families.iter().any(|x| x == f))
     }
 
     /// Add a shop's confirmed causes for this device and error code as pseudo-counts:
@@ -294,7 +318,11 @@ impl Model {
     }
 
     /// P(action fixes the restore | cause i).
+    /// Zero for an action limited to other error-code families.
     pub fn fix_prob(&self, action: &Action, cause: usize) -> f64 {
+        if !self.applies(&action.families) {
+            return 0.0;
+        }
         action
             .fixes
             .get(&self.causes[cause].id)
@@ -303,8 +331,12 @@ impl Model {
             .clamp(0.0, 1.0)
     }
 
-    /// P(outcome | cause i) for an observation (see [`likelihood`]).
+    /// P(outcome | cause i) for an observation (see [`likelihood`]); the same for every cause
+    /// (no evidence) when the observation is limited to other error-code families.
     pub fn likelihood(&self, obs: &Observation, outcome: &str, cause: usize) -> f64 {
+        if !self.applies(&obs.families) {
+            return 1.0 / obs.outcomes.len().max(1) as f64;
+        }
         likelihood(obs, outcome, &self.causes[cause].id)
     }
 
@@ -373,5 +405,47 @@ pub fn normalise(p: &mut [f64]) {
         for x in p.iter_mut() {
             *x = u;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A family-limited observation and action apply only with codes of their families: with
+    /// 4013 (the device stopped responding) the lock is no evidence and unlocking fixes nothing; with 4037 both
+    /// count; with no code the observation counts (the `unknown` family) and the step does not.
+    #[test]
+    fn family_limited_observations_and_actions_apply_only_there() {
+        let kb = kb::kb();
+        let locked = kb.observation("device_locked").unwrap();
+        let unlock = kb.action("unlock_and_trust").unwrap();
+        let spread = |m: &Model| {
+            let l: Vec<f64> = (0..m.causes.len())
+                .map(|i| m.likelihood(locked, "yes", i))
+                .collect();
+            l.iter().cloned().fold(0.0, f64::max) - l.iter().cloned().fold(1.0, f64::min)
+        };
+        let fixes = |m: &Model| {
+            (0..m.causes.len())
+                .map(|i| m.fix_prob(unlock, i))
+                .sum::<f64>()
+        };
+        let usb = Model::from_kb(kb, None, Some(4013));
+        assert_eq!(usb.family.as_deref(), Some("device_stopped_responding"));
+        assert_eq!(spread(&usb), 0.0);
+        assert_eq!(fixes(&usb), 0.0);
+        let state = Model::from_kb(kb, None, Some(4037));
+        assert_eq!(state.family.as_deref(), Some("device_state"));
+        assert!(spread(&state) > 0.5);
+        assert!(fixes(&state) > 0.5);
+        let none = Model::from_kb(kb, None, None);
+        assert_eq!(none.family.as_deref(), Some("unknown"));
+        assert!(spread(&none) > 0.5);
+        assert_eq!(fixes(&none), 0.0);
+        // A model built by hand has no family: everything applies.
+        let mut by_hand = none.clone();
+        by_hand.family = None;
+        assert!(fixes(&by_hand) > 0.5);
     }
 }

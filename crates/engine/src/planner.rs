@@ -101,7 +101,7 @@ impl Tables {
 
     /// The tables for a model. A model that uses the embedded knowledge base's actions and
     /// observations (which never change) gets them from a per-process cache keyed by its
-    /// cause ids; any other model (tests, simulation) has them built.
+    /// cause ids and error-code family; any other model (tests, simulation) has them built.
     fn for_model(model: &Model) -> Arc<Tables> {
         if !model.uses_embedded_lists() {
             return Arc::new(Tables::build(model));
@@ -109,7 +109,13 @@ impl Tables {
         type Cache = Mutex<BTreeMap<Vec<String>, Arc<Tables>>>;
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(Cache::default);
-        let key: Vec<String> = model.causes.iter().map(|c| c.id.clone()).collect();
+        // The family decides which family-limited observations and actions apply.
+        let key: Vec<String> = model
+            .causes
+            .iter()
+            .map(|c| c.id.clone())
+            .chain(model.family.clone())
+            .collect();
         if let Some(t) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return t;
         }

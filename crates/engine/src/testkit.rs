@@ -26,6 +26,7 @@ pub fn action(id: &str, minutes: f64, fixes: &[(&str, f64)]) -> Action {
         cost: Cost { minutes, usd: 0.0 },
         skill: Skill::Owner,
         needs: vec![],
+        families: vec![],
         data_risk: DataRisk::None,
         is_restore: false,
         is_repair_software: false,
@@ -50,6 +51,7 @@ pub fn binary(id: &str, kind: &str, minutes: f64, yes: &[(&str, f64)]) -> Observ
         cost: Cost { minutes, usd: 0.0 },
         skill: Skill::Owner,
         needs: vec![],
+        families: vec![],
         likelihood: m,
         source: "test".into(),
     }

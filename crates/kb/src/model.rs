@@ -321,6 +321,12 @@ pub struct Observation {
     /// What the person needs to answer it (`second_computer`, `spare_cable`, `dc_power_supply`...).
     #[serde(default)]
     pub needs: Vec<String>,
+    /// The error-code families (`device_state`...) in which the answer is evidence; empty: all.
+    /// No code, or an undocumented one, counts as the `unknown` family. Elsewhere the answer is
+    /// recorded but moves no cause and the question is not worth asking (a locked screen says
+    /// why an update could not start, not why a restore dropped off USB).
+    #[serde(default)]
+    pub families: Vec<String>,
     /// `likelihood[outcome][cause]` = P(outcome | cause); the key `default` covers unnamed causes.
     /// For a binary observation only the first outcome is given; the other is its complement.
     pub likelihood: BTreeMap<String, BTreeMap<String, f64>>,
@@ -340,6 +346,11 @@ pub struct Action {
     pub skill: Skill,
     #[serde(default)]
     pub needs: Vec<String>,
+    /// The error-code families in which this step can fix anything; empty: all. No code, or an
+    /// undocumented one, counts as the `unknown` family. Elsewhere it fixes nothing and is
+    /// never planned (unlocking the device only helps when the update could not start).
+    #[serde(default)]
+    pub families: Vec<String>,
     pub data_risk: DataRisk,
     /// True for every step that re-runs a restore or update (guardrail: stop after three
     /// failures at the same point).

@@ -309,6 +309,16 @@ fn check_observations(c: &mut Checker) {
                 }
             }
         }
+        for f in &o.families {
+            if !t.families.iter().any(|x| &x.id == f) {
+                c.err(
+                    "observations.toml",
+                    e.clone(),
+                    "families",
+                    format!("unknown family `{f}`"),
+                );
+            }
+        }
         let binary = o.outcomes.len() == 2;
         if binary && o.likelihood.len() != 1 {
             c.err(
@@ -364,6 +374,16 @@ fn check_actions(c: &mut Checker) {
                 "tried_flag",
                 format!("`{flag}` is not in the --tried vocabulary"),
             );
+        }
+        for f in &a.families {
+            if !t.families.iter().any(|x| &x.id == f) {
+                c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "families",
+                    format!("unknown family `{f}`"),
+                );
+            }
         }
         for (cause, p) in &a.fixes {
             if !c.causes.contains(cause.as_str()) {
