@@ -298,3 +298,64 @@ fn help_lists_every_observed_word() {
         assert!(help.contains(word), "{word} missing from --help");
     }
 }
+
+/// Error 4037 on a phone said to be locked: unlock it and tap Trust first (not a force restart),
+/// the device's own state leads with what 4037 means, and the warning says what a forgotten
+/// passcode costs. Free text saying the passcode is forgotten drops the unlock step and keeps
+/// the data-keeping Update before the erasing Restore.
+#[test]
+fn a_locked_device_with_4037_is_unlocked_and_trusted_first() {
+    let v = json(&[
+        "--device",
+        "iPhone 12",
+        "--error",
+        "4037",
+        "--observed",
+        "device_locked",
+    ]);
+    assert_eq!(
+        v["next_step"]["action"], "unlock_and_trust",
+        "{}",
+        v["next_step"]
+    );
+    assert_eq!(v["causes"][0]["id"], "ios_system_software");
+    assert!(
+        v["causes"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("locked with its passcode")
+    );
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("tap Trust"), "{warnings}");
+    assert!(warnings.contains("cannot be backed up"), "{warnings}");
+
+    let forgot = json(&[
+        "--text",
+        "iPhone 12 error 4037, I forgot my passcode and it says iPhone is disabled",
+    ]);
+    assert_eq!(forgot["understood"]["passcode_forgotten"], true);
+    let steps: Vec<&str> = std::iter::once(&forgot["next_step"])
+        .chain(forgot["plan"].as_array().unwrap())
+        .filter_map(|s| s["action"].as_str())
+        .collect();
+    assert!(!steps.contains(&"unlock_and_trust"), "{steps:?}");
+    let update = steps.iter().position(|s| *s == "recovery_update").unwrap();
+    let restore = steps.iter().position(|s| *s == "recovery_restore").unwrap();
+    assert!(update < restore, "{steps:?}");
+
+    let out = cmd()
+        .args([
+            "diagnose",
+            "--device",
+            "iPhone 12",
+            "--error",
+            "4037",
+            "--observed",
+            "device_locked",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("diagnose_iphone12_4037_locked", text);
+}

@@ -46,6 +46,10 @@ pub struct DiagnoseRequest {
     pub shop_counts: BTreeMap<String, u64>,
 }
 
+/// The step that unlocks the device and trusts the computer (not possible with a forgotten
+/// passcode).
+pub const UNLOCK_ACTION: &str = "unlock_and_trust";
+
 /// A request value the engine cannot use.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RequestError {
@@ -434,6 +438,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
         if u.data_expendable {
             evidence.data_expendable = true;
         }
+
         // "three different cables", "two computers": one failed attempt per cable/computer.
         for i in 0..u.cables.unwrap_or(0).min(10) {
             evidence.attempts.push(Attempt {
@@ -480,6 +485,15 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
             outcome: StepOutcome::Failed,
         })
         .collect();
+    // A forgotten passcode (or a disabled device): unlocking it is not a step they can take.
+    if understood.as_ref().is_some_and(|u| u.passcode_forgotten)
+        && kb.action(UNLOCK_ACTION).is_some()
+    {
+        evidence.actions.push(ActionTried {
+            action: UNLOCK_ACTION.into(),
+            outcome: StepOutcome::CannotDo,
+        });
+    }
     for s in &req.steps {
         if kb.action(&s.action).is_none() {
             return Err(RequestError::UnknownValue {

@@ -12,6 +12,14 @@ use kb::DataRisk;
 /// Guardrail 4 in plain words.
 pub const DOWNGRADE_WARNING: &str = "Apple only allows installing iOS versions it still signs: a downgrade to an unsigned version is impossible, whatever a tool promises. Restore the latest signed version instead.";
 
+/// What to do about a locked device, when the update could not start (device-state codes or
+/// no code): unlock and trust first; a forgotten passcode leaves only an erasing restore.
+pub const LOCKED_WARNING: &str = "The device was locked: unlock it with its passcode, tap Trust when it asks \"Trust This Computer?\", keep it on the Home Screen and start the Update again. If the passcode is forgotten (or it says it is disabled or unavailable), the only way back is a Restore from Recovery Mode, which erases it: a locked device cannot be backed up, so its data comes back only from a backup made before. A Recovery Mode Update keeps the data but leaves the passcode lock in place.";
+
+/// The same for an error of another family: the lock is why the person restores, not why the
+/// restore failed.
+pub const LOCKED_OTHER_ERROR_WARNING: &str = "A locked device does not explain this error: it happens during the restore itself, so the steps below still apply. If the passcode is forgotten, a Restore (which erases) is the only way back in: a locked device cannot be backed up, so its data comes back only from a backup made before.";
+
 /// P(signing_or_downgrade) from which the "no downgrades" warning is shown.
 pub const SIGNING_WARNING: f64 = 0.25;
 
@@ -246,6 +254,23 @@ fn warnings(
             "It failed {} times at the same point{stage}: stop restoring. Repeated restores can make a failing storage chip lose what is left; ask a repair shop for a board-level diagnosis and data recovery, not a board swap.",
             derived.same_point_failures
         ));
+    }
+    if derived
+        .answered
+        .get("device_locked")
+        .is_some_and(|v| v == "yes")
+    {
+        let evidence_here = model
+            .observation("device_locked")
+            .is_some_and(|o| model.applies(&o.families));
+        out.push(
+            if evidence_here {
+                LOCKED_WARNING
+            } else {
+                LOCKED_OTHER_ERROR_WARNING
+            }
+            .to_string(),
+        );
     }
     if let Some(i) = model.cause_index("signing_or_downgrade")
         && p[i] >= SIGNING_WARNING

@@ -49,10 +49,15 @@ pub fn restores_allowed(derived: &Derived) -> bool {
     derived.same_point_failures < MAX_SAME_POINT_FAILURES
 }
 
-/// The observation that asks whether the person has what a need names (`has_<need>`).
+/// The observation that asks whether the person has what a need names (`has_<need>`), or
+/// whether the state it names holds (an observation with the need's own id: unlocking the
+/// device needs `device_locked`). A "no" blocks the step; no answer yet asks first.
 pub fn need_question(model: &Model, need: &str) -> Option<String> {
     let id = format!("has_{need}");
-    model.observation(&id).map(|o| o.id.clone())
+    model
+        .observation(&id)
+        .or_else(|| model.observation(need))
+        .map(|o| o.id.clone())
 }
 
 /// Why `action` may not be recommended, or None. `update_planned`: Recovery Update comes

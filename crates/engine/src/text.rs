@@ -40,6 +40,10 @@ pub struct Understood {
     /// supply or boot current); the `role` flag wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The person said the passcode is forgotten (or the device is disabled): unlocking it is
+    /// not a step they can take.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub passcode_forgotten: bool,
     /// Bench readings named in the text: observation id → outcome (`dc_boot_current`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bench: BTreeMap<String, String>,
@@ -51,6 +55,9 @@ enum Cue {
     Seen(&'static str),
     /// A symptom stated as absent ("the liquid indicator is white").
     SeenNo(&'static str),
+    /// A symptom whose phrase may carry its own negation ("it was not locked"): a negator
+    /// inside the match also makes it a "no".
+    SeenUnless(&'static str),
     Stage(&'static str),
     Expendable,
     NoBackup,
@@ -254,6 +261,26 @@ const CUES: &[(&str, Cue)] = &[
         r"\b(earpiece|face ?id|front|proximity|sensor) (flex|sensor|cable|assembly)( \w+){0,2} (disconnected|unplugged|removed)\b",
         Cue::Seen("works_with_earpiece_flex_disconnected"),
     ),
+    // A locked device: passcode, disabled or unavailable, forgotten passcode, Trust not tapped.
+    // Activation, carrier and SIM locks are other things (no subject word before "locked").
+    (
+        r"\b(phone|iphone|ipad|ipod|device|it|screen)( (is|was|got|gets|stays|stayed|remained|being|still|not|never|wasn'?t|isn'?t|is still|was still))* (passcode[- ])?locked\b|\blocked (phone|iphone|ipad|device|screen)\b|\blocked (with|by) (a |the |my |its )?(passcode|pass code|pin|code)\b|\b(passcode|pass code)[- ]locked\b|\b(stuck )?(on|at) (the )?lock ?screen\b|\blocked out of (it|my|the|her|his)\b",
+        Cue::SeenUnless("device_locked"),
+    ),
+    (DISABLED, Cue::SeenUnless("device_locked")),
+    (FORGOT_PASSCODE, Cue::Seen("device_locked")),
+    (
+        r"\basks? for (a |the |my |its )?(passcode|pass code)\b",
+        Cue::Seen("device_locked"),
+    ),
+    (
+        r"\b(didn'?t|did not|never|forgot to|without|not) (tap|tapping|tapped|press|pressed|click|clicked|accept|accepted|hit|confirm|confirmed)( on)? (the )?'?trust\b|\btrust this computer\b( \w+){0,3} (never|didn'?t|did not|doesn'?t|does not|won'?t|not) (appear|appears|appeared|show|shows|showed|pop|pops|popped|come|comes|came)\b",
+        Cue::Seen("device_locked"),
+    ),
+    (
+        r"\b(unlocked it|kept it unlocked|(it|phone|iphone|ipad|device) (was|is|stayed|kept) unlocked|tapped trust|trusted the computer)\b",
+        Cue::SeenNo("device_locked"),
+    ),
     // failure points
     (r"\bwaiting for (the )?nand\b|\bnand\b", Cue::Stage("nand")),
     (
@@ -275,6 +302,20 @@ const CUES: &[(&str, Cue)] = &[
         Cue::NoBackup,
     ),
 ];
+
+/// "iPhone is disabled", "iPhone Unavailable", "security lockout": the passcode was entered
+/// wrong too often.
+const DISABLED: &str = r"\b(iphone|ipad|ipod|phone|device|it)( (is|was|got|gets|says|said|shows|showed|became|went|being|still|not|never|now))* (disabled|unavailable)\b|\bsecurity lockout\b";
+
+/// "I forgot my passcode", "can't remember the passcode", "passcode forgotten".
+const FORGOT_PASSCODE: &str = r"\b(forgot|forgotten|forget|forgetting|lost|don'?t remember|can'?t remember|do not remember|cannot remember|don'?t know|do not know)( \w+){0,2} (passcode|pass code|(phone|iphone|ipad|screen|lock ?screen|unlock) (password|pin|code))\b|\b(passcode|pass code)( is| was)? forgotten\b";
+
+/// Whether a matched phrase carries its own negation ("it was not locked").
+fn says_not(phrase: &str) -> bool {
+    phrase
+        .split_whitespace()
+        .any(|w| matches!(w, "not" | "never" | "wasnt" | "isnt") || w.ends_with("n't"))
+}
 
 const NEGATORS: &[&str] = &[
     "not", "no", "never", "didn't", "didnt", "did", "haven't", "havent", "hasn't", "hasnt",
@@ -392,6 +433,16 @@ fn not_really(obs: &str, t: &str, start: usize, end: usize) -> bool {
             .any(|w| before.ends_with(w));
             into_liquid.is_match(after) || not_a_fall.is_match(after) || drops_out || season || link
         }
+        // "find my iPhone disabled" is a setting turned off before a restore, not a lock.
+        // "locked to AT&T" is a carrier lock.
+        // "locked up" is frozen; "locked in recovery" is stuck in a mode.
+        "device_locked" => {
+            before.ends_with("find my")
+                || before.ends_with("find my's")
+                || [" to ", " by carrier", " by the carrier", " up", " in "]
+                    .iter()
+                    .any(|w| after.starts_with(w))
+        }
         "liquid_exposure" => {
             static RESISTANT: OnceLock<Regex> = OnceLock::new();
             static INDICATOR: OnceLock<Regex> = OnceLock::new();
@@ -473,6 +524,7 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
                 && m.as_str()
                     .split_whitespace()
                     .any(|w| w == "not" || w == "never" || w.ends_with("n't"));
+            let inner = inner || (matches!(cue, Cue::SeenUnless(_)) && says_not(m.as_str()));
             let neg = inner || negated(&t, m.start());
             match (*cue, neg) {
                 (Cue::Tried(flag), false) => {
@@ -491,8 +543,9 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
                         .entry(obs.to_string())
                         .or_insert("no".to_string());
                 }
-                (Cue::Seen(obs), _) if not_really(obs, &t, m.start(), m.end()) => {}
-                (Cue::Seen(obs), neg) => {
+                (Cue::Seen(obs) | Cue::SeenUnless(obs), _)
+                    if not_really(obs, &t, m.start(), m.end()) => {}
+                (Cue::Seen(obs) | Cue::SeenUnless(obs), neg) => {
                     let v = if neg { "no" } else { "yes" };
                     // A "yes" anywhere wins over a "no" for the same symptom? No: the first
                     // reading stands unless a later one is positive and the first negative.
@@ -563,6 +616,19 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         u.observed
             .entry("downgrade_attempt".into())
             .or_insert("yes".into());
+    }
+
+    // A forgotten passcode or a disabled device: the passcode cannot be entered.
+    static FORGOT: OnceLock<Regex> = OnceLock::new();
+    static DISABLED_RE: OnceLock<Regex> = OnceLock::new();
+    if u.observed.get("device_locked").is_some_and(|v| v == "yes") {
+        let forgot = re(FORGOT_PASSCODE, &FORGOT).find_iter(&t);
+        let disabled = re(DISABLED, &DISABLED_RE).find_iter(&t);
+        u.passcode_forgotten = forgot.chain(disabled).any(|m| {
+            !negated(&t, m.start())
+                && !says_not(m.as_str())
+                && !not_really("device_locked", &t, m.start(), m.end())
+        });
     }
 
     static TECH: OnceLock<Regex> = OnceLock::new();
@@ -1094,6 +1160,53 @@ mod tests {
             obs("the update was not interrupted", "update_interrupted"),
             Some("no".into())
         );
+    }
+
+    #[test]
+    fn a_locked_disabled_or_untrusted_device() {
+        let obs = |t: &str| u(t).observed.get("device_locked").cloned();
+        for t in [
+            "my phone was locked",
+            "it says iPhone is disabled",
+            "I forgot my passcode",
+            "didn't tap trust",
+            "the iphone is still locked with a passcode",
+            "it was on the lock screen the whole time",
+            "iPhone Unavailable on the screen",
+            "I can't remember the passcode",
+            "the trust this computer prompt never appeared",
+        ] {
+            assert_eq!(obs(t), Some("yes".to_string()), "{t}");
+        }
+        for t in [
+            "it was not locked",
+            "the phone wasn't locked",
+            "it is not disabled",
+            "I unlocked it and tapped trust",
+            "I didn't forget my passcode",
+        ] {
+            assert_eq!(obs(t), Some("no".to_string()), "{t}");
+        }
+        for t in [
+            "my iphone is locked to at&t",
+            "it is icloud activation locked",
+            "find my iphone disabled before the restore",
+            "error 4013 at 60%",
+            "I disabled the antivirus",
+            "the phone locked up halfway through the update",
+            "it is locked in recovery mode",
+            "face id disabled after the screen repair",
+            "it unlocked fine",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
+        assert!(u("I forgot my passcode").passcode_forgotten);
+        assert!(u("it says iPhone is disabled").passcode_forgotten);
+        assert!(!u("my phone was locked").passcode_forgotten);
+        assert!(!u("didn't tap trust").passcode_forgotten);
+        assert!(!u("I didn't forget my passcode").passcode_forgotten);
+        assert!(!u("my phone was locked, I disabled the antivirus").passcode_forgotten);
+        assert!(!u("the phone was locked but it is not disabled").passcode_forgotten);
     }
 
     #[test]

@@ -272,3 +272,130 @@ fn a_technicians_note_sets_the_role_and_reads_the_bench() {
     });
     assert_eq!(plain.role, "owner");
 }
+
+fn observed(device: &str, code: Option<i64>, observed: &[&str]) -> DiagnoseRequest {
+    DiagnoseRequest {
+        observed: observed.iter().map(|s| s.to_string()).collect(),
+        ..device_code(device, code)
+    }
+}
+
+fn next_action(r: &DiagnoseResponse) -> &str {
+    r.next_step.as_ref().map_or("", |s| s.action.as_str())
+}
+
+/// 4037 and 4000 are a locked device: the first step is to unlock it and tap Trust (asking
+/// first whether it was locked), not a force restart; a locked device makes the device's own
+/// state the verdict; a device said not to be locked never gets the unlock step.
+#[test]
+fn a_locked_device_is_unlocked_and_trusted_before_anything_else() {
+    let plain = run(device_code("iPhone 12", Some(4037)));
+    assert_eq!(
+        next_action(&plain),
+        "unlock_and_trust",
+        "{:?}",
+        plain.next_step
+    );
+    let ask = plain.next_step.as_ref().unwrap().ask_first.as_ref();
+    assert_eq!(ask.map(|q| q.id.as_str()), Some("device_locked"));
+
+    let locked = run(observed("iPhone 12", Some(4037), &["device_locked"]));
+    assert_eq!(next_action(&locked), "unlock_and_trust");
+    assert!(
+        p(&locked, "ios_system_software") > 0.85,
+        "{:?}",
+        locked.causes
+    );
+    let w = locked.warnings.join("\n");
+    assert!(w.contains("tap Trust"), "{w}");
+    assert!(w.contains("cannot be backed up"), "{w}");
+    let note = locked.causes[0].note.as_deref().unwrap_or_default();
+    assert!(note.contains("locked with its passcode"), "{note}");
+
+    let not_locked = run(observed("iPhone 12", Some(4000), &["device_locked=no"]));
+    assert_ne!(next_action(&not_locked), "unlock_and_trust");
+    assert!(
+        !not_locked
+            .plan
+            .iter()
+            .any(|s| s.action == "unlock_and_trust"),
+        "{:?}",
+        not_locked.plan
+    );
+    assert!(p(&not_locked, "ios_system_software") < p(&plain, "ios_system_software"));
+    assert!(!not_locked.warnings.join(" ").contains("tap Trust"));
+}
+
+/// With an error of another family a locked screen is why the person restored, not why the
+/// restore dropped off USB: the causes do not move, unlocking is never a step, and the warning
+/// says so (a forgotten passcode still leaves only an erasing restore).
+#[test]
+fn a_lock_does_not_explain_a_usb_error() {
+    let plain = run(device_code("iPhone 8", Some(4013)));
+    let locked = run(observed("iPhone 8", Some(4013), &["device_locked"]));
+    for (a, b) in plain.causes.iter().zip(&locked.causes) {
+        assert_eq!(a.id, b.id);
+        assert!((a.probability - b.probability).abs() < 1e-9, "{a:?} {b:?}");
+    }
+    assert!(!locked.plan.iter().any(|s| s.action == "unlock_and_trust"));
+    assert_ne!(next_action(&locked), "unlock_and_trust");
+    assert!(!plain.questions.iter().any(|q| q.id == "device_locked"));
+    let w = locked.warnings.join("\n");
+    assert!(w.contains("does not explain this error"), "{w}");
+    // No code at all: an update that failed on a locked device is the lock's doing.
+    let none = run(observed("iPhone 8", None, &["device_locked"]));
+    let before = run(device_code("iPhone 8", None));
+    assert!(p(&none, "ios_system_software") > 3.0 * p(&before, "ios_system_software"));
+    assert!(none.warnings.join(" ").contains("tap Trust"));
+}
+
+/// A forgotten passcode: unlocking is not a step the person can take; the guardrails still put
+/// the data-keeping Recovery Update before the erasing Restore (nobody can back up a locked
+/// device), unless the person says the data is backed up or expendable.
+#[test]
+fn a_forgotten_passcode_still_updates_before_it_erases() {
+    let r = run(DiagnoseRequest {
+        text: Some(
+            "iPhone 11 error 4037, I forgot my passcode and it says iPhone is disabled".into(),
+        ),
+        ..DiagnoseRequest::default()
+    });
+    assert_eq!(
+        r.understood
+            .as_ref()
+            .unwrap()
+            .observed
+            .get("device_locked")
+            .map(String::as_str),
+        Some("yes")
+    );
+    let steps: Vec<&str> = r
+        .next_step
+        .iter()
+        .map(|s| s.action.as_str())
+        .chain(r.plan.iter().map(|s| s.action.as_str()))
+        .collect();
+    let update = steps.iter().position(|s| *s == "recovery_update");
+    let restore = steps.iter().position(|s| *s == "recovery_restore");
+    assert!(
+        restore.is_some_and(|r| update.is_some_and(|u| u < r)),
+        "{steps:?}"
+    );
+    // They cannot unlock it: that step is not offered.
+    assert!(r.understood.as_ref().unwrap().passcode_forgotten);
+    assert!(!steps.contains(&"unlock_and_trust"), "{steps:?}");
+    // With the data said to be backed up, erasing may come without the update first, and the
+    // warning says what that costs.
+    let backed_up = run(DiagnoseRequest {
+        text: Some("iPhone 11 error 4037, forgot the passcode, it is backed up to iCloud".into()),
+        ..DiagnoseRequest::default()
+    });
+    assert!(backed_up.understood.as_ref().unwrap().data_expendable);
+    assert!(backed_up.warnings.join(" ").contains("Erases the device"));
+    let w = r.warnings.join("\n");
+    assert!(
+        w.contains("only way back is a Restore from Recovery Mode"),
+        "{w}"
+    );
+    assert!(w.contains("cannot be backed up"), "{w}");
+}

@@ -65,7 +65,7 @@ pub const TRIED: [&str; 17] = [
 ];
 
 /// `--observed` keys that take no value.
-pub const OBSERVED: [&str; 22] = [
+pub const OBSERVED: [&str; 23] = [
     "liquid_exposure",
     "recent_drop",
     "recent_repair",
@@ -88,6 +88,7 @@ pub const OBSERVED: [&str; 22] = [
     "hub_or_adapter",
     "port_debris",
     "downgrade_attempt",
+    "device_locked",
 ];
 
 /// `--observed` keys that take a value (`key=value`).

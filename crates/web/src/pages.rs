@@ -181,6 +181,7 @@ fn observed_label(id: &str) -> String {
         "hub_or_adapter" => "It was connected through a hub, adapter or front-panel port",
         "port_debris" => "The charging port has lint in it or the plug sits loose",
         "downgrade_attempt" => "Trying to install an older iOS version",
+        "device_locked" => "It was locked (passcode, disabled, passcode forgotten, Trust not tapped)",
         other => return other.replace('_', " "),
     };
     words.to_string()

@@ -33,7 +33,7 @@ Vocabularies:
               detected_in_recovery, same_failure_point, error_varies,
               works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem,
               old_host_software, update_interrupted, hub_or_adapter, port_debris,
-              downgrade_attempt
+              downgrade_attempt, device_locked
               (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>")]
 pub struct Args {
     /// The device: name, product type or board ("iPhone X", "iPhone10,3", "d22ap").
