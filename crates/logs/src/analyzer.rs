@@ -886,6 +886,49 @@ impl State {
         self.tail.push_back(ev);
     }
 
+    /// A progress update of the operation the timeline ends with: that entry shows the latest
+    /// progress (its line, time and text with it), so the timeline says how far the step got.
+    /// An update after other entries changes nothing (the timeline stays in line order).
+    fn update_progress(
+        &mut self,
+        id: u32,
+        progress: Option<i64>,
+        line: u64,
+        time: Option<&str>,
+        body: &str,
+    ) {
+        let last = if self.tail.is_empty() {
+            self.head.last_mut()
+        } else {
+            self.tail.back_mut()
+        };
+        let Some(ev) = last else {
+            return;
+        };
+        let EventKind::Operation {
+            operation,
+            progress: p,
+            restore_phase: true,
+        } = &mut ev.kind
+        else {
+            return;
+        };
+        if operation.id != id {
+            return;
+        }
+        *p = progress;
+        ev.line = line;
+        ev.text.clear();
+        ev.text.push_str(body);
+        match (time, ev.time.as_mut()) {
+            (Some(t), Some(buf)) => {
+                buf.clear();
+                buf.push_str(t);
+            }
+            (t, _) => ev.time = t.map(str::to_string),
+        }
+    }
+
     fn signal(&self, kind: FailKind, line: u64, text: &str) -> FailureSignal {
         FailureSignal {
             kind,
@@ -1101,6 +1144,9 @@ impl State {
                         last.2 = line;
                         last.3.clear();
                         last.3.push_str(body);
+                    }
+                    if progress.is_some_and(|p| p >= 0) {
+                        self.update_progress(op.id, progress, line, time, body);
                     }
                     return;
                 }

@@ -599,6 +599,25 @@ mod tests {
             .find(|e| e.why == "last operation before the failure")
             .expect("the last operation is a proving line");
         assert_eq!(last_op.line, 3);
+        // The timeline's entry for the step shows how far it got.
+        let verify = log
+            .timeline
+            .iter()
+            .find(
+                |e| matches!(&e.kind, EventKind::Operation { operation, .. } if operation.id == 14),
+            )
+            .expect("operation 14 in the timeline");
+        assert_eq!(verify.line, 3);
+        assert!(
+            matches!(
+                verify.kind,
+                EventKind::Operation {
+                    progress: Some(54),
+                    ..
+                }
+            ),
+            "{verify:?}"
+        );
         assert!(
             last_op.text.ends_with("operation 14 progress 54"),
             "{last_op:?}"
