@@ -358,7 +358,8 @@ pub struct RestoreLog {
     pub last_operation: Option<OperationRef>,
     /// The last checkpoint seen anywhere in the log.
     pub last_checkpoint: Option<CheckpointRef>,
-    /// The device's own on-screen progress (`restore-step-user-progress`), last value.
+    /// The device's own on-screen progress (`restore-step-user-progress`, or the
+    /// `ramrod_display_set_granular_progress_forced` bar), last value.
     pub device_progress: Option<i64>,
     /// The reading in plain words.
     pub reading: String,
