@@ -33,7 +33,9 @@ pub struct DiagnoseRequest {
     pub role: Option<String>,
     /// Facts from restore logs, as (observation id, value).
     pub log_facts: Vec<(String, String)>,
-    /// Recorded attempts (case history, `watch`).
+    /// Recorded attempts (case history, `watch`, or the runs of one pasted log: each of
+    /// `RestoreLog::earlier_attempts` that failed and the last run, with their stage; three at
+    /// one stage stop restores).
     pub attempts: Vec<Attempt>,
     /// Steps carried out with their outcome (case history, wizard).
     pub steps: Vec<ActionTried>,

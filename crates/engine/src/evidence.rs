@@ -116,6 +116,10 @@ pub struct Evidence {
     /// `--host` vocabulary.
     pub host: Option<String>,
     pub target: Option<Target>,
+    /// Recorded attempts: a case history, `watch`, or the runs of one pasted log (each earlier
+    /// failed run and the last one, with its stage). Failures at one stage count toward the
+    /// same-point total that stops restores after three; a `same_failure_point` log fact alone
+    /// counts as two.
     pub attempts: Vec<Attempt>,
     pub actions: Vec<ActionTried>,
     /// Questions, symptoms and bench tests answered by the person or technician.
@@ -520,6 +524,37 @@ mod tests {
             ..Evidence::default()
         };
         assert_eq!(host_finding(&unknown), None);
+    }
+
+    /// A log that only says its runs stopped at the same point counts as two failures there;
+    /// the runs given as attempts with their stage count as many as there were.
+    #[test]
+    fn runs_of_one_log_count_at_their_stage() {
+        let m = crate::model::Model::from_kb(kb::kb(), None, Some(4013));
+        let fact_only = Evidence {
+            log_facts: vec![("same_failure_point".into(), "yes".into())],
+            ..Evidence::default()
+        };
+        assert_eq!(fact_only.findings(&m).1.same_point_failures, 2);
+        let runs = Evidence {
+            attempts: (0..4)
+                .map(|_| Attempt {
+                    stage: Some(Stage::Verify),
+                    ..Attempt::failed()
+                })
+                .collect(),
+            ..fact_only.clone()
+        };
+        let (findings, derived) = runs.findings(&m);
+        assert_eq!(derived.same_point_failures, 4);
+        assert_eq!(derived.same_point_stage, Some(Stage::Verify));
+        // The log's own fact wins over the attempts' reading; it is there once.
+        let same: Vec<_> = findings
+            .iter()
+            .filter(|f| matches!(f, Finding::Observed { observation, origin: Origin::Log, .. } if observation == "same_failure_point"))
+            .collect();
+        assert_eq!(same.len(), 1);
+        assert!(!crate::guardrails::restores_allowed(&derived));
     }
 
     #[test]

@@ -399,3 +399,62 @@ fn a_forgotten_passcode_still_updates_before_it_erases() {
     );
     assert!(w.contains("cannot be backed up"), "{w}");
 }
+
+/// The program alone is weak evidence about the computer's software: iTunes on Windows is still
+/// Apple's current app there, so with 14 and 3194 (whose reference rows do not name outdated
+/// host software) the code's own causes stay ahead of it, and with 4000 (whose row names it
+/// second, after the lock) it is second. Saying the computer is old lifts it.
+#[test]
+fn windows_itunes_alone_keeps_the_codes_own_causes_ahead() {
+    let with = |code: i64, observed: &[&str]| {
+        run(DiagnoseRequest {
+            host: Some("windows_itunes".into()),
+            observed: observed.iter().map(|s| s.to_string()).collect(),
+            ..device_code("iPhone 8", Some(code))
+        })
+    };
+    let r14 = with(14, &[]);
+    assert!(rank(&r14, "usb_cable") < rank(&r14, "host_software_outdated"));
+    assert!(rank(&r14, "firmware_or_ipsw") < rank(&r14, "host_software_outdated"));
+    let r3194 = with(3194, &[]);
+    assert!(rank(&r3194, "signing_or_downgrade") < rank(&r3194, "host_software_outdated"));
+    let r4000 = with(4000, &[]);
+    assert_eq!(rank(&r4000, "ios_system_software"), 0);
+    assert_eq!(rank(&r4000, "host_software_outdated"), 1);
+    let old = with(14, &["old_host_software"]);
+    assert!(p(&old, "host_software_outdated") > 2.0 * p(&r14, "host_software_outdated"));
+}
+
+/// Several failed runs of one paste, given as recorded attempts with their stage (what a front
+/// end makes of `RestoreLog::earlier_attempts` plus the last run): three at the same stage stop
+/// restores and say so; two raise the same-point evidence without stopping.
+#[test]
+fn runs_failing_at_the_same_stage_count_toward_the_restore_stop() {
+    use engine::evidence::{Attempt, AttemptResult};
+    let runs = |n: usize| {
+        run(DiagnoseRequest {
+            attempts: (0..n)
+                .map(|_| Attempt {
+                    stage: Some(kb::Stage::Nand),
+                    result: AttemptResult::Error(4013),
+                    ..Attempt::failed()
+                })
+                .collect(),
+            log_facts: vec![("same_failure_point".into(), "yes".into())],
+            ..device_code("iPhone 7", Some(4013))
+        })
+    };
+    let two = runs(2);
+    let three = runs(3);
+    let stop = |r: &DiagnoseResponse| r.warnings.iter().any(|w| w.contains("stop restoring"));
+    assert!(!stop(&two), "{:?}", two.warnings);
+    assert!(stop(&three), "{:?}", three.warnings);
+    assert!(three.warnings.iter().any(|w| w.contains("failed 3 times")));
+    assert!(
+        !three.plan.iter().any(|s| s.action.contains("restore")),
+        "{:?}",
+        three.plan
+    );
+    let one = runs(1);
+    assert!(two.groups["hardware"] > one.groups["hardware"]);
+}
