@@ -91,6 +91,7 @@ struct State {
     target_version: Option<String>,
     target_build: Option<String>,
     modes: Vec<Mode>,
+    restore_kind: Option<RestoreKind>,
     head: Vec<TimelineEvent>,
     tail: VecDeque<TimelineEvent>,
     failure_context: Vec<TimelineEvent>,
@@ -1042,6 +1043,7 @@ impl State {
                     Mode::Normal => {}
                 }
             }
+            Signal::Kind(k) => self.restore_kind = Some(k),
             Signal::ProductType {
                 hardware_model,
                 product_type,
@@ -1499,6 +1501,7 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         target_version: st.target_version,
         target_build: st.target_build,
         modes: st.modes,
+        restore_kind: st.restore_kind,
         outcome,
         failure,
         timeline,

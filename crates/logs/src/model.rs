@@ -51,6 +51,27 @@ impl Tool {
     }
 }
 
+/// What the run was asked to do with the data on the device, as the tool printed it
+/// (`Variant: Customer Upgrade Install`, `requested restore behavior: Erase`...). The words are
+/// those of the store's attempt kind and of Apple's two buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreKind {
+    /// An update: installs the system and keeps the data.
+    Update,
+    /// An erase restore: the data on the device is erased.
+    Restore,
+}
+
+impl RestoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestoreKind::Update => "update",
+            RestoreKind::Restore => "restore",
+        }
+    }
+}
+
 /// How the log ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -342,6 +363,9 @@ pub struct RestoreLog {
     pub target_build: Option<String>,
     /// Device modes in order (DFU → Recovery → Restore), consecutive repeats folded.
     pub modes: Vec<Mode>,
+    /// Update (data kept) or erase restore, when the log says (of the last run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restore_kind: Option<RestoreKind>,
     pub outcome: Outcome,
     /// `None` for a success.
     pub failure: Option<FailurePoint>,

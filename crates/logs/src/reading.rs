@@ -1,6 +1,6 @@
 //! The plain-words reading of a log.
 
-use crate::model::{FailurePoint, Outcome, RestoreLog};
+use crate::model::{FailurePoint, Outcome, RestoreKind, RestoreLog};
 use crate::reference;
 use kb::Stage;
 
@@ -131,6 +131,13 @@ fn fdr_refusal(log: &RestoreLog) -> Option<String> {
 /// Build the reading of a finished log.
 pub(crate) fn reading(log: &RestoreLog) -> String {
     let mut s = last_attempt(log);
+    if log.outcome != Outcome::Success && log.restore_kind == Some(RestoreKind::Update) {
+        // The data-safe order: an update keeps the data, a restore erases it.
+        s.push_str(
+            " This run was an update, which keeps the data: try Update again (from Recovery \
+             Mode if the device no longer starts) before choosing Restore, which erases it.",
+        );
+    }
     if log.flags.panic_log {
         // log_formats.md §1.6: a panic log is strong hardware evidence.
         s.push_str(

@@ -1,6 +1,6 @@
 //! What one line says, before it is folded into the log's story.
 
-use crate::model::{CheckpointState, Mode, Tool};
+use crate::model::{CheckpointState, Mode, RestoreKind, Tool};
 use kb::Stage;
 
 /// How a failure line relates to the failure point.
@@ -36,6 +36,8 @@ pub enum Signal {
     Bdid(u32),
     TargetVersion(String),
     TargetBuild(String),
+    /// Update or erase restore (`Variant: …`, `This restore will …`, `requested restore behavior: …`).
+    Kind(RestoreKind),
     /// `Connected to com.apple.mobile.restored, version N`.
     Protocol(u32),
     /// An operation, by the number printed and (for idevicerestore) the label printed.

@@ -1,7 +1,7 @@
 //! Every fixture in `tests/fixtures/expected.toml` is read as the manifest says, plus named
 //! tests for the important ones (one per real-world shape, ripgrep-style regression names).
 
-use logs::{Outcome, RestoreLog, analyze_path};
+use logs::{Outcome, RestoreKind, RestoreLog, analyze_path};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -562,5 +562,35 @@ fn r_pymobiledevice3_previous_restore_log_is_history() {
         !log.evidence.iter().any(|e| e.text.contains("1100")),
         "{:?}",
         log.evidence
+    );
+}
+
+/// Update or erase restore, as the tool printed it: idevicerestore's `Variant:` and
+/// `This restore will …` lines, Apple's `requested restore behavior:`. A failed update's reading
+/// keeps the data-safe order (Update again before Restore).
+#[test]
+fn r_update_or_erase_restore_is_read() {
+    let kind = |f: &str| read(f).restore_kind;
+    assert_eq!(
+        kind("idevicerestore_2024_debug_update_success_with_identifiers_to_redact_iphone9_1.log"),
+        Some(RestoreKind::Update)
+    );
+    let update_failed =
+        read("imazing_restore_log_script_tag_in_device_name_tss_unreachable_3014_iphone12_1.log");
+    assert_eq!(update_failed.restore_kind, Some(RestoreKind::Update));
+    assert_eq!(update_failed.outcome, Outcome::Failure);
+    assert!(
+        update_failed.reading.contains("try Update again"),
+        "{}",
+        update_failed.reading
+    );
+    assert_eq!(
+        kind("idevicerestore_2024_fdr53_proxy_with_device_log_iphone8_1.log"),
+        Some(RestoreKind::Restore)
+    );
+    // A fragment that never says which is left unknown.
+    assert_eq!(
+        kind("forum_nested_quote_reply_itunes_windows_2019_error9_op18_fragment.log"),
+        None
     );
 }

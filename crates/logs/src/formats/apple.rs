@@ -1,7 +1,7 @@
 //! Apple's MobileDevice restore library (iTunes, Apple Devices, Finder, Apple Configurator) as
 //! quoted by its own logs, 3uTools, iMazing and unified-log exports (log_formats.md §4, §5).
 
-use crate::model::{CheckpointState, Mode, Tool};
+use crate::model::{CheckpointState, Mode, RestoreKind, Tool};
 use crate::signal::{FailKind, Signal};
 use crate::text::{find_byte, first_word, leading_hex, leading_int, trim};
 use kb::Stage;
@@ -229,6 +229,15 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     }
     if line.starts_with("device connected (isDFU = 1)") {
         out.push(Signal::Mode(Mode::Dfu));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("requested restore behavior: ") {
+        // `Erase` or `Update` (log_formats.md §4.2).
+        match first_word(r) {
+            "Erase" => out.push(Signal::Kind(RestoreKind::Restore)),
+            "Update" => out.push(Signal::Kind(RestoreKind::Update)),
+            _ => {}
+        }
         return true;
     }
     if line.starts_with("restore library built") {

@@ -3,7 +3,7 @@
 //! Also the lines futurerestore's forked idevicerestore prints (the 2021–2023 checkpoint
 //! grammar `Checkpoint <dec> complete with code <dec>`).
 
-use crate::model::{CheckpointState, Mode, Tool};
+use crate::model::{CheckpointState, Mode, RestoreKind, Tool};
 use crate::signal::{FailKind, Signal};
 use crate::text::{find_byte, first_word, leading_hex, leading_int, leading_u32, trim};
 use kb::Stage;
@@ -262,6 +262,28 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             }
             if let Some(r) = line.strip_prefix("device serial number is ") {
                 out.push(Signal::Serial(first_word(r).to_string()));
+                return;
+            }
+        }
+        b'V' => {
+            // `Variant: Customer Erase Install (IPSW)` / `Variant: Customer Upgrade Install (IPSW)`
+            if let Some(r) = line.strip_prefix("Variant: ") {
+                if let Some(k) = variant_kind(r) {
+                    out.push(Signal::Kind(k));
+                }
+                return;
+            }
+        }
+        b'T' => {
+            // `This restore will erase all device data.` / `… will update the device without
+            // erasing user data.` (before 2022: `…erase your device data.` / `…update your
+            // device without losing data.`)
+            if let Some(r) = line.strip_prefix("This restore will ") {
+                if r.starts_with("erase") {
+                    out.push(Signal::Kind(RestoreKind::Restore));
+                } else if r.starts_with("update") {
+                    out.push(Signal::Kind(RestoreKind::Update));
+                }
                 return;
             }
         }
@@ -642,6 +664,18 @@ fn operation(line: &str, out: &mut Vec<Signal>) -> bool {
         restore_phase: true,
     });
     true
+}
+
+/// The kind of run a build identity's variant names: `Customer Erase Install`,
+/// `Customer Upgrade Install` (also the `Research …` and `… (IPSW)` spellings).
+pub(crate) fn variant_kind(variant: &str) -> Option<RestoreKind> {
+    if has!(variant, "Erase") {
+        Some(RestoreKind::Restore)
+    } else if has!(variant, "Upgrade") || has!(variant, "Update") {
+        Some(RestoreKind::Update)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -131,6 +131,8 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     // idevicerestore (§1)
     ("idevicerestore ", Family::Idevicerestore),
     ("Found device in ", Family::Idevicerestore),
+    ("Variant: ", Family::Idevicerestore),
+    ("This restore will ", Family::Idevicerestore),
     ("ECID", Family::Idevicerestore),
     ("Identified device as ", Family::Idevicerestore),
     ("ChipID: ", Family::Idevicerestore),
@@ -251,6 +253,7 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("chipid=0x", Family::Apple),
     ("ECID=", Family::Apple),
     ("restore library built", Family::Apple),
+    ("requested restore behavior: ", Family::Apple),
     ("iTunes: ", Family::Apple),
     ("radio-error", Family::Apple),
     ("device returned success", Family::Apple),
