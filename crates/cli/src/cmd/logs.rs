@@ -135,6 +135,13 @@ fn print_log(file: &str, log: &RestoreLog) {
     if let Some(ecid) = &log.device.ecid {
         anstream::println!("  {} {ecid}", paint(DIM, "ECID"));
     }
+    if let Some(kind) = log.restore_kind {
+        let words = match kind {
+            logs::RestoreKind::Update => "update (keeps the data)",
+            logs::RestoreKind::Restore => "restore (erases the data)",
+        };
+        anstream::println!("  {} {words}", paint(DIM, "kind"));
+    }
     if !log.modes.is_empty() {
         let modes: Vec<&str> = log.modes.iter().map(|m| m.as_str()).collect();
         anstream::println!("  {} {}", paint(DIM, "modes"), modes.join(" → "));
