@@ -92,3 +92,37 @@ fn a_successful_log_is_called_out() {
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("finished successfully"), "{warnings}");
 }
+
+/// One paste holding three runs of the same restore, each dropping off USB while updating the
+/// NAND firmware (operation 58): every run counts as an attempt at that point, so a fourth
+/// restore is not proposed (the device is not worn down by repeating what failed three times).
+#[test]
+fn three_runs_at_the_same_point_in_one_paste_stop_restores() {
+    let one = std::fs::read_to_string(format!(
+        "{FIXTURES}idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"
+    ))
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paste = dir.path().join("three_runs.log");
+    std::fs::write(&paste, format!("{one}\n{one}\n{one}")).unwrap();
+    let single = diagnose(&[
+        "--log",
+        &format!("{FIXTURES}idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"),
+    ]);
+    let three = diagnose(&["--log", paste.to_str().unwrap()]);
+    let stop_warning = |v: &Value| {
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("3 times at the same point"))
+    };
+    assert!(!stop_warning(&single), "{}", single["warnings"]);
+    assert!(stop_warning(&three), "{}", three["warnings"]);
+    let step = three["next_step"]["action"].as_str().unwrap();
+    assert!(
+        !step.contains("restore") && !step.contains("update"),
+        "{step}"
+    );
+    assert_eq!(three["causes"][0]["id"], "nand", "{}", three["causes"]);
+}

@@ -95,6 +95,8 @@ fn failing_restore_exits_with_its_code_and_is_recorded_with_full_log() {
     assert_eq!(a.tool.as_deref(), Some("idevicerestore"));
     assert_eq!(a.stage.as_deref(), Some("nand"));
     assert_eq!(a.operation, Some(58));
+    // The tool said "This restore will erase all device data": an erase restore, not an update.
+    assert_eq!(a.kind, Some(store::AttemptKind::Restore));
     // The full log, byte for byte, including the \r progress-bar redraw.
     let log = store.attempt_log(attempt_id).unwrap().unwrap();
     let log = String::from_utf8(log).unwrap();

@@ -139,10 +139,25 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
                 ));
             }
             if log.outcome == logs::Outcome::Failure {
+                // Earlier failed runs of the same paste count as attempts too (with their
+                // stage: several at the same point stop further restores). Their codes may be
+                // the device's own numbers, so they go as plain failures.
+                for run in &log.earlier_attempts {
+                    if run.outcome == logs::Outcome::Failure {
+                        req.attempts.push(Attempt {
+                            stage: run.stage,
+                            ..Attempt::failed()
+                        });
+                    }
+                }
                 let f = log.failure.as_ref();
                 req.attempts.push(Attempt {
                     stage: f.and_then(|f| f.stage),
-                    result: match f.and_then(|f| f.error_code) {
+                    kind: log.restore_kind.map(|k| match k {
+                        logs::RestoreKind::Update => engine::Target::Update,
+                        logs::RestoreKind::Restore => engine::Target::Restore,
+                    }),
+                    result: match log.error_code_for_engine() {
                         Some(c) => AttemptResult::Error(c),
                         None => AttemptResult::Failed,
                     },
