@@ -126,3 +126,50 @@ fn three_runs_at_the_same_point_in_one_paste_stop_restores() {
     );
     assert_eq!(three["causes"][0]["id"], "nand", "{}", three["causes"]);
 }
+
+/// A panic log handed over by the device (`Panic log is available:`) is hardware evidence: the
+/// same log without it leaves the hardware causes less likely.
+#[test]
+fn a_panic_log_in_the_restore_log_raises_the_hardware_causes() {
+    let name = "idevicerestore_2024_panic_log_available_storage_controller_timeout_waiting_for_nand_iphone12_1.log";
+    let text = std::fs::read_to_string(format!("{FIXTURES}{name}")).unwrap();
+    // The same log with the panic block left out (up to the reverse proxy starting).
+    let start = text.find("Panic log is available:").unwrap();
+    let end = start + text[start..].find("Starting Reverse Proxy").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let without = dir.path().join("without_panic.log");
+    std::fs::write(&without, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let hardware = |v: &Value| -> f64 {
+        v["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c["id"].as_str().unwrap(),
+                    "nand"
+                        | "cpu_or_board_solder"
+                        | "baseband"
+                        | "earpiece_faceid_flex"
+                        | "audio_ic"
+                        | "tristar_hydra_charging_ic"
+                        | "other_hardware"
+                )
+            })
+            .map(|c| c["probability"].as_f64().unwrap())
+            .sum()
+    };
+    let with_panic = diagnose(&["--log", &format!("{FIXTURES}{name}")]);
+    let no_panic = diagnose(&["--log", without.to_str().unwrap()]);
+    assert!(
+        hardware(&with_panic) > hardware(&no_panic) + 0.05,
+        "with {} vs without {}",
+        hardware(&with_panic),
+        hardware(&no_panic)
+    );
+    assert_eq!(
+        with_panic["causes"][0]["id"], "nand",
+        "{}",
+        with_panic["causes"]
+    );
+}

@@ -242,6 +242,10 @@ impl RestoreLog {
         if self.flags.tss_refused {
             v.push(("tss_refused".to_string(), "yes".to_string()));
         }
+        if self.flags.panic_log {
+            // The device's own system crashed (log_formats.md §1.6): hardware evidence.
+            v.push(("panic_in_log".to_string(), "yes".to_string()));
+        }
         if let Some(component) = self.failed_component() {
             v.push(("failed_component".to_string(), component.to_string()));
         }

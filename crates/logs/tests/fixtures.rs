@@ -515,6 +515,7 @@ fn r_panic_log_available_is_flagged() {
     );
     assert!(log.flags.panic_log);
     assert!(has_fact(&log, "failure_stage", "nand"));
+    assert!(has_fact(&log, "panic_in_log", "yes"));
     // The panic text itself is not read as this run's failure.
     let root = log
         .evidence
