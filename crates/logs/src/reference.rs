@@ -128,6 +128,27 @@ pub(crate) fn resolve_operation(
 /// "Wiping". Of several labels that fit, the one with the fewest words left over wins; a tie
 /// names no operation.
 pub(crate) fn operation_by_constant_name(name: &str) -> Option<u32> {
+    // pymobiledevice3 prints the same few dozen names on every progress line: remember the
+    // answers (per reader thread, a bounded number of names, so odd input cannot grow it).
+    const REMEMBERED: usize = 256;
+    thread_local! {
+        static SEEN: std::cell::RefCell<std::collections::HashMap<Box<str>, Option<u32>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    if let Some(known) = SEEN.with(|m| m.borrow().get(name).copied()) {
+        return known;
+    }
+    let id = operation_by_constant_name_uncached(name);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() < REMEMBERED {
+            m.insert(name.into(), id);
+        }
+    });
+    id
+}
+
+fn operation_by_constant_name_uncached(name: &str) -> Option<u32> {
     let tokens: Vec<String> = name
         .split('_')
         .filter(|t| !t.is_empty())
