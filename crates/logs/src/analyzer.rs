@@ -563,6 +563,20 @@ impl Drop for Pool {
     }
 }
 
+/// Give a timeline entry another line, time and text, reusing its buffers.
+fn rewrite(ev: &mut TimelineEvent, line: u64, time: Option<&str>, text: &str) {
+    ev.line = line;
+    ev.text.clear();
+    ev.text.push_str(text);
+    match (time, ev.time.as_mut()) {
+        (Some(t), Some(buf)) => {
+            buf.clear();
+            buf.push_str(t);
+        }
+        (t, _) => ev.time = t.map(str::to_string),
+    }
+}
+
 /// Where to stop scanning now: after the second-to-last line terminator, so the last complete
 /// line stays in the buffer until we know whether a wrapped continuation follows it.
 fn deferred_end(buf: &[u8]) -> usize {
@@ -803,17 +817,8 @@ impl State {
         }
         let mut ev = self.tail.pop_front()?;
         self.dropped += 1;
-        ev.line = line;
         ev.source = source;
-        ev.text.clear();
-        ev.text.push_str(text);
-        match (time, ev.time.as_mut()) {
-            (Some(t), Some(buf)) => {
-                buf.clear();
-                buf.push_str(t);
-            }
-            (t, _) => ev.time = t.map(str::to_string),
-        }
+        rewrite(&mut ev, line, time, text);
         Some(ev)
     }
 
@@ -918,16 +923,7 @@ impl State {
             return;
         }
         *p = progress;
-        ev.line = line;
-        ev.text.clear();
-        ev.text.push_str(body);
-        match (time, ev.time.as_mut()) {
-            (Some(t), Some(buf)) => {
-                buf.clear();
-                buf.push_str(t);
-            }
-            (t, _) => ev.time = t.map(str::to_string),
-        }
+        rewrite(ev, line, time, body);
     }
 
     fn signal(&self, kind: FailKind, line: u64, text: &str) -> FailureSignal {

@@ -163,6 +163,14 @@ fn facts(log: &RestoreLog) -> Vec<(String, String)> {
     log.facts()
 }
 
+/// The proving line of where the failure started.
+fn first_sign(log: &RestoreLog) -> &logs::EvidenceLine {
+    log.evidence
+        .iter()
+        .find(|e| e.why == "first sign of the failure")
+        .expect("a first sign of the failure")
+}
+
 fn has_fact(log: &RestoreLog, k: &str, v: &str) -> bool {
     facts(log).iter().any(|(a, b)| a == k && b == v)
 }
@@ -183,11 +191,7 @@ fn r_nand_firmware_op58_disconnect() {
     );
     assert!(has_fact(&log, "failure_stage", "nand"));
     assert!(has_fact(&log, "usb_dropout", "yes"));
-    let root = log
-        .evidence
-        .iter()
-        .find(|e| e.why == "first sign of the failure")
-        .unwrap();
+    let root = first_sign(&log);
     assert!(root.text.contains("Could not read data"), "{root:?}");
     let text = std::fs::read_to_string(
         dir().join("idevicerestore_2024_nand_firmware_op58_disconnect_iphone11_2.log"),
@@ -517,11 +521,7 @@ fn r_panic_log_available_is_flagged() {
     assert!(has_fact(&log, "failure_stage", "nand"));
     assert!(has_fact(&log, "panic_in_log", "yes"));
     // The panic text itself is not read as this run's failure.
-    let root = log
-        .evidence
-        .iter()
-        .find(|e| e.why == "first sign of the failure")
-        .unwrap();
+    let root = first_sign(&log);
     assert!(root.text.contains("Could not read data"), "{root:?}");
     // The reading tells the person what the panic log means.
     assert!(log.reading.contains("panic log"), "{}", log.reading);
