@@ -163,6 +163,17 @@ fn facts(log: &RestoreLog) -> Vec<(String, String)> {
     log.facts()
 }
 
+/// The operation ids of the timeline, in order.
+fn timeline_operations(log: &RestoreLog) -> Vec<u32> {
+    log.timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            logs::EventKind::Operation { operation, .. } => Some(operation.id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The proving line of where the failure started.
 fn first_sign(log: &RestoreLog) -> &logs::EvidenceLine {
     log.evidence
@@ -481,15 +492,7 @@ fn r_pymobiledevice3_operations_by_constant_name() {
     let log = read(
         "pymobiledevice3_2024_verbose_device_vanished_update_nand_firmware_connection_aborted_iphone14_5.log",
     );
-    let ops: Vec<u32> = log
-        .timeline
-        .iter()
-        .filter_map(|e| match &e.kind {
-            logs::EventKind::Operation { operation, .. } => Some(operation.id),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ops, vec![28, 58]);
+    assert_eq!(timeline_operations(&log), vec![28, 58]);
     let f = log.failure.as_ref().expect("a failure");
     assert!(f.disconnect);
     assert_eq!(
@@ -499,15 +502,7 @@ fn r_pymobiledevice3_operations_by_constant_name() {
     assert!(has_fact(&log, "usb_dropout", "yes"));
     assert!(has_fact(&log, "failure_stage", "nand"));
     let fdr = read("pymobiledevice3_2024_restore_fdr_recover_53_iphone12_1.log");
-    let ops: Vec<u32> = fdr
-        .timeline
-        .iter()
-        .filter_map(|e| match &e.kind {
-            logs::EventKind::Operation { operation, .. } => Some(operation.id),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ops, vec![28, 58, 11, 13, 50]);
+    assert_eq!(timeline_operations(&fdr), vec![28, 58, 11, 13, 50]);
 }
 
 /// `Panic log is available:` (restored's saved debug info from the previous boot) is read:
