@@ -194,7 +194,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("port_debris"),
     ),
     (
-        r"\b((keeps?|kept) (on )?(disconnecting|dropping (out|off)|losing (the )?connection)|(disconnects|disconnected|drops (out|off)|dropped (out|off)|loses (the )?connection|lost (the )?connection)( \w+){0,3} (during|mid|midway|in the middle of|while|halfway)|drops? off usb|(usb )?disconnect(ion)? sound)\b",
+        r"\b((it|the (phone|iphone|ipad|ipod|device))( then| just| always| suddenly| randomly| simply)? (disconnects|disconnected|drops off|dropped off|drops out|dropped out)|(keeps?|kept) (on )?(disconnecting|dropping (out|off)|losing (the )?connection)|(disconnects|disconnected|drops (out|off)|dropped (out|off)|loses (the )?connection|lost (the )?connection)( \w+){0,3} (during|mid|midway|in the middle of|while|halfway)|drops? off usb|(usb )?disconnect(ion)? sound)\b",
         Cue::Seen("usb_dropout"),
     ),
     (
@@ -243,6 +243,11 @@ const CUES: &[(&str, Cue)] = &[
     ),
     (
         r"\b(not enough (space|storage)|storage (is )?(almost )?full|out of (space|storage)|low (on )?(storage|space)|no space)\b",
+        Cue::Seen("low_storage"),
+    ),
+    (
+        // "the phone was almost full of photos", "my iphone is full"; not "a full restore".
+        r"\b(phone|iphone|ipad|ipod|device|storage|memory|it)( (is|was|got|gets|had|has been|was getting|is getting|pretty|really|so))* (almost |nearly |completely |totally |basically )?full\b",
         Cue::Seen("low_storage"),
     ),
     (
@@ -432,6 +437,33 @@ fn not_really(obs: &str, t: &str, start: usize, end: usize) -> bool {
             .iter()
             .any(|w| before.ends_with(w));
             into_liquid.is_match(after) || not_a_fall.is_match(after) || drops_out || season || link
+        }
+        // "it was full" of data, not "a full restore" / "full backup" / "fully charged".
+        "low_storage" => {
+            let next = after.split_whitespace().next().unwrap_or("");
+            matches!(
+                next.trim_matches(|c: char| !c.is_alphanumeric()),
+                "restore"
+                    | "backup"
+                    | "back"
+                    | "charge"
+                    | "charged"
+                    | "battery"
+                    | "erase"
+                    | "wipe"
+                    | "reset"
+                    | "screen"
+                    | "version"
+                    | "install"
+                    | "update"
+                    | "flash"
+                    | "speed"
+                    | "power"
+                    | "brightness"
+                    | "day"
+                    | "night"
+                    | "time"
+            )
         }
         // "find my iPhone disabled" is a setting turned off before a restore, not a lock.
         // "locked to AT&T" is a carrier lock.
@@ -894,6 +926,12 @@ fn device_key_sources(kb: &KnowledgeBase) -> Vec<String> {
         out.push(compact(&d.board.to_ascii_lowercase()));
         out.push(compact(&d.board));
         out.push(compact(&kb::normalise_name(&d.name)));
+        // The year spelling of a generation ("iphone se 2020"), see `kb::matching`.
+        out.push(format!(
+            "{}{}",
+            compact(&kb::normalise_name(&d.name)),
+            d.year
+        ));
         out.push(compact(&kb::normalise_name(&d.variant)));
         out.extend(d.aliases.iter().map(|a| compact(&kb::normalise_name(a))));
     }
@@ -939,6 +977,14 @@ mod tests {
             ("iPad 7th gen error 4013", "iPad (7th gen)"),
             ("iphone8 plus", "iPhone 8 Plus"),
             ("restoring an iPhone XS Max", "iPhone XS Max"),
+            (
+                "Error 4005 on iPhone SE 2020 when updating",
+                "iPhone SE (2nd gen)",
+            ),
+            (
+                "my ipad pro 12.9 3rd gen won't restore, error 4014",
+                "iPad Pro 12.9-inch (3rd gen)",
+            ),
         ] {
             assert_eq!(u(text).device.as_deref(), Some(name), "{text}");
         }
@@ -1042,6 +1088,28 @@ mod tests {
     }
 
     #[test]
+    fn a_full_device_in_peoples_words() {
+        let obs = |t: &str| u(t).observed.get("low_storage").cloned();
+        for t in [
+            "The phone was almost full of photos",
+            "my iphone is full",
+            "storage was nearly full",
+            "it was completely full before the update",
+        ] {
+            assert_eq!(obs(t), Some("yes".to_string()), "{t}");
+        }
+        for t in [
+            "I tried a full restore",
+            "it was a full backup",
+            "the phone is fully charged",
+            "the battery was full",
+            "the phone was not full",
+        ] {
+            assert_ne!(obs(t), Some("yes".to_string()), "{t}");
+        }
+    }
+
+    #[test]
     fn the_device_dropping_off_usb_is_a_usb_dropout() {
         let obs = |t: &str| u(t).observed.get("usb_dropout").cloned();
         for t in [
@@ -1050,6 +1118,8 @@ mod tests {
             "it disconnects in the middle of the restore",
             "lost connection halfway through the update",
             "I hear the usb disconnect sound and then error 4013",
+            "The progress bar gets about halfway then it disconnects",
+            "the phone just disconnected at 30%",
         ] {
             assert_eq!(obs(t), Some("yes".to_string()), "{t}");
         }

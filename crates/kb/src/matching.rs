@@ -136,6 +136,12 @@ fn keys_for(d: &Device) -> Vec<String> {
     }
     let mut names = vec![normalise_name(&d.name), normalise_name(&d.variant)];
     names.extend(d.aliases.iter().map(|a| normalise_name(a)));
+    // "iPad Pro 12.9-inch (3rd gen)" is also "ipad pro 12.9 3rd gen".
+    for n in names.clone() {
+        if n.contains(" inch") {
+            names.push(n.replace(" inch", ""));
+        }
+    }
     for n in names.clone() {
         // "ipad 7th gen" → "ipad 7", "ipad 7 gen"; "iphone se 2nd gen" → "iphone se 2".
         if let Some(stem) = n.strip_suffix(" gen") {
@@ -147,6 +153,10 @@ fn keys_for(d: &Device) -> Vec<String> {
                     names.push(format!("{base} {num}"));
                     names.push(format!("{base} {num} gen"));
                     names.push(format!("{base} {last}"));
+                    // The year people tell generations apart by: "iphone se 2020", "ipad 2019".
+                    if d.year > 0 {
+                        names.push(format!("{base} {}", d.year));
+                    }
                 }
             }
         }

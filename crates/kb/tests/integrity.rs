@@ -146,6 +146,13 @@ fn finds_devices_in_the_spellings_people_use() {
         ("D22", "iPhone X"),
         ("iPod touch 7", "iPod touch (7th generation)"),
         ("iphone 6s", "iPhone 6s"),
+        // Generations by year, as people and shops name them.
+        ("iPhone SE 2020", "iPhone SE (2nd gen)"),
+        ("iphone se 2022", "iPhone SE (3rd gen)"),
+        ("iphone se 2016", "iPhone SE (1st gen)"),
+        ("ipad 2019", "iPad (7th gen)"),
+        ("ipad pro 12.9 3rd gen", "iPad Pro 12.9-inch (3rd gen)"),
+        ("iPad Pro 11 (2nd generation)", "iPad Pro 11-inch (2nd gen)"),
     ] {
         assert_eq!(found(q), want, "query `{q}`");
     }
