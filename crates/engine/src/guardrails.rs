@@ -30,6 +30,8 @@ pub enum Block {
     CannotDo,
     /// The person lacks something it needs (the need's name).
     Missing(String),
+    /// The device's state rules it out (the observation answered "yes").
+    Impossible(String),
     /// Rule 1: erases the device before Recovery Update was tried, data not safe.
     ErasesBeforeUpdate,
     /// Rule 2: three failures at the same point.
@@ -85,6 +87,13 @@ pub fn blocked(
         {
             return Some(Block::Missing(need.clone()));
         }
+    }
+    if let Some(o) = action
+        .not_when
+        .iter()
+        .find(|o| derived.answered.get(*o).is_some_and(|v| v == "yes"))
+    {
+        return Some(Block::Impossible(o.clone()));
     }
     // Owner-level steps (another cable, port, computer...) all end in another restore
     // attempt, so once restores stop only the shop and technician work remain.

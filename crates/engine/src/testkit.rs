@@ -27,6 +27,7 @@ pub fn action(id: &str, minutes: f64, fixes: &[(&str, f64)]) -> Action {
         skill: Skill::Owner,
         needs: vec![],
         families: vec![],
+        not_when: vec![],
         data_risk: DataRisk::None,
         is_restore: false,
         is_repair_software: false,

@@ -326,6 +326,26 @@ fn a_locked_device_is_unlocked_and_trusted_before_anything_else() {
     assert!(!not_locked.warnings.join(" ").contains("tap Trust"));
 }
 
+/// A device stuck in Recovery Mode, DFU or a boot loop shows no lock screen: the unlock step is
+/// never proposed, even for 4000/4037 (the Update from Recovery Mode is what is left).
+#[test]
+fn a_device_stuck_in_recovery_is_not_asked_to_unlock() {
+    for state in ["detected_in_recovery", "detected_in_dfu", "boot_loop"] {
+        let r = run(observed("iPhone 11", Some(4000), &[state]));
+        assert_ne!(
+            next_action(&r),
+            "unlock_and_trust",
+            "{state}: {:?}",
+            r.next_step
+        );
+        assert!(
+            !r.plan.iter().any(|s| s.action == "unlock_and_trust"),
+            "{state}: {:?}",
+            r.plan
+        );
+    }
+}
+
 /// With an error of another family a locked screen is why the person restored, not why the
 /// restore dropped off USB: the causes do not move, unlocking is never a step, and the warning
 /// says so (a forgotten passcode still leaves only an erasing restore).

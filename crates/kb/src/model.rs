@@ -351,6 +351,10 @@ pub struct Action {
     /// never planned (unlocking the device only helps when the update could not start).
     #[serde(default)]
     pub families: Vec<String>,
+    /// Observations whose "yes" makes this step impossible (a device stuck in Recovery Mode
+    /// cannot be unlocked): never recommended then.
+    #[serde(default)]
+    pub not_when: Vec<String>,
     pub data_risk: DataRisk,
     /// True for every step that re-runs a restore or update (guardrail: stop after three
     /// failures at the same point).

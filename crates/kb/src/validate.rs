@@ -385,6 +385,20 @@ fn check_actions(c: &mut Checker) {
                 );
             }
         }
+        for o in &a.not_when {
+            if !t
+                .observations
+                .iter()
+                .any(|x| &x.id == o && x.outcomes.iter().any(|v| v == "yes"))
+            {
+                c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "not_when",
+                    format!("`{o}` is not an observation with a \"yes\" outcome"),
+                );
+            }
+        }
         for (cause, p) in &a.fixes {
             if !c.causes.contains(cause.as_str()) {
                 c.err(
