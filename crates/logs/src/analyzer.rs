@@ -840,8 +840,8 @@ impl State {
         }
     }
 
-    /// [`State::push_event`] for a checkpoint: a recycled checkpoint entry keeps its id and
-    /// name buffers, so the steady state copies bytes instead of allocating.
+    /// [`State::push_event`] for a checkpoint: a recycled entry takes the checkpoint's id and
+    /// name, borrowed from the knowledge base for the checkpoints it knows.
     #[allow(clippy::too_many_arguments)]
     fn push_checkpoint_event(
         &mut self,
@@ -868,16 +868,8 @@ impl State {
                 state: s,
                 result: r,
             } => {
-                checkpoint.num = cp.num;
-                checkpoint.id.clear();
-                checkpoint.id.push_str(&cp.id);
-                match (&mut checkpoint.name, &cp.name) {
-                    (Some(buf), Some(name)) => {
-                        buf.clear();
-                        buf.push_str(name);
-                    }
-                    (slot, name) => *slot = name.clone(),
-                }
+                // Borrowed from the knowledge base for every checkpoint it knows: no copy.
+                checkpoint.clone_from(cp);
                 *s = state;
                 *r = result;
             }
@@ -1100,7 +1092,7 @@ impl State {
                     self.hand_off = true;
                     let op = OperationRef {
                         id: raw_id,
-                        label: "Recovery-mode bootstrap step".to_string(),
+                        label: "Recovery-mode bootstrap step".into(),
                         raw_id: None,
                     };
                     match &mut self.last_recovery_op {

@@ -315,8 +315,8 @@ impl RestoreLog {
         texts.extend(failure.message.as_deref());
         texts.extend(failure.first_failure.as_deref());
         texts.extend(failure.checkpoint.as_ref().and_then(|c| c.name.as_deref()));
-        texts.extend(failure.operation.as_ref().map(|o| o.label.as_str()));
-        texts.extend(self.last_operation.as_ref().map(|o| o.label.as_str()));
+        texts.extend(failure.operation.as_ref().map(|o| o.label.as_ref()));
+        texts.extend(self.last_operation.as_ref().map(|o| o.label.as_ref()));
         texts.extend(self.evidence.iter().map(|e| e.text.as_str()));
         const NAMES: [(&str, &str); 5] = [
             ("savage", "face_id_camera"),

@@ -2,6 +2,7 @@
 
 use kb::Stage;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// The program that wrote the log (the *stable* `tool` vocabulary of design.md §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
@@ -162,8 +163,10 @@ pub struct DeviceIdentity {
 pub struct OperationRef {
     /// The operation id in `restore_operations.tsv` numbering (protocol shift applied).
     pub id: u32,
-    /// The label in the knowledge base, or what the log printed for unknown ids.
-    pub label: String,
+    /// The label in the knowledge base, or what the log printed for unknown ids (borrowed
+    /// from the knowledge base when it has one: the steady state of a long log allocates
+    /// nothing per line).
+    pub label: Cow<'static, str>,
     /// The number the log printed, when it differs from `id` (restore protocol < 14).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_id: Option<u32>,
@@ -173,15 +176,15 @@ pub struct OperationRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckpointRef {
     /// The masked id (`id & 0xFFFF`) as `0x60E` (upper-case hex, no padding).
-    pub id: String,
-    pub name: Option<String>,
+    pub id: Cow<'static, str>,
+    pub name: Option<Cow<'static, str>>,
     #[serde(skip)]
     pub num: u32,
 }
 
 /// `0x` and upper-case hex without padding (what `format!("0x{num:X}")` prints, without the
 /// formatting machinery: this runs for every checkpoint line).
-fn hex_id(num: u32) -> String {
+pub(crate) fn hex_id(num: u32) -> String {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut digits = [0u8; 8];
     let mut n = num;
@@ -203,9 +206,10 @@ fn hex_id(num: u32) -> String {
 }
 
 impl CheckpointRef {
-    pub(crate) fn new(num: u32, name: Option<String>) -> CheckpointRef {
+    pub(crate) fn new(num: u32, name: Option<Cow<'static, str>>) -> CheckpointRef {
         CheckpointRef {
-            id: hex_id(num),
+            id: crate::reference::checkpoint_hex_id(num)
+                .map_or_else(|| Cow::Owned(hex_id(num)), Cow::Borrowed),
             name,
             num,
         }

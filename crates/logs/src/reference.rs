@@ -2,6 +2,7 @@
 
 use crate::model::{CheckpointRef, OperationRef};
 use kb::Stage;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -11,6 +12,9 @@ struct Index {
     /// The words of each current label (lower case, split on anything not alphanumeric),
     /// for [`operation_by_constant_name`].
     label_words: Vec<(u32, Vec<String>)>,
+    /// Operations and checkpoints by id (the knowledge base's lookups scan its tables).
+    operations: HashMap<u32, &'static kb::RestoreOperation>,
+    checkpoints: HashMap<u32, (&'static kb::Checkpoint, String)>,
 }
 
 fn index() -> &'static Index {
@@ -30,9 +34,16 @@ fn index() -> &'static Index {
                 label_words.push((op.id, words));
             }
         }
+        let tables = kb::kb().tables();
         Index {
             label_to_op,
             label_words,
+            operations: tables.operations.iter().map(|o| (o.id, o)).collect(),
+            checkpoints: tables
+                .checkpoints
+                .iter()
+                .map(|c| (c.id, (c, crate::model::hex_id(c.id))))
+                .collect(),
         }
     })
 }
@@ -84,12 +95,11 @@ pub(crate) fn resolve_operation(
     label: Option<&str>,
     protocol: Option<u32>,
 ) -> (OperationRef, Option<Stage>) {
-    let kb = kb::kb();
     let shifted = protocol.is_some_and(|p| p < 14) && raw > 35;
     let mut id = if shifted { raw + 1 } else { raw };
     if let Some(label) = label.filter(|l| !l.eq_ignore_ascii_case("Unknown operation")) {
-        let here = kb.operation(raw);
-        let next = kb.operation(raw + 1);
+        let here = operation(raw);
+        let next = operation(raw + 1);
         if here.is_some_and(|op| label_matches(op, label, false)) {
             id = raw;
         } else if raw > 35 && next.is_some_and(|op| label_matches(op, label, false)) {
@@ -101,12 +111,16 @@ pub(crate) fn resolve_operation(
             id = found;
         }
     }
-    let op = kb.operation(id);
+    let op = operation(id);
     let known = op.map(|o| o.label.as_str()).filter(|l| !l.is_empty());
     let op_ref = OperationRef {
         id,
-        // One allocation: the knowledge base's label, else the printed one.
-        label: known.or(label).unwrap_or("Unknown operation").to_string(),
+        // Borrowed: the knowledge base's label; else the printed one (one allocation).
+        label: match (known, label) {
+            (Some(k), _) => Cow::Borrowed(k),
+            (None, Some(l)) => Cow::Owned(l.to_string()),
+            (None, None) => Cow::Borrowed("Unknown operation"),
+        },
         raw_id: (id != raw).then_some(raw),
     };
     // Ids above 77 are unstable across iOS versions: no stage from the id alone.
@@ -240,19 +254,37 @@ fn spell(token: &[u8], words: &[String]) -> Option<usize> {
 /// A checkpoint by masked id, with its name from the log or the knowledge base.
 /// Takes the printed name by value: it becomes the reference's name without a copy.
 pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRef, Option<Stage>) {
-    let kb = kb::kb();
-    let by_id = kb.checkpoint(id);
+    let by_id = checkpoint(id);
     let by_name = if by_id.is_none() {
-        name.as_deref().and_then(|n| kb.checkpoint_by_name(n))
+        name.as_deref().and_then(|n| kb::kb().checkpoint_by_name(n))
     } else {
         None
     };
-    let name = name.or_else(|| by_id.map(|c| c.name.clone()));
+    // The knowledge base's spelling when the log printed the same (or nothing).
+    let name: Option<Cow<'static, str>> = match (name, by_id) {
+        (Some(n), Some(c)) if n == c.name => Some(Cow::Borrowed(c.name.as_str())),
+        (Some(n), _) => Some(Cow::Owned(n)),
+        (None, c) => c.map(|c| Cow::Borrowed(c.name.as_str())),
+    };
     let stage = by_id
         .or(by_name)
         .map(|c| c.stage)
         .or_else(|| name.as_deref().and_then(stage_from_checkpoint_name));
     (CheckpointRef::new(id, name), stage)
+}
+
+/// `0x60E` for a checkpoint the knowledge base knows (made once), so that checkpoint entries
+/// borrow it instead of formatting it per line.
+pub(crate) fn checkpoint_hex_id(num: u32) -> Option<&'static str> {
+    index().checkpoints.get(&num).map(|(_, hex)| hex.as_str())
+}
+
+fn operation(id: u32) -> Option<&'static kb::RestoreOperation> {
+    index().operations.get(&id).copied()
+}
+
+fn checkpoint(id: u32) -> Option<&'static kb::Checkpoint> {
+    index().checkpoints.get(&id).map(|(c, _)| *c)
 }
 
 /// Checkpoint names drift (`update_baseband_legacy`); read the obvious ones.

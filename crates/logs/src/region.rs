@@ -14,7 +14,9 @@ use crate::prefix;
 use crate::reference;
 use crate::signal::Signal;
 use crate::text::cut;
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind};
 use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -29,7 +31,10 @@ const CONTINUATION_INDENT: usize = 15;
 const JOIN_CAP: usize = crate::analyzer::BUFFER_CAP;
 
 struct Matcher {
-    ac: AhoCorasick,
+    /// The signatures' automaton, stepped by [`Matcher::find`] (one call per matching line:
+    /// the generic search's per-call set-up cost more than the step loop on a dense log).
+    dfa: DFA,
+    start: StateID,
     /// Pattern id of "\n" + spaces (a wrapped line's continuation).
     continuation: usize,
     /// Parser family of each pattern id.
@@ -56,18 +61,40 @@ fn matcher() -> &'static Matcher {
         families.push(None);
         // Standard semantics: the search stops at the first signature that ends, which is
         // all we need to know that a line is worth reading.
-        let ac = AhoCorasick::builder()
+        // No prefilter (the start state then is not special) and standard semantics.
+        let dfa = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&pats)
-            .or_else(|_| AhoCorasick::builder().build(&pats))
             .expect("signature automaton builds");
+        let start = dfa
+            .start_state(Anchored::No)
+            .expect("an unanchored start state");
         Matcher {
-            ac,
+            dfa,
+            start,
             continuation,
             families,
         }
     })
+}
+
+impl Matcher {
+    /// The first signature that ends in `hay[from..]`: its start and pattern id.
+    #[inline]
+    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        let dfa = &self.dfa;
+        let mut sid = self.start;
+        for (i, &b) in hay.get(from..)?.iter().enumerate() {
+            sid = dfa.next_state(Anchored::No, sid, b);
+            if dfa.is_special(sid) && dfa.is_match(sid) {
+                let pid = dfa.match_pattern(sid, 0);
+                let end = from + i + 1;
+                return Some((end - dfa.pattern_len(pid), pid.as_usize()));
+            }
+        }
+        None
+    }
 }
 
 /// What one matching line said, ready to be folded.
@@ -151,16 +178,13 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
     let mut lines_before = 0u64;
     let mut search_from = 0usize;
     // Resume the search after each line read: the rest of a matched line is not scanned.
-    while let Some(hit) =
-        m.ac.find(aho_corasick::Input::new(region).range(search_from..))
-    {
-        let mut at = hit.start();
-        let hint = m.families.get(hit.pattern().as_usize()).copied().flatten();
+    while let Some((mut at, pattern)) = m.find(region, search_from) {
+        let hint = m.families.get(pattern).copied().flatten();
         search_from = at + 1;
         if at < consumed {
             continue;
         }
-        if hit.pattern().as_usize() == m.continuation {
+        if pattern == m.continuation {
             // The line before this newline is a wrapped line's first part.
             let mut p = at;
             if p > 0 && region[p - 1] == b'\r' {
@@ -206,7 +230,6 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
             next = after_terminator(region, end);
         }
         lines_before += count_newlines(&region[counted_to..start]);
-        counted_to = start;
         let line = lines_before + 1;
         if joined {
             // A joined line is read without the hint: its signature may sit in any piece.
@@ -217,6 +240,12 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
                 None => read_line(line, &region[start..end], hint, out),
             }
         }
+        // Count past the line itself: cut at its terminator it holds no `\n`; joined, it
+        // holds its continuations' terminators. (The next count starts at its end.)
+        if joined {
+            lines_before += count_newlines(&region[start..end]);
+        }
+        counted_to = end;
         consumed = end.max(at + 1);
         search_from = consumed;
     }

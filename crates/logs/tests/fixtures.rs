@@ -193,7 +193,7 @@ fn r_nand_firmware_op58_disconnect() {
     let f = log.failure.as_ref().unwrap();
     assert!(f.disconnect);
     assert_eq!(
-        f.operation.as_ref().map(|o| o.label.as_str()),
+        f.operation.as_ref().map(|o| o.label.as_ref()),
         Some("Updating NAND Firmware")
     );
     assert_eq!(
@@ -496,7 +496,7 @@ fn r_pymobiledevice3_operations_by_constant_name() {
     let f = log.failure.as_ref().expect("a failure");
     assert!(f.disconnect);
     assert_eq!(
-        f.operation.as_ref().map(|o| o.label.as_str()),
+        f.operation.as_ref().map(|o| o.label.as_ref()),
         Some("Updating NAND Firmware")
     );
     assert!(has_fact(&log, "usb_dropout", "yes"));

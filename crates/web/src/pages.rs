@@ -181,7 +181,9 @@ fn observed_label(id: &str) -> String {
         "hub_or_adapter" => "It was connected through a hub, adapter or front-panel port",
         "port_debris" => "The charging port has lint in it or the plug sits loose",
         "downgrade_attempt" => "Trying to install an older iOS version",
-        "device_locked" => "It was locked (passcode, disabled, passcode forgotten, Trust not tapped)",
+        "device_locked" => {
+            "It was locked (passcode, disabled, passcode forgotten, Trust not tapped)"
+        }
         other => return other.replace('_', " "),
     };
     words.to_string()
@@ -1111,7 +1113,7 @@ fn log_view(entry: &logs::LogEntry) -> LogView {
             .and_then(|f| f.checkpoint.as_ref())
             .map(|c| match &c.name {
                 Some(n) => format!("{} {n}", c.id),
-                None => c.id.clone(),
+                None => c.id.to_string(),
             })
             .unwrap_or_default(),
         error_code: f

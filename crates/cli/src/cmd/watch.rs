@@ -625,8 +625,8 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         failure: log.failure.as_ref().map(|f| FailureJson {
             stage: f.stage.map(|s| s.as_str().to_string()),
             operation: f.operation.as_ref().map(|o| o.id),
-            operation_label: f.operation.as_ref().map(|o| o.label.clone()),
-            checkpoint: f.checkpoint.as_ref().map(|c| c.id.clone()),
+            operation_label: f.operation.as_ref().map(|o| o.label.to_string()),
+            checkpoint: f.checkpoint.as_ref().map(|c| c.id.to_string()),
             error_code: f.error_code,
             message: f.message.clone(),
             disconnect: f.disconnect,
@@ -842,7 +842,7 @@ fn new_attempt(
         .map(|o| i64::from(o.id));
     attempt.checkpoint = failure
         .and_then(|f| f.checkpoint.as_ref())
-        .map(|c| c.id.clone());
+        .map(|c| c.id.to_string());
     attempt.progress = if succeeded {
         Some(100)
     } else {
