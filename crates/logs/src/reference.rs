@@ -12,9 +12,10 @@ struct Index {
     /// The words of each current label (lower case, split on anything not alphanumeric),
     /// for [`operation_by_constant_name`].
     label_words: Vec<(u32, Vec<String>)>,
-    /// Operations and checkpoints by id (the knowledge base's lookups scan its tables).
-    operations: HashMap<u32, &'static kb::RestoreOperation>,
-    checkpoints: HashMap<u32, (&'static kb::Checkpoint, String)>,
+    /// Operations and checkpoints sorted by id, for a binary search (the knowledge base's
+    /// lookups scan its tables; a hash costs more than a search of 80 ids).
+    operations: Vec<(u32, &'static kb::RestoreOperation)>,
+    checkpoints: Vec<(u32, &'static kb::Checkpoint, String)>,
 }
 
 fn index() -> &'static Index {
@@ -38,12 +39,20 @@ fn index() -> &'static Index {
         Index {
             label_to_op,
             label_words,
-            operations: tables.operations.iter().map(|o| (o.id, o)).collect(),
-            checkpoints: tables
-                .checkpoints
-                .iter()
-                .map(|c| (c.id, (c, crate::model::hex_id(c.id))))
-                .collect(),
+            operations: {
+                let mut v: Vec<_> = tables.operations.iter().map(|o| (o.id, o)).collect();
+                v.sort_by_key(|x| x.0);
+                v
+            },
+            checkpoints: {
+                let mut v: Vec<_> = tables
+                    .checkpoints
+                    .iter()
+                    .map(|c| (c.id, c, crate::model::hex_id(c.id)))
+                    .collect();
+                v.sort_by_key(|x| x.0);
+                v
+            },
         }
     })
 }
@@ -276,15 +285,21 @@ pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRe
 /// `0x60E` for a checkpoint the knowledge base knows (made once), so that checkpoint entries
 /// borrow it instead of formatting it per line.
 pub(crate) fn checkpoint_hex_id(num: u32) -> Option<&'static str> {
-    index().checkpoints.get(&num).map(|(_, hex)| hex.as_str())
+    let cps = &index().checkpoints;
+    let i = cps.binary_search_by_key(&num, |x| x.0).ok()?;
+    Some(cps[i].2.as_str())
 }
 
 fn operation(id: u32) -> Option<&'static kb::RestoreOperation> {
-    index().operations.get(&id).copied()
+    let ops = &index().operations;
+    let i = ops.binary_search_by_key(&id, |x| x.0).ok()?;
+    Some(ops[i].1)
 }
 
 fn checkpoint(id: u32) -> Option<&'static kb::Checkpoint> {
-    index().checkpoints.get(&id).map(|(c, _)| *c)
+    let cps = &index().checkpoints;
+    let i = cps.binary_search_by_key(&id, |x| x.0).ok()?;
+    Some(cps[i].1)
 }
 
 /// Checkpoint names drift (`update_baseband_legacy`); read the obvious ones.
