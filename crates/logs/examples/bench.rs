@@ -16,17 +16,19 @@
 //! goals (peak < 100 MB on 400 MB, time <= 1.5x ripgrep) are reported, not enforced.
 //! `--analyze PATH --dump` prints the full result as JSON (to diff before and after a change).
 //!
-//! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 84 fixtures, best of 3-5;
-//! CPU = user + sys). Dense: 2 reader threads 1.51 s wall / 2.54 s CPU, one thread 2.24 s /
-//! 2.22 s; ripgrep 0.75 s / 0.74 s: 2.01x wall with reader threads, 3.00x CPU on one thread.
-//! Sparse: 0.63 s wall with reader threads, 1.03 s on one thread; ripgrep 0.83 s: 0.76x wall,
-//! 1.25x CPU on one thread. Peak memory 32 MB with reader threads (regions in flight), 11 MB
-//! on one thread. The dense goal (1.5x) is not met. Where the time goes on one thread (perf):
-//! the Aho-Corasick scan about 29% (about 0.6 s: ripgrep's whole run), the per-line parsers and
-//! prefixes about 35%, the fold (timeline, failure state) about 15%, allocation about 8%. Reader
-//! threads shorten the wall time by a third on dense logs and by 40% on sparse ones; the fold
-//! stays on one thread, and a second reader costs about 15-25% more CPU in all (cross-core
-//! cache traffic, frees of strings allocated on another thread).
+//! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 89 fixtures and 206
+//! signatures, best of 5, two runs; CPU = user + sys). Dense: 2 reader threads 1.29-1.35 s wall
+//! / 2.51-2.60 s CPU, one thread 2.34-2.44 s; ripgrep 0.80-0.82 s: 1.62-1.64x wall with reader
+//! threads, 2.85-3.06x on one thread. Sparse: 0.67 s wall with reader threads, 1.13 s on one
+//! thread; ripgrep 0.88 s: 0.76x wall, 1.30x CPU on one thread. Peak memory 33 MB with reader
+//! threads (regions in flight), 11 MB on one thread. The dense goal (1.5x) is not met. Where the
+//! time goes on one thread: the Aho-Corasick scan about 30% (about ripgrep's whole run), the
+//! per-line parsers and prefixes about 35%, the fold (timeline, failure state) about 15-20%,
+//! allocation about 5%. The readers fold in order themselves (no third thread); a second reader
+//! still costs about 15% more CPU in all on these 2 vCPUs. Instruction counts (valgrind
+//! cachegrind on 10 MB of the dense file) are the steadier measure on a noisy machine: 544 M
+//! before the last round (borrowed kb strings, direct DFA stepping, counting newlines only
+//! between read lines), 465 M after.
 //! History on the earlier 51-fixture dense file: 2.78 s CPU (3.86x) before the Nov 2026
 //! speed-ups, 2.30 s (3.15x), then 1.88 s (about 2.5x) after the parsers' packed guards.
 
