@@ -198,7 +198,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("usb_dropout"),
     ),
     (
-        r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade))\b",
+        r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade)|(after|since) (a|an|the|my) failed( \w+){0,3} (update|upgrade)|(update|upgrade) failed( \w+){0,2} (and|then) (now )?(it'?s |it is |it was |it got |it )?(stuck|boot ?looping|in a boot ?loop|in recovery))\b",
         Cue::Seen("update_interrupted"),
     ),
     (
@@ -1223,8 +1223,17 @@ mod tests {
             "the update got interrupted",
             "the battery died during the update",
             "I unplugged it in the middle of the update",
+            "After a failed iOS 17 update my iPhone 11 is stuck in recovery mode",
+            "the update failed overnight and now it's stuck on the apple logo",
         ] {
             assert_eq!(obs(t, "update_interrupted"), yes, "{t}");
+        }
+        // The failure being diagnosed is not an earlier interrupted update.
+        for t in [
+            "the update failed with error 4013",
+            "itunes says the iphone could not be updated, error 4005",
+        ] {
+            assert_eq!(obs(t, "update_interrupted"), None, "{t}");
         }
         assert_eq!(
             obs("the update was not interrupted", "update_interrupted"),
