@@ -14,8 +14,9 @@ struct Index {
     label_words: Vec<(u32, Vec<String>)>,
     /// Operations and checkpoints sorted by id, for a binary search (the knowledge base's
     /// lookups scan its tables; a hash costs more than a search of 80 ids).
-    operations: Vec<(u32, &'static kb::RestoreOperation)>,
-    checkpoints: Vec<(u32, &'static kb::Checkpoint, String)>,
+    operations: Vec<&'static kb::RestoreOperation>,
+    /// With each checkpoint its id as printed (`0x60E`).
+    checkpoints: Vec<(&'static kb::Checkpoint, String)>,
 }
 
 fn index() -> &'static Index {
@@ -40,17 +41,17 @@ fn index() -> &'static Index {
             label_to_op,
             label_words,
             operations: {
-                let mut v: Vec<_> = tables.operations.iter().map(|o| (o.id, o)).collect();
-                v.sort_by_key(|x| x.0);
+                let mut v: Vec<_> = tables.operations.iter().collect();
+                v.sort_by_key(|o| o.id);
                 v
             },
             checkpoints: {
                 let mut v: Vec<_> = tables
                     .checkpoints
                     .iter()
-                    .map(|c| (c.id, c, crate::model::hex_id(c.id)))
+                    .map(|c| (c, crate::model::hex_id(c.id)))
                     .collect();
-                v.sort_by_key(|x| x.0);
+                v.sort_by_key(|(c, _)| c.id);
                 v
             },
         }
@@ -215,11 +216,7 @@ fn abbreviates(tokens: &[String], words: &[String]) -> Option<usize> {
     let mut touched = 0;
     for (n, token) in tokens.iter().enumerate() {
         // The first token starts the label; the others may skip words.
-        let starts: Vec<usize> = if n == 0 {
-            vec![0]
-        } else {
-            (word..words.len()).collect()
-        };
+        let starts = if n == 0 { 0..1 } else { word..words.len() };
         let mut matched = None;
         for start in starts {
             if let Some(end) = spell(token.as_bytes(), &words[start..]) {
@@ -285,21 +282,23 @@ pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRe
 /// `0x60E` for a checkpoint the knowledge base knows (made once), so that checkpoint entries
 /// borrow it instead of formatting it per line.
 pub(crate) fn checkpoint_hex_id(num: u32) -> Option<&'static str> {
-    let cps = &index().checkpoints;
-    let i = cps.binary_search_by_key(&num, |x| x.0).ok()?;
-    Some(cps[i].2.as_str())
+    indexed_checkpoint(num).map(|(_, hex)| hex.as_str())
 }
 
 fn operation(id: u32) -> Option<&'static kb::RestoreOperation> {
     let ops = &index().operations;
-    let i = ops.binary_search_by_key(&id, |x| x.0).ok()?;
-    Some(ops[i].1)
+    let i = ops.binary_search_by_key(&id, |o| o.id).ok()?;
+    Some(ops[i])
 }
 
 fn checkpoint(id: u32) -> Option<&'static kb::Checkpoint> {
+    indexed_checkpoint(id).map(|(c, _)| *c)
+}
+
+fn indexed_checkpoint(id: u32) -> Option<&'static (&'static kb::Checkpoint, String)> {
     let cps = &index().checkpoints;
-    let i = cps.binary_search_by_key(&id, |x| x.0).ok()?;
-    Some(cps[i].1)
+    let i = cps.binary_search_by_key(&id, |(c, _)| c.id).ok()?;
+    Some(&cps[i])
 }
 
 /// Checkpoint names drift (`update_baseband_legacy`); read the obvious ones.

@@ -826,10 +826,10 @@ fn new_attempt(
     attempt.hub = args.hub;
     attempt.tool = Some(tool);
     attempt.mode = mode;
-    attempt.kind = log.restore_kind.map(|k| match k {
-        ::logs::RestoreKind::Update => store::AttemptKind::Update,
-        ::logs::RestoreKind::Restore => store::AttemptKind::Restore,
-    });
+    // The log's words are the store's (`update`, `restore`).
+    attempt.kind = log
+        .restore_kind
+        .and_then(|k| store::AttemptKind::parse(k.as_str()));
     attempt.stage = if succeeded {
         None
     } else {
