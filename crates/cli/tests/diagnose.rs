@@ -25,6 +25,17 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The human report of `diagnose ARGS` (NO_COLOR), which must succeed.
+fn human(args: &[&str]) -> String {
+    let out = cmd().arg("diagnose").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn causes(v: &Value) -> Vec<(String, f64)> {
     v["causes"]
         .as_array()
@@ -260,20 +271,14 @@ fn owners_never_get_technician_steps_and_technicians_get_bench_tests() {
 
 #[test]
 fn the_human_report_shows_bars_the_next_step_and_why() {
-    let out = cmd()
-        .args([
-            "diagnose",
-            "--device",
-            "iPhone 8",
-            "--error",
-            "4013",
-            "--tried",
-            "cable_swap",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = human(&[
+        "--device",
+        "iPhone 8",
+        "--error",
+        "4013",
+        "--tried",
+        "cable_swap",
+    ]);
     assert!(!text.contains('\u{1b}'), "NO_COLOR: no escapes");
     insta::assert_snapshot!("diagnose_iphone8_4013_cable_swap", text);
 }
@@ -343,19 +348,13 @@ fn a_locked_device_with_4037_is_unlocked_and_trusted_first() {
     let restore = steps.iter().position(|s| *s == "recovery_restore").unwrap();
     assert!(update < restore, "{steps:?}");
 
-    let out = cmd()
-        .args([
-            "diagnose",
-            "--device",
-            "iPhone 12",
-            "--error",
-            "4037",
-            "--observed",
-            "device_locked",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = human(&[
+        "--device",
+        "iPhone 12",
+        "--error",
+        "4037",
+        "--observed",
+        "device_locked",
+    ]);
     insta::assert_snapshot!("diagnose_iphone12_4037_locked", text);
 }
