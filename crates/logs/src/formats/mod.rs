@@ -64,6 +64,14 @@ pub fn read_hinted(
         // A parser that finds nothing pushes nothing (test `hinted_failure_pushes_nothing`).
         out.truncate(before);
         tried = hint;
+    } else if p.source == Source::Device && hint == Some(Family::Restored) {
+        // The device's own line, with a device-log signature: the same shortcut.
+        let before = out.len();
+        if restored::parse(body, out) {
+            return Some(Family::Restored);
+        }
+        out.truncate(before);
+        tried = hint;
     }
     if body.is_empty() {
         return None;
@@ -92,7 +100,7 @@ fn read_family(
         return wrapper::parse(body, out).then_some(Family::Wrapper);
     }
     if p.source == Source::Device {
-        if restored::parse(body, out) {
+        if tried != Some(Family::Restored) && restored::parse(body, out) {
             return Some(Family::Restored);
         }
         let before = out.len();
