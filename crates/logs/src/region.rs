@@ -110,63 +110,89 @@ impl Matcher {
     /// spaces, so no match crosses the split and each half can start from the start state.
     /// [`read_region`] reads the list as it would have called [`Matcher::find`] from each of
     /// its resume points (test `two_walkers_find_what_one_search_finds`).
-    fn scan(&self, hay: &[u8], first: &mut Vec<(usize, usize)>, second: &mut Vec<(usize, usize)>) {
+    fn scan(&self, hay: &[u8], first: &mut Vec<Found>, second: &mut Vec<Found>) {
         first.clear();
         second.clear();
         let mid = split_point(hay);
-        let mut a = Walker::new(0, mid, self.start);
-        let mut b = Walker::new(mid, hay.len(), self.start);
         let dfa = &self.dfa;
-        while a.at < a.end && b.at < b.end {
-            a.sid = dfa.next_state(Anchored::No, a.sid, hay[a.at]);
-            b.sid = dfa.next_state(Anchored::No, b.sid, hay[b.at]);
-            a.at += 1;
-            b.at += 1;
-            if dfa.is_special(a.sid) && dfa.is_match(a.sid) {
-                self.record(hay, &mut a, first);
+        // Positions and states in locals (kept in registers: the loop is bound by the state
+        // loads, and a state kept in memory would add a store and a load to each step).
+        let (mut a, mut a_state) = (0, self.start);
+        let (mut b, mut b_state) = (mid, self.start);
+        while a < mid && b < hay.len() {
+            a_state = dfa.next_state(Anchored::No, a_state, hay[a]);
+            b_state = dfa.next_state(Anchored::No, b_state, hay[b]);
+            a += 1;
+            b += 1;
+            if dfa.is_special(a_state) && dfa.is_match(a_state) {
+                a = self.record(hay, a, a_state, first);
+                a_state = self.start;
             }
-            if dfa.is_special(b.sid) && dfa.is_match(b.sid) {
-                self.record(hay, &mut b, second);
+            if dfa.is_special(b_state) && dfa.is_match(b_state) {
+                b = self.record(hay, b, b_state, second);
+                b_state = self.start;
             }
         }
-        for (w, found) in [(&mut a, &mut *first), (&mut b, &mut *second)] {
-            while w.at < w.end {
-                w.sid = dfa.next_state(Anchored::No, w.sid, hay[w.at]);
-                w.at += 1;
-                if dfa.is_special(w.sid) && dfa.is_match(w.sid) {
-                    self.record(hay, w, found);
+        for (mut at, end, mut state, found) in [
+            (a, mid, a_state, &mut *first),
+            (b, hay.len(), b_state, &mut *second),
+        ] {
+            while at < end {
+                state = dfa.next_state(Anchored::No, state, hay[at]);
+                at += 1;
+                if dfa.is_special(state) && dfa.is_match(state) {
+                    at = self.record(hay, at, state, found);
+                    state = self.start;
                 }
             }
         }
         first.extend_from_slice(second);
     }
 
-    /// A walker stands on a match (it just stepped past its last byte): note it and move on.
+    /// A walker at `at` has just stepped past the last byte of a match (`state`): note the
+    /// match, and return where the walker goes on (from its start state).
     #[inline]
-    fn record(&self, hay: &[u8], w: &mut Walker, found: &mut Vec<(usize, usize)>) {
-        let pid = self.dfa.match_pattern(w.sid, 0);
-        let start = w.at - self.dfa.pattern_len(pid);
+    fn record(&self, hay: &[u8], at: usize, state: StateID, found: &mut Vec<Found>) -> usize {
+        let pid = self.dfa.match_pattern(state, 0);
+        let start = at - self.dfa.pattern_len(pid);
         let pattern = pid.as_usize();
-        found.push((start, pattern));
-        w.at = if pattern == self.continuation {
+        if pattern == self.continuation {
+            found.push(Found {
+                start,
+                pattern,
+                line_end: start,
+            });
             start + 1
         } else {
-            line_end(hay, start)
-        };
-        w.sid = self.start;
+            let line_end = line_end(hay, start);
+            found.push(Found {
+                start,
+                pattern,
+                line_end,
+            });
+            line_end
+        }
     }
 }
 
-/// One of [`Matcher::scan`]'s walkers: where it is, where its half ends, its state.
-struct Walker {
-    at: usize,
-    end: usize,
-    sid: StateID,
+/// A signature match: where it starts, which pattern, and where its line ends (the index of the
+/// line terminator or the region's end; for a continuation match, its start).
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    start: usize,
+    pattern: usize,
+    line_end: usize,
 }
 
-impl Walker {
-    fn new(at: usize, end: usize, sid: StateID) -> Walker {
-        Walker { at, end, sid }
+impl Found {
+    /// The match `pattern` at `start` in `region`.
+    #[cfg(test)]
+    fn at(region: &[u8], start: usize, pattern: usize) -> Found {
+        Found {
+            start,
+            pattern,
+            line_end: line_end(region, start),
+        }
     }
 }
 
@@ -254,8 +280,8 @@ impl RegionReading {
 /// and the joined text of wrapped lines.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    found: Vec<(usize, usize)>,
-    found_second: Vec<(usize, usize)>,
+    found: Vec<Found>,
+    found_second: Vec<Found>,
     join: Vec<u8>,
 }
 
@@ -268,7 +294,7 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
     let mut next = 0;
     read_matches(region, scratch, out, |from| {
         // The first match at or after `from` (`from` only grows).
-        while found.get(next).is_some_and(|&(at, _)| at < from) {
+        while found.get(next).is_some_and(|f| f.start < from) {
             next += 1;
         }
         found.get(next).copied()
@@ -283,7 +309,7 @@ fn read_matches(
     region: &[u8],
     scratch: &mut Scratch,
     out: &mut RegionReading,
-    mut next_match: impl FnMut(usize) -> Option<(usize, usize)>,
+    mut next_match: impl FnMut(usize) -> Option<Found>,
 ) {
     out.clear();
     let m = matcher();
@@ -294,7 +320,8 @@ fn read_matches(
     let mut lines_before = 0u64;
     let mut search_from = 0usize;
     // Resume the search after each line read: the rest of a matched line is not scanned.
-    while let Some((mut at, pattern)) = next_match(search_from) {
+    while let Some(found) = next_match(search_from) {
+        let (mut at, pattern) = (found.start, found.pattern);
         let hint = m.families.get(pattern).copied().flatten();
         search_from = at + 1;
         if at < consumed {
@@ -327,7 +354,11 @@ fn read_matches(
         if start < consumed {
             continue;
         }
-        let mut end = line_end(region, at);
+        let mut end = if pattern == m.continuation {
+            line_end(region, at)
+        } else {
+            found.line_end
+        };
         let mut next = after_terminator(region, end);
         let mut joined = false;
         while next < region.len() && is_continuation(&region[next..]) {
@@ -501,6 +532,7 @@ mod tests {
         let mut out = RegionReading::default();
         read_matches(region, &mut Scratch::default(), &mut out, |from| {
             m.find(region, from)
+                .map(|(start, pattern)| Found::at(region, start, pattern))
         });
         format!("{out:?}")
     }
