@@ -17,18 +17,21 @@
 //! `--analyze PATH --dump` prints the full result as JSON (to diff before and after a change).
 //!
 //! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 89 fixtures and 206
-//! signatures, best of 5, two runs; CPU = user + sys). Dense: 2 reader threads 1.29-1.35 s wall
-//! / 2.51-2.60 s CPU, one thread 2.34-2.44 s; ripgrep 0.80-0.82 s: 1.62-1.64x wall with reader
-//! threads, 2.85-3.06x on one thread. Sparse: 0.67 s wall with reader threads, 1.13 s on one
-//! thread; ripgrep 0.88 s: 0.76x wall, 1.30x CPU on one thread. Peak memory 33 MB with reader
-//! threads (regions in flight), 11 MB on one thread. The dense goal (1.5x) is not met. Where the
-//! time goes on one thread: the Aho-Corasick scan about 30% (about ripgrep's whole run), the
-//! per-line parsers and prefixes about 35%, the fold (timeline, failure state) about 15-20%,
-//! allocation about 5%. The readers fold in order themselves (no third thread); a second reader
-//! still costs about 15% more CPU in all on these 2 vCPUs. Instruction counts (valgrind
-//! cachegrind on 10 MB of the dense file) are the steadier measure on a noisy machine: 544 M
-//! before the last round (borrowed kb strings, direct DFA stepping, counting newlines only
-//! between read lines), 465 M after.
+//! signatures, best of 5, three runs; CPU = user + sys). Dense: 2 reader threads 0.93-1.07 s
+//! wall / 1.81-2.09 s CPU, one thread 1.92-2.16 s; ripgrep 0.82-0.88 s: **1.13-1.29x wall with
+//! reader threads** (goal 1.5x met), 2.34-2.48x on one thread. Sparse: 0.35-0.38 s wall with
+//! reader threads, 0.67-0.72 s on one thread; ripgrep 0.86-0.87 s: 0.41-0.43x wall, 0.78-0.83x
+//! on one thread. Peak memory 34 MB with reader threads (regions in flight), about 16 MB on one
+//! thread. What made the difference last: the signature scan steps the automaton with two
+//! walkers over the two halves of a region in turn (each step waits for a state load; two
+//! independent walkers overlap them): the scan alone went from about 140 ms to about 100 ms per
+//! 100 MB. Where the time goes on one thread now: the scan about 20%, the per-line parsers and
+//! prefixes about 40%, the fold (timeline, failure state) about 20%, allocation about 8%.
+//! Instruction counts (valgrind cachegrind `--cache-sim=no` on 10 MB of the dense file) are the
+//! steadier measure on a noisy machine, but not for the scan: two walkers take more
+//! instructions (548 M against 465 M before) and less time; keeping their state in registers
+//! and each match's line end brought it to 470 M.
+//! Earlier on this file: 1.62-1.64x (2.01x before the readers folded in order themselves).
 //! History on the earlier 51-fixture dense file: 2.78 s CPU (3.86x) before the Nov 2026
 //! speed-ups, 2.30 s (3.15x), then 1.88 s (about 2.5x) after the parsers' packed guards.
 
