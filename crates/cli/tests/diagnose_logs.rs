@@ -40,6 +40,26 @@ fn r_storage_full_log_points_at_a_full_device() {
     assert_eq!(v["next_step"]["erases_data"], false);
 }
 
+/// futurerestore refused the saved blob (its nonce does not match the device's): the person's
+/// own signing set-up, which the engine had spread over the network, security software and
+/// signing when it only heard "failed at the signing stage".
+#[test]
+fn r_futurerestore_apnonce_mismatch_points_at_the_signing_set_up() {
+    let log =
+        format!("{FIXTURES}futurerestore_2021_apnonce_mismatch_error_code_minus20_iphone10_3.log");
+    let v = diagnose(&["--log", &log]);
+    assert_eq!(
+        v["causes"][0]["id"], "signing_or_downgrade",
+        "{}",
+        v["causes"]
+    );
+    assert!(
+        v["causes"][0]["probability"].as_f64().unwrap() > 0.8,
+        "{}",
+        v["causes"]
+    );
+}
+
 /// The same code without the log keeps the connection first: the log is what moved it.
 #[test]
 fn code_14_alone_starts_with_the_connection() {

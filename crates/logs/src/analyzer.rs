@@ -1358,6 +1358,9 @@ impl State {
                 self.flags.tss_refused = true;
                 self.tss_line = Some((line, body.to_string()));
             }
+            Signal::BlobMismatch => {
+                self.flags.blob_mismatch = true;
+            }
             Signal::TssUnreachable => {
                 self.flags.tss_unreachable = true;
                 self.tss_line.get_or_insert((line, body.to_string()));

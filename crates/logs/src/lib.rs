@@ -15,10 +15,12 @@
 //! **Evidence for the diagnosis engine.** [`RestoreLog::facts`] returns `(observation id,
 //! value)` pairs with the knowledge base's observation ids: `failure_stage` = the stage
 //! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
-//! (the device vanished, USB control errors, a removal without return), `storage_full_in_log` = `yes`
-//! (`No space left on device`), `tss_refused` = `yes` (Apple's signing server refused the
-//! build), `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE,
-//! see [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
+//! (the device vanished, USB control errors, a removal without return),
+//! `storage_full_in_log` = `yes` (`No space left on device`), `tss_refused` = `yes` (Apple's
+//! signing server refused the build), `blob_mismatch` = `yes` (the saved SHSH blob does not
+//! fit the device or its nonce), `panic_in_log` = `yes` (the device handed over a panic log),
+//! `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE, see
+//! [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
 //! iTunes/Finder would show ([`RestoreLog::error_code_for_engine`]), and `same_failure_point` =
 //! `yes`/`no` when one paste holds several failed runs ([`RestoreLog::earlier_attempts`]: a
 //! run's banner after a verdict starts a new attempt; the reading is of the last).
@@ -241,6 +243,9 @@ impl RestoreLog {
         }
         if self.flags.tss_refused {
             v.push(("tss_refused".to_string(), "yes".to_string()));
+        }
+        if self.flags.blob_mismatch {
+            v.push(("blob_mismatch".to_string(), "yes".to_string()));
         }
         if self.flags.panic_log {
             // The device's own system crashed (log_formats.md §1.6): hardware evidence.

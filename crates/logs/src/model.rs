@@ -327,6 +327,9 @@ pub struct Flags {
     pub tss_refused: bool,
     /// The signing server could not be reached.
     pub tss_unreachable: bool,
+    /// The saved SHSH blob (APTicket) did not fit the device or its nonce (futurerestore's
+    /// `APTicket can't be used`, `Device ApNonce does not match APTicket nonce`).
+    pub blob_mismatch: bool,
     /// The device panicked (a panic log was attached).
     pub panic_log: bool,
     /// A previous failed restore's log was quoted (`Previous Restore Log Received:`).

@@ -73,6 +73,7 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             let v = log.target_version.as_deref().unwrap_or("this version");
             format!("Apple no longer signs {v} for this device (shown by iTunes/Finder as error 3194): choose a signed version; the device itself is not at fault.")
         }
+        Stage::Tss if log.flags.blob_mismatch => "The saved SHSH blob (APTicket) does not fit this device or its current nonce: set the device's nonce generator to the one the blob was saved with before restoring, or use a blob saved for this device; the device, the computer and the network are not at fault.".to_string(),
         Stage::Tss => "Apple's signing server could not be reached or refused the request: check the network, VPN, proxy and hosts file.".to_string(),
         Stage::Fdr => {
             if f.first_failure.as_deref().is_some_and(|t| t.contains("proxy")) || log.timeline.iter().any(|e| e.text.contains("proxy is enabled")) {

@@ -73,6 +73,9 @@ pub enum Signal {
     UsbTrouble,
     LowStorage,
     TssRefused,
+    /// The saved SHSH blob (APTicket) does not fit this device or its current nonce
+    /// (futurerestore's APTicket checks): the person's signing set-up, not the server.
+    BlobMismatch,
     TssUnreachable,
     PanicLog,
     /// `Previous Restore Log Received:`: the device log that follows is an older attempt.

@@ -227,6 +227,19 @@ fn r_tss_status94_unsigned() {
     assert!(log.reading.contains("no longer signs"), "{}", log.reading);
 }
 
+/// futurerestore's nonce check: the saved blob does not fit the device's nonce (the generator was
+/// not set). A signing set-up error of the person's own: the reading must not send them to
+/// their network, and the engine hears `blob_mismatch`.
+#[test]
+fn r_futurerestore_apnonce_mismatch_is_the_blob_not_the_network() {
+    let log = read("futurerestore_2021_apnonce_mismatch_error_code_minus20_iphone10_3.log");
+    assert!(has_fact(&log, "blob_mismatch", "yes"));
+    assert!(has_fact(&log, "failure_stage", "tss"));
+    assert!(!has_fact(&log, "tss_refused", "yes"));
+    assert!(log.reading.contains("nonce generator"), "{}", log.reading);
+    assert!(!log.reading.contains("network, VPN"), "{}", log.reading);
+}
+
 /// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
 #[test]
 fn r_fdr53_proxy_first_failure_is_the_child() {

@@ -79,6 +79,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         || has_if!(maybe, line, "Devicenonce does not match APTicket nonce")
     {
         out.push(Signal::Format(Tool::Futurerestore));
+        out.push(Signal::BlobMismatch);
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
