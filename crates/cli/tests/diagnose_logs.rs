@@ -60,6 +60,16 @@ fn r_futurerestore_apnonce_mismatch_points_at_the_signing_set_up() {
     );
 }
 
+/// A damaged IPSW download (checksum mismatch before the device is touched): the firmware file.
+#[test]
+fn r_ipsw_checksum_mismatch_points_at_the_firmware_file() {
+    let log = format!(
+        "{FIXTURES}idevicerestore_2024_latest_ipsw_download_checksum_mismatch_iphone14_5.log"
+    );
+    let v = diagnose(&["--log", &log]);
+    assert_eq!(v["causes"][0]["id"], "firmware_or_ipsw", "{}", v["causes"]);
+}
+
 /// The same code without the log keeps the connection first: the log is what moved it.
 #[test]
 fn code_14_alone_starts_with_the_connection() {

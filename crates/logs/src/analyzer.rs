@@ -1361,6 +1361,9 @@ impl State {
             Signal::BlobMismatch => {
                 self.flags.blob_mismatch = true;
             }
+            Signal::IpswCorrupt => {
+                self.flags.ipsw_corrupt = true;
+            }
             Signal::TssUnreachable => {
                 self.flags.tss_unreachable = true;
                 self.tss_line.get_or_insert((line, body.to_string()));

@@ -330,6 +330,8 @@ pub struct Flags {
     /// The saved SHSH blob (APTicket) did not fit the device or its nonce (futurerestore's
     /// `APTicket can't be used`, `Device ApNonce does not match APTicket nonce`).
     pub blob_mismatch: bool,
+    /// The firmware file (IPSW) failed its checksum: a damaged download or copy.
+    pub ipsw_corrupt: bool,
     /// The device panicked (a panic log was attached).
     pub panic_log: bool,
     /// A previous failed restore's log was quoted (`Previous Restore Log Received:`).

@@ -41,6 +41,31 @@ fn where_words(f: &FailurePoint) -> String {
     }
 }
 
+/// The part named by [`RestoreLog::failed_component`], in words, and what to suspect after
+/// the software: the camera and the sensor sit on flex cables, the U1 and the secure element
+/// on the logic board.
+fn component_words(component: &str) -> (&'static str, &'static str) {
+    match component {
+        "face_id_camera" => (
+            "the Face ID camera (Savage)",
+            "the Face ID module or its flex cable",
+        ),
+        "touch_id_sensor" => (
+            "the Touch ID sensor (Yonkers)",
+            "the sensor or its flex cable",
+        ),
+        "u1_chip" => (
+            "the U1 ultra-wideband chip (Rose)",
+            "that chip on the logic board",
+        ),
+        "secure_element" => (
+            "the secure element (NFC and Apple Pay)",
+            "that chip on the logic board",
+        ),
+        _ => ("a part", "that part"),
+    }
+}
+
 /// What the stage usually means, for a failure there.
 fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
     let device = log
@@ -85,10 +110,15 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             }
         }
         Stage::Sep => "The Secure Enclave firmware did not load: a firmware mismatch or a board-level fault.".to_string(),
-        Stage::Firmware => "A part's firmware update failed: make sure the restore software is up to date, then suspect that part.".to_string(),
+        Stage::Firmware if f.disconnect => "The device dropped off USB while a part's firmware was being written: the connection first (another cable, port and computer); if it stops here every time, the board (the part being flashed or its power).".to_string(),
+        Stage::Firmware => match log.failed_component().map(component_words) {
+            Some((part, suspect)) => format!("The firmware update of {part} failed: make sure the restore software is up to date (it must know this iOS version), then suspect {suspect}."),
+            None => "A part's firmware update failed: make sure the restore software is up to date, then suspect that part.".to_string(),
+        },
         Stage::Reboot => "The device did not come back in the next mode: cable and port first, then the firmware file, then the board.".to_string(),
         Stage::Usb => "The USB connection failed: another cable, another port (no hub) or another computer.".to_string(),
         Stage::Partition | Stage::Filesystem => "The storage could not be prepared: storage chip (NAND) or a damaged installed system.".to_string(),
+        Stage::Other if log.flags.ipsw_corrupt => "The download or copy of the firmware file is damaged: delete it and download it again (or let the restore tool fetch it); the device is not at fault.".to_string(),
         Stage::Other => String::new(),
     };
     if let (Some(fault), Some(device)) = (fault, device) {
@@ -219,6 +249,11 @@ fn last_attempt(log: &RestoreLog) -> String {
                 && log.outcome == Outcome::Failure
             {
                 "Apple's signing server refused to sign this restore.".to_string()
+            } else if log.flags.ipsw_corrupt
+                && stage == Stage::Other
+                && log.outcome == Outcome::Failure
+            {
+                "The firmware file (IPSW) failed its checksum.".to_string()
             } else {
                 format!("{what} {}{}.", doing(stage), where_words(f))
             };

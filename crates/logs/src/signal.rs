@@ -76,6 +76,9 @@ pub enum Signal {
     /// The saved SHSH blob (APTicket) does not fit this device or its current nonce
     /// (futurerestore's APTicket checks): the person's signing set-up, not the server.
     BlobMismatch,
+    /// The firmware file failed its checksum (`Checksum does not match.`, `Firmware file might
+    /// be corrupt`): a damaged download or copy.
+    IpswCorrupt,
     TssUnreachable,
     PanicLog,
     /// `Previous Restore Log Received:`: the device log that follows is an older attempt.

@@ -240,6 +240,52 @@ fn r_futurerestore_apnonce_mismatch_is_the_blob_not_the_network() {
     assert!(!log.reading.contains("network, VPN"), "{}", log.reading);
 }
 
+/// idevicerestore -l downloaded a damaged IPSW: the file, not the device or a step of the
+/// restore (the reading had nothing to say about a failure "outside the main restore stages").
+#[test]
+fn r_ipsw_download_checksum_mismatch_is_the_file() {
+    let log = read("idevicerestore_2024_latest_ipsw_download_checksum_mismatch_iphone14_5.log");
+    assert!(has_fact(&log, "ipsw_corrupt_in_log", "yes"));
+    assert!(
+        log.reading
+            .starts_with("The firmware file (IPSW) failed its checksum."),
+        "{}",
+        log.reading
+    );
+    assert!(log.reading.contains("download it again"), "{}", log.reading);
+}
+
+/// A firmware updater that fails names its part in the reading (Savage is the Face ID camera,
+/// on its flex cable; the secure element sits on the board), not "a part".
+#[test]
+fn r_failed_firmware_updater_is_named_in_the_reading() {
+    let savage = read("restored_device_log_savage_faceid_update_failed_iphone10_6.log");
+    assert!(
+        savage.reading.contains("Face ID camera (Savage)") && savage.reading.contains("flex cable"),
+        "{}",
+        savage.reading
+    );
+    let se = read("restored_device_log_secure_element_update_failed_iphone10_1.log");
+    assert!(se.reading.contains("secure element"), "{}", se.reading);
+    assert!(!se.reading.contains("flex"), "{}", se.reading);
+}
+
+/// The device dropping off USB during a firmware step is a connection question first, not "a
+/// part's firmware update failed".
+#[test]
+fn r_disconnect_during_flashing_firmware_points_at_the_connection_first() {
+    let log = read(
+        "bat_line_numbers_idevicerestore_2024_disconnect_flashing_firmware_update_iboot_iphone12_8.log",
+    );
+    assert!(log.reading.contains("dropped off USB"), "{}", log.reading);
+    assert!(log.reading.contains("connection first"), "{}", log.reading);
+    assert!(
+        !log.reading.contains("firmware update failed"),
+        "{}",
+        log.reading
+    );
+}
+
 /// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
 #[test]
 fn r_fdr53_proxy_first_failure_is_the_child() {

@@ -39,6 +39,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
             if line.starts_with("Checksum does not match") {
+                out.push(Signal::IpswCorrupt);
                 out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
                 return;
             }
@@ -78,6 +79,9 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             if line.starts_with("File download failed")
                 || line.starts_with("Firmware file might be corrupt")
             {
+                if line.starts_with("Firmware") || has!(line, "checksum mismatch") {
+                    out.push(Signal::IpswCorrupt);
+                }
                 out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
                 return;
             }
