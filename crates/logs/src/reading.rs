@@ -266,16 +266,44 @@ fn last_attempt(log: &RestoreLog) -> String {
                 if log.outcome == Outcome::Incomplete {
                     // A paste can simply end early: say what it would mean, not that it happened.
                     s.push_str("If the restore really stopped there: ");
-                    let mut chars = m.chars();
-                    if let Some(first) = chars.next() {
-                        s.extend(first.to_lowercase());
-                        s.push_str(chars.as_str());
-                    }
+                    s.push_str(&lowercase_first_word(&m));
                 } else {
                     s.push_str(&m);
                 }
             }
             s
         }
+    }
+}
+
+/// `m` with its first letter in lower case, to follow a colon, unless the first word is a name
+/// ("Apple's signing server", "USB", "NAND").
+fn lowercase_first_word(m: &str) -> String {
+    let first_word = m.split_whitespace().next().unwrap_or("");
+    let is_name = first_word.starts_with("Apple")
+        || first_word.chars().nth(1).is_some_and(char::is_uppercase);
+    let mut chars = m.chars();
+    match chars.next() {
+        Some(first) if !is_name => first.to_lowercase().chain(chars).collect(),
+        _ => m.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_meaning_after_a_colon_keeps_its_names() {
+        assert_eq!(
+            lowercase_first_word("A restore that stops here"),
+            "a restore that stops here"
+        );
+        assert_eq!(
+            lowercase_first_word("Apple's signing server could not be reached"),
+            "Apple's signing server could not be reached"
+        );
+        assert_eq!(lowercase_first_word("USB first"), "USB first");
+        assert_eq!(lowercase_first_word(""), "");
     }
 }

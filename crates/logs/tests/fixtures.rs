@@ -286,6 +286,22 @@ fn r_disconnect_during_flashing_firmware_points_at_the_connection_first() {
     );
 }
 
+/// TSS requests sent again and again with no answer, then ^C: no verdict, but the signing
+/// server was not reached (the reading had nothing: "no restore steps and no verdict").
+#[test]
+fn r_tss_retries_without_answer_point_at_the_network() {
+    let log = read("idevicerestore_2024_tss_retries_without_answer_interrupted_iphone14_5.log");
+    assert!(log.flags.tss_unreachable);
+    assert!(!log.flags.tss_refused);
+    assert!(has_fact(&log, "failure_stage", "tss"));
+    assert!(
+        log.reading
+            .contains("Apple's signing server could not be reached"),
+        "{}",
+        log.reading
+    );
+}
+
 /// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
 #[test]
 fn r_fdr53_proxy_first_failure_is_the_child() {

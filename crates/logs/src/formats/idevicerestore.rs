@@ -431,12 +431,23 @@ fn tss(line: &str, out: &mut Vec<Signal>) {
             out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
         }
         None => {
-            if has!(line, "TSS request failed") {
+            if has!(line, "TSS request failed") || is_tss_retry(line) {
                 out.push(Signal::TssUnreachable);
                 out.push(Signal::Fail(FailKind::Weak(Stage::Tss)));
             }
         }
     }
+}
+
+/// `Sending TSS request attempt N... ` with N > 1 and no answer on the line: libtatsu retries
+/// only after an attempt failed, so the signing server did not answer (log_formats.md §1.4: a
+/// repeated attempt means Apple's server was not reachable). Attempt 1 alone is not a sign:
+/// its answer often lands on the next line when stderr cuts in.
+fn is_tss_retry(line: &str) -> bool {
+    line.strip_prefix("Sending TSS request attempt ")
+        .and_then(leading_int)
+        .is_some_and(|n| n > 1)
+        && !has!(line, "response successfully received")
 }
 
 /// All checkpoint grammars of §1.2.
@@ -766,6 +777,19 @@ mod tests {
                     .any(|s| matches!(s, Signal::Operation { .. }))
         );
         assert!(read("Sending TSS request attempt 1... TSS server returned: STATUS=94&MESSAGE=This device isn't eligible").contains(&Signal::TssRefused));
+        // A retry with no answer: the server was not reached (weak: a later answer overrules).
+        let retry = read("Sending TSS request attempt 3... ");
+        assert!(retry.contains(&Signal::TssUnreachable), "{retry:?}");
+        assert!(retry.contains(&Signal::Fail(FailKind::Weak(Stage::Tss))));
+        for answered in [
+            "Sending TSS request attempt 1... ",
+            "Sending TSS request attempt 2... response successfully received",
+        ] {
+            assert!(
+                !read(answered).contains(&Signal::TssUnreachable),
+                "{answered}"
+            );
+        }
     }
 
     #[test]
