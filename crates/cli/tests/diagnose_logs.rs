@@ -70,6 +70,27 @@ fn r_ipsw_checksum_mismatch_points_at_the_firmware_file() {
     assert_eq!(v["causes"][0]["id"], "firmware_or_ipsw", "{}", v["causes"]);
 }
 
+/// 3uTools' "error code (-1)" after a late `failed to install splat`: not the modem that iTunes'
+/// -1 means; the device's system software leads.
+#[test]
+fn r_3utools_splat_failure_is_not_the_modem() {
+    let log = format!(
+        "{FIXTURES}3utools_2026_utf8_bom_embedded_idevicerestore_failed_to_install_splat_iphone11_8.log"
+    );
+    let v = diagnose(&["--log", &log]);
+    assert_eq!(v["error_code"], Value::Null);
+    assert_eq!(
+        v["causes"][0]["id"], "ios_system_software",
+        "{}",
+        v["causes"]
+    );
+    let top3: Vec<&str> = v["causes"].as_array().unwrap()[..3]
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(!top3.contains(&"baseband"), "{top3:?}");
+}
+
 /// The same code without the log keeps the connection first: the log is what moved it.
 #[test]
 fn code_14_alone_starts_with_the_connection() {

@@ -1306,6 +1306,18 @@ impl State {
             }
             Signal::ErrorCode(code) => {
                 self.push_event(line, time, source, EventKind::ErrorCode { code }, body);
+                // A wrapper (3uTools) that reports the device's own number for the failure (the
+                // failing checkpoint's result, the `Status:` code) only repeats it: not a code
+                // iTunes would show (log_formats.md §9), so not the host's code.
+                let echoes_device = source == Source::Wrapper
+                    && (self.failed_cp.as_ref().and_then(|f| f.result) == Some(code)
+                        || self.status.as_ref().and_then(|s| s.0) == Some(code));
+                if echoes_device {
+                    if code != 0 {
+                        self.fail(FailKind::Final, line, body);
+                    }
+                    return;
+                }
                 if self.error_codes.len() < 16 {
                     self.error_codes.push((code, line, body.to_string()));
                 }

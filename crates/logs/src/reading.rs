@@ -119,6 +119,7 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         Stage::Usb => "The USB connection failed: another cable, another port (no hub) or another computer.".to_string(),
         Stage::Partition | Stage::Filesystem => "The storage could not be prepared: storage chip (NAND) or a damaged installed system.".to_string(),
         Stage::Other if log.flags.ipsw_corrupt => "The download or copy of the firmware file is damaged: delete it and download it again (or let the restore tool fetch it); the device is not at fault.".to_string(),
+        Stage::Other if late_boot_configuration_failed(log) => "A late step failed after the system was written (installing the boot picture, \"failed to install splat\", or the settings memory reporting \"no space for data\"): weak evidence that points to the device's system software or full storage rather than a broken part; try the restore again.".to_string(),
         Stage::Other => String::new(),
     };
     if let (Some(fault), Some(device)) = (fault, device) {
@@ -130,6 +131,15 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         ));
     }
     s
+}
+
+/// The late boot-configuration failure of log_formats.md §3.2/§6: `failed to install splat`,
+/// often with NVRAM's `no space for data` (cleanup_send_final_status, 0x0648).
+pub(crate) fn late_boot_configuration_failed(log: &RestoreLog) -> bool {
+    let says = |t: &str| t.contains("failed to install splat") || t.contains("no space for data");
+    log.failure.as_ref().is_some_and(|f| {
+        f.first_failure.as_deref().is_some_and(says) || f.message.as_deref().is_some_and(says)
+    }) || log.timeline.iter().any(|e| says(&e.text))
 }
 
 /// Apple's FDR server answering HTTP 403 (log_formats.md §3.4): the server's words, from the

@@ -302,6 +302,26 @@ fn r_tss_retries_without_answer_point_at_the_network() {
     );
 }
 
+/// 3uTools repeats the failing checkpoint's result as its own code ("Flash failed, error code
+/// (-1)" after `0x648 result=-1: failed to install splat`): the device's number, not iTunes'
+/// error -1 (the modem). The engine gets no code, and hears the late boot-configuration step.
+#[test]
+fn r_3utools_splat_failure_code_is_the_checkpoint_result_not_the_modem() {
+    let log = read(
+        "3utools_2026_utf8_bom_embedded_idevicerestore_failed_to_install_splat_iphone11_8.log",
+    );
+    assert_eq!(log.error_code_for_engine(), None);
+    assert!(has_fact(&log, "late_boot_config_failed", "yes"));
+    assert!(!has_fact(&log, "error_code", "-1"));
+    assert!(
+        log.reading.contains("failed to install splat"),
+        "{}",
+        log.reading
+    );
+    // The reading still shows the number the tool printed.
+    assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(-1));
+}
+
 /// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
 #[test]
 fn r_fdr53_proxy_first_failure_is_the_child() {
