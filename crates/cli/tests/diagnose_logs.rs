@@ -91,6 +91,21 @@ fn r_3utools_splat_failure_is_not_the_modem() {
     assert!(!top3.contains(&"baseband"), "{top3:?}");
 }
 
+/// "request for LLB data returned NULL": the restore tool is too old for this iOS; the engine
+/// puts the computer's software first, not a part.
+#[test]
+fn r_llb_data_returned_null_points_at_the_restore_software() {
+    let log = format!(
+        "{FIXTURES}idevicerestore_2024_llb_data_returned_null_outdated_build_iphone16_1.log"
+    );
+    let v = diagnose(&["--log", &log]);
+    assert_eq!(
+        v["causes"][0]["id"], "host_software_outdated",
+        "{}",
+        v["causes"]
+    );
+}
+
 /// The same code without the log keeps the connection first: the log is what moved it.
 #[test]
 fn code_14_alone_starts_with_the_connection() {

@@ -19,7 +19,8 @@
 //! `storage_full_in_log` = `yes` (`No space left on device`), `tss_refused` = `yes` (Apple's
 //! signing server refused the build), `blob_mismatch` = `yes` (the saved SHSH blob does not
 //! fit the device or its nonce), `ipsw_corrupt_in_log` = `yes` (the firmware file failed its
-//! checksum), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
+//! checksum), `host_tool_lacked_data` = `yes` (`request for LLB data returned NULL`: the restore
+//! tool is too old), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
 //! for data`), `panic_in_log` = `yes` (the device handed over a panic log),
 //! `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE, see
 //! [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
@@ -251,6 +252,9 @@ impl RestoreLog {
         }
         if self.flags.ipsw_corrupt {
             v.push(("ipsw_corrupt_in_log".to_string(), "yes".to_string()));
+        }
+        if self.outcome != Outcome::Success && crate::reading::host_tool_lacked_data(self) {
+            v.push(("host_tool_lacked_data".to_string(), "yes".to_string()));
         }
         if self.outcome != Outcome::Success && crate::reading::late_boot_configuration_failed(self)
         {

@@ -110,6 +110,7 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             }
         }
         Stage::Sep => "The Secure Enclave firmware did not load: a firmware mismatch or a board-level fault.".to_string(),
+        Stage::Firmware if host_tool_lacked_data(log) => "The device asked the restore tool for its boot loader and got nothing (\"request for LLB data returned NULL\"): the restore software is too old for this iOS version or the firmware file does not match; update the restore software (idevicerestore, iTunes or Apple Devices) and use the firmware file for this exact model. The device is not at fault.".to_string(),
         Stage::Firmware if f.disconnect => "The device dropped off USB while a part's firmware was being written: the connection first (another cable, port and computer); if it stops here every time, the board (the part being flashed or its power).".to_string(),
         Stage::Firmware => match log.failed_component().map(component_words) {
             Some((part, suspect)) => format!("The firmware update of {part} failed: make sure the restore software is up to date (it must know this iOS version), then suspect {suspect}."),
@@ -131,6 +132,15 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
         ));
     }
     s
+}
+
+/// The device asked for the boot loader and the host tool sent nothing (`update_iBoot: request
+/// for LLB data returned NULL`, log_formats.md §6: an outdated host tool).
+pub(crate) fn host_tool_lacked_data(log: &RestoreLog) -> bool {
+    let says = |t: &str| t.contains("LLB data returned NULL");
+    log.failure.as_ref().is_some_and(|f| {
+        f.first_failure.as_deref().is_some_and(says) || f.message.as_deref().is_some_and(says)
+    }) || log.timeline.iter().any(|e| says(&e.text))
 }
 
 /// The late boot-configuration failure of log_formats.md §3.2/§6: `failed to install splat`,

@@ -322,6 +322,25 @@ fn r_3utools_splat_failure_code_is_the_checkpoint_result_not_the_modem() {
     assert_eq!(log.failure.as_ref().and_then(|f| f.error_code), Some(-1));
 }
 
+/// update_iBoot asks the host for the boot loader and gets nothing: the restore tool is too old
+/// (log_formats.md §6), not a part of the phone ("a part's firmware update failed").
+#[test]
+fn r_llb_data_returned_null_is_the_restore_tool() {
+    let log = read("idevicerestore_2024_llb_data_returned_null_outdated_build_iphone16_1.log");
+    assert!(has_fact(&log, "host_tool_lacked_data", "yes"));
+    assert_eq!(log.failed_component(), None);
+    assert!(
+        log.reading.contains("restore software is too old"),
+        "{}",
+        log.reading
+    );
+    assert!(
+        !log.reading.contains("suspect that part"),
+        "{}",
+        log.reading
+    );
+}
+
 /// FDR 53 through a proxy: the child checkpoint is the root, not its parent 0x67B.
 #[test]
 fn r_fdr53_proxy_first_failure_is_the_child() {
