@@ -710,6 +710,7 @@ impl State {
             error_code: (outcome != Outcome::Success)
                 .then(|| self.error_code())
                 .flatten(),
+            kind: self.restore_kind,
             ended: ended.map(|(line, text, why)| EvidenceLine {
                 line,
                 text: cut_owned(text, EVENT_TEXT),

@@ -354,6 +354,9 @@ pub struct EarlierAttempt {
     pub operation: Option<OperationRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i64>,
+    /// Update (keeps the data) or erase restore, when the run said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RestoreKind>,
     /// The line that shows how it ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ended: Option<EvidenceLine>,

@@ -522,6 +522,8 @@ fn r_two_attempts_one_paste_reads_the_last() {
     let first = &log.earlier_attempts[0];
     assert_eq!(first.outcome, logs::Outcome::Failure);
     assert_eq!(first.stage, Some(logs::Stage::Reboot));
+    // Each run says what it was (here both erase restores): the earlier one keeps its own.
+    assert_eq!(first.kind, Some(logs::RestoreKind::Restore));
     let ended = first.ended.as_ref().expect("how it ended");
     assert!(ended.text.contains("did not reconnect"), "{ended:?}");
     assert!(

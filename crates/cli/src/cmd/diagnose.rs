@@ -146,6 +146,7 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
                     if run.outcome == logs::Outcome::Failure {
                         req.attempts.push(Attempt {
                             stage: run.stage,
+                            kind: run.kind.map(target_of),
                             ..Attempt::failed()
                         });
                     }
@@ -153,10 +154,7 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
                 let f = log.failure.as_ref();
                 req.attempts.push(Attempt {
                     stage: f.and_then(|f| f.stage),
-                    kind: log.restore_kind.map(|k| match k {
-                        logs::RestoreKind::Update => engine::Target::Update,
-                        logs::RestoreKind::Restore => engine::Target::Restore,
-                    }),
+                    kind: log.restore_kind.map(target_of),
                     result: match log.error_code_for_engine() {
                         Some(c) => AttemptResult::Error(c),
                         None => AttemptResult::Failed,
@@ -170,6 +168,14 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
         }
     }
     Ok((req, warnings))
+}
+
+/// What the engine calls an update or an erase restore the log showed.
+fn target_of(kind: logs::RestoreKind) -> engine::Target {
+    match kind {
+        logs::RestoreKind::Update => engine::Target::Update,
+        logs::RestoreKind::Restore => engine::Target::Restore,
+    }
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {

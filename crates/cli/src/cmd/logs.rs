@@ -226,8 +226,13 @@ fn print_log(file: &str, log: &RestoreLog) {
                 .error_code
                 .map(|c| format!(", code {c}"))
                 .unwrap_or_default();
+            let kind = match a.kind {
+                Some(logs::RestoreKind::Update) => " (update)",
+                Some(logs::RestoreKind::Restore) => " (erase restore)",
+                None => "",
+            };
             anstream::println!(
-                "  {}  {}{stage}{op}{code}",
+                "  {}  {}{kind}{stage}{op}{code}",
                 paint(ACCENT, format!("{:>7}", format!("L{}", a.first_line))),
                 a.outcome.as_str()
             );
