@@ -105,9 +105,10 @@ impl Matcher {
     /// Two walkers step the automaton through the two halves of the region in turn. Each step
     /// waits for the load of the next state, so one walker leaves the CPU idle most of the
     /// time; two independent walkers overlap their loads (about 1.5x the bytes per second on
-    /// the dense benchmark log). The halves meet at a line start that is not a space: no
-    /// signature holds a line terminator, except the continuation's leading `\n` before
-    /// spaces, so no match crosses the split and each half can start from the start state.
+    /// the dense benchmark log). The halves meet at a line start that is not a continuation's
+    /// indent: no signature holds a line terminator, except the continuation's leading `\n`
+    /// before spaces, so no match crosses the split and each half can start from the start
+    /// state.
     /// [`read_region`] reads the list as it would have called [`Matcher::find`] from each of
     /// its resume points (test `two_walkers_find_what_one_search_finds`).
     fn scan(&self, hay: &[u8], first: &mut Vec<Found>, second: &mut Vec<Found>) {
@@ -200,16 +201,18 @@ impl Found {
 const SPLIT_MIN: usize = 4096;
 
 /// Where [`Matcher::scan`]'s second walker starts: the first line start at or after the middle
-/// of `hay` whose first byte is not a space (so that no continuation match crosses it), or the
-/// end (one walker) for a short region or one without such a line.
+/// of `hay` that does not begin with a continuation's indent (so that no continuation match,
+/// `\n` and that many spaces, crosses it), or the end (one walker) for a short region or one
+/// without such a line. Indented pastes (a forum's code block) split too.
 fn split_point(hay: &[u8]) -> usize {
     if hay.len() < SPLIT_MIN {
         return hay.len();
     }
     let half = hay.len() / 2;
+    let indent = [b' '; CONTINUATION_INDENT];
     memchr::memchr_iter(b'\n', &hay[half..])
         .map(|i| half + i + 1)
-        .find(|&s| hay.get(s).is_some_and(|&c| c != b' '))
+        .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
         .unwrap_or(hay.len())
 }
 
@@ -600,6 +603,25 @@ mod tests {
     }
 
     #[test]
+    fn an_indented_paste_is_split_too() {
+        // A forum's code block indents every line by four spaces: still two walkers, same
+        // reading.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "tests/fixtures/forum_code_block_last_20_lines_idevicerestore_2022_fdr_recover_53_no_device_identity.log",
+        );
+        let block = std::fs::read(path).expect("fixture readable");
+        let mut region = Vec::new();
+        while region.len() < SPLIT_MIN * 3 {
+            region.extend_from_slice(&block);
+        }
+        assert_ne!(split_point(&region), region.len());
+        assert_eq!(
+            read_with_two_walkers(&region),
+            read_with_one_search(&region)
+        );
+    }
+
+    #[test]
     fn a_continuation_at_the_middle_does_not_split_its_line() {
         // The middle falls among continuation lines: the split moves past them, and the
         // wrapped line is read whole.
@@ -614,7 +636,7 @@ mod tests {
         region.extend_from_slice(b"Status: Restore Finished\n");
         let mid = split_point(&region);
         assert!(mid < region.len());
-        assert_ne!(region[mid], b' ');
+        assert!(!region[mid..].starts_with(&[b' '; CONTINUATION_INDENT]));
         assert_eq!(
             read_with_two_walkers(&region),
             read_with_one_search(&region)
