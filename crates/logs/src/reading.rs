@@ -137,16 +137,18 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
 /// The device asked for the boot loader and the host tool sent nothing (`update_iBoot: request
 /// for LLB data returned NULL`, log_formats.md §6: an outdated host tool).
 pub(crate) fn host_tool_lacked_data(log: &RestoreLog) -> bool {
-    let says = |t: &str| t.contains("LLB data returned NULL");
-    log.failure.as_ref().is_some_and(|f| {
-        f.first_failure.as_deref().is_some_and(says) || f.message.as_deref().is_some_and(says)
-    }) || log.timeline.iter().any(|e| says(&e.text))
+    says_any(log, &["LLB data returned NULL"])
 }
 
 /// The late boot-configuration failure of log_formats.md §3.2/§6: `failed to install splat`,
 /// often with NVRAM's `no space for data` (cleanup_send_final_status, 0x0648).
 pub(crate) fn late_boot_configuration_failed(log: &RestoreLog) -> bool {
-    let says = |t: &str| t.contains("failed to install splat") || t.contains("no space for data");
+    says_any(log, &["failed to install splat", "no space for data"])
+}
+
+/// Whether the failure's first sign, its message or a timeline entry holds one of `needles`.
+fn says_any(log: &RestoreLog, needles: &[&str]) -> bool {
+    let says = |t: &str| needles.iter().any(|n| t.contains(n));
     log.failure.as_ref().is_some_and(|f| {
         f.first_failure.as_deref().is_some_and(says) || f.message.as_deref().is_some_and(says)
     }) || log.timeline.iter().any(|e| says(&e.text))

@@ -157,22 +157,18 @@ impl Matcher {
         let pid = self.dfa.match_pattern(state, 0);
         let start = at - self.dfa.pattern_len(pid);
         let pattern = pid.as_usize();
-        if pattern == self.continuation {
-            found.push(Found {
-                start,
-                pattern,
-                line_end: start,
-            });
-            start + 1
+        let (line_end, resume) = if pattern == self.continuation {
+            (start, start + 1)
         } else {
-            let line_end = line_end(hay, start);
-            found.push(Found {
-                start,
-                pattern,
-                line_end,
-            });
-            line_end
-        }
+            let end = line_end(hay, start);
+            (end, end)
+        };
+        found.push(Found {
+            start,
+            pattern,
+            line_end,
+        });
+        resume
     }
 }
 
