@@ -206,7 +206,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("old_host_software"),
     ),
     (
-        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed|swapped) (the |its |my )?(screen|display|home button|battery|charging port|back glass|face ?id|earpiece)\b|\b(after|since) (a |the )?(repair|screen replacement)\b",
+        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed|swapped|replacing|repairing|changing|swapping) (the |its |my |a )?(screen|display|home button|battery|charging port|back glass|face ?id|earpiece)\b|\b(after|since) (a |the )?(repair|screen replacement|battery replacement)\b|\b(replacement|third[- ]party|aftermarket|non[- ]genuine) (screen|display|battery)\b",
         Cue::Seen("recent_repair"),
     ),
     (
@@ -226,7 +226,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("true_tone_missing"),
     ),
     (
-        r"\b(boot ?loop(ing)?|restart(s|ing)? (over and over|again and again|constantly|itself)|keeps (on )?restarting|(stuck|hangs?|hanging|frozen) (on|at) (the )?(apple )?logo)\b",
+        r"\b(boot ?loop(ing)?|(restart|reboot)(s|ing)? (itself )?(over and over|again and again|constantly|itself|every (few|couple of|\d+) (seconds|minutes|mins?))|keeps (on )?(restarting|rebooting)|(stuck|hangs?|hanging|frozen) (on|at) (the )?(apple )?logo)\b",
         Cue::Seen("boot_loop"),
     ),
     (
@@ -1333,6 +1333,28 @@ mod tests {
         assert_eq!(obs("the cable falls out easily", "recent_drop"), None);
         assert_eq!(obs("it fell off the table last week", "recent_drop"), yes);
         assert_eq!(obs("it fell out of my pocket", "recent_drop"), yes);
+        for repaired in [
+            "error 9 after replacing the battery",
+            "it has a third-party screen",
+            "since the battery replacement it fails",
+            "it got an aftermarket battery",
+        ] {
+            assert_eq!(obs(repaired, "recent_repair"), yes, "{repaired}");
+        }
+        assert_eq!(
+            obs("replacing the cable did nothing", "recent_repair"),
+            None
+        );
+        assert_eq!(obs("it has a new screen protector", "recent_repair"), None);
+        for looping in [
+            "keeps rebooting every 3 minutes",
+            "it reboots itself every few minutes",
+            "restarts every 180 seconds",
+            "the phone keeps rebooting",
+        ] {
+            assert_eq!(obs(looping, "boot_loop"), yes, "{looping}");
+        }
+        assert_eq!(obs("I rebooted the computer", "boot_loop"), None);
         assert_eq!(obs("keeps dropping out at 60%", "recent_drop"), None);
         assert_eq!(
             obs(
