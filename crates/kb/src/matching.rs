@@ -136,10 +136,17 @@ fn keys_for(d: &Device) -> Vec<String> {
     }
     let mut names = vec![normalise_name(&d.name), normalise_name(&d.variant)];
     names.extend(d.aliases.iter().map(|a| normalise_name(a)));
-    // "iPad Pro 12.9-inch (3rd gen)" is also "ipad pro 12.9 3rd gen".
+    // "iPad Pro 12.9-inch (3rd gen)" is also "ipad pro 12.9 3rd gen", and by its year without
+    // the size, "ipad pro 2018" (which the 11-inch 1st gen answers to as well: ambiguous, so
+    // the person is asked which).
     for n in names.clone() {
-        if n.contains(" inch") {
+        if let Some((sized, _)) = n.split_once(" inch") {
             names.push(n.replace(" inch", ""));
+            if d.year > 0
+                && let Some((model, _size)) = sized.rsplit_once(' ')
+            {
+                keys.push(format!("{model} {}", d.year));
+            }
         }
     }
     for n in names.clone() {

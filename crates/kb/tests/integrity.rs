@@ -153,6 +153,8 @@ fn finds_devices_in_the_spellings_people_use() {
         ("ipad 2019", "iPad (7th gen)"),
         ("ipad pro 12.9 3rd gen", "iPad Pro 12.9-inch (3rd gen)"),
         ("iPad Pro 11 (2nd generation)", "iPad Pro 11-inch (2nd gen)"),
+        // One iPad Pro that year: the year alone names it.
+        ("iPad Pro 2016", "iPad Pro 9.7-inch"),
     ] {
         assert_eq!(found(q), want, "query `{q}`");
     }
@@ -167,6 +169,14 @@ fn ambiguous_and_unknown_names_offer_the_closest_matches() {
     match kb().find_device("ipad pro") {
         DeviceMatch::Ambiguous(names) => assert!(names.len() > 3, "{names:?}"),
         other => panic!("`ipad pro` should be ambiguous: {other:?}"),
+    }
+    // Two sizes came out in 2018: the person is asked which.
+    match kb().find_device("iPad Pro 2018") {
+        DeviceMatch::Ambiguous(names) => assert_eq!(
+            names,
+            ["iPad Pro 11-inch (1st gen)", "iPad Pro 12.9-inch (3rd gen)"]
+        ),
+        other => panic!("`iPad Pro 2018` should be ambiguous: {other:?}"),
     }
     match kb().find_device("iphone 99") {
         DeviceMatch::NotFound(s) => assert!(s.iter().any(|n| n.starts_with("iPhone"))),
