@@ -186,7 +186,7 @@ const CUES: &[(&str, Cue)] = &[
         Cue::Seen("has_original_cable"),
     ),
     (
-        r"\b(through|via|using|with|into|on|in|to) (a |an |the |my |this |his |her )?(usb[- ]?c? |usb 3 |thunderbolt |cheap |powered |unpowered |anker |belkin )?(hub|dock|docking station|dongle|adapter|keyboard|monitor|usb splitter)\b",
+        r"\b(through|via|using|with|into|on|in|to) (a |an |the |my |this |his |her )?(usb[- ]?c? |usb 3 |thunderbolt |cheap |powered |unpowered |anker |belkin |usb[- ]?[ac] to (lightning|usb[- ]?[ac]) )?(hub|dock|docking station|dongle|adapter|keyboard|monitor|usb splitter)\b",
         Cue::Seen("hub_or_adapter"),
     ),
     (
@@ -1314,6 +1314,13 @@ mod tests {
             yes
         );
         assert_eq!(obs("plugged into my monitor", "hub_or_adapter"), yes);
+        assert_eq!(
+            obs(
+                "on my MacBook using a USB-C to Lightning adapter",
+                "hub_or_adapter"
+            ),
+            yes
+        );
         assert_eq!(
             obs(
                 "plugged directly into the computer without a hub",
