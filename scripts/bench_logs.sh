@@ -5,9 +5,9 @@
 #   scripts/bench_logs.sh [SIZE_MB]      (default 400)
 #
 # Installs ripgrep if missing (apt-get, else cargo install). Release build.
-# Last figures (400 MB, 2 vCPUs; see crates/logs/examples/bench.rs): dense 1.13-1.29x ripgrep's
-# wall time with reader threads (goal 1.5x met), 2.34-2.48x on one thread; sparse 0.41-0.43x
-# wall, 0.78-0.83x on one thread. Peak memory 34 MB.
+# Last figures (400 MB, 2 vCPUs; see crates/logs/examples/bench.rs): dense 1.23-1.25x ripgrep's
+# wall time with reader threads (goal 1.5x met), 2.47-2.63x on one thread; sparse 0.46x wall,
+# 0.77x on one thread. Peak memory 34 MB.
 # Sparse log: cargo run --release -p logs --example bench -- --size-mb 400 --density sparse
 set -euo pipefail
 SIZE_MB="${1:-400}"

@@ -16,16 +16,16 @@
 //! goals (peak < 100 MB on 400 MB, time <= 1.5x ripgrep) are reported, not enforced.
 //! `--analyze PATH --dump` prints the full result as JSON (to diff before and after a change).
 //!
-//! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 89 fixtures and 206
-//! signatures, best of 5, three runs; CPU = user + sys). Dense: 2 reader threads 0.93-1.07 s
-//! wall / 1.81-2.09 s CPU, one thread 1.92-2.16 s; ripgrep 0.82-0.88 s: **1.13-1.29x wall with
-//! reader threads** (goal 1.5x met), 2.34-2.48x on one thread. Sparse: 0.35-0.38 s wall with
-//! reader threads, 0.67-0.72 s on one thread; ripgrep 0.86-0.87 s: 0.41-0.43x wall, 0.78-0.83x
-//! on one thread. Peak memory 34 MB with reader threads (regions in flight), about 16 MB on one
-//! thread. What made the difference last: the signature scan steps the automaton with two
-//! walkers over the two halves of a region in turn (each step waits for a state load; two
-//! independent walkers overlap them): the scan alone went from about 140 ms to about 100 ms per
-//! 100 MB. Where the time goes on one thread now: the scan about 20%, the per-line parsers and
+//! Last measured (2026-11-22, 2 vCPUs, 400 MB files built from the 91 fixtures and 206
+//! signatures, best of 5; CPU = user + sys). Dense, two runs: 2 reader threads 0.97-0.98 s wall
+//! / 1.88-1.91 s CPU, one thread 1.97-2.03 s; ripgrep 0.77-0.80 s: **1.23-1.25x wall with
+//! reader threads** (goal 1.5x met; 1.13-1.29x over five runs this session, on 89-91 fixtures),
+//! 2.47-2.63x on one thread. Sparse: 0.39 s wall with reader threads, 0.65 s on one thread;
+//! ripgrep 0.85 s: 0.46x wall, 0.77x on one thread. Peak memory 34 MB with reader threads
+//! (regions in flight), about 16 MB on one thread. What made the difference last: the
+//! signature scan steps the automaton with two walkers over the two halves of a region in turn
+//! (each step waits for a state load; two independent walkers overlap them): the scan alone
+//! went from about 140 ms to about 100 ms per 100 MB. Where the time goes on one thread now: the scan about 20%, the per-line parsers and
 //! prefixes about 40%, the fold (timeline, failure state) about 20%, allocation about 8%.
 //! Instruction counts (valgrind cachegrind `--cache-sim=no` on 10 MB of the dense file) are the
 //! steadier measure on a noisy machine, but not for the scan: two walkers take more
