@@ -25,8 +25,9 @@
 //! (regions in flight), about 16 MB on one thread. What made the difference last: the
 //! signature scan steps the automaton with two walkers over the two halves of a region in turn
 //! (each step waits for a state load; two independent walkers overlap them): the scan alone
-//! went from about 140 ms to about 100 ms per 100 MB. Where the time goes on one thread now: the scan about 20%, the per-line parsers and
-//! prefixes about 40%, the fold (timeline, failure state) about 20%, allocation about 8%.
+//! went from about 140 ms to about 100 ms per 100 MB. Where the time goes on one thread now:
+//! the scan about 20%, the per-line parsers and prefixes about 40%, the fold (timeline, failure
+//! state) about 20%, allocation about 8%.
 //! Instruction counts (valgrind cachegrind `--cache-sim=no` on 10 MB of the dense file) are the
 //! steadier measure on a noisy machine, but not for the scan: two walkers take more
 //! instructions (548 M against 465 M before) and less time; keeping their state in registers
