@@ -388,6 +388,18 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
         Some(q) => Some(find_device(kb, &q)?),
         None => None,
     };
+    if device.is_none()
+        && let Some(names) = understood
+            .as_ref()
+            .map(|u| &u.device_candidates)
+            .filter(|c| !c.is_empty())
+    {
+        warnings.push(format!(
+            "The text names more than one model: {}. Say which with --device: the steps and the \
+             known faults can differ.",
+            names.join(" or ")
+        ));
+    }
     let mut error_code = req
         .error
         .or_else(|| understood.as_ref().and_then(|u| u.error_code));

@@ -47,6 +47,10 @@ pub struct Understood {
     /// Bench readings named in the text: observation id → outcome (`dc_boot_current`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bench: BTreeMap<String, String>,
+    /// When no one model was named but a phrase fits a few ("iPad Pro 2018": the 11-inch 1st
+    /// gen or the 12.9-inch 3rd gen), those models: the person is asked which.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_candidates: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -505,8 +509,10 @@ fn number_word(w: &str) -> Option<u32> {
 /// Read free text.
 pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     let t = text.to_lowercase().replace(['’', '‘'], "'");
+    let (device, device_candidates) = find_device_or_candidates(kb, &t);
     let mut u = Understood {
-        device: find_device_in(kb, &t),
+        device,
+        device_candidates,
         error_code: find_error_code(kb, &t),
         ..Understood::default()
     };
@@ -821,8 +827,26 @@ pub fn all_error_codes(kb: &KnowledgeBase, t: &str) -> std::collections::BTreeSe
     out
 }
 
+/// Most models a phrase may name and still be worth asking about ("iPad Pro 2018": two sizes);
+/// "ipad pro" alone names too many to list.
+const DEVICE_CANDIDATES_MAX: usize = 3;
+
 /// The device named in the text, as the knowledge base's model name.
 pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
+    find_device_or_candidates(kb, t).0
+}
+
+/// The device named in the text, else the few models the longest naming phrase could mean.
+fn find_device_or_candidates(kb: &KnowledgeBase, t: &str) -> (Option<String>, Vec<String>) {
+    let mut candidates: Vec<String> = Vec::new();
+    let found = find_device_noting(kb, t, &mut candidates);
+    if found.is_some() {
+        candidates.clear();
+    }
+    (found, candidates)
+}
+
+fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>) -> Option<String> {
     let cleaned: String = t
         .chars()
         .map(|c| {
@@ -848,7 +872,7 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
         own_sources = device_key_sources(kb);
         &own_sources
     };
-    let try_find = |q: &str| {
+    let mut try_find = |q: &str| {
         // Most phrases name no device: skip the knowledge base's search (which ranks every
         // name by edit distance when nothing matches) unless one could match exactly.
         if !may_name_a_device(sources, q) {
@@ -856,6 +880,12 @@ pub fn find_device_in(kb: &KnowledgeBase, t: &str) -> Option<String> {
         }
         match kb.find_device(q) {
             DeviceMatch::Found { name, .. } => Some(name.to_string()),
+            DeviceMatch::Ambiguous(names)
+                if candidates.is_empty() && names.len() <= DEVICE_CANDIDATES_MAX =>
+            {
+                candidates.extend(names.iter().map(|n| n.to_string()));
+                None
+            }
             _ => None,
         }
     };

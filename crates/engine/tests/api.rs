@@ -111,3 +111,36 @@ fn a_shops_confirmed_causes_shift_the_prior() {
             .any(|e| e.evidence.contains("10 closed case"))
     );
 }
+
+/// A phrase that fits a few models ("iPad Pro 2018": two sizes) picks none of them and asks
+/// which; one that names one model does not ask; the flag answers it.
+#[test]
+fn a_phrase_naming_two_models_asks_which() {
+    let kb = kb::kb();
+    let ask = |text: &str, device: Option<&str>| {
+        let req = DiagnoseRequest {
+            text: Some(text.to_string()),
+            device: device.map(str::to_string),
+            ..DiagnoseRequest::default()
+        };
+        let r = resolve(kb, &req).unwrap();
+        (r.evidence.device.clone(), r.warnings.join("\n"))
+    };
+    let (device, warnings) = ask("ipad pro 2018 error 4013 stuck in recovery", None);
+    assert_eq!(device, None);
+    assert!(
+        warnings.contains("iPad Pro 11-inch (1st gen) or iPad Pro 12.9-inch (3rd gen)"),
+        "{warnings}"
+    );
+    let (device, warnings) = ask(
+        "ipad pro 2018 error 4013",
+        Some("iPad Pro 11-inch (1st gen)"),
+    );
+    assert!(device.is_some());
+    assert!(!warnings.contains("more than one model"), "{warnings}");
+    let (_, warnings) = ask("iphone 11 pro max error 4013", None);
+    assert!(!warnings.contains("more than one model"), "{warnings}");
+    // "ipad pro" alone fits too many models to list: nothing is asked.
+    let (_, warnings) = ask("my ipad pro fails with 4013", None);
+    assert!(!warnings.contains("more than one model"), "{warnings}");
+}
