@@ -310,14 +310,15 @@ fn help_lists_every_observed_word() {
 /// the data-keeping Update before the erasing Restore.
 #[test]
 fn a_locked_device_with_4037_is_unlocked_and_trusted_first() {
-    let v = json(&[
+    let locked = [
         "--device",
         "iPhone 12",
         "--error",
         "4037",
         "--observed",
         "device_locked",
-    ]);
+    ];
+    let v = json(&locked);
     assert_eq!(
         v["next_step"]["action"], "unlock_and_trust",
         "{}",
@@ -348,13 +349,6 @@ fn a_locked_device_with_4037_is_unlocked_and_trusted_first() {
     let restore = steps.iter().position(|s| *s == "recovery_restore").unwrap();
     assert!(update < restore, "{steps:?}");
 
-    let text = human(&[
-        "--device",
-        "iPhone 12",
-        "--error",
-        "4037",
-        "--observed",
-        "device_locked",
-    ]);
+    let text = human(&locked);
     insta::assert_snapshot!("diagnose_iphone12_4037_locked", text);
 }

@@ -45,12 +45,19 @@ pub fn read_hinted(
     // The hinted parser that already read this body and found nothing: the parsers are pure,
     // so the full path below need not run it again.
     let mut tried = None;
-    if !p.wrapper_own && p.source != Source::Device && !body.is_empty() {
+    // Host lines try their hinted parser first; the device's own lines only the device-log
+    // parser (the full path reads them with it anyway); a wrapper's own lines never.
+    let first = match p.source {
+        _ if p.wrapper_own || body.is_empty() => None,
+        Source::Device => hint.filter(|h| *h == Family::Restored),
+        _ => hint,
+    };
+    if let Some(h) = first {
         let before = out.len();
-        let hinted = match hint {
-            Some(Family::Apple) => apple::parse(body, out).then_some(Family::Apple),
-            Some(Family::Restored) => restored::parse(body, out).then_some(Family::Restored),
-            Some(Family::Idevicerestore) => {
+        let hinted = match h {
+            Family::Apple => apple::parse(body, out).then_some(Family::Apple),
+            Family::Restored => restored::parse(body, out).then_some(Family::Restored),
+            Family::Idevicerestore => {
                 idevicerestore::parse(body, out);
                 (out.len() > before).then_some(Family::Idevicerestore)
             }
@@ -63,15 +70,7 @@ pub fn read_hinted(
         }
         // A parser that finds nothing pushes nothing (test `hinted_failure_pushes_nothing`).
         out.truncate(before);
-        tried = hint;
-    } else if p.source == Source::Device && hint == Some(Family::Restored) {
-        // The device's own line, with a device-log signature: the same shortcut.
-        let before = out.len();
-        if restored::parse(body, out) {
-            return Some(Family::Restored);
-        }
-        out.truncate(before);
-        tried = hint;
+        tried = Some(h);
     }
     if body.is_empty() {
         return None;
