@@ -131,6 +131,7 @@ fn main() {
     let checkpoints: CheckpointsFile = load(&dir, "checkpoints.toml");
     let status: StatusFile = load(&dir, "restore_status.toml");
     let usb: UsbFile = load(&dir, "usb.toml");
+    let cases = load_cases(&dir.join("cases"));
 
     let tables = Tables {
         sources: sources.source,
@@ -150,6 +151,7 @@ fn main() {
         progress_hints: status.progress_hint,
         usb_ids: usb.usb_id,
         serial_fields: usb.serial_field,
+        cases,
     };
     // One blob per table, so a command decodes only the tables it touches.
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
@@ -177,6 +179,51 @@ fn main() {
         statuses,
         progress_hints,
         usb_ids,
-        serial_fields
+        serial_fields,
+        cases
     );
+}
+
+/// Every `*.jsonl` file of `knowledge/cases/` in name order, one [`RealCase`] a line. A line
+/// that is not a case fails the build, naming the file, the line and what is wrong.
+fn load_cases(dir: &Path) -> Vec<RealCase> {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        println!("cargo:warning=knowledge/cases is missing: the corpus of real cases is empty");
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for path in files {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("\nknowledge/cases/{name} cannot be read: {e}\n"));
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("\nknowledge/cases/{name}:{}: not JSON: {e}\n", i + 1));
+            if let Some(obj) = value.as_object() {
+                for key in obj.keys() {
+                    if !RealCase::FIELDS.contains(&key.as_str()) {
+                        panic!(
+                            "\nknowledge/cases/{name}:{}: unknown field `{key}`\n",
+                            i + 1
+                        );
+                    }
+                }
+            }
+            match serde_json::from_value::<RealCase>(value) {
+                Ok(c) => cases.push(c),
+                Err(e) => panic!("\nknowledge/cases/{name}:{}: not a case: {e}\n", i + 1),
+            }
+        }
+    }
+    cases
 }

@@ -7,6 +7,7 @@
 
 mod cmd;
 mod output;
+mod progress;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;

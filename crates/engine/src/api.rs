@@ -234,7 +234,16 @@ pub fn diagnose_with(
     kb: &KnowledgeBase,
     req: &DiagnoseRequest,
 ) -> Result<DiagnoseResponse, RequestError> {
-    let resolved = resolve(kb, req)?;
+    diagnose_fitted(kb, crate::learn::fit_for(kb), req)
+}
+
+/// Diagnose with a given knowledge base and fit (None: the knowledge base alone).
+pub fn diagnose_fitted(
+    kb: &KnowledgeBase,
+    fit: Option<&crate::learn::Fit>,
+    req: &DiagnoseRequest,
+) -> Result<DiagnoseResponse, RequestError> {
+    let resolved = resolve_with(kb, fit, req)?;
     let d = diagnose(&resolved.model, &resolved.evidence, resolved.role);
     Ok(respond(kb, &resolved, &d, req.case.clone()))
 }
@@ -267,9 +276,8 @@ fn accepted(list: &[&str]) -> Vec<String> {
 
 /// Check a `--host` value.
 pub fn check_host(value: &str) -> Result<String, RequestError> {
-    let v = value.trim().to_ascii_lowercase();
-    if vocab::HOSTS.contains(&v.as_str()) {
-        Ok(v)
+    if let Some((host, _)) = vocab::host_alias(value) {
+        Ok(host.to_string())
     } else {
         Err(RequestError::UnknownValue {
             field: "--host",
@@ -281,9 +289,8 @@ pub fn check_host(value: &str) -> Result<String, RequestError> {
 
 /// Check a `--tried` value and return the action id it stands for.
 pub fn check_tried(kb: &KnowledgeBase, value: &str) -> Result<String, RequestError> {
-    let v = value.trim().to_ascii_lowercase();
-    if vocab::TRIED.contains(&v.as_str())
-        && let Some(a) = kb.action_by_tried_flag(&v)
+    if let Some(v) = vocab::tried_alias(value)
+        && let Some(a) = kb.action_by_tried_flag(v)
     {
         return Ok(a.id.clone());
     }
@@ -364,9 +371,23 @@ pub fn check_observed(value: &str) -> Result<ObservedItem, RequestError> {
 }
 
 /// Resolve a request: read the text, check every value, build the model and the evidence.
-/// Flags win over what the text says.
+/// Flags win over what the text says. The model is the knowledge base with what the corpus of
+/// real cases taught on top ([`crate::learn::fit_for`]).
 pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, RequestError> {
-    let understood = req.text.as_deref().map(|t| understand(kb, t));
+    resolve_with(kb, crate::learn::fit_for(kb), req)
+}
+
+/// [`resolve`] with a given fit (None: the knowledge base alone).
+pub fn resolve_with(
+    kb: &KnowledgeBase,
+    fit: Option<&crate::learn::Fit>,
+    req: &DiagnoseRequest,
+) -> Result<Resolved, RequestError> {
+    let understood = req
+        .text
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| understand(kb, t));
     let mut warnings = Vec::new();
     let role = match req
         .role
@@ -415,9 +436,17 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
     {
         warnings.push(unknown_code_warning(kb, code));
     }
-    let host = match &req.host {
-        Some(h) => Some(check_host(h)?),
-        None => understood.as_ref().and_then(|u| u.host.clone()),
+    let stated_host = req.host.as_deref().map(check_host).transpose()?;
+    let text_host = understood.as_ref().and_then(|u| u.host.clone());
+    // A stated "other" or "unknown" program says less than the one the text names.
+    let host_from_text = text_host.is_some()
+        && stated_host
+            .as_deref()
+            .is_none_or(|h| matches!(h, "other" | "unknown"));
+    let host = if host_from_text {
+        text_host
+    } else {
+        stated_host
     };
 
     let mut evidence = Evidence {
@@ -437,15 +466,25 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
     // Text first, then flags (later answers win in `findings`).
     let mut answers: BTreeMap<String, String> = BTreeMap::new();
     let mut tried: Vec<String> = Vec::new();
+    if host_from_text {
+        evidence.from_text.insert("host_app".into());
+    }
     if let Some(u) = &understood {
         for t in &u.tried {
             if let Ok(a) = check_tried(kb, t) {
+                evidence.from_text.insert(a.clone());
                 tried.push(a);
             }
         }
         for (k, v) in u.observed.iter().chain(&u.bench) {
             answers.insert(k.clone(), v.clone());
+            evidence.from_text.insert(k.clone());
         }
+        evidence.silent = crate::text::readable_observations()
+            .iter()
+            .filter(|id| !u.observed.contains_key(*id) && !(*id == "host_app" && u.host.is_some()))
+            .cloned()
+            .collect();
         if u.attempts.is_some() {
             evidence.reported_failures = u.attempts;
         }
@@ -469,6 +508,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
     }
     for t in &req.tried {
         let a = check_tried(kb, t)?;
+        evidence.from_text.remove(&a);
         if !tried.contains(&a) {
             tried.push(a);
         }
@@ -476,6 +516,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
     for o in &req.observed {
         match check_observed(o)? {
             ObservedItem::Answer(k, v) => {
+                evidence.from_text.remove(&k);
                 answers.insert(k, v);
             }
             ObservedItem::Attempts(n) => evidence.reported_failures = Some(n),
@@ -490,6 +531,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
                 accepted: kb.observations().iter().map(|o| o.id.clone()).collect(),
             });
         }
+        evidence.from_text.remove(k);
         answers.insert(k.clone(), v.clone());
     }
     evidence.actions = tried
@@ -526,7 +568,7 @@ pub fn resolve(kb: &KnowledgeBase, req: &DiagnoseRequest) -> Result<Resolved, Re
             outcome,
         })
         .collect();
-    let mut model = Model::from_kb(kb, device, error_code);
+    let mut model = Model::from_fit(kb, fit, device, error_code);
     let before = model.prior.clone();
     let used = model.add_shop_counts(&req.shop_counts);
     let shop_prior = (used > 0).then_some((used, before));

@@ -132,6 +132,15 @@ pub struct Evidence {
     pub reported_failures: Option<u32>,
     /// Progress (percent) at which it failed, as reported.
     pub progress: Option<f64>,
+    /// Observation and action ids whose answer (or "tried") comes from the person's free text
+    /// alone: a thing mentioned, which the model weighs by how often people with each cause
+    /// mention it (see `learn`).
+    #[serde(default)]
+    pub from_text: BTreeSet<String>,
+    /// Observations the free-text reader could have found but the text does not mention (empty
+    /// when there was no text): with a fitted model, not mentioning a thing is evidence too.
+    #[serde(default)]
+    pub silent: Vec<String>,
 }
 
 /// Where a finding came from (for explanations).
@@ -144,6 +153,8 @@ pub enum Origin {
     Attempts,
     /// From a restore log.
     Log,
+    /// Read from the person's own words (free text).
+    Text,
 }
 
 /// One piece of evidence as the posterior uses it.
@@ -161,6 +172,10 @@ pub enum Finding {
     ActionFixed {
         action: String,
         origin: Origin,
+    },
+    /// Things the free text could have named but does not (observation ids).
+    Silent {
+        observations: Vec<String>,
     },
 }
 
@@ -199,11 +214,14 @@ pub fn normalise_outcome(value: &str) -> String {
 pub fn host_app_outcome(host: &str) -> Option<&'static str> {
     match host {
         "macos_itunes" => Some("macos_itunes"),
-        "windows_itunes" | "itunes" => Some("windows_itunes"),
+        "windows_itunes" => Some("windows_itunes"),
+        "itunes" => Some("itunes"),
         "macos_finder" | "windows_apple_devices" | "apple_configurator" => Some("apple_current"),
         "3utools" | "imazing" => Some("third_party"),
         "idevicerestore" => Some("idevicerestore"),
+        "pymobiledevice3" => Some("pymobiledevice3"),
         "futurerestore" => Some("futurerestore"),
+        "legacy_ios_kit" | "downgrade_tool" => Some("downgrade_tool"),
         _ => None,
     }
 }
@@ -236,7 +254,12 @@ impl Evidence {
         if let Some(outcome) = host.and_then(host_app_outcome)
             && has_obs("host_app")
         {
-            observed.insert("host_app".into(), (outcome.into(), Origin::Stated));
+            let origin = if self.from_text.contains("host_app") {
+                Origin::Text
+            } else {
+                Origin::Stated
+            };
+            observed.insert("host_app".into(), (outcome.into(), origin));
         }
 
         // Attempts.
@@ -351,9 +374,12 @@ impl Evidence {
             }
             match t.outcome {
                 StepOutcome::Failed => {
-                    let e = failed_counts
-                        .entry(t.action.clone())
-                        .or_insert((0, Origin::Stated));
+                    let origin = if self.from_text.contains(&t.action) {
+                        Origin::Text
+                    } else {
+                        Origin::Stated
+                    };
+                    let e = failed_counts.entry(t.action.clone()).or_insert((0, origin));
                     e.0 = e.0.max(1);
                 }
                 StepOutcome::Fixed => fixed.push((t.action.clone(), Origin::Stated)),
@@ -366,9 +392,14 @@ impl Evidence {
         // Answers (stated answers win over log facts and attempts).
         for a in &self.answers {
             if has_obs(&a.observation) {
+                let origin = if self.from_text.contains(&a.observation) {
+                    Origin::Text
+                } else {
+                    Origin::Stated
+                };
                 observed.insert(
                     a.observation.clone(),
-                    (normalise_outcome(&a.outcome), Origin::Stated),
+                    (normalise_outcome(&a.outcome), origin),
                 );
             }
         }
@@ -423,6 +454,17 @@ impl Evidence {
                 derived.fixed_by = Some(action.clone());
             }
             findings.push(Finding::ActionFixed { action, origin });
+        }
+        let silent: Vec<String> = self
+            .silent
+            .iter()
+            .filter(|id| has_obs(id) && !observed.contains_key(*id))
+            .cloned()
+            .collect();
+        if !silent.is_empty() {
+            findings.push(Finding::Silent {
+                observations: silent,
+            });
         }
         derived.answered = observed.into_iter().map(|(k, (v, _))| (k, v)).collect();
         (findings, derived)

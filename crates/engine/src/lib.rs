@@ -12,9 +12,13 @@
 //! Invariants: no I/O, no clock, no randomness except through a seed passed in, no async.
 
 pub mod api;
+pub mod casebench;
+pub mod corpus;
 pub mod diagnose;
 pub mod evidence;
 pub mod guardrails;
+pub mod intake;
+pub mod learn;
 pub mod model;
 pub mod planner;
 pub mod posterior;

@@ -99,6 +99,9 @@ pub struct Model {
     pub guides: Arc<Vec<Guide>>,
     /// Overrides the service call's cost (tests: `f64::INFINITY` for "no service call").
     pub service_cost: Option<f64>,
+    /// How often people with each cause mention things and report steps as tried, fitted from
+    /// the corpus of real cases (None: the knowledge base alone).
+    pub reports: Option<Arc<crate::learn::ReportRates>>,
 }
 
 /// The knowledge base's observations, actions and guides, shared between models.
@@ -212,6 +215,7 @@ impl Model {
             actions,
             guides,
             service_cost: None,
+            reports: None,
         }
     }
 
@@ -219,6 +223,19 @@ impl Model {
     /// Unknown codes use the `unknown` family's prior when there is one, else a flat prior.
     pub fn from_kb(
         kb: &kb::KnowledgeBase,
+        device: Option<&Device>,
+        error_code: Option<i64>,
+    ) -> Model {
+        Model::from_fit(kb, None, device, error_code)
+    }
+
+    /// [`Model::from_kb`] with what was learned from real cases on top (`fit`, see
+    /// [`crate::learn`]): the family's confirmed causes added to the prior as pseudo-counts,
+    /// observation likelihoods fitted, and the rates at which people mention things and report
+    /// steps as tried. None: the knowledge base alone.
+    pub fn from_fit(
+        kb: &kb::KnowledgeBase,
+        fit: Option<&crate::learn::Fit>,
         device: Option<&Device>,
         error_code: Option<i64>,
     ) -> Model {
@@ -237,7 +254,13 @@ impl Model {
             })
             .unwrap_or_default();
         // The embedded knowledge base never changes: copy its lists once per process.
-        let lists = if std::ptr::eq(kb, kb::kb()) {
+        let lists = if let Some(fit) = fit {
+            KbLists {
+                observations: fit.observations.clone(),
+                actions: fit.actions.clone(),
+                guides: fit.guides.clone(),
+            }
+        } else if std::ptr::eq(kb, kb::kb()) {
             EMBEDDED.get_or_init(|| KbLists::of(kb)).clone()
         } else {
             KbLists::of(kb)
@@ -251,8 +274,29 @@ impl Model {
             .to_string();
         let mut model =
             Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists);
+        if let Some(fit) = fit {
+            if let Some(counts) = fit.family_counts.get(&family) {
+                model.add_shop_counts(counts);
+            }
+            model.reports = Some(fit.reports.clone());
+        }
         model.family = Some(family);
         model
+    }
+
+    /// How often a person whose restore fails for cause `cause` mentions observation `id` in
+    /// their own words (fitted; None without a fit).
+    pub fn mention_rate(&self, id: &str, cause: usize) -> Option<f64> {
+        let r = self.reports.as_ref()?;
+        r.observations.get(id)?.get(&self.causes[cause].id).copied()
+    }
+
+    /// P(a person reports having tried `action` without success | cause), relative to how often
+    /// people report it at all (fitted; None without a fit): the likelihood of a reported failed
+    /// step.
+    pub fn reported_failure(&self, action: &str, cause: usize) -> Option<f64> {
+        let r = self.reports.as_ref()?;
+        r.actions.get(action)?.get(&self.causes[cause].id).copied()
     }
 
     /// Whether an observation or action limited to `families` applies to this model's code

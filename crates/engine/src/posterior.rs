@@ -31,20 +31,69 @@ pub struct Posterior {
 
 /// Multiply by P(outcome | cause) and renormalise.
 pub fn observe(model: &Model, p: &mut [f64], observation: &str, outcome: &str) {
+    observe_from(model, p, observation, outcome, &Origin::Stated);
+}
+
+/// [`observe`] for an answer from a given origin: a thing the person's free text mentions is
+/// weighed, under a fitted model, also by how often people with each cause mention it
+/// ([`Model::mention_rate`]).
+pub fn observe_from(
+    model: &Model,
+    p: &mut [f64],
+    observation: &str,
+    outcome: &str,
+    origin: &Origin,
+) {
     if let Some(obs) = model.observation(observation) {
+        let mentioned = *origin == Origin::Text && model.applies(&obs.families);
         for (i, x) in p.iter_mut().enumerate() {
             *x *= model.likelihood(obs, outcome, i);
+            if mentioned && let Some(m) = model.mention_rate(&obs.id, i) {
+                *x *= m;
+            }
         }
         normalise(p);
     }
 }
 
+/// Observations the free text does not mention: P(not mentioned | cause) = 1 − mention rate,
+/// under a fitted model (nothing without one).
+pub fn silent(model: &Model, p: &mut [f64], observations: &[String]) {
+    for id in observations {
+        let Some(obs) = model.observation(id) else {
+            continue;
+        };
+        if !model.applies(&obs.families) {
+            continue;
+        }
+        for (i, x) in p.iter_mut().enumerate() {
+            if let Some(m) = model.mention_rate(id, i) {
+                *x *= (1.0 - m).max(crate::model::MIN_LIKELIHOOD);
+            }
+        }
+    }
+    normalise(p);
+}
+
 /// An action done without success: P(f | a failed) ∝ P(f)·(1 − P(a fixes f)).
 pub fn action_failed(model: &Model, p: &mut [f64], action: &str) {
+    action_failed_from(model, p, action, &Origin::Attempts);
+}
+
+/// [`action_failed`] for a failure from a given origin. A step the person *reports* having
+/// tried (a flag, their own words) is weighed, under a fitted model, by how often people with
+/// each cause report that step as tried and failed ([`Model::reported_failure`]): a step done
+/// one's own way is weaker evidence than one done as the tool guided or a recorded attempt.
+pub fn action_failed_from(model: &Model, p: &mut [f64], action: &str, origin: &Origin) {
     if let Some(a) = model.action(action) {
         let before = p.to_vec();
+        let reported = matches!(origin, Origin::Stated | Origin::Text);
         for (i, x) in p.iter_mut().enumerate() {
-            *x *= 1.0 - model.fix_prob(a, i);
+            let l = reported
+                .then(|| model.reported_failure(&a.id, i))
+                .flatten()
+                .unwrap_or_else(|| 1.0 - model.fix_prob(a, i));
+            *x *= l;
         }
         if p.iter().sum::<f64>() <= 1e-12 {
             // The action fixes every cause for certain and yet failed: the model cannot
@@ -75,10 +124,11 @@ pub fn apply(model: &Model, p: &mut [f64], finding: &Finding) {
         Finding::Observed {
             observation,
             outcome,
-            ..
-        } => observe(model, p, observation, outcome),
-        Finding::ActionFailed { action, .. } => action_failed(model, p, action),
+            origin,
+        } => observe_from(model, p, observation, outcome, origin),
+        Finding::ActionFailed { action, origin } => action_failed_from(model, p, action, origin),
         Finding::ActionFixed { action, .. } => action_fixed(model, p, action),
+        Finding::Silent { observations } => silent(model, p, observations),
     }
 }
 
@@ -120,6 +170,7 @@ pub fn describe(model: &Model, f: &Finding) -> String {
         Origin::Stated => "",
         Origin::Attempts => " (from the attempts)",
         Origin::Log => " (from the restore log)",
+        Origin::Text => " (from your description)",
     };
     match f {
         Finding::Observed {
@@ -141,6 +192,11 @@ pub fn describe(model: &Model, f: &Finding) -> String {
             let t = model.action(action).map_or(action.as_str(), |a| &a.title);
             format!("{t}: made it work{}", origin(o))
         }
+        Finding::Silent { observations } => format!(
+            "Not mentioned in your description: {} thing{} people with some causes usually mention",
+            observations.len(),
+            if observations.len() == 1 { "" } else { "s" }
+        ),
     }
 }
 

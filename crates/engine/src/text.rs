@@ -506,6 +506,30 @@ fn number_word(w: &str) -> Option<u32> {
     }
 }
 
+/// The observations the free-text reader can find (what a text that does not mention them is
+/// silent about).
+pub fn readable_observations() -> &'static [String] {
+    static IDS: OnceLock<Vec<String>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        let mut ids: Vec<String> = CUES
+            .iter()
+            .filter_map(|(_, c)| match c {
+                Cue::Seen(o) | Cue::SeenNo(o) | Cue::SeenUnless(o) => Some(o.to_string()),
+                Cue::Stage(_) => Some("failure_stage".to_string()),
+                _ => None,
+            })
+            .chain(
+                ["downgrade_attempt", "error_varies", "host_app"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            )
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    })
+}
+
 /// Read free text.
 pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     let t = text.to_lowercase().replace(['’', '‘'], "'");
@@ -526,7 +550,27 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         u.computer_os = Some("macos".into());
     }
     let win = u.computer_os.as_deref() == Some("windows");
-    u.host = if t.contains("futurerestore") {
+    u.host = if t.contains("legacy ios kit") || t.contains("legacy-ios-kit") {
+        Some("legacy_ios_kit".into())
+    } else if t.contains("pymobiledevice") {
+        Some("pymobiledevice3".into())
+    } else if [
+        "leetdown",
+        "n1ghtshade",
+        "sunst0rm",
+        "powdersn0w",
+        "odysseus",
+        "downr1n",
+        "semaphorin",
+        "ota downgrader",
+        "cherrytree",
+        "turdus merula",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+    {
+        Some("downgrade_tool".into())
+    } else if t.contains("futurerestore") || t.contains("future restore") {
         Some("futurerestore".into())
     } else if t.contains("idevicerestore") {
         Some("idevicerestore".into())

@@ -555,6 +555,88 @@ pub struct SerialField {
     pub confidence: String,
 }
 
+/// `knowledge/cases/*.jsonl`: one real restore failure a person reported in public, with how it
+/// was resolved (written in our own words from the source). The corpus the model learns from
+/// and the benchmarks score on (`restore-doctor bench cases`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RealCase {
+    pub id: String,
+    /// Where the report comes from.
+    pub source_url: String,
+    /// Language of the source (`en`, `ja`, `de`...).
+    pub language: String,
+    /// The device as the person named it.
+    pub device: String,
+    pub product_type: Option<String>,
+    /// The code the host app or tool showed.
+    pub error_code: Option<i64>,
+    /// The program and computer (`windows_itunes`, `idevicerestore_linux`, `futurerestore`...).
+    pub host: String,
+    pub ios_from: Option<String>,
+    pub ios_to: Option<String>,
+    /// What the person knew and said before the fix: the input a diagnosis gets.
+    pub report: String,
+    /// Steps already taken, in the `--tried` vocabulary or close to it.
+    pub tried: Vec<String>,
+    /// Restore-log lines the person pasted, verbatim.
+    pub log_excerpt: Option<String>,
+    /// What fixed it or what was found.
+    pub resolution: String,
+    /// A stable cause id, or `unresolved`.
+    pub resolution_category: String,
+    /// `high` (fix tested and confirmed), `medium` (an expert's clear diagnosis), `low` (a guess).
+    pub confidence: String,
+}
+
+impl RealCase {
+    /// The fields a case record has (the knowledge base's own files may have no others).
+    pub const FIELDS: [&'static str; 15] = [
+        "id",
+        "source_url",
+        "language",
+        "device",
+        "product_type",
+        "error_code",
+        "host",
+        "ios_from",
+        "ios_to",
+        "report",
+        "tried",
+        "log_excerpt",
+        "resolution",
+        "resolution_category",
+        "confidence",
+    ];
+
+    /// Whether the case counts toward accuracy: a confirmed or expert-diagnosed cause (low-
+    /// confidence and unresolved cases count only toward confident wrong answers).
+    pub fn scored(&self) -> bool {
+        matches!(self.confidence.as_str(), "high" | "medium")
+            && self.resolution_category != "unresolved"
+    }
+
+    /// The source a case comes from, for cross-validation folds: the site, and on GitHub the
+    /// repository (cases from one thread or one project's tracker stay in one fold).
+    pub fn source_group(&self) -> String {
+        let rest = self
+            .source_url
+            .split_once("://")
+            .map_or(self.source_url.as_str(), |(_, r)| r);
+        let mut parts = rest.split('/').filter(|p| !p.is_empty());
+        let host = parts
+            .next()
+            .unwrap_or("")
+            .trim_start_matches("www.")
+            .to_ascii_lowercase();
+        if host == "github.com" {
+            let repo: Vec<&str> = parts.take(2).collect();
+            format!("{host}/{}", repo.join("/").to_ascii_lowercase())
+        } else {
+            host
+        }
+    }
+}
+
 /// Everything, as serialised by `build.rs` and loaded lazily by the crate.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Tables {
@@ -575,4 +657,5 @@ pub struct Tables {
     pub progress_hints: Vec<ProgressHint>,
     pub usb_ids: Vec<UsbId>,
     pub serial_fields: Vec<SerialField>,
+    pub cases: Vec<RealCase>,
 }

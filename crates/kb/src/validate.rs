@@ -115,6 +115,7 @@ pub fn validate(t: &Tables) -> Vec<KbError> {
     check_devices_and_guides(&mut c);
     check_faults(&mut c);
     check_restore_tables(&mut c);
+    check_cases(&mut c);
     c.errors
 }
 
@@ -609,5 +610,47 @@ fn check_restore_tables(c: &mut Checker) {
             "source",
             &f.source,
         );
+    }
+}
+
+/// The corpus of real cases: unique ids, a source address, a stable cause id (or
+/// `unresolved`) and a known confidence level.
+fn check_cases(c: &mut Checker) {
+    let t = c.t;
+    let mut seen = HashSet::new();
+    for x in &t.cases {
+        let e = format!("case `{}`", x.id);
+        if !seen.insert(x.id.as_str()) {
+            c.err("cases/*.jsonl", e.clone(), "id", "duplicate".into());
+        }
+        if !(x.source_url.starts_with("https://") || x.source_url.starts_with("http://")) {
+            c.err(
+                "cases/*.jsonl",
+                e.clone(),
+                "source_url",
+                format!("{:?} is not an address", x.source_url),
+            );
+        }
+        if x.resolution_category != "unresolved"
+            && !c.causes.contains(x.resolution_category.as_str())
+        {
+            c.err(
+                "cases/*.jsonl",
+                e.clone(),
+                "resolution_category",
+                format!("unknown cause `{}`", x.resolution_category),
+            );
+        }
+        if !matches!(x.confidence.as_str(), "high" | "medium" | "low") {
+            c.err(
+                "cases/*.jsonl",
+                e.clone(),
+                "confidence",
+                format!("{:?} is not high, medium or low", x.confidence),
+            );
+        }
+        if x.report.trim().is_empty() {
+            c.err("cases/*.jsonl", e, "report", "empty".into());
+        }
     }
 }

@@ -28,7 +28,7 @@ pub const CAUSES: [(&str, &str); 19] = [
 pub const GROUPS: [&str; 4] = ["connection", "host", "software", "hardware"];
 
 /// `--host` values.
-pub const HOSTS: [&str; 12] = [
+pub const HOSTS: [&str; 15] = [
     "windows_itunes",
     "windows_apple_devices",
     "macos_finder",
@@ -41,7 +41,62 @@ pub const HOSTS: [&str; 12] = [
     "futurerestore",
     "other",
     "unknown",
+    "legacy_ios_kit",
+    "pymobiledevice3",
+    "downgrade_tool",
 ];
+
+/// A `--host` value or one of its longer spellings (the program with the computer's system, as
+/// case records write it) → the `--host` value and the computer's system when the spelling
+/// names one (`windows`, `macos`, `linux`).
+pub fn host_alias(value: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let v = value.trim().to_ascii_lowercase();
+    if let Some(h) = HOSTS.iter().find(|h| **h == v) {
+        let os = match *h {
+            "windows_itunes" | "windows_apple_devices" => Some("windows"),
+            "macos_finder" | "macos_itunes" => Some("macos"),
+            _ => None,
+        };
+        return Some((h, os));
+    }
+    Some(match v.as_str() {
+        "itunes_unknown_os" => ("itunes", None),
+        "idevicerestore_linux" => ("idevicerestore", Some("linux")),
+        "idevicerestore_macos" => ("idevicerestore", Some("macos")),
+        "idevicerestore_windows" => ("idevicerestore", Some("windows")),
+        "configurator" => ("apple_configurator", Some("macos")),
+        "finder" => ("macos_finder", Some("macos")),
+        "apple_devices" => ("windows_apple_devices", Some("windows")),
+        "legacyioskit" | "legacy-ios-kit" => ("legacy_ios_kit", None),
+        _ => return None,
+    })
+}
+
+/// A `--tried` word or a close spelling people and case records use → the `--tried` word.
+pub fn tried_alias(value: &str) -> Option<&'static str> {
+    let v = value.trim().to_ascii_lowercase();
+    if let Some(t) = TRIED.iter().find(|t| **t == v) {
+        return Some(t);
+    }
+    Some(match v.as_str() {
+        "itunes_update"
+        | "os_update"
+        | "driver_reinstall"
+        | "drivers_reinstalled"
+        | "update_host_software" => "host_software_update",
+        "antivirus_disabled" | "firewall_disabled" | "disable_security_software" => {
+            "security_software_disabled"
+        }
+        "usb_hub_change" | "remove_hub" | "no_hub" => "hub_removed",
+        "swap_cable" | "other_cable" | "new_cable" => "cable_swap",
+        "other_port" => "port_swap",
+        "redownload_firmware" | "ipsw_redownload" => "firmware_redownload",
+        "clean_device_port" => "device_port_cleaned",
+        "free_storage" => "storage_freed",
+        "change_network" => "network_change",
+        _ => return None,
+    })
+}
 
 /// `--tried` values: done, and the restore still fails.
 pub const TRIED: [&str; 17] = [

@@ -8,7 +8,6 @@ use crate::output::{
     ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, bad_input, bar, paint,
 };
 use engine::api::{DiagnoseRequest, DiagnoseResponse, diagnose_request};
-use engine::{Attempt, AttemptResult};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,53 +128,17 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
                 Err(e) => return bad_input(format!("--log: {e}")),
             }
         }
-        req.log_facts = logs::facts_for_logs(&read);
-        for (path, log) in args.logs.iter().zip(&read) {
-            if log.outcome == logs::Outcome::Success {
-                warnings.push(format!(
+        for note in engine::intake::add_logs(&mut req, &read) {
+            match note {
+                engine::intake::LogNote::Succeeded(i) => warnings.push(format!(
                     "{} shows a restore that finished successfully: it says nothing about a failure. \
                      Give the log of the attempt that failed.",
-                    path.display()
-                ));
+                    args.logs[i].display()
+                )),
             }
-            if log.outcome == logs::Outcome::Failure {
-                // Earlier failed runs of the same paste count as attempts too (with their
-                // stage: several at the same point stop further restores). Their codes may be
-                // the device's own numbers, so they go as plain failures.
-                for run in &log.earlier_attempts {
-                    if run.outcome == logs::Outcome::Failure {
-                        req.attempts.push(Attempt {
-                            stage: run.stage,
-                            kind: run.kind.map(target_of),
-                            ..Attempt::failed()
-                        });
-                    }
-                }
-                let f = log.failure.as_ref();
-                req.attempts.push(Attempt {
-                    stage: f.and_then(|f| f.stage),
-                    kind: log.restore_kind.map(target_of),
-                    result: match log.error_code_for_engine() {
-                        Some(c) => AttemptResult::Error(c),
-                        None => AttemptResult::Failed,
-                    },
-                    ..Attempt::failed()
-                });
-            }
-        }
-        if req.device.is_none() {
-            req.device = read.iter().find_map(|l| l.device.product_type.clone());
         }
     }
     Ok((req, warnings))
-}
-
-/// What the engine calls an update or an erase restore the log showed.
-fn target_of(kind: logs::RestoreKind) -> engine::Target {
-    match kind {
-        logs::RestoreKind::Update => engine::Target::Update,
-        logs::RestoreKind::Restore => engine::Target::Restore,
-    }
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {

@@ -1,0 +1,210 @@
+//! Learning from real cases: the knowledge base's estimates are the prior, the corpus of real
+//! cases (`knowledge/cases/`, see `kb::RealCase`) adds counts. What is fitted, and why this way,
+//! is written up in `LEARNING.md` beside this crate.
+//!
+//! - **Cause rates per error-code family**: each family's confirmed causes are added to the
+//!   knowledge base's prior as Dirichlet pseudo-counts, the knowledge base worth
+//!   [`KB_PRIOR_STRENGTH`] cases (the mechanism a shop's own closed cases use, a third layer on
+//!   top).
+//! - **Observations**: a person reports a thing (a symptom, the program they used, a step's
+//!   outcome) with some propensity; with cause `c` they report outcome `v` of observation `o`
+//!   at the rate q(v | c) = (S·m·P(v | c) + k) / (S + n_c), where P(v | c) is the knowledge
+//!   base's likelihood, m the share of all cases that report `o`, k the cases with cause `c`
+//!   that reported `v`, n_c the cases with cause `c` and S = [`REPORT_STRENGTH`]. The fitted
+//!   answer likelihood is q(v | c) / Σ_v q(v | c) (what the answer says when asked), and the
+//!   mention rate Σ_v q(v | c) (how often people with that cause bring it up at all): a thing a
+//!   person's free text mentions is weighed by both, and a thing it could have said but does not
+//!   by 1 − the mention rate.
+//! - **Steps reported as tried**: the same for "tried it, still fails": a reported failed step
+//!   is weighed by q(a | c) / m, with the knowledge base's 1 − P(a fixes c) as the prior rate.
+//!   The planner keeps the knowledge base's P(fixes): a step done as the tool guides is not the
+//!   same as one a person says they did their own way.
+//!
+//! Pure: examples in, a [`Fit`] out. [`default_fit`] fits the embedded corpus once per process.
+
+use crate::evidence::{Finding, Origin};
+use crate::model::{KB_PRIOR_STRENGTH, MIN_LIKELIHOOD, likelihood};
+use kb::{Action, Guide, KnowledgeBase, Observation};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+/// How many cases the knowledge base's likelihoods and fix probabilities are worth when the
+/// corpus's counts are added to them.
+pub const REPORT_STRENGTH: f64 = 10.0;
+
+/// One case as the model learns from it: its error-code family, what the engine read from it
+/// (the same findings a diagnosis uses) and its confirmed cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    pub family: String,
+    pub findings: Vec<Finding>,
+    pub cause: String,
+}
+
+/// Fitted rates at which people report things, per cause id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportRates {
+    /// Observation id → cause id → how often people with that cause mention it.
+    pub observations: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Action id → cause id → likelihood of "I tried it, it still fails" (relative).
+    pub actions: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+/// What was learned from a corpus.
+#[derive(Debug, Clone)]
+pub struct Fit {
+    /// How many cases were fitted.
+    pub cases: usize,
+    /// Error-code family → confirmed cause → count (added to the prior as pseudo-counts).
+    pub family_counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// The observations with fitted likelihoods (in the knowledge base's order).
+    pub observations: Arc<Vec<Observation>>,
+    /// The knowledge base's actions (the planner's P(fixes) are not refitted).
+    pub actions: Arc<Vec<Action>>,
+    pub guides: Arc<Vec<Guide>>,
+    pub reports: Arc<ReportRates>,
+    /// Observation or action id → how many fitted cases reported it.
+    pub reported: BTreeMap<String, usize>,
+}
+
+/// Fit the corpus `examples` on top of the knowledge base.
+pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
+    let causes: Vec<&str> = kb.causes().iter().map(|c| c.id.as_str()).collect();
+    let n = examples.len() as f64;
+    let mut n_cause: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut family_counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for e in examples {
+        *n_cause.entry(e.cause.as_str()).or_default() += 1.0;
+        *family_counts
+            .entry(e.family.clone())
+            .or_default()
+            .entry(e.cause.clone())
+            .or_default() += 1;
+    }
+    let n_c = |c: &str| n_cause.get(c).copied().unwrap_or(0.0);
+
+    // What each example reported: observation → outcome, and the steps tried and failed.
+    let mut answers: Vec<BTreeMap<&str, &str>> = Vec::with_capacity(examples.len());
+    let mut tried: Vec<BTreeSet<&str>> = Vec::with_capacity(examples.len());
+    for e in examples {
+        let mut a = BTreeMap::new();
+        let mut t = BTreeSet::new();
+        for f in &e.findings {
+            match f {
+                Finding::Observed {
+                    observation,
+                    outcome,
+                    ..
+                } => {
+                    a.insert(observation.as_str(), outcome.as_str());
+                }
+                Finding::ActionFailed {
+                    action,
+                    origin: Origin::Stated | Origin::Text,
+                } => {
+                    t.insert(action.as_str());
+                }
+                _ => {}
+            }
+        }
+        answers.push(a);
+        tried.push(t);
+    }
+
+    let mut reports = ReportRates::default();
+    let mut reported: BTreeMap<String, usize> = BTreeMap::new();
+    let mut observations: Vec<Observation> = kb.observations().to_vec();
+    for obs in &mut observations {
+        let said = answers
+            .iter()
+            .filter(|a| a.contains_key(obs.id.as_str()))
+            .count();
+        if said == 0 || obs.outcomes.is_empty() {
+            continue;
+        }
+        reported.insert(obs.id.clone(), said);
+        let m = said as f64 / n;
+        let mut table: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        let mut mention: BTreeMap<String, f64> = BTreeMap::new();
+        for &c in &causes {
+            let q: Vec<f64> = obs
+                .outcomes
+                .iter()
+                .map(|v| {
+                    let k = examples
+                        .iter()
+                        .zip(&answers)
+                        .filter(|(e, a)| {
+                            e.cause == c && a.get(obs.id.as_str()) == Some(&v.as_str())
+                        })
+                        .count() as f64;
+                    (REPORT_STRENGTH * m * likelihood(obs, v, c) + k) / (REPORT_STRENGTH + n_c(c))
+                })
+                .collect();
+            let total: f64 = q.iter().sum();
+            mention.insert(c.to_string(), total.min(1.0));
+            for (v, qv) in obs.outcomes.iter().zip(&q) {
+                table
+                    .entry(v.clone())
+                    .or_default()
+                    .insert(c.to_string(), (qv / total).clamp(MIN_LIKELIHOOD, 1.0));
+            }
+        }
+        obs.likelihood = table;
+        reports.observations.insert(obs.id.clone(), mention);
+    }
+
+    for a in kb.actions() {
+        let fix = |c: &str| a.fixes.get(c).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+        let said = tried.iter().filter(|t| t.contains(a.id.as_str())).count();
+        if said == 0 {
+            continue;
+        }
+        reported.insert(a.id.clone(), said);
+        let expected: f64 = examples.iter().map(|e| 1.0 - fix(&e.cause)).sum();
+        if expected <= 0.0 {
+            continue;
+        }
+        let m = said as f64 / expected;
+        let mut rates = BTreeMap::new();
+        for &c in &causes {
+            let k = examples
+                .iter()
+                .zip(&tried)
+                .filter(|(e, t)| e.cause == c && t.contains(a.id.as_str()))
+                .count() as f64;
+            let q = (REPORT_STRENGTH * m * (1.0 - fix(c)) + k) / (REPORT_STRENGTH + n_c(c));
+            rates.insert(c.to_string(), (q / m).max(MIN_LIKELIHOOD));
+        }
+        reports.actions.insert(a.id.clone(), rates);
+    }
+
+    Fit {
+        cases: examples.len(),
+        family_counts,
+        observations: Arc::new(observations),
+        actions: Arc::new(kb.actions().to_vec()),
+        guides: Arc::new(kb.tables().guides.clone()),
+        reports: Arc::new(reports),
+        reported,
+    }
+}
+
+/// The fit of the embedded corpus (every scored case), made once per process.
+pub fn default_fit() -> &'static Fit {
+    static FIT: OnceLock<Fit> = OnceLock::new();
+    FIT.get_or_init(|| {
+        let kb = kb::kb();
+        let scored: Vec<&kb::RealCase> = kb.cases().iter().filter(|c| c.scored()).collect();
+        fit(kb, &crate::corpus::examples(kb, &scored))
+    })
+}
+
+/// The fit a diagnosis with this knowledge base uses by default: the embedded corpus's for the
+/// embedded knowledge base, none for one built by hand (tests).
+pub fn fit_for(kb: &KnowledgeBase) -> Option<&'static Fit> {
+    (std::ptr::eq(kb, kb::kb()) && kb.cases().iter().any(|c| c.scored())).then(default_fit)
+}
+
+/// The `KB_PRIOR_STRENGTH` the family counts are added against (re-exported for the docs).
+pub const PRIOR_STRENGTH: f64 = KB_PRIOR_STRENGTH;
