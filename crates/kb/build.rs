@@ -87,6 +87,14 @@ struct StatusFile {
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct LanguageFile {
+    #[serde(default)]
+    language: Vec<Language>,
+    #[serde(default)]
+    cue: Vec<Cue>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct UsbFile {
     #[serde(default)]
     usb_id: Vec<UsbId>,
@@ -132,6 +140,7 @@ fn main() {
     let status: StatusFile = load(&dir, "restore_status.toml");
     let usb: UsbFile = load(&dir, "usb.toml");
     let cases = load_cases(&dir.join("cases"));
+    let language: LanguageFile = load(&dir, "language.toml");
 
     let tables = Tables {
         sources: sources.source,
@@ -152,6 +161,8 @@ fn main() {
         usb_ids: usb.usb_id,
         serial_fields: usb.serial_field,
         cases,
+        languages: language.language,
+        cues: language.cue,
     };
     // One blob per table, so a command decodes only the tables it touches.
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
@@ -180,7 +191,9 @@ fn main() {
         progress_hints,
         usb_ids,
         serial_fields,
-        cases
+        cases,
+        languages,
+        cues
     );
 }
 

@@ -35,6 +35,7 @@ pub fn action(id: &str, minutes: f64, fixes: &[(&str, f64)]) -> Action {
         source: "test".into(),
         instructions: vec![format!("do {id}")],
         guide: None,
+        phrases: Default::default(),
     }
 }
 
@@ -55,6 +56,7 @@ pub fn binary(id: &str, kind: &str, minutes: f64, yes: &[(&str, f64)]) -> Observ
         families: vec![],
         likelihood: m,
         source: "test".into(),
+        phrases: Default::default(),
     }
 }
 

@@ -7,8 +7,8 @@
 use kb::{DeviceMatch, KnowledgeBase};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 /// What the text was read as.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,273 +51,272 @@ pub struct Understood {
     /// gen or the 12.9-inch 3rd gen), those models: the person is asked which.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub device_candidates: Vec<String>,
+    /// What the text says with a hedge ("not sure if it was dropped"): left unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hedged: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Cue {
-    Tried(&'static str),
-    Seen(&'static str),
-    /// A symptom stated as absent ("the liquid indicator is white").
-    SeenNo(&'static str),
-    /// A symptom whose phrase may carry its own negation ("it was not locked"): a negator
-    /// inside the match also makes it a "no".
-    SeenUnless(&'static str),
-    Stage(&'static str),
-    Expendable,
-    NoBackup,
+/// What a phrase of the knowledge base says when it matches.
+#[derive(Debug, Clone, PartialEq)]
+enum Says {
+    /// An observation's "yes" (a negation makes it "no").
+    Yes(String),
+    /// The same, and a negator inside the matched words makes it "no" too.
+    YesUnlessNegatedInside(String),
+    /// An observation's "no".
+    No(String),
+    /// One outcome of a multi-outcome observation (observation id, outcome).
+    Outcome(String, String),
+    /// A step done (its `--tried` word).
+    Tried(String),
 }
 
-/// (pattern, cue). Patterns run on lower-cased text with `’` folded to `'`.
-const CUES: &[(&str, Cue)] = &[
-    // tried
-    (
-        r"\b(another|other|different|new|second|spare|original|apple|several|multiple|two|three|four|2|3|4)( \w+)? (usb[- ]?c? )?(cables?|cords?|leads?)\b",
-        Cue::Tried("cable_swap"),
-    ),
-    (
-        r"\b(changed|swapped|switched|replaced) (the )?(cable|cord|lead)\b",
-        Cue::Tried("cable_swap"),
-    ),
-    (
-        r"\b(another|other|different|second|every|all|back|front|rear|several) (usb )?ports?\b",
-        Cue::Tried("port_swap"),
-    ),
-    (
-        r"\b(without (a |the )?(usb )?(hub|dock|adapter)|no (usb )?hub|removed the (hub|dock|adapter)|(plugged )?directly into)\b",
-        Cue::Tried("hub_removed"),
-    ),
-    (
-        r"\b(another|other|different|second|two|three|several|multiple|2|3)( \w+)? (computers?|pcs?|macs?|laptops?|macbooks?|machines?|stations?|benches)\b",
-        Cue::Tried("other_computer"),
-    ),
-    (
-        r"\b(friend'?s|brother'?s|sister'?s|work|wife'?s|husband'?s|dad'?s|mom'?s|mum'?s|office|school) (computer|pc|mac|laptop|macbook|imac)\b",
-        Cue::Tried("other_computer"),
-    ),
-    (
-        r"\b(updated|update|upgraded|reinstalled|latest|newest|new version of) (my |the )?(itunes|finder|macos|mac os|windows|apple devices|drivers?)\b",
-        Cue::Tried("host_software_update"),
-    ),
-    (
-        r"\b(itunes|macos|windows|apple devices)( is| was)? (fully )?(up to date|updated|latest)\b",
-        Cue::Tried("host_software_update"),
-    ),
-    (
-        r"\b(force[d]? ?restart(ed)?|hard reset|hard reboot|forced reboot)\b",
-        Cue::Tried("force_restart"),
-    ),
-    (r"\bdfu\b", Cue::Tried("dfu_restore")),
-    (
-        r"\b(recovery (mode )?update|update in recovery|updated? from recovery|clicked update|chose update|choosing update|tried update)\b",
-        Cue::Tried("recovery_update"),
-    ),
-    (
-        r"\b(recovery (mode )?restore|restore in recovery|restored? from recovery|clicked restore|chose restore|choosing restore)\b",
-        Cue::Tried("recovery_restore"),
-    ),
-    (
-        r"\b(reiboot|system repair tool|tenorshare|dr\.? ?fone|imyfone|fixppo|tuneskit|ultfone|joyoshare)\b",
-        Cue::Tried("third_party_tool"),
-    ),
-    (
-        r"\b(disabled|turned off|uninstalled|removed) (the |my )?(antivirus|anti-virus|firewall|security software|vpn|norton|mcafee|avast)\b",
-        Cue::Tried("security_software_disabled"),
-    ),
-    (
-        r"\b(checked|cleaned|reset|fixed|cleared) (the |my )?hosts file\b|\bhosts file (is |was )?(clean|checked|fine|ok)\b",
-        Cue::Tried("hosts_file_checked"),
-    ),
-    (
-        r"\b(different|another|other) (wifi|wi-fi|network|internet)\b",
-        Cue::Tried("network_change"),
-    ),
-    (
-        r"\b(re-?downloaded|downloaded (a |the )?(new|fresh)|fresh|new) (the )?(ipsw|firmware)\b",
-        Cue::Tried("firmware_redownload"),
-    ),
-    (
-        r"\b(new|replaced (the )?|changed (the )?)battery\b|\bbattery (was )?replaced\b",
-        Cue::Tried("battery_replaced"),
-    ),
-    (
-        r"\bcleaned (the |out the )?(charging |lightning )?port\b",
-        Cue::Tried("device_port_cleaned"),
-    ),
-    (
-        r"\b(freed|cleared|made) (up )?(some )?(space|storage)\b|\bdeleted (some )?(apps|photos|videos)\b",
-        Cue::Tried("storage_freed"),
-    ),
-    (
-        r"\b(whatever|any|every|each|all) (computer|pc|mac|laptop|machine|station|bench)(s|es)?\b",
-        Cue::Tried("other_computer"),
-    ),
-    (
-        r"\b(whatever|any|every|each) (usb )?(cable|cord)\b",
-        Cue::Tried("cable_swap"),
-    ),
-    (
-        r"\b(cable|cord) and (a |the )?(usb )?port\b",
-        Cue::Tried("port_swap"),
-    ),
-    (
-        r"\b(tried|and) (an? )?update and dfu\b",
-        Cue::Tried("recovery_update"),
-    ),
-    // symptoms
-    // Liquid contact indicators first: a white/silver indicator says no liquid, a red one yes.
-    (
-        r"\b(lci|liquid (contact )?indicators?|water (damage )?indicators?|moisture indicators?)( \w+){0,3} (is |are |was |were |looks |looked |shows |showed )?(white|silver|clean|untriggered|not (tripped|triggered|red|pink))\b",
-        Cue::SeenNo("liquid_exposure"),
-    ),
-    (
-        r"\b(lci|liquid (contact )?indicators?|water (damage )?indicators?|moisture indicators?)( \w+){0,3} (is |are |was |were |looks |looked |shows |showed |turned |has turned )?(red|pink|tripped|triggered|activated)\b",
-        Cue::Seen("liquid_exposure"),
-    ),
-    (
-        r"\b(water|liquid|wet|spill(ed)?|rain|toilet|pool|sea|ocean|lake|river|puddle|sink|bath|bathtub|shower|coffee|juice|moisture|submerged)\b",
-        Cue::Seen("liquid_exposure"),
-    ),
-    (
-        r"\b(dropped|drops?|fell|falls?|cracked)\b",
-        Cue::Seen("recent_drop"),
-    ),
-    (
-        r"\b(cheap|cheapo|non-?apple|non-?mfi|uncertified|knock-?off|fake|generic|gas station|dollar store|aftermarket|no-?name|frayed|damaged|broken|worn|amazon|third-party)( \w+)? (usb[- ]?c? |lightning )?(cables?|cords?|leads?)\b",
-        Cue::SeenNo("has_original_cable"),
-    ),
-    (
-        r"\b(original|genuine|official|apple|mfi[- ]?certified|mfi|certified)( \w+)? (usb[- ]?c? |lightning )?(cables?|cords?|leads?)\b",
-        Cue::Seen("has_original_cable"),
-    ),
-    (
-        r"\b(through|via|using|with|into|on|in|to) (a |an |the |my |this |his |her )?(usb[- ]?c? |usb 3 |thunderbolt |cheap |powered |unpowered |anker |belkin |usb[- ]?[ac] to (lightning|usb[- ]?[ac]) )?(hub|dock|docking station|dongle|adapter|keyboard|monitor|usb splitter)\b",
-        Cue::Seen("hub_or_adapter"),
-    ),
-    (
-        r"\b(lint|dirt|debris|dust|gunk|fluff|grime|sand|corrosion|corroded)\b( \w+){0,4} (port|lightning|connector|socket)\b|\b(port|lightning port|charging port|connector|socket)( \w+){0,4} (lint|dirt|debris|dust|gunk|fluff|grime|sand|corrosion|corroded|dirty)\b|\b(plug|cable|connector) (is |feels |sits )?(loose|wobbly)\b|\b(doesn'?t|does not|won'?t) (click|lock|stay) in\b|\b(cable|plug|cord|connector) (\w+ )?(falls|slips|comes|pops|fell|slipped) out\b|\b(at an angle|at a certain angle|wiggle|wiggling|jiggle|jiggling)\b",
-        Cue::Seen("port_debris"),
-    ),
-    (
-        r"\b((it|the (phone|iphone|ipad|ipod|device))( then| just| always| suddenly| randomly| simply)? (disconnects|disconnected|drops off|dropped off|drops out|dropped out)|(keeps?|kept) (on )?(disconnecting|dropping (out|off)|losing (the )?connection)|(disconnects|disconnected|drops (out|off)|dropped (out|off)|loses (the )?connection|lost (the )?connection)( \w+){0,3} (during|mid|midway|in the middle of|while|halfway)|drops? off usb|(usb )?disconnect(ion)? sound)\b",
-        Cue::Seen("usb_dropout"),
-    ),
-    (
-        r"\b((update|updating|upgrade|restore)( \w+){0,3} (got |was |were )?(interrupted|cut off|stopped (halfway|half way|midway|in the middle))|interrupted (the )?(update|upgrade|restore)|(died|shut ?down|turned off|ran out|went to sleep|unplugged|disconnected|pulled)( it| the (phone|ipad|cable|device))? (out )?(during|while|in the middle of|mid)[- ]?(the )?(update|updating|upgrade)|(after|since) (a|an|the|my) failed( \w+){0,3} (update|upgrade)|(update|upgrade) failed( \w+){0,2} (and|then) (now )?(it'?s |it is |it was |it got |it )?(stuck|boot ?looping|in a boot ?loop|in recovery))\b",
-        Cue::Seen("update_interrupted"),
-    ),
-    (
-        r"\b(windows (7|8|8\.1|vista|xp)|win ?(7|8)|(mac ?os|os x|osx)? ?(high sierra|sierra|el capitan|yosemite|mavericks|mojave|catalina)|(mac ?os|os x|osx) ?10\.\d+|itunes (9|10|11|12\.[0-9])(\.\d+)*|(old|older|ancient|outdated|out of date|old version of) (itunes|mac ?os|windows|version of itunes|idevicerestore|libimobiledevice|apple devices)|(itunes|mac ?os|windows|idevicerestore|libimobiledevice)( is| was)? (old|outdated|out of date|years old|ancient)|idevicerestore (0\.|1\.0)|(ubuntu|debian|distro|distribution)( \d+(\.\d+)?)? (package|repo|repository|version))\b",
-        Cue::Seen("old_host_software"),
-    ),
-    (
-        r"\b(screen|display|battery|port|back glass) (was )?(replaced|repaired|changed|swapped)\b|\b(replaced|repaired|changed|swapped|replacing|repairing|changing|swapping) (the |its |my |a )?(screen|display|home button|battery|charging port|back glass|face ?id|earpiece)\b|\b(after|since) (a |the )?(repair|screen replacement|battery replacement)\b|\b(replacement|third[- ]party|aftermarket|non[- ]genuine) (screen|display|battery)\b",
-        Cue::Seen("recent_repair"),
-    ),
-    (
-        r"\b(no service|no signal|searching|no imei|no baseband|imei (is )?missing|unknown imei)\b",
-        Cue::Seen("no_service"),
-    ),
-    (
-        r"\b(speaker|loudspeaker|speakerphone)( \w+){0,3} (greyed|grayed)\b|\b(greyed|grayed)( \w+){0,2} speaker\b|\bvoice memos?\b",
-        Cue::Seen("speaker_greyed_out"),
-    ),
-    (
-        r"\bface ?id( \w+){0,2} (stopped|broken|not working|doesn'?t work|unavailable|not available|disabled|failed)\b|\b(broken|no) face ?id\b",
-        Cue::Seen("face_id_broken"),
-    ),
-    (
-        r"\btrue ?tone( \w+){0,2} (missing|gone|disappeared)\b|\bno true ?tone\b",
-        Cue::Seen("true_tone_missing"),
-    ),
-    (
-        r"\b(boot ?loop(ing)?|(restart|reboot)(s|ing)? (itself )?(over and over|again and again|constantly|itself|every (few|couple of|\d+) (seconds|minutes|mins?))|keeps (on )?(restarting|rebooting)|(stuck|hangs?|hanging|frozen) (on|at) (the )?(apple )?logo)\b",
-        Cue::Seen("boot_loop"),
-    ),
-    (
-        r"\b(not (being )?(detected|recogni[sz]ed|showing up)|doesn'?t (show up|appear|get detected)|won'?t (show up|be detected)|no device (detected|found)|never sees|(doesn'?t|does not|can'?t|cannot) see (the |my )?(phone|ipad|device|it))\b",
-        Cue::Seen("not_detected"),
-    ),
-    (
-        r"\b(same (percentage|percent|point|spot|place|progress|stage)|always (stops|fails|gets stuck|ends|dies) (at|on)|always at|every time at|each time at)\b",
-        Cue::Seen("same_failure_point"),
-    ),
-    (
-        r"\b(different errors?|error (changes|varies|is different)|various errors|errors? keeps? changing)\b",
-        Cue::Seen("error_varies"),
-    ),
-    (
-        r"\b(not enough (space|storage)|storage (is )?(almost )?full|out of (space|storage)|low (on )?(storage|space)|no space)\b",
-        Cue::Seen("low_storage"),
-    ),
-    (
-        // "the phone was almost full of photos", "my iphone is full"; not "a full restore".
-        r"\b(phone|iphone|ipad|ipod|device|storage|memory|it)( (is|was|got|gets|had|has been|was getting|is getting|pretty|really|so))* (almost |nearly |completely |totally |basically )?full\b",
-        Cue::Seen("low_storage"),
-    ),
-    (
-        r"\b(battery (is )?dead|dead battery|battery (at|shows) 0|won'?t turn on)\b",
-        Cue::Seen("battery_dead"),
-    ),
-    (
-        r"\b(won'?t charge|not charging|doesn'?t charge|charging (problem|issue)s?|charges? (slowly|intermittently|badly|poorly)|only charges (if|when|at))\b",
-        Cue::Seen("charging_problem"),
-    ),
-    (
-        r"\b(sees|detects|shows|recogni[sz]es|finds) (it|the phone|the ipad|the device) in recovery\b|\b(in|into|to) recovery mode\b",
-        Cue::Seen("detected_in_recovery"),
-    ),
-    (
-        r"\b(earpiece|face ?id|front|proximity|sensor) (flex|sensor|cable|assembly)( \w+){0,2} (disconnected|unplugged|removed)\b",
-        Cue::Seen("works_with_earpiece_flex_disconnected"),
-    ),
-    // A locked device: passcode, disabled or unavailable, forgotten passcode, Trust not tapped.
-    // Activation, carrier and SIM locks are other things (no subject word before "locked").
-    (
-        r"\b(phone|iphone|ipad|ipod|device|it|screen)( (is|was|got|gets|stays|stayed|remained|being|still|not|never|wasn'?t|isn'?t|is still|was still))* (passcode[- ])?locked\b|\blocked (phone|iphone|ipad|device|screen)\b|\blocked (with|by) (a |the |my |its )?(passcode|pass code|pin|code)\b|\b(passcode|pass code)[- ]locked\b|\b(stuck )?(on|at) (the )?lock ?screen\b|\blocked out of (it|my|the|her|his)\b",
-        Cue::SeenUnless("device_locked"),
-    ),
-    (DISABLED, Cue::SeenUnless("device_locked")),
-    (FORGOT_PASSCODE, Cue::Seen("device_locked")),
-    (
-        r"\basks? for (a |the |my |its )?(passcode|pass code)\b",
-        Cue::Seen("device_locked"),
-    ),
-    (
-        r"\b(didn'?t|did not|never|forgot to|without|not) (tap|tapping|tapped|press|pressed|click|clicked|accept|accepted|hit|confirm|confirmed)( on)? (the )?'?trust\b|\btrust this computer\b( \w+){0,3} (never|didn'?t|did not|doesn'?t|does not|won'?t|not) (appear|appears|appeared|show|shows|showed|pop|pops|popped|come|comes|came)\b",
-        Cue::Seen("device_locked"),
-    ),
-    (
-        r"\b(unlocked it|kept it unlocked|(it|phone|iphone|ipad|device) (was|is|stayed|kept) unlocked|tapped trust|trusted the computer)\b",
-        Cue::SeenNo("device_locked"),
-    ),
-    // failure points
-    (r"\bwaiting for (the )?nand\b|\bnand\b", Cue::Stage("nand")),
-    (
-        r"\b(waiting for|updating) (the )?baseband\b|\bbaseband (step|stage|update|firmware)\b",
-        Cue::Stage("baseband"),
-    ),
-    (
-        r"\b(verifying|verify) (the )?(restore|image)\b",
-        Cue::Stage("verify"),
-    ),
-    (r"\b(sep|secure enclave)\b", Cue::Stage("sep")),
-    // data
-    (
-        r"\b(backed up|have a backup|has a backup|icloud backup|data (does not|doesn'?t) matter|don'?t care about (the )?data|can lose (the )?data|ok to erase)\b",
-        Cue::Expendable,
-    ),
-    (
-        r"\b(no backup|not backed up|never backed up|without (a )?backup|need (my|the) (data|photos))\b",
-        Cue::NoBackup,
-    ),
-];
+/// One phrase, compiled, with the contexts in which it means something else.
+#[derive(Debug)]
+struct Rule {
+    says: Says,
+    re: Regex,
+    not_before: Arc<Vec<Regex>>,
+    not_after: Arc<Vec<Regex>>,
+    not_at: Arc<Vec<Regex>>,
+}
 
-/// "iPhone is disabled", "iPhone Unavailable", "security lockout": the passcode was entered
-/// wrong too often.
-const DISABLED: &str = r"\b(iphone|ipad|ipod|phone|device|it)( (is|was|got|gets|says|said|shows|showed|became|went|being|still|not|never|now))* (disabled|unavailable)\b|\bsecurity lockout\b";
+/// A cue of `knowledge/language.toml`, compiled.
+#[derive(Debug)]
+struct CompiledCue {
+    sets: String,
+    patterns: Vec<Regex>,
+    not_before: Vec<Regex>,
+    not_after: Vec<Regex>,
+}
 
-/// "I forgot my passcode", "can't remember the passcode", "passcode forgotten".
-const FORGOT_PASSCODE: &str = r"\b(forgot|forgotten|forget|forgetting|lost|don'?t remember|can'?t remember|do not remember|cannot remember|don'?t know|do not know)( \w+){0,2} (passcode|pass code|(phone|iphone|ipad|screen|lock ?screen|unlock) (password|pin|code))\b|\b(passcode|pass code)( is| was)? forgotten\b";
+/// Everything the reader needs from the knowledge base, compiled once.
+#[derive(Debug)]
+struct Reader {
+    rules: Vec<Rule>,
+    cues: Vec<CompiledCue>,
+    negators: BTreeSet<String>,
+    clause_words: BTreeSet<String>,
+    negated_predicates: BTreeSet<String>,
+    pseudo_negations: Vec<Regex>,
+    hedges: Vec<Regex>,
+    /// Observations some phrase can answer (what a text that names none of them is silent on).
+    readable: Vec<String>,
+    /// Observation ids that are bench tests (their answers go to `Understood::bench`).
+    bench_tests: BTreeSet<String>,
+}
+
+/// Compile a pattern; one the knowledge base's tests would reject is skipped, never a panic.
+fn compile(pattern: &str) -> Option<Regex> {
+    Regex::new(pattern).ok()
+}
+
+fn compile_all(patterns: &[String], wrap: fn(&str) -> String) -> Vec<Regex> {
+    patterns.iter().filter_map(|p| compile(&wrap(p))).collect()
+}
+
+/// `not_before` patterns match at the end of the words before a phrase.
+fn at_end(p: &str) -> String {
+    format!("(?:{p})$")
+}
+
+/// `not_after` patterns match at the start of the words after a phrase.
+fn at_start(p: &str) -> String {
+    format!("^(?:{p})")
+}
+
+impl Reader {
+    fn build(kb: &KnowledgeBase) -> Reader {
+        let mut rules = Vec::new();
+        let mut readable = BTreeSet::new();
+        let mut push = |says: Says, patterns: &[String], ph: &kb::Phrases| {
+            let not_before = Arc::new(compile_all(&ph.not_before, at_end));
+            let not_after = Arc::new(compile_all(&ph.not_after, at_start));
+            let not_at = Arc::new(compile_all(&ph.not_at, at_start));
+            for p in patterns {
+                if let Some(re) = compile(p) {
+                    rules.push(Rule {
+                        says: says.clone(),
+                        re,
+                        not_before: not_before.clone(),
+                        not_after: not_after.clone(),
+                        not_at: not_at.clone(),
+                    });
+                }
+            }
+        };
+        for o in kb.observations() {
+            let ph = &o.phrases;
+            if ph.is_empty() {
+                continue;
+            }
+            readable.insert(o.id.clone());
+            push(Says::No(o.id.clone()), &ph.no, ph);
+            push(
+                Says::YesUnlessNegatedInside(o.id.clone()),
+                &ph.yes_inner_negation,
+                ph,
+            );
+            push(Says::Yes(o.id.clone()), &ph.yes, ph);
+            for (outcome, patterns) in &ph.outcomes {
+                push(Says::Outcome(o.id.clone(), outcome.clone()), patterns, ph);
+            }
+        }
+        for a in kb.actions() {
+            if let Some(flag) = &a.tried_flag {
+                push(Says::Tried(flag.clone()), &a.phrases.yes, &a.phrases);
+            }
+        }
+        let cues: Vec<CompiledCue> = kb
+            .cues()
+            .iter()
+            .map(|c| CompiledCue {
+                sets: c.sets.clone(),
+                patterns: compile_all(&c.patterns, |p| p.to_string()),
+                not_before: compile_all(&c.not_before, at_end),
+                not_after: compile_all(&c.not_after, at_start),
+            })
+            .collect();
+        if cues.iter().any(|c| c.sets.starts_with("host:")) {
+            readable.insert("host_app".to_string());
+        }
+        let words = |f: fn(&kb::Language) -> &Vec<String>| -> BTreeSet<String> {
+            kb.languages()
+                .iter()
+                .flat_map(|l| f(l).iter().cloned())
+                .collect()
+        };
+        let regexes = |f: fn(&kb::Language) -> &Vec<String>| -> Vec<Regex> {
+            kb.languages()
+                .iter()
+                .flat_map(|l| f(l).iter().filter_map(|p| compile(p)))
+                .collect()
+        };
+        Reader {
+            rules,
+            cues,
+            negators: words(|l| &l.negators),
+            clause_words: words(|l| &l.clause_words),
+            negated_predicates: words(|l| &l.negated_predicates),
+            pseudo_negations: regexes(|l| &l.pseudo_negations),
+            hedges: regexes(|l| &l.hedges),
+            readable: readable.into_iter().collect(),
+            bench_tests: kb
+                .observations()
+                .iter()
+                .filter(|o| o.kind == "bench_test")
+                .map(|o| o.id.clone())
+                .collect(),
+        }
+    }
+
+    /// The reader of a knowledge base: the embedded one's is built once per process.
+    fn of(kb: &KnowledgeBase) -> ReaderRef<'_> {
+        static EMBEDDED: OnceLock<Reader> = OnceLock::new();
+        if std::ptr::eq(kb, kb::kb()) {
+            ReaderRef::Shared(EMBEDDED.get_or_init(|| Reader::build(kb)))
+        } else {
+            ReaderRef::Own(Box::new(Reader::build(kb)))
+        }
+    }
+
+    /// Whether a match at `start..end` is meant otherwise, by its rule's context patterns.
+    fn meant_otherwise(
+        not_before: &[Regex],
+        not_after: &[Regex],
+        t: &str,
+        start: usize,
+        end: usize,
+    ) -> bool {
+        let before = &t[..start];
+        if before.ends_with("non-") || before.ends_with("non ") {
+            return true;
+        }
+        let before = before.trim_end();
+        not_before.iter().any(|r| r.is_match(before))
+            || not_after.iter().any(|r| r.is_match(&t[end..]))
+    }
+
+    /// The clause a match at `start` stands in: from the last sentence or clause punctuation
+    /// before it (byte offset of its start).
+    fn clause_start(t: &str, start: usize) -> usize {
+        t[..start]
+            .rfind(['.', ';', '!', '?', ',', '\n', '。', '、', '!', '?'])
+            .map_or(0, |i| i + t[i..].chars().next().map_or(1, char::len_utf8))
+    }
+
+    /// Whether a hedge ("not sure if", "maybe") stands before `start` in its clause.
+    fn hedged(&self, t: &str, start: usize, clause: usize) -> bool {
+        let before = &t[clause..start];
+        self.hedges.iter().any(|h| h.is_match(before))
+    }
+
+    /// Whether the words just before `start` (in the same clause) negate what follows. A
+    /// negator inside a pseudo-negation ("no space left") does not count, nor one past a clause
+    /// word, nor one that belongs to its own predicate ("not working, dropped").
+    fn negated(&self, t: &str, start: usize, clause: usize, pseudo: &[(usize, usize)]) -> bool {
+        let mut clause = &t[clause..start];
+        let mut offset = start - clause.len();
+        if let Some(i) = clause.rfind(" but ") {
+            offset += i + 5;
+            clause = &clause[i + 5..];
+        }
+        // Words with their byte offsets.
+        let mut words: Vec<(&str, usize)> = Vec::new();
+        let mut pos = 0;
+        for w in clause.split_whitespace() {
+            let at = clause[pos..].find(w).map_or(pos, |i| pos + i);
+            pos = at + w.len();
+            let word = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            words.push((word, offset + at));
+        }
+        let from = words
+            .iter()
+            .rposition(|(w, _)| self.clause_words.contains(*w))
+            .map_or(0, |i| i + 1);
+        let words = &words[from..];
+        let window = &words[words.len().saturating_sub(4)..];
+        window.iter().enumerate().any(|(i, (w, at))| {
+            *w != "did"
+                && self.negators.contains(*w)
+                && !pseudo.iter().any(|(s, e)| (*s..*e).contains(at))
+                && !window[i + 1..]
+                    .iter()
+                    .any(|(x, _)| self.negated_predicates.contains(*x))
+        })
+    }
+
+    /// The first cue of a kind (`host:`, `os:`, `role:`) that matches, as its value.
+    fn cue(&self, kind: &str, t: &str) -> Option<String> {
+        self.cues
+            .iter()
+            .filter(|c| c.sets.starts_with(kind))
+            .find(|c| {
+                c.patterns.iter().any(|p| {
+                    p.find_iter(t).any(|m| {
+                        !Reader::meant_otherwise(&c.not_before, &c.not_after, t, m.start(), m.end())
+                    })
+                })
+            })
+            .map(|c| c.sets[kind.len()..].to_string())
+    }
+}
+
+/// A reader, shared or built for a knowledge base made by hand.
+enum ReaderRef<'a> {
+    Shared(&'a Reader),
+    Own(Box<Reader>),
+}
+
+impl std::ops::Deref for ReaderRef<'_> {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        match self {
+            ReaderRef::Shared(r) => r,
+            ReaderRef::Own(r) => r,
+        }
+    }
+}
 
 /// Whether a matched phrase carries its own negation ("it was not locked").
 fn says_not(phrase: &str) -> bool {
@@ -326,167 +325,8 @@ fn says_not(phrase: &str) -> bool {
         .any(|w| matches!(w, "not" | "never" | "wasnt" | "isnt") || w.ends_with("n't"))
 }
 
-const NEGATORS: &[&str] = &[
-    "not", "no", "never", "didn't", "didnt", "did", "haven't", "havent", "hasn't", "hasnt",
-    "wasn't", "wasnt", "isn't", "isnt", "nor", "don't", "dont", "neither", "without", "nothing",
-];
-
-fn compiled() -> &'static Vec<(Regex, Cue)> {
-    static RE: OnceLock<Vec<(Regex, Cue)>> = OnceLock::new();
-    RE.get_or_init(|| {
-        CUES.iter()
-            .map(|(p, c)| (Regex::new(p).expect("cue pattern compiles"), *c))
-            .collect()
-    })
-}
-
 fn re(pattern: &'static str, slot: &'static OnceLock<Regex>) -> &'static Regex {
     slot.get_or_init(|| Regex::new(pattern).expect("pattern compiles"))
-}
-
-/// Whether the words just before `start` (in the same clause) negate what follows.
-fn negated(text: &str, start: usize) -> bool {
-    let before = &text[..start];
-    let clause_start = before
-        .rfind(['.', ';', '!', '?', ',', '\n'])
-        .map_or(0, |i| i + 1);
-    let mut clause = &before[clause_start..];
-    if let Some(i) = clause.rfind(" but ") {
-        clause = &clause[i + 5..];
-    }
-    let words: Vec<&str> = clause
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\''))
-        .collect();
-    // A clause word after the negator ends its reach: "face id not available after a screen
-    // replacement" does not negate the replacement.
-    let clause_from = words
-        .iter()
-        .rposition(|w| CLAUSE_WORDS.contains(w))
-        .map_or(0, |i| i + 1);
-    let words = &words[clause_from..];
-    let window = &words[words.len().saturating_sub(4)..];
-    window.iter().enumerate().any(|(i, w)| {
-        // "did" negates only as "did not"; handled by "not".
-        *w != "did"
-            && NEGATORS.contains(w)
-            // "not working, dropped": the negator belongs to its own predicate.
-            && !window[i + 1..].iter().any(|x| NEGATED_PREDICATES.contains(x))
-    })
-}
-
-/// Words that start a new clause inside a sentence.
-const CLAUSE_WORDS: &[&str] = &[
-    "after", "since", "because", "when", "then", "so", "although", "though", "while", "and",
-];
-
-/// Predicates a negator commonly belongs to instead of the symptom that follows them.
-const NEGATED_PREDICATES: &[&str] = &[
-    "available",
-    "working",
-    "work",
-    "works",
-    "detected",
-    "recognised",
-    "recognized",
-    "showing",
-    "charging",
-    "responding",
-    "booting",
-    "turning",
-    "helping",
-    "help",
-    "helped",
-    "fixed",
-];
-
-/// Words that name a symptom without meaning it: a phone "dropped in the toilet" or "into
-/// water" met liquid, not the floor; a connection that "drops" or a device that "falls back to
-/// DFU" is a USB drop-out or a mode change; "water-resistant" and "waterproof" describe a case or
-/// a phone; a liquid indicator's colour is read by its own cues.
-fn not_really(obs: &str, t: &str, start: usize, end: usize) -> bool {
-    let after = &t[end..];
-    let before = t[..start].trim_end();
-    match obs {
-        "recent_drop" => {
-            static INTO_LIQUID: OnceLock<Regex> = OnceLock::new();
-            static NOT_A_FALL: OnceLock<Regex> = OnceLock::new();
-            let into_liquid = re(
-                r"^( \w+){0,2} (in|into|inside) (the |a |an |my |some |his |her |our )?(\w+ )?(toilet|water|pool|sink|bath|bathtub|tub|sea|ocean|lake|river|puddle|pond|glass|cup|mug|coffee|tea|drink|beer|wine|juice|snow|bucket|washing machine|dishwasher|shower|liquid|loo)\b",
-                &INTO_LIQUID,
-            );
-            let not_a_fall = re(
-                r"^(s|ped|ping)?( \w+)? (off|out)( of)? (the )?(usb|itunes|finder|apple devices|computer|pc|mac|connection|3utools|restore)\b|^( \w+)? (the |its |my )?(usb |itunes |finder )?connection\b|^s? (back|into (dfu|recovery))\b|^( \w+)? back (to|into|in)\b|^( \w+){0,2} (from|off) (usb|itunes|finder|the computer|the pc|the mac|apple devices)\b",
-                &NOT_A_FALL,
-            );
-            // "keeps dropping out", "it drops out at 60%": a disconnection.
-            static DROPS_OUT: OnceLock<Regex> = OnceLock::new();
-            let drops_out = t[start..end].starts_with("drop")
-                && re(r"^(s|ped|ping)? out\b", &DROPS_OUT).is_match(after);
-            let season = t[start..end].starts_with("fall")
-                && ["last", "this", "since", "in the"]
-                    .iter()
-                    .any(|w| before.ends_with(w));
-            let link = [
-                "connection",
-                "usb",
-                "signal",
-                "wifi",
-                "wi-fi",
-                "cable",
-                "plug",
-                "cord",
-                "connector",
-            ]
-            .iter()
-            .any(|w| before.ends_with(w));
-            into_liquid.is_match(after) || not_a_fall.is_match(after) || drops_out || season || link
-        }
-        // "it was full" of data, not "a full restore" / "full backup" / "fully charged".
-        "low_storage" => {
-            let next = after.split_whitespace().next().unwrap_or("");
-            matches!(
-                next.trim_matches(|c: char| !c.is_alphanumeric()),
-                "restore"
-                    | "backup"
-                    | "back"
-                    | "charge"
-                    | "charged"
-                    | "battery"
-                    | "erase"
-                    | "wipe"
-                    | "reset"
-                    | "screen"
-                    | "version"
-                    | "install"
-                    | "update"
-                    | "flash"
-                    | "speed"
-                    | "power"
-                    | "brightness"
-                    | "day"
-                    | "night"
-                    | "time"
-            )
-        }
-        // "find my iPhone disabled" is a setting turned off before a restore, not a lock.
-        // "locked to AT&T" is a carrier lock.
-        // "locked up" is frozen; "locked in recovery" is stuck in a mode.
-        "device_locked" => {
-            before.ends_with("find my")
-                || before.ends_with("find my's")
-                || [" to ", " by carrier", " by the carrier", " up", " in "]
-                    .iter()
-                    .any(|w| after.starts_with(w))
-        }
-        "liquid_exposure" => {
-            static RESISTANT: OnceLock<Regex> = OnceLock::new();
-            static INDICATOR: OnceLock<Regex> = OnceLock::new();
-            re(r"^[- ]?(resistant|resistance|proof|rated)\b", &RESISTANT).is_match(after)
-                || re(r"^ (damage )?(contact )?indicators?\b", &INDICATOR).is_match(after)
-        }
-        _ => false,
-    }
 }
 
 fn number_word(w: &str) -> Option<u32> {
@@ -506,33 +346,17 @@ fn number_word(w: &str) -> Option<u32> {
     }
 }
 
-/// The observations the free-text reader can find (what a text that does not mention them is
-/// silent about).
+/// The observations the free-text reader of the embedded knowledge base can answer (what a
+/// text that does not mention them is silent about).
 pub fn readable_observations() -> &'static [String] {
     static IDS: OnceLock<Vec<String>> = OnceLock::new();
-    IDS.get_or_init(|| {
-        let mut ids: Vec<String> = CUES
-            .iter()
-            .filter_map(|(_, c)| match c {
-                Cue::Seen(o) | Cue::SeenNo(o) | Cue::SeenUnless(o) => Some(o.to_string()),
-                Cue::Stage(_) => Some("failure_stage".to_string()),
-                _ => None,
-            })
-            .chain(
-                ["downgrade_attempt", "error_varies", "host_app"]
-                    .iter()
-                    .map(|s| s.to_string()),
-            )
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids
-    })
+    IDS.get_or_init(|| Reader::of(kb::kb()).readable.clone())
 }
 
 /// Read free text.
 pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     let t = text.to_lowercase().replace(['’', '‘'], "'");
+    let reader = Reader::of(kb);
     let (device, device_candidates) = find_device_or_candidates(kb, &t);
     let mut u = Understood {
         device,
@@ -541,119 +365,87 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         ..Understood::default()
     };
 
-    // Host app and computer.
-    static WIN: OnceLock<Regex> = OnceLock::new();
-    static MAC: OnceLock<Regex> = OnceLock::new();
-    if re(r"\b(windows|win ?10|win ?11|win ?7|pc)\b", &WIN).is_match(&t) {
-        u.computer_os = Some("windows".into());
-    } else if re(r"\b(mac|macbook|imac|macos|mac os|os x|osx)\b", &MAC).is_match(&t) {
-        u.computer_os = Some("macos".into());
-    }
-    let win = u.computer_os.as_deref() == Some("windows");
-    u.host = if t.contains("legacy ios kit") || t.contains("legacy-ios-kit") {
-        Some("legacy_ios_kit".into())
-    } else if t.contains("pymobiledevice") {
-        Some("pymobiledevice3".into())
-    } else if [
-        "leetdown",
-        "n1ghtshade",
-        "sunst0rm",
-        "powdersn0w",
-        "odysseus",
-        "downr1n",
-        "semaphorin",
-        "ota downgrader",
-        "cherrytree",
-        "turdus merula",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
-    {
-        Some("downgrade_tool".into())
-    } else if t.contains("futurerestore") || t.contains("future restore") {
-        Some("futurerestore".into())
-    } else if t.contains("idevicerestore") {
-        Some("idevicerestore".into())
-    } else if t.contains("3utools") || t.contains("3u tools") {
-        Some("3utools".into())
-    } else if t.contains("imazing") {
-        Some("imazing".into())
-    } else if t.contains("configurator") {
-        Some("apple_configurator".into())
-    } else if t.contains("apple devices") {
-        Some("windows_apple_devices".into())
-    } else if t.contains("finder") {
-        Some("macos_finder".into())
-    } else if t.contains("itunes") {
-        Some(match u.computer_os.as_deref() {
-            Some("windows") => "windows_itunes".into(),
-            Some("macos") => "macos_itunes".into(),
-            _ => "itunes".into(),
-        })
-    } else {
-        None
-    };
-    let _ = win;
+    // The computer's system, then the program (iTunes on which system).
+    u.computer_os = reader.cue("os:", &t);
+    u.host = reader.cue("host:", &t).map(|h| match h.as_str() {
+        "itunes" => match u.computer_os.as_deref() {
+            Some("windows") => "windows_itunes".to_string(),
+            Some("macos") => "macos_itunes".to_string(),
+            _ => "itunes".to_string(),
+        },
+        _ => h,
+    });
 
-    // Cues with negation.
-    for (re, cue) in compiled() {
-        for m in re.find_iter(&t) {
-            if t[..m.start()].ends_with("non-") || t[..m.start()].ends_with("non ") {
+    // Phrases of observations and steps, with negations and hedges.
+    let pseudo: Vec<(usize, usize)> = reader
+        .pseudo_negations
+        .iter()
+        .flat_map(|r| r.find_iter(&t).map(|m| (m.start(), m.end())))
+        .collect();
+    for rule in &reader.rules {
+        for m in rule.re.find_iter(&t) {
+            if m.is_empty()
+                || Reader::meant_otherwise(
+                    &rule.not_before,
+                    &rule.not_after,
+                    &t,
+                    m.start(),
+                    m.end(),
+                )
+                || rule.not_at.iter().any(|r| r.is_match(&t[m.start()..]))
+            {
                 continue;
             }
-            // "the update was not interrupted": the negation sits inside the phrase.
-            let inner = matches!(cue, Cue::Seen("update_interrupted"))
-                && m.as_str()
-                    .split_whitespace()
-                    .any(|w| w == "not" || w == "never" || w.ends_with("n't"));
-            let inner = inner || (matches!(cue, Cue::SeenUnless(_)) && says_not(m.as_str()));
-            let neg = inner || negated(&t, m.start());
-            match (*cue, neg) {
-                (Cue::Tried(flag), false) => {
-                    if !u.tried.iter().any(|x| x == flag) {
-                        u.tried.push(flag.to_string());
+            let clause = Reader::clause_start(&t, m.start());
+            let id = match &rule.says {
+                Says::Yes(o)
+                | Says::YesUnlessNegatedInside(o)
+                | Says::No(o)
+                | Says::Outcome(o, _) => o,
+                Says::Tried(f) => f,
+            };
+            if reader.hedged(&t, m.start(), clause) {
+                if !u.hedged.contains(id) {
+                    u.hedged.push(id.clone());
+                }
+                continue;
+            }
+            let inner =
+                matches!(rule.says, Says::YesUnlessNegatedInside(_)) && says_not(m.as_str());
+            let neg = inner || reader.negated(&t, m.start(), clause, &pseudo);
+            match (&rule.says, neg) {
+                (Says::Tried(flag), false) => {
+                    if !u.tried.contains(flag) {
+                        u.tried.push(flag.clone());
                     }
                 }
-                (Cue::Tried(flag), true) => {
+                (Says::Tried(flag), true) => {
                     let n = format!("tried {flag}");
                     if !u.negated.contains(&n) {
                         u.negated.push(n);
                     }
                 }
-                (Cue::SeenNo(obs), _) => {
-                    u.observed
-                        .entry(obs.to_string())
-                        .or_insert("no".to_string());
+                (Says::No(obs), _) => {
+                    u.observed.entry(obs.clone()).or_insert("no".to_string());
                 }
-                (Cue::Seen(obs) | Cue::SeenUnless(obs), _)
-                    if not_really(obs, &t, m.start(), m.end()) => {}
-                (Cue::Seen(obs) | Cue::SeenUnless(obs), neg) => {
+                (Says::Yes(obs) | Says::YesUnlessNegatedInside(obs), neg) => {
                     let v = if neg { "no" } else { "yes" };
-                    // A "yes" anywhere wins over a "no" for the same symptom? No: the first
-                    // reading stands unless a later one is positive and the first negative.
-                    let e = u.observed.entry(obs.to_string()).or_insert(v.to_string());
-                    if neg && e == "no" && !u.negated.iter().any(|x| x == obs) {
-                        u.negated.push(obs.to_string());
+                    let e = u.observed.entry(obs.clone()).or_insert(v.to_string());
+                    if neg && e == "no" && !u.negated.contains(obs) {
+                        u.negated.push(obs.clone());
                     }
                 }
-                (Cue::Stage(stage), false) => {
-                    u.observed
-                        .entry("failure_stage".into())
-                        .or_insert(stage.to_string());
+                (Says::Outcome(obs, outcome), false) => {
+                    let to = if reader.bench_tests.contains(obs) {
+                        &mut u.bench
+                    } else {
+                        &mut u.observed
+                    };
+                    to.entry(obs.clone()).or_insert(outcome.clone());
                 }
-                (Cue::Stage(_), true) => {}
-                (Cue::Expendable, false) => u.data_expendable = true,
-                (Cue::Expendable, true) | (Cue::NoBackup, false) => {
-                    u.observed.insert("backup_exists".into(), "no".into());
-                }
-                (Cue::NoBackup, true) => {}
+                (Says::Outcome(..), true) => {}
             }
         }
-    }
-    if u.data_expendable && u.observed.get("backup_exists").is_none_or(|v| v == "yes") {
-        u.observed.insert("backup_exists".into(), "yes".into());
-    } else if u.observed.get("backup_exists").is_some_and(|v| v == "no") {
-        u.data_expendable = false;
     }
     // Negated tries are removed ("didn't try DFU").
     let neg_tried: Vec<String> = u
@@ -662,91 +454,42 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
         .filter_map(|n| n.strip_prefix("tried ").map(str::to_string))
         .collect();
     u.tried.retain(|f| !neg_tried.contains(f));
-    // "DFU" as a mode the device is detected in is not a DFU restore attempt when the text says
-    // "detected in dfu"/"in dfu mode" without restoring; keep it simple: a DFU restore needs a
-    // word of restoring nearby or "tried".
-    if u.tried.iter().any(|f| f == "dfu_restore") {
-        static DFU_RESTORE: OnceLock<Regex> = OnceLock::new();
-        let r = re(
-            r"(tried|try|trying|did|done|do|restor\w*|using|used|put|via|through|in|with|and)( \w+){0,3} dfu|dfu( \w+){0,3} (restor\w*|mode|too|also|as well|didn'?t|did not|failed|fails|help\w*)",
-            &DFU_RESTORE,
-        );
-        // "falls back to DFU", "stuck in DFU": a state the device ends in, not a DFU restore.
-        static DFU_STATE: OnceLock<Regex> = OnceLock::new();
-        let state = re(
-            r"\b(back (in)?to|stuck in|ends? up in|ended up in|comes? back in|came back in|drops? (in)?to|dropped (in)?to|goes (in)?to|went (in)?to|only (in|shows up in)) (the )?dfu\b",
-            &DFU_STATE,
-        );
-        let mentions = t.matches("dfu").count();
-        if !r.is_match(&t) || state.find_iter(&t).count() >= mentions {
-            u.tried.retain(|f| f != "dfu_restore");
-        }
-    }
+    u.data_expendable = u.observed.get("backup_exists").is_some_and(|v| v == "yes");
 
     // Several different error codes named: the error varies.
     if !u.observed.contains_key("error_varies") && all_error_codes(kb, &t).len() >= 2 {
         u.observed.insert("error_varies".into(), "yes".into());
     }
-
-    static DOWNGRADE: OnceLock<Regex> = OnceLock::new();
-    u.wants_downgrade = re(
-        r"\b(downgrad\w*|go(ing)? back to (ios|an older|the old)|roll(ing)? back|older (ios|version|firmware)|leave the (ios )?beta|leaving the (ios )?beta|unsigned)\b",
-        &DOWNGRADE,
-    )
-    .is_match(&t);
-    if u.wants_downgrade {
-        u.observed
-            .entry("downgrade_attempt".into())
-            .or_insert("yes".into());
-    }
+    u.wants_downgrade = u
+        .observed
+        .get("downgrade_attempt")
+        .is_some_and(|v| v == "yes");
 
     // A forgotten passcode or a disabled device: the passcode cannot be entered.
-    static FORGOT: OnceLock<Regex> = OnceLock::new();
-    static DISABLED_RE: OnceLock<Regex> = OnceLock::new();
     if u.observed.get("device_locked").is_some_and(|v| v == "yes") {
-        let forgot = re(FORGOT_PASSCODE, &FORGOT).find_iter(&t);
-        let disabled = re(DISABLED, &DISABLED_RE).find_iter(&t);
-        u.passcode_forgotten = forgot.chain(disabled).any(|m| {
-            !negated(&t, m.start())
-                && !says_not(m.as_str())
-                && !not_really("device_locked", &t, m.start(), m.end())
-        });
+        let pseudo = &pseudo;
+        u.passcode_forgotten = reader
+            .cues
+            .iter()
+            .filter(|c| c.sets == "passcode_forgotten")
+            .any(|c| {
+                c.patterns.iter().any(|p| {
+                    p.find_iter(&t).any(|m| {
+                        let clause = Reader::clause_start(&t, m.start());
+                        !reader.negated(&t, m.start(), clause, pseudo)
+                            && !says_not(m.as_str())
+                            && !Reader::meant_otherwise(
+                                &c.not_before,
+                                &c.not_after,
+                                &t,
+                                m.start(),
+                                m.end(),
+                            )
+                    })
+                })
+            });
     }
-
-    static TECH: OnceLock<Regex> = OnceLock::new();
-    if re(
-        r"\b(tech here|technician|i'?m a tech|repair shop here|(on|at) (the|my|our) bench|bench (test|tested|power|supply)|dc (power )?supply|boot current|microscope|ammeter|stations?\b.*\b(cables?|restores?))\b",
-        &TECH,
-    )
-    .is_match(&t)
-    {
-        u.role = Some("technician".into());
-    }
-    static DC_LOW: OnceLock<Regex> = OnceLock::new();
-    static DC_SHORT: OnceLock<Regex> = OnceLock::new();
-    static DC_NORMAL: OnceLock<Regex> = OnceLock::new();
-    if re(
-        r"\b(boot current|current draw|dc (power )?supply|ammeter|power supply)( \w+){0,4} (stuck|stays|sits|hangs|hanging|only|stops)( \w+){0,2} (low|at 2\d ?ma|around 2\d ?ma|2\d ?ma)\b",
-        &DC_LOW,
-    )
-    .is_match(&t)
-    {
-        u.bench.insert("dc_boot_current".into(), "low_no_cpu".into());
-    } else if re(
-        r"\b(boot current|current draw|dc (power )?supply|ammeter|power supply)( \w+){0,4} (short|shorted|shorts|maxe?s? out|jumps? to (the )?(limit|max)|high current)\b|\bshort (on|in) (the )?(main|vcc|pp)",
-        &DC_SHORT,
-    )
-    .is_match(&t)
-    {
-        u.bench.insert("dc_boot_current".into(), "short".into());
-    } else if re(
-        r"\b(boot current|current draw)( \w+){0,3} (looks |is |seems )?(normal|fine|ok|good)\b",
-        &DC_NORMAL,
-    )
-    .is_match(&t)
-    {
-        u.bench.insert("dc_boot_current".into(), "normal".into());
-    }
+    u.role = reader.cue("role:", &t);
 
     // Counts.
     static TIMES: OnceLock<Regex> = OnceLock::new();

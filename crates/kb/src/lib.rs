@@ -78,7 +78,7 @@ macro_rules! lazy_tables {
     };
 }
 
-lazy_tables!(sources: Source, families: Family, codes: ErrorCode, ranges: ErrorRange, causes: Cause, observations: Observation, actions: Action, guides: Guide, host_apps: HostApp, devices: Device, known_faults: KnownFault, operations: RestoreOperation, checkpoints: Checkpoint, statuses: RestoreStatus, progress_hints: ProgressHint, usb_ids: UsbId, serial_fields: SerialField, cases: RealCase);
+lazy_tables!(sources: Source, families: Family, codes: ErrorCode, ranges: ErrorRange, causes: Cause, observations: Observation, actions: Action, guides: Guide, host_apps: HostApp, devices: Device, known_faults: KnownFault, operations: RestoreOperation, checkpoints: Checkpoint, statuses: RestoreStatus, progress_hints: ProgressHint, usb_ids: UsbId, serial_fields: SerialField, cases: RealCase, languages: Language, cues: Cue);
 
 /// A prior over cause ids.
 pub type Prior = BTreeMap<String, f64>;
@@ -413,6 +413,16 @@ impl KnowledgeBase {
 
     pub fn serial_fields(&self) -> &[SerialField] {
         self.lazy.serial_fields()
+    }
+
+    /// The languages the free-text reader knows (negations, hedges, clause words).
+    pub fn languages(&self) -> &[Language] {
+        self.lazy.languages()
+    }
+
+    /// Phrases that set the program, the system, the role... (`knowledge/language.toml`).
+    pub fn cues(&self) -> &[Cue] {
+        self.lazy.cues()
     }
 
     /// The corpus of real cases (`knowledge/cases/`), in file and line order.

@@ -302,6 +302,102 @@ pub struct Cause {
     pub keep_data: String,
 }
 
+/// What a person's own words say about an observation or a step: regular expressions over the
+/// lower-cased text (`’` folded to `'`), in any language the reader knows. A negation before a
+/// match in the same clause (`knowledge/language.toml`) turns a "yes" into a "no" or drops a
+/// "tried"; a hedge before it ("not sure if", "maybe") leaves it unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phrases {
+    /// Say "yes" (an observation) or "done, still fails" (an action).
+    #[serde(default)]
+    pub yes: Vec<String>,
+    /// Like `yes`, and a negation inside the matched words makes it a "no" ("it was not
+    /// locked", "the update was never interrupted").
+    #[serde(default)]
+    pub yes_inner_negation: Vec<String>,
+    /// Say "no" outright ("the liquid indicator is white").
+    #[serde(default)]
+    pub no: Vec<String>,
+    /// Name one outcome of a multi-outcome observation (`failure_stage`: `nand = [...]`).
+    #[serde(default)]
+    pub outcomes: BTreeMap<String, Vec<String>>,
+    /// A match means something else when the words just before it end with one of these
+    /// ("find my" before "iphone disabled").
+    #[serde(default)]
+    pub not_before: Vec<String>,
+    /// ... or when the words right after it start with one of these ("dropped" + "into the
+    /// toilet" is liquid, not a fall).
+    #[serde(default)]
+    pub not_after: Vec<String>,
+    /// ... or when the text from the match on starts with one of these ("drops out" is a
+    /// disconnection, "falls out" of a pocket is still a fall).
+    #[serde(default)]
+    pub not_at: Vec<String>,
+}
+
+impl Phrases {
+    pub fn is_empty(&self) -> bool {
+        self.yes.is_empty()
+            && self.yes_inner_negation.is_empty()
+            && self.no.is_empty()
+            && self.outcomes.is_empty()
+    }
+
+    /// Every pattern, for validation.
+    pub fn patterns(&self) -> impl Iterator<Item = &String> {
+        self.yes
+            .iter()
+            .chain(&self.yes_inner_negation)
+            .chain(&self.no)
+            .chain(self.outcomes.values().flatten())
+            .chain(&self.not_before)
+            .chain(&self.not_after)
+            .chain(&self.not_at)
+    }
+}
+
+/// `knowledge/language.toml` `[[language]]`: the words that shape how phrases are read in one
+/// language.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Language {
+    /// `en`, `de`, `fr`, `it`, `ja`, `ko`...
+    pub id: String,
+    /// Words that negate what follows them in the same clause ("not", "never", "didn't").
+    #[serde(default)]
+    pub negators: Vec<String>,
+    /// Phrases (regular expressions) that contain a negator without negating ("no space left on
+    /// device", "not only", "no matter").
+    #[serde(default)]
+    pub pseudo_negations: Vec<String>,
+    /// Phrases (regular expressions) that make what follows in the clause uncertain ("not sure
+    /// if", "maybe", "i think"): an answer there stays unknown.
+    #[serde(default)]
+    pub hedges: Vec<String>,
+    /// Words that start a new clause inside a sentence: a negation does not reach past them.
+    #[serde(default)]
+    pub clause_words: Vec<String>,
+    /// Predicates a negator commonly belongs to instead of what follows ("not working, dropped").
+    #[serde(default)]
+    pub negated_predicates: Vec<String>,
+}
+
+/// `knowledge/language.toml` `[[cue]]`: a phrase that sets something other than an observation
+/// or a step: the program (`host:futurerestore`), the computer's system (`os:windows`), the
+/// person's role (`role:technician`), a forgotten passcode (`passcode_forgotten`). Cues of one
+/// kind are tried in file order; the first that matches wins.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cue {
+    pub sets: String,
+    pub patterns: Vec<String>,
+    #[serde(default)]
+    pub not_before: Vec<String>,
+    #[serde(default)]
+    pub not_after: Vec<String>,
+}
+
 /// `knowledge/observations.toml` `[[observation]]`: a question, symptom, bench test or log fact.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -331,6 +427,9 @@ pub struct Observation {
     /// For a binary observation only the first outcome is given; the other is its complement.
     pub likelihood: BTreeMap<String, BTreeMap<String, f64>>,
     pub source: String,
+    /// How people say it in their own words.
+    #[serde(default)]
+    pub phrases: Phrases,
 }
 
 /// `knowledge/actions.toml` `[[action]]`: something a person does that may fix the restore.
@@ -371,6 +470,9 @@ pub struct Action {
     /// The button guide this action relies on, if any.
     #[serde(default)]
     pub guide: Option<GuideKind>,
+    /// How people say they did it (`yes`: done).
+    #[serde(default)]
+    pub phrases: Phrases,
 }
 
 /// One numbered step of a button guide.
@@ -658,4 +760,6 @@ pub struct Tables {
     pub usb_ids: Vec<UsbId>,
     pub serial_fields: Vec<SerialField>,
     pub cases: Vec<RealCase>,
+    pub languages: Vec<Language>,
+    pub cues: Vec<Cue>,
 }
