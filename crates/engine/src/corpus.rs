@@ -80,6 +80,13 @@ pub fn examples(kb: &KnowledgeBase, cases: &[&RealCase]) -> Vec<Example> {
                 family: r.model.family.clone().unwrap_or_else(|| "unknown".into()),
                 findings,
                 cause: c.resolution_category.clone(),
+                kb_prior: r
+                    .model
+                    .causes
+                    .iter()
+                    .zip(&r.model.prior)
+                    .map(|(c, p)| (c.id.clone(), *p))
+                    .collect(),
             })
         })
         .collect()

@@ -28,6 +28,9 @@ use kb::{Action, Guide, KnowledgeBase, Observation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
+/// Pseudo-cases that pull each cause's rate correction toward 1 (no correction).
+pub const RATE_SMOOTHING: f64 = 2.0;
+
 /// How many cases the knowledge base's likelihoods and fix probabilities are worth when the
 /// corpus's counts are added to them.
 pub const REPORT_STRENGTH: f64 = 10.0;
@@ -39,11 +42,36 @@ pub struct Example {
     pub family: String,
     pub findings: Vec<Finding>,
     pub cause: String,
+    /// The knowledge base's prior for this case (its code and device), cause id → P.
+    pub kb_prior: BTreeMap<String, f64>,
+}
+
+/// The weight (an exponent) of evidence read from a person's own words: the things one report
+/// mentions are not independent of each other (one story, told once), so multiplying their
+/// likelihoods as if they were counts the same story several times and makes the posterior
+/// overconfident. Chosen by cross-validation on the corpus (`bench cases`, LEARNING.md).
+pub const MENTION_WEIGHT: f64 = 0.6;
+
+/// The least likelihood a thing not mentioned keeps for any cause: a report that leaves out
+/// what most people with a cause say (the program, say) is weaker evidence against that cause
+/// than its rate alone makes it, since who writes a report, and how fully, varies.
+pub const SILENT_FLOOR: f64 = 0.3;
+
+// TUNING (removed before commit)
+pub fn tune(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// Fitted rates at which people report things, per cause id.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ReportRates {
+    /// [`MENTION_WEIGHT`] for a fit; the exponent on the likelihood of what free text says.
+    pub mention_weight: f64,
+    /// [`SILENT_FLOOR`] for a fit.
+    pub silent_floor: f64,
     /// Observation id → cause id → how often people with that cause mention it.
     pub observations: BTreeMap<String, BTreeMap<String, f64>>,
     /// Action id → cause id → likelihood of "I tried it, it still fails" (relative).
@@ -57,6 +85,10 @@ pub struct Fit {
     pub cases: usize,
     /// Error-code family → confirmed cause → count (added to the prior as pseudo-counts).
     pub family_counts: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Cause id → how much more (or less) often the corpus confirms it than the knowledge
+    /// base's priors expect over the same cases: every family's prior is reweighted by it
+    /// before that family's own counts are added.
+    pub cause_rates: BTreeMap<String, f64>,
     /// The observations with fitted likelihoods (in the knowledge base's order).
     pub observations: Arc<Vec<Observation>>,
     /// The knowledge base's actions (the planner's P(fixes) are not refitted).
@@ -82,6 +114,20 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
             .or_default() += 1;
     }
     let n_c = |c: &str| n_cause.get(c).copied().unwrap_or(0.0);
+    let mut expected: BTreeMap<&str, f64> = BTreeMap::new();
+    for e in examples {
+        for (c, p) in &e.kb_prior {
+            *expected.entry(c.as_str()).or_default() += p;
+        }
+    }
+    let a = tune("RD_RA", RATE_SMOOTHING);
+    let cause_rates: BTreeMap<String, f64> = causes
+        .iter()
+        .map(|&c| {
+            let e = expected.get(c).copied().unwrap_or(0.0);
+            (c.to_string(), (n_c(c) + a) / (e + a))
+        })
+        .collect();
 
     // What each example reported: observation → outcome, and the steps tried and failed.
     let mut answers: Vec<BTreeMap<&str, &str>> = Vec::with_capacity(examples.len());
@@ -111,7 +157,12 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         tried.push(t);
     }
 
-    let mut reports = ReportRates::default();
+    let mut reports = ReportRates {
+        mention_weight: tune("RD_MW", MENTION_WEIGHT),
+        silent_floor: tune("RD_SF", SILENT_FLOOR),
+        observations: BTreeMap::new(),
+        actions: BTreeMap::new(),
+    };
     let mut reported: BTreeMap<String, usize> = BTreeMap::new();
     let mut observations: Vec<Observation> = kb.observations().to_vec();
     for obs in &mut observations {
@@ -126,11 +177,32 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         let m = said as f64 / n;
         let mut table: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let mut mention: BTreeMap<String, f64> = BTreeMap::new();
+        // Per outcome: how often the corpus reports it (the knowledge base's average
+        // likelihood as a prior worth S cases), and that average itself.
+        let rates: Vec<(f64, f64)> = obs
+            .outcomes
+            .iter()
+            .map(|v| {
+                let count = answers
+                    .iter()
+                    .filter(|a| a.get(obs.id.as_str()) == Some(&v.as_str()))
+                    .count() as f64;
+                let mean_kb = examples
+                    .iter()
+                    .map(|e| likelihood(obs, v, &e.cause))
+                    .sum::<f64>()
+                    / n;
+                let base = (count + tune("RD_RS", REPORT_STRENGTH) * m * mean_kb)
+                    / (n + tune("RD_RS", REPORT_STRENGTH));
+                (base, mean_kb)
+            })
+            .collect();
         for &c in &causes {
             let q: Vec<f64> = obs
                 .outcomes
                 .iter()
-                .map(|v| {
+                .zip(&rates)
+                .map(|(v, (base, mean_kb))| {
                     let k = examples
                         .iter()
                         .zip(&answers)
@@ -138,7 +210,16 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
                             e.cause == c && a.get(obs.id.as_str()) == Some(&v.as_str())
                         })
                         .count() as f64;
-                    (REPORT_STRENGTH * m * likelihood(obs, v, c) + k) / (REPORT_STRENGTH + n_c(c))
+                    // The knowledge base says how much likelier (or less likely) this cause
+                    // makes the outcome than causes do on average; the corpus says how often
+                    // people report it at all.
+                    let prior = if *mean_kb > 0.0 {
+                        (base * likelihood(obs, v, c) / mean_kb).min(0.95)
+                    } else {
+                        0.0
+                    };
+                    (tune("RD_RS", REPORT_STRENGTH) * prior + k)
+                        / (tune("RD_RS", REPORT_STRENGTH) + n_c(c))
                 })
                 .collect();
             let total: f64 = q.iter().sum();
@@ -182,6 +263,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
     Fit {
         cases: examples.len(),
         family_counts,
+        cause_rates,
         observations: Arc::new(observations),
         actions: Arc::new(kb.actions().to_vec()),
         guides: Arc::new(kb.tables().guides.clone()),

@@ -275,13 +275,32 @@ impl Model {
         let mut model =
             Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists);
         if let Some(fit) = fit {
+            for (c, p) in model.causes.iter().zip(model.prior.iter_mut()) {
+                *p *= fit.cause_rates.get(&c.id).copied().unwrap_or(1.0);
+            }
+            normalise(&mut model.prior);
             if let Some(counts) = fit.family_counts.get(&family) {
-                model.add_shop_counts(counts);
+                model.add_counts(
+                    counts,
+                    crate::learn::tune("RD_PS", crate::learn::PRIOR_STRENGTH),
+                );
             }
             model.reports = Some(fit.reports.clone());
         }
         model.family = Some(family);
         model
+    }
+
+    /// The exponent on the likelihood of what free text says (1 without a fit).
+    pub fn mention_weight(&self) -> f64 {
+        self.reports.as_ref().map_or(1.0, |r| r.mention_weight)
+    }
+
+    /// The least likelihood of a thing not mentioned (see `learn::SILENT_FLOOR`).
+    pub fn silent_floor(&self) -> f64 {
+        self.reports
+            .as_ref()
+            .map_or(MIN_LIKELIHOOD, |r| r.silent_floor)
     }
 
     /// How often a person whose restore fails for cause `cause` mentions observation `id` in
@@ -313,6 +332,11 @@ impl Model {
     /// prior ← (prior·S + counts) / (S + n) with S = [`KB_PRIOR_STRENGTH`]. Causes that do not
     /// apply to the device are ignored. Returns the number of cases used.
     pub fn add_shop_counts(&mut self, counts: &BTreeMap<String, u64>) -> u64 {
+        self.add_counts(counts, KB_PRIOR_STRENGTH)
+    }
+
+    /// [`Model::add_shop_counts`] with the knowledge base worth `strength` cases.
+    pub fn add_counts(&mut self, counts: &BTreeMap<String, u64>, strength: f64) -> u64 {
         let used: u64 = counts
             .iter()
             .filter(|(c, _)| self.cause_index(c).is_some())
@@ -325,7 +349,7 @@ impl Model {
             .causes
             .iter()
             .zip(&self.prior)
-            .map(|(c, x)| x * KB_PRIOR_STRENGTH + counts.get(&c.id).copied().unwrap_or(0) as f64)
+            .map(|(c, x)| x * strength + counts.get(&c.id).copied().unwrap_or(0) as f64)
             .collect();
         normalise(&mut p);
         self.prior = p;

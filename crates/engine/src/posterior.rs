@@ -46,11 +46,17 @@ pub fn observe_from(
 ) {
     if let Some(obs) = model.observation(observation) {
         let mentioned = *origin == Origin::Text && model.applies(&obs.families);
+        let weight = if mentioned {
+            model.mention_weight()
+        } else {
+            1.0
+        };
         for (i, x) in p.iter_mut().enumerate() {
-            *x *= model.likelihood(obs, outcome, i);
+            let mut l = model.likelihood(obs, outcome, i);
             if mentioned && let Some(m) = model.mention_rate(&obs.id, i) {
-                *x *= m;
+                l *= m;
             }
+            *x *= l.powf(weight);
         }
         normalise(p);
     }
@@ -66,9 +72,10 @@ pub fn silent(model: &Model, p: &mut [f64], observations: &[String]) {
         if !model.applies(&obs.families) {
             continue;
         }
+        let weight = model.mention_weight();
         for (i, x) in p.iter_mut().enumerate() {
             if let Some(m) = model.mention_rate(id, i) {
-                *x *= (1.0 - m).max(crate::model::MIN_LIKELIHOOD);
+                *x *= (1.0 - m).max(model.silent_floor()).powf(weight);
             }
         }
     }
@@ -88,12 +95,17 @@ pub fn action_failed_from(model: &Model, p: &mut [f64], action: &str, origin: &O
     if let Some(a) = model.action(action) {
         let before = p.to_vec();
         let reported = matches!(origin, Origin::Stated | Origin::Text);
+        let weight = if *origin == Origin::Text {
+            model.mention_weight()
+        } else {
+            1.0
+        };
         for (i, x) in p.iter_mut().enumerate() {
             let l = reported
                 .then(|| model.reported_failure(&a.id, i))
                 .flatten()
                 .unwrap_or_else(|| 1.0 - model.fix_prob(a, i));
-            *x *= l;
+            *x *= l.powf(weight);
         }
         if p.iter().sum::<f64>() <= 1e-12 {
             // The action fixes every cause for certain and yet failed: the model cannot

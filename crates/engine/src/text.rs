@@ -346,6 +346,38 @@ fn number_word(w: &str) -> Option<u32> {
     }
 }
 
+/// A version number as comparable parts ("10.3.3" → [10, 3, 3]).
+fn version(v: &str) -> Vec<u32> {
+    v.split('.').filter_map(|p| p.parse().ok()).collect()
+}
+
+/// Whether the text names a move from one iOS version to a lower one ("from 8.4.1 to 6.1.3",
+/// "downgrading 12.5.7 to 10.3.3", "to 10.2 from 10.3 beta"). Years and model numbers are not
+/// versions: a version here has a dot or follows "ios".
+fn names_a_downgrade(t: &str) -> bool {
+    static FROM_TO: OnceLock<Regex> = OnceLock::new();
+    static TO_FROM: OnceLock<Regex> = OnceLock::new();
+    let v = r"(?:ios |ipados |version |firmware )?(\d{1,2}(?:\.\d{1,2}){1,2}|ios \d{1,2})";
+    let from_to = FROM_TO.get_or_init(|| {
+        Regex::new(&format!(
+            r"\b(?:from|on) {v}(?: \w+){{0,3}} (?:to|down to|back to|->|→) {v}"
+        ))
+        .expect("pattern compiles")
+    });
+    let to_from = TO_FROM.get_or_init(|| {
+        Regex::new(&format!(r"\bto {v}(?: \w+){{0,3}} from {v}")).expect("pattern compiles")
+    });
+    static DOTTED: OnceLock<Regex> = OnceLock::new();
+    let dotted = DOTTED.get_or_init(|| {
+        Regex::new(r"\b(\d{1,2}\.\d{1,2}(?:\.\d{1,2})?) (?:to|->|→) (?:ios |ipados )?(\d{1,2}\.\d{1,2}(?:\.\d{1,2})?)\b")
+            .expect("pattern compiles")
+    });
+    let num = |s: &str| version(s.trim_start_matches("ios "));
+    from_to.captures_iter(t).any(|c| num(&c[2]) < num(&c[1]))
+        || to_from.captures_iter(t).any(|c| num(&c[1]) < num(&c[2]))
+        || dotted.captures_iter(t).any(|c| num(&c[2]) < num(&c[1]))
+}
+
 /// The observations the free-text reader of the embedded knowledge base can answer (what a
 /// text that does not mention them is silent about).
 pub fn readable_observations() -> &'static [String] {
@@ -459,6 +491,10 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     // Several different error codes named: the error varies.
     if !u.observed.contains_key("error_varies") && all_error_codes(kb, &t).len() >= 2 {
         u.observed.insert("error_varies".into(), "yes".into());
+    }
+    // "from 12.5.7 to 10.3.3": going to a lower version is a downgrade.
+    if !u.observed.contains_key("downgrade_attempt") && names_a_downgrade(&t) {
+        u.observed.insert("downgrade_attempt".into(), "yes".into());
     }
     u.wants_downgrade = u
         .observed

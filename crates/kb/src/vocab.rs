@@ -120,7 +120,7 @@ pub const TRIED: [&str; 17] = [
 ];
 
 /// `--observed` keys that take no value.
-pub const OBSERVED: [&str; 23] = [
+pub const OBSERVED: [&str; 31] = [
     "liquid_exposure",
     "recent_drop",
     "recent_repair",
@@ -144,6 +144,14 @@ pub const OBSERVED: [&str; 23] = [
     "port_debris",
     "downgrade_attempt",
     "device_locked",
+    "virtual_machine",
+    "host_usb_service",
+    "saved_blobs",
+    "custom_firmware",
+    "beta_firmware",
+    "after_update",
+    "widespread",
+    "hard_drive_ipod",
 ];
 
 /// `--observed` keys that take a value (`key=value`).
