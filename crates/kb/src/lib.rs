@@ -8,6 +8,7 @@
 //! [`validate`] checks the cross-references (every prior sums to 1, every id named exists, every
 //! number has a source) and runs in the tests. The crate does no I/O and needs no async runtime.
 
+pub mod citation;
 mod matching;
 pub mod model;
 pub mod privacy;
@@ -15,6 +16,7 @@ pub mod report;
 mod validate;
 pub mod vocab;
 
+pub use citation::{Citation, CitedKey, parse_citation};
 pub use matching::{DeviceMatch, normalise_name};
 pub use model::*;
 pub use privacy::redact_id;
@@ -430,8 +432,16 @@ impl KnowledgeBase {
         self.lazy.cases()
     }
 
+    /// Every source record (`knowledge/sources.toml`), in file order.
     pub fn sources(&self) -> &[Source] {
         self.lazy.sources()
+    }
+
+    /// The record a citation names: `key` is a bare key or `KEY@revision` as written in a
+    /// `source` string. `None` for an unknown key (validation rejects those).
+    pub fn source(&self, key: &str) -> Option<&Source> {
+        let bare = key.split('@').next().unwrap_or(key).trim();
+        self.lazy.sources().iter().find(|s| s.key == bare)
     }
 }
 

@@ -191,12 +191,26 @@ pub enum DeviceFamily {
     IPod,
 }
 
-/// `knowledge/sources.toml`: every key a number may cite.
+/// `knowledge/sources.toml`: every key a number may cite, each a concrete reference.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
+    /// The name citations use (`KEY` or `KEY@revision` in a `source` string).
     pub key: String,
-    pub description: String,
+    /// What the document is, in our words.
+    pub title: String,
+    /// Where to read it (http or https). For source code: the file in its repository at
+    /// [`Source::revision`].
+    pub url: String,
+    /// The commit (source code) or edition that was read, when there is one.
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Further addresses of the same evidence (the other threads of one set).
+    #[serde(default)]
+    pub also: Vec<String>,
+    /// What the knowledge base takes from it, and any caveat.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// `knowledge/error_codes.toml` `[[family]]`: a group of codes that share causes and first steps.

@@ -2,9 +2,10 @@
 //! that do not parse; this catches what parses but is wrong: priors that do not sum to 1,
 //! ids that name nothing, numbers without a source, devices without a guide.
 
+use crate::citation;
 use crate::model::*;
 use crate::vocab;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One problem, naming the file, the entry and the field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -18,7 +19,7 @@ pub struct KbError {
 
 struct Checker<'a> {
     t: &'a Tables,
-    sources: HashSet<&'a str>,
+    sources: HashMap<&'a str, &'a Source>,
     causes: HashSet<&'a str>,
     errors: Vec<KbError>,
 }
@@ -33,13 +34,13 @@ impl<'a> Checker<'a> {
         });
     }
 
-    /// `KEY; KEY@rev; estimate: one line of reasoning` — keys must exist, an estimate must reason.
+    /// `KEY; KEY@rev; estimate: one line of reasoning`: keys must exist (and a pinned revision
+    /// must be the one the record read), an estimate must reason, and a key its reasoning
+    /// names must exist too.
     fn source(&mut self, file: &'static str, entry: &str, field: &'static str, value: &str) {
-        let mut parts = value.splitn(2, "estimate:");
-        let keys = parts.next().unwrap_or("");
-        let estimate = parts.next();
-        if let Some(reason) = estimate
-            && reason.trim().len() < 10
+        let cited = citation::parse_citation(value);
+        if let Some(reason) = cited.estimate
+            && reason.len() < 10
         {
             self.err(
                 file,
@@ -48,20 +49,42 @@ impl<'a> Checker<'a> {
                 "`estimate:` needs a line of reasoning".into(),
             );
         }
-        let mut any_key = false;
-        for key in keys.split(';').map(str::trim).filter(|k| !k.is_empty()) {
-            any_key = true;
-            let bare = key.split('@').next().unwrap_or(key);
-            if !self.sources.contains(bare) {
+        for k in &cited.keys {
+            match self.sources.get(k.key) {
+                None => self.err(
+                    file,
+                    entry.into(),
+                    field,
+                    format!("unknown source key `{}`", k.key),
+                ),
+                Some(record) => {
+                    if let Some(pin) = k.revision
+                        && record.revision.as_deref() != Some(pin)
+                    {
+                        self.err(
+                            file,
+                            entry.into(),
+                            field,
+                            format!(
+                                "`{}@{pin}` pins a revision the source record does not name ({:?})",
+                                k.key, record.revision
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        for named in cited.estimate.into_iter().flat_map(citation::keys_named_in) {
+            if !self.sources.contains_key(named) {
                 self.err(
                     file,
                     entry.into(),
                     field,
-                    format!("unknown source key `{bare}`"),
+                    format!("the reasoning names `{named}`, which is not a source key"),
                 );
             }
         }
-        if !any_key && estimate.is_none() {
+        if cited.keys.is_empty() && cited.estimate.is_none() {
             self.err(file, entry.into(), field, "empty source".into());
         }
     }
@@ -104,10 +127,11 @@ type Prior = std::collections::BTreeMap<String, f64>;
 pub fn validate(t: &Tables) -> Vec<KbError> {
     let mut c = Checker {
         t,
-        sources: t.sources.iter().map(|s| s.key.as_str()).collect(),
+        sources: t.sources.iter().map(|s| (s.key.as_str(), s)).collect(),
         causes: t.causes.iter().map(|c| c.id.as_str()).collect(),
         errors: Vec::new(),
     };
+    check_sources(&mut c);
     check_causes(&mut c);
     check_codes(&mut c);
     check_observations(&mut c);
@@ -117,6 +141,111 @@ pub fn validate(t: &Tables) -> Vec<KbError> {
     check_restore_tables(&mut c);
     check_cases(&mut c);
     c.errors
+}
+
+/// Every source record names a concrete reference: a key citations can use, a title saying
+/// what the document is, and an address to read it at (the commit too, for source code).
+fn check_sources(c: &mut Checker) {
+    let t = c.t;
+    let mut seen = HashSet::new();
+    for s in &t.sources {
+        let e = format!("source `{}`", s.key);
+        if !seen.insert(s.key.as_str()) {
+            c.err("sources.toml", e.clone(), "key", "duplicate".into());
+        }
+        if !citation::is_key_shaped(&s.key) {
+            c.err(
+                "sources.toml",
+                e.clone(),
+                "key",
+                "a key is an upper-case word and any `_`-joined parts (e.g. `PG_ROSSMANN_4013`)"
+                    .into(),
+            );
+        }
+        if let Some(problem) = title_problem(s) {
+            c.err("sources.toml", e.clone(), "title", problem);
+        }
+        for url in std::iter::once(&s.url).chain(&s.also) {
+            if let Some(problem) = address_problem(url) {
+                c.err("sources.toml", e.clone(), "url", problem);
+            }
+        }
+        let pinned = github_pinned_ref(&s.url);
+        match (&s.revision, pinned) {
+            (Some(rev), _) if rev.trim().is_empty() || rev.contains(char::is_whitespace) => c.err(
+                "sources.toml",
+                e.clone(),
+                "revision",
+                format!("{rev:?} is not a revision"),
+            ),
+            (Some(rev), Some(r)) if r != rev => c.err(
+                "sources.toml",
+                e.clone(),
+                "revision",
+                format!("is `{rev}`, but the address reads `{r}`"),
+            ),
+            (None, Some(r)) if is_commit(r) => c.err(
+                "sources.toml",
+                e.clone(),
+                "revision",
+                format!("the address pins commit `{r}`: name it as the revision"),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Why a title does not say what the document is, if it does not.
+fn title_problem(s: &Source) -> Option<String> {
+    let title = s.title.trim();
+    let lower = title.to_lowercase();
+    if title.is_empty() {
+        Some("empty: say what the document is".into())
+    } else if title == s.key || title.split_whitespace().count() < 3 {
+        Some(format!("{title:?} does not say what the document is"))
+    } else if ["cited by the reference", "no separate entry"]
+        .iter()
+        .any(|p| lower.contains(p))
+        || lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| matches!(w, "placeholder" | "todo" | "tbd"))
+    {
+        Some(format!("{title:?} is a placeholder, not a reference"))
+    } else {
+        None
+    }
+}
+
+/// Why a string is not an address to read a source at, if it is not.
+fn address_problem(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    if rest.is_none() {
+        Some(format!("{url:?} is not an http(s) address"))
+    } else if !host.is_some_and(|h| h.contains('.') && !h.starts_with('.') && !h.ends_with('.')) {
+        Some(format!("{url:?} has no host"))
+    } else if url.contains(char::is_whitespace) {
+        Some(format!("{url:?} contains a space"))
+    } else if url.contains('…') || url.contains("...") {
+        Some(format!("{url:?} is cut short"))
+    } else {
+        None
+    }
+}
+
+/// The ref of a GitHub file, tree or commit address (`…/blob/<ref>/path`, `…/commit/<ref>`).
+fn github_pinned_ref(url: &str) -> Option<&str> {
+    let path = url.strip_prefix("https://github.com/")?;
+    let mut parts = path.split('/');
+    let (_owner, _repo, kind, r) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    matches!(kind, "blob" | "tree" | "commit").then_some(r)
+}
+
+/// A (possibly short) git commit id.
+fn is_commit(r: &str) -> bool {
+    (7..=40).contains(&r.len()) && r.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 fn check_causes(c: &mut Checker) {
@@ -652,5 +781,152 @@ fn check_cases(c: &mut Checker) {
         if x.report.trim().is_empty() {
             c.err("cases/*.jsonl", e, "report", "empty".into());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The embedded tables with one change, and the problems validation finds in them.
+    fn problems_after(change: impl FnOnce(&mut Tables)) -> Vec<String> {
+        let mut t = crate::kb().tables().clone();
+        change(&mut t);
+        validate(&t).iter().map(|e| e.to_string()).collect()
+    }
+
+    fn source(key: &str, title: &str, url: &str) -> Source {
+        Source {
+            key: key.into(),
+            title: title.into(),
+            url: url.into(),
+            revision: None,
+            also: vec![],
+            note: None,
+        }
+    }
+
+    fn has(problems: &[String], needle: &str) -> bool {
+        problems.iter().any(|p| p.contains(needle))
+    }
+
+    #[test]
+    fn a_placeholder_source_record_is_rejected() {
+        // The shape 70 keys had before: a sentence about the reference tables, no address.
+        let p = problems_after(|t| {
+            t.sources.push(source(
+                "IDEVICERESTORE_LOGS",
+                "cited by the reference tables in shared/reference (no separate entry in SOURCES.md)",
+                "",
+            ))
+        });
+        assert!(
+            has(&p, "source `IDEVICERESTORE_LOGS`: field `title`: ") && has(&p, "placeholder"),
+            "{p:#?}"
+        );
+        assert!(
+            has(
+                &p,
+                "source `IDEVICERESTORE_LOGS`: field `url`: \"\" is not an http(s) address"
+            ),
+            "{p:#?}"
+        );
+        // A title that is only the key, or a word or two, says nothing either.
+        let p = problems_after(|t| {
+            t.sources.push(source(
+                "PG_SOME_PAGE",
+                "PG_SOME_PAGE",
+                "https://example.org/a",
+            ));
+            t.sources
+                .push(source("PG_OTHER_PAGE", "a page", "https://example.org/b"));
+        });
+        assert!(has(&p, "source `PG_SOME_PAGE`: field `title`"), "{p:#?}");
+        assert!(has(&p, "source `PG_OTHER_PAGE`: field `title`"), "{p:#?}");
+    }
+
+    #[test]
+    fn addresses_must_be_whole_http_addresses() {
+        for (url, why) in [
+            ("outofajam.net/blog/2011/10/17/", "not an http(s) address"),
+            ("search-index id 36998354847", "not an http(s) address"),
+            ("https://", "has no host"),
+            ("https://localhost/file", "has no host"),
+            (
+                "https://outofajam.net/blog/2011/10/17/iphone-error-3014-…",
+                "cut short",
+            ),
+            ("https://example.org/a page", "contains a space"),
+        ] {
+            let problem = address_problem(url).unwrap_or_default();
+            assert!(problem.contains(why), "{url}: {problem:?}");
+        }
+        for url in [
+            "https://github.com/libimobiledevice/idevicerestore/blob/405fcd1/src/restore.c",
+            "http://example.org",
+            "https://kobomo.com/75エラー/",
+            "https://macsurfer.com/redir.php?u=1110871",
+        ] {
+            assert_eq!(address_problem(url), None, "{url}");
+        }
+        let p = problems_after(|t| {
+            t.sources[0].also.push("gist.github.com/abc".into());
+        });
+        assert!(
+            has(&p, "\"gist.github.com/abc\" is not an http(s) address"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn a_pinned_address_and_its_revision_agree() {
+        let url = "https://github.com/libimobiledevice/idevicerestore/blob/405fcd1/src/restore.c";
+        let p = problems_after(|t| {
+            let mut s = source("CODE_UNNAMED_REV", "a source file read at a commit", url);
+            t.sources.push(s.clone());
+            s.key = "CODE_OTHER_REV".into();
+            s.revision = Some("deadbee".into());
+            t.sources.push(s);
+        });
+        assert!(
+            has(
+                &p,
+                "source `CODE_UNNAMED_REV`: field `revision`: the address pins commit `405fcd1`"
+            ),
+            "{p:#?}"
+        );
+        assert!(
+            has(
+                &p,
+                "source `CODE_OTHER_REV`: field `revision`: is `deadbee`, but the address reads `405fcd1`"
+            ),
+            "{p:#?}"
+        );
+        // A citation that pins a commit must pin the one the record read.
+        let p = problems_after(|t| {
+            t.operations[0].source = "IDR_RESTORE_C@0000000".into();
+        });
+        assert!(has(&p, "`IDR_RESTORE_C@0000000` pins a revision"), "{p:#?}");
+    }
+
+    #[test]
+    fn every_cited_key_exists_also_in_the_reasoning() {
+        let p = problems_after(|t| {
+            t.devices[0].source = "LIBIRECOVERY_C;cpid_to_soc_general_knowledge".into();
+            t.families[0].prior_source =
+                "estimate: as RESTORED_LOG_2017 and DFU logs show, most of these are cables".into();
+        });
+        assert!(
+            has(&p, "unknown source key `cpid_to_soc_general_knowledge`"),
+            "{p:#?}"
+        );
+        assert!(
+            has(
+                &p,
+                "the reasoning names `RESTORED_LOG_2017`, which is not a source key"
+            ),
+            "{p:#?}"
+        );
+        assert!(!has(&p, "`DFU`"), "{p:#?}");
     }
 }

@@ -198,3 +198,120 @@ fn serial_string_ids_find_the_model() {
     let d = kb().device_by_cpid_bdid(0x8015, 0x06).unwrap();
     assert_eq!(d.product_type, "iPhone10,3");
 }
+
+/// Keys of the reference data that name no document one can open (no address, a local file, a
+/// rule of ours or general knowledge). They are not sources: each citation of them became the
+/// source that supports the fact, or an estimate that says so.
+const NOT_REFERENCES: [&str; 10] = [
+    "BTN_RULES",              // our rule set: XDA_REVIVE_IPHONE, EATSIP365_IPAD_RECOVERY
+    "EX_CODE",                // search-index ids only: LIBIRECOVERY_C parses the fields
+    "IDEVICERESTORE_LOGS",    // no entry at all: LIBIRECOVERY_H and USBIDS
+    "LOG_FORMATS_MD",         // a local notes file: the issues and code it names
+    "MODMYI_1002",            // the same thread as PG_MODMYI_1002
+    "OPENSLEUTH_TEST",        // a search-index id only: USBIDS, LIBIRECOVERY_TOOL
+    "PG_TECHNOLOGYTHERESA_6", // a whole blog, not a page: APPLE_RECALL alone
+    "RESTORED_LOG_2017",      // a log whose address was lost: issues, or an estimate
+    "appledb_spotcheck",      // the same files as APPLEDB
+    "cpid_to_soc_general_knowledge", // general knowledge: an estimate on each device
+];
+
+#[test]
+fn every_key_the_reference_data_cites_is_a_source_or_was_replaced() {
+    let mut cited = std::collections::BTreeSet::new();
+    for file in [
+        "checkpoints.tsv",
+        "devices.tsv",
+        "error_code_ranges.tsv",
+        "error_codes.tsv",
+        "known_hardware_faults.tsv",
+        "progress_hints.tsv",
+        "restore_operations.tsv",
+        "restore_status_codes.tsv",
+        "usb_ids.tsv",
+        "usb_serial_fields.tsv",
+    ] {
+        let Ok(text) = std::fs::read_to_string(format!("{REFERENCE}{file}")) else {
+            eprintln!("WARNING: shared/reference not found beside the repository; skipped");
+            return;
+        };
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let columns: Vec<usize> = (0..header.len())
+            .filter(|&i| header[i].starts_with("source"))
+            .collect();
+        assert!(!columns.is_empty(), "{file} has no source column");
+        for line in lines.filter(|l| !l.trim().is_empty()) {
+            let row: Vec<&str> = line.split('\t').collect();
+            for &i in &columns {
+                for c in kb::parse_citation(row.get(i).unwrap_or(&"")).keys {
+                    cited.insert(c.key.to_string());
+                }
+            }
+        }
+    }
+    assert!(cited.len() > 100, "only {} keys read", cited.len());
+    for key in &cited {
+        let known = kb().source(key).is_some();
+        let replaced = NOT_REFERENCES.contains(&key.as_str());
+        assert!(
+            known != replaced,
+            "`{key}`: {}",
+            if known {
+                "is a source, so it is not among the replaced keys"
+            } else {
+                "neither a source of knowledge/sources.toml nor a replaced key"
+            }
+        );
+    }
+}
+
+#[test]
+fn sources_are_found_by_the_key_a_citation_writes() {
+    let restore_c = kb()
+        .source("IDR_RESTORE_C@405fcd1")
+        .expect("pinned key resolves");
+    assert_eq!(restore_c.key, "IDR_RESTORE_C");
+    assert_eq!(restore_c.revision.as_deref(), Some("405fcd1"));
+    assert!(
+        restore_c
+            .url
+            .starts_with("https://github.com/libimobiledevice/idevicerestore/")
+    );
+    for gone in NOT_REFERENCES {
+        assert!(kb().source(gone).is_none(), "{gone} is still a source");
+    }
+    // Every citation in the knowledge base resolves through the same accessor.
+    let t = kb().tables();
+    let strings = t
+        .devices
+        .iter()
+        .map(|d| &d.source)
+        .chain(t.checkpoints.iter().map(|c| &c.source))
+        .chain(t.operations.iter().map(|o| &o.source))
+        .chain(t.codes.iter().map(|c| &c.source));
+    for s in strings {
+        for k in kb::parse_citation(s).keys {
+            assert!(kb().source(k.key).is_some(), "{s}");
+        }
+    }
+}
+
+#[test]
+fn device_facts_say_which_come_from_a_source_and_which_are_estimates() {
+    // The iPhone X: ids from libirecovery, SoC and year checked in AppleDB, buttons from a guide.
+    let x = kb::parse_citation(&kb().device("iPhone10,3").unwrap().source);
+    let keys: Vec<&str> = x.keys.iter().map(|k| k.key).collect();
+    assert_eq!(keys, ["LIBIRECOVERY_C", "APPLEDB", "XDA_REVIVE_IPHONE"]);
+    assert!(x.estimate.is_some_and(|e| e.contains("connector")));
+    // Any other device: the SoC, year and connector are an estimate, said as such.
+    for d in kb().devices() {
+        let c = kb::parse_citation(&d.source);
+        assert_eq!(c.keys[0].key, "LIBIRECOVERY_C", "{}", d.product_type);
+        let estimate = c.estimate.unwrap_or_default();
+        assert!(
+            estimate.contains("connector"),
+            "{}: {estimate:?}",
+            d.product_type
+        );
+    }
+}
