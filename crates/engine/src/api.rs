@@ -388,6 +388,27 @@ pub fn resolve_with(
         .as_deref()
         .filter(|t| !t.trim().is_empty())
         .map(|t| understand(kb, t));
+    // Log lines quoted in the text go through the log reader, as a pasted log would (unless
+    // a log was given: then they are most likely lines of it).
+    let quoted_log = (req.log_facts.is_empty() && req.attempts.is_empty())
+        .then(|| {
+            req.text
+                .as_deref()
+                .and_then(crate::intake::quoted_log_lines)
+        })
+        .flatten()
+        .map(|lines| logs::analyze_bytes(lines.as_bytes()))
+        .filter(|log| log.outcome != logs::Outcome::Success && log.failure.is_some());
+    let with_log;
+    let req = match &quoted_log {
+        Some(log) => {
+            let mut r = req.clone();
+            crate::intake::add_logs(&mut r, std::slice::from_ref(log));
+            with_log = r;
+            &with_log
+        }
+        None => req,
+    };
     let mut warnings = Vec::new();
     let role = match req
         .role
@@ -437,7 +458,15 @@ pub fn resolve_with(
         warnings.push(unknown_code_warning(kb, code));
     }
     let stated_host = req.host.as_deref().map(check_host).transpose()?;
-    let text_host = understood.as_ref().and_then(|u| u.host.clone());
+    let text_host = understood
+        .as_ref()
+        .and_then(|u| u.host.clone())
+        .or_else(|| {
+            quoted_log
+                .as_ref()
+                .and_then(crate::intake::host_of)
+                .map(str::to_string)
+        });
     // A stated "other" or "unknown" program says less than the one the text names.
     let host_from_text = text_host.is_some()
         && stated_host

@@ -69,3 +69,121 @@ pub fn add_logs(req: &mut DiagnoseRequest, logs: &[RestoreLog]) -> Vec<LogNote> 
     }
     notes
 }
+
+/// The `--host` value for the program that wrote a log, when the log says.
+pub fn host_of(log: &RestoreLog) -> Option<&'static str> {
+    use logs::Tool;
+    Some(match log.tool {
+        Tool::Idevicerestore => "idevicerestore",
+        Tool::Futurerestore => "futurerestore",
+        Tool::Itunes => "itunes",
+        Tool::Finder => "macos_finder",
+        Tool::AppleConfigurator => "apple_configurator",
+        Tool::Imazing => "imazing",
+        Tool::ThreeUTools => "3utools",
+        Tool::Restored | Tool::Unknown => return None,
+    })
+}
+
+/// Restore-log lines quoted in a person's own words ("fails with 'ERROR: Unable to send
+/// iBEC'", a pasted line among sentences), each on a line of its own, for the log reader; None
+/// when the text quotes none.
+pub fn quoted_log_lines(text: &str) -> Option<String> {
+    let looks_like_log = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        [
+            "error:",
+            "error ",
+            "unable to",
+            "failed",
+            "failure",
+            "status",
+            "checkpoint",
+            "could not",
+            "couldn't",
+            "timeout",
+            "timed out",
+            "errorcode",
+            "error code",
+            "exception",
+            "no space left",
+            "not match",
+            "can't",
+            "cannot",
+        ]
+        .iter()
+        .any(|w| l.contains(w))
+    };
+    let mut out = String::new();
+    for line in text.lines() {
+        let trimmed = line.trim();
+        // A line of its own that reads like a log line.
+        if trimmed.starts_with("ERROR")
+            || trimmed.starts_with("[Error]")
+            || trimmed.contains("CHECKPOINT")
+            || trimmed.starts_with("Status:")
+        {
+            out.push_str(trimmed);
+            out.push('\n');
+            continue;
+        }
+        // Quoted fragments inside a sentence: a quote opens after a space or bracket (not
+        // inside a word, as in "Apple's") and closes before a space or punctuation.
+        for (open, close) in [('\'', '\''), ('"', '"'), ('`', '`'), ('“', '”'), ('‘', '’')]
+        {
+            let mut from = 0;
+            while let Some(i) = line[from..].find(open).map(|i| from + i) {
+                from = i + open.len_utf8();
+                let opens = line[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || "([{:;,".contains(c));
+                if !opens {
+                    continue;
+                }
+                let body = &line[from..];
+                let end = body.char_indices().find(|&(j, c)| {
+                    c == close
+                        && body[j + c.len_utf8()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|n| !n.is_alphanumeric())
+                });
+                let Some((j, _)) = end else { break };
+                let fragment = body[..j].trim();
+                if fragment.len() >= 8 && fragment.contains(' ') && looks_like_log(fragment) {
+                    out.push_str(fragment);
+                    out.push('\n');
+                }
+                from += j + close.len_utf8();
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_lines_come_out_one_a_line() {
+        let t = "It stops with 'ERROR: Unable to send iBEC' and then 'Failed with errorcode=-8'; \
+                 I didn't change anything.";
+        let lines = quoted_log_lines(t).unwrap();
+        assert_eq!(
+            lines,
+            "ERROR: Unable to send iBEC\nFailed with errorcode=-8\n"
+        );
+        assert_eq!(quoted_log_lines("I didn't try DFU and it's not wet"), None);
+        assert!(quoted_log_lines("ERROR: Unable to connect to device in restore mode").is_some());
+    }
+
+    #[test]
+    fn a_quoted_ibec_failure_reads_as_a_log_failure() {
+        let lines =
+            quoted_log_lines("the tool said 'ERROR: Unable to send iBEC (-8)' again").unwrap();
+        let log = logs::analyze_bytes(lines.as_bytes());
+        assert_ne!(log.outcome, logs::Outcome::Success);
+    }
+}

@@ -52,6 +52,14 @@ pub struct Example {
 /// overconfident. Chosen by cross-validation on the corpus (`bench cases`, LEARNING.md).
 pub const MENTION_WEIGHT: f64 = 0.6;
 
+/// The exponent on the final posterior of a fitted model (temperature scaling, Guo et al. 2017):
+/// below 1 it spreads the belief. Naive Bayes over evidence that is not independent (one
+/// person's story, a code and the program that showed it) is overconfident however each
+/// likelihood is set; this one number, chosen by cross-validation on the corpus (log-loss and
+/// calibration, `bench cases`), brings the stated probabilities in line with how often the top
+/// cause is right. It changes no ranking.
+pub const POSTERIOR_TEMPERATURE: f64 = 0.8;
+
 /// The least likelihood a thing not mentioned keeps for any cause: a report that leaves out
 /// what most people with a cause say (the program, say) is weaker evidence against that cause
 /// than its rate alone makes it, since who writes a report, and how fully, varies.
@@ -72,6 +80,8 @@ pub struct ReportRates {
     pub mention_weight: f64,
     /// [`SILENT_FLOOR`] for a fit.
     pub silent_floor: f64,
+    /// [`POSTERIOR_TEMPERATURE`] for a fit.
+    pub temperature: f64,
     /// Observation id → cause id → how often people with that cause mention it.
     pub observations: BTreeMap<String, BTreeMap<String, f64>>,
     /// Action id → cause id → likelihood of "I tried it, it still fails" (relative).
@@ -160,6 +170,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
     let mut reports = ReportRates {
         mention_weight: tune("RD_MW", MENTION_WEIGHT),
         silent_floor: tune("RD_SF", SILENT_FLOOR),
+        temperature: tune("RD_T", POSTERIOR_TEMPERATURE),
         observations: BTreeMap::new(),
         actions: BTreeMap::new(),
     };

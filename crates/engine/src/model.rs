@@ -296,6 +296,11 @@ impl Model {
         self.reports.as_ref().map_or(1.0, |r| r.mention_weight)
     }
 
+    /// The exponent on the final posterior (see `learn::POSTERIOR_TEMPERATURE`; 1 without a fit).
+    pub fn temperature(&self) -> f64 {
+        self.reports.as_ref().map_or(1.0, |r| r.temperature)
+    }
+
     /// The least likelihood of a thing not mentioned (see `learn::SILENT_FLOOR`).
     pub fn silent_floor(&self) -> f64 {
         self.reports

@@ -173,6 +173,13 @@ pub fn posterior(model: &Model, findings: &[Finding]) -> Posterior {
             moves,
         });
     }
+    let t = model.temperature();
+    if t != 1.0 {
+        for x in p.iter_mut() {
+            *x = x.powf(t);
+        }
+        normalise(&mut p);
+    }
     Posterior { p, trace }
 }
 

@@ -756,9 +756,17 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
         if !(qualified || has_article) {
             continue;
         }
-        // "my x" only as a whole word; ignore "error 14 x" style noise.
+        // "my x" only as a whole word; ignore "error 14 x" style noise, and the X of "Mac OS X"
+        // or "iOS 9.x".
         let before = &t[..m.start()];
-        if before.trim_end().ends_with("error") || before.trim_end().ends_with("err") {
+        let word_before = before.trim_end();
+        if word_before.ends_with("error")
+            || word_before.ends_with("err")
+            || (phrase.starts_with('x')
+                && (before.ends_with('.')
+                    || word_before.ends_with("os")
+                    || word_before.ends_with("osx")))
+        {
             continue;
         }
         if let Some(found) = try_find(&format!("iphone {phrase}")) {
