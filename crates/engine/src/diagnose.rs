@@ -20,6 +20,9 @@ pub const LOCKED_WARNING: &str = "The device was locked: unlock it with its pass
 /// restore failed.
 pub const LOCKED_OTHER_ERROR_WARNING: &str = "A locked device does not explain this error: it happens during the restore itself, so the steps below still apply. If the passcode is forgotten, a Restore (which erases) is the only way back in: a locked device cannot be backed up, so its data comes back only from a backup made before.";
 
+/// The question whose answer says whether the data is safe to erase.
+pub const BACKUP_QUESTION: &str = "backup_exists";
+
 /// P(signing_or_downgrade) from which the "no downgrades" warning is shown.
 pub const SIGNING_WARNING: f64 = 0.25;
 
@@ -176,18 +179,56 @@ pub fn diagnose(model: &Model, evidence: &Evidence, role: Role) -> Diagnosis {
         .iter()
         .cloned()
         .partition(|q| is_quick_question(&model.observations[q.observation]));
+    // A step valued for what it reveals goes first when it beats a costed test too.
+    if let Some(r) = rec
+        .revealing
+        .clone()
+        .filter(|r| derived.fixed_by.is_none() && costed.first().is_none_or(|q| r.eco < q.eco))
+    {
+        let ai = r.observation;
+        rec.plan.retain(|e| e.action != ai);
+        let a = &model.actions[ai];
+        let p_fix: f64 = (0..p.len()).map(|f| p[f] * model.fix_prob(a, f)).sum();
+        rec.plan.insert(
+            0,
+            crate::planner::PlanEntry {
+                action: ai,
+                p_fix,
+                p_reach: 1.0,
+                cost: r.cost,
+                is_service: false,
+            },
+        );
+    }
+    let revealing_first = rec
+        .revealing
+        .as_ref()
+        .is_some_and(|r| rec.plan.first().is_some_and(|e| e.action == r.observation));
     let next = if derived.fixed_by.is_some() {
         None
-    } else if let Some(q) = costed.first() {
+    } else if let Some(q) = costed.first().filter(|_| !revealing_first) {
         Some(Next::Observe {
             observation: q.observation,
         })
     } else {
         rec.plan.first().map(|e| {
             let a = &model.actions[e.action];
-            let ask_first = a.needs.iter().find_map(|n| {
-                guardrails::need_question(model, n).filter(|q| !derived.answered.contains_key(q))
-            });
+            let ask_first = a
+                .needs
+                .iter()
+                .find_map(|n| {
+                    guardrails::need_question(model, n)
+                        .filter(|q| !derived.answered.contains_key(q))
+                })
+                .or_else(|| {
+                    // An erasing step is the best next one: is the data safe? (Asked when nobody
+                    // said; a "no" takes erasing steps off the plan.)
+                    (a.data_risk == DataRisk::ErasesDevice
+                        && !derived.data_safe
+                        && !derived.answered.contains_key(BACKUP_QUESTION)
+                        && model.observation(BACKUP_QUESTION).is_some())
+                    .then(|| BACKUP_QUESTION.to_string())
+                });
             Next::Act {
                 action: e.action,
                 ask_first,

@@ -196,6 +196,8 @@ pub struct Derived {
     pub fixed_by: Option<String>,
     /// Backed up or expendable: erasing steps are allowed (with a warning).
     pub data_safe: bool,
+    /// The person said the data is not backed up and matters: no erasing step is offered.
+    pub data_at_risk: bool,
 }
 
 /// Yes/no spellings accepted for binary observations.
@@ -403,11 +405,10 @@ impl Evidence {
                 );
             }
         }
-        if observed
-            .get("backup_exists")
-            .is_some_and(|(v, _)| v == "yes")
-        {
-            derived.data_safe = true;
+        match observed.get("backup_exists").map(|(v, _)| v.as_str()) {
+            Some("yes") => derived.data_safe = true,
+            Some("no") if !self.data_expendable => derived.data_at_risk = true,
+            _ => {}
         }
         let same_point_said = observed
             .get("same_failure_point")
@@ -467,6 +468,19 @@ impl Evidence {
             });
         }
         derived.answered = observed.into_iter().map(|(k, (v, _))| (k, v)).collect();
+        // What a failed step implies is answered, though not evidence again.
+        for action in &derived.done {
+            if derived.fixed_by.as_ref() == Some(action) {
+                continue;
+            }
+            for implied in model.action(action).map_or(&[][..], |a| &a.implies[..]) {
+                let (id, value) = implied.split_once('=').unwrap_or((implied, "yes"));
+                derived
+                    .answered
+                    .entry(id.to_string())
+                    .or_insert_with(|| value.to_string());
+            }
+        }
         (findings, derived)
     }
 }

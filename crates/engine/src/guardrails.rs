@@ -41,9 +41,11 @@ pub enum Block {
 }
 
 /// Whether erasing is allowed: data safe, or Recovery Update already tried (for real or
-/// earlier in the plan being built).
+/// earlier in the plan being built) and the person has not said the data matters and has no
+/// backup.
 pub fn erasing_allowed(derived: &Derived, update_planned: bool) -> bool {
-    derived.data_safe || update_planned || derived.done.contains(RECOVERY_UPDATE)
+    derived.data_safe
+        || (!derived.data_at_risk && (update_planned || derived.done.contains(RECOVERY_UPDATE)))
 }
 
 /// Whether more restores are allowed.

@@ -28,6 +28,14 @@ use kb::{Action, Guide, KnowledgeBase, Observation};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
+/// How many cases the knowledge base's P(step fixes | cause) is worth against the corpus's
+/// reports of steps tried and failed (steps are reported loosely: a strong prior).
+pub const STEP_STRENGTH: f64 = 30.0;
+
+/// A cause needs this many cases before the corpus says anything about how steps reported as
+/// tried bear on it (fewer: the knowledge base's P(fixes) alone).
+pub const MIN_CASES_FOR_STEPS: f64 = 5.0;
+
 /// Pseudo-cases that pull each cause's rate correction toward 1 (no correction).
 pub const RATE_SMOOTHING: f64 = 2.0;
 
@@ -260,13 +268,20 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         let m = said as f64 / expected;
         let mut rates = BTreeMap::new();
         for &c in &causes {
+            if n_c(c) < MIN_CASES_FOR_STEPS {
+                continue;
+            }
             let k = examples
                 .iter()
                 .zip(&tried)
                 .filter(|(e, t)| e.cause == c && t.contains(a.id.as_str()))
                 .count() as f64;
-            let q = (REPORT_STRENGTH * m * (1.0 - fix(c)) + k) / (REPORT_STRENGTH + n_c(c));
-            rates.insert(c.to_string(), (q / m).max(MIN_LIKELIHOOD));
+            let s = tune("RD_AS", STEP_STRENGTH);
+            let q = (s * m * (1.0 - fix(c)) + k) / (s + n_c(c));
+            // A step reported as failed is never evidence for a cause beyond one it cannot
+            // fix: people with a cable fault who say they swapped the cable swapped it for
+            // another bad one, or not at all.
+            rates.insert(c.to_string(), (q / m).clamp(MIN_LIKELIHOOD, 1.0));
         }
         reports.actions.insert(a.id.clone(), rates);
     }

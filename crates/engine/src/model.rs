@@ -170,11 +170,8 @@ impl Model {
         } = lists;
         let mut weights: BTreeMap<&str, (f64, &KnownFault)> = BTreeMap::new();
         for fault in &known_faults {
-            let applies = match error_code {
-                None => true,
-                Some(code) => fault.error_codes.is_empty() || fault.error_codes.contains(&code),
-            };
-            if !applies || fault.prior_weight <= 0.0 {
+            // A fault with triggers weighs only once one is answered (see `triggered_faults`).
+            if !fault_applies(fault, error_code) || !fault.triggers.is_empty() {
                 continue;
             }
             let entry = weights.entry(fault.cause.as_str()).or_insert((1.0, fault));
@@ -429,6 +426,24 @@ impl Model {
             })
             .collect()
     }
+}
+
+/// Whether a known fault is reported with this error code (or lists none, or the code is
+/// unknown), with a positive weight.
+pub fn fault_applies(fault: &KnownFault, error_code: Option<i64>) -> bool {
+    let code_fits = match error_code {
+        None => true,
+        Some(code) => fault.error_codes.is_empty() || fault.error_codes.contains(&code),
+    };
+    code_fits && fault.prior_weight > 0.0
+}
+
+/// Whether an answer (observation id, outcome) is one of a fault's triggers.
+pub fn is_trigger(fault: &KnownFault, observation: &str, outcome: &str) -> bool {
+    fault.triggers.iter().any(|t| {
+        let (id, value) = t.split_once('=').unwrap_or((t, "yes"));
+        id == observation && value == outcome
+    })
 }
 
 /// Smallest likelihood used, so that no single answer rules a cause out completely.

@@ -18,6 +18,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// The cost of the service call when the model has no `shop_diagnosis` action.
 pub const DEFAULT_SERVICE_COST: f64 = 240.0;
 
+/// A question or revealing step is worth it when it lowers the expected cost by this share of
+/// it at least (smaller gains are within the precision of the numbers behind them).
+pub const MIN_GAIN_SHARE: f64 = 0.02;
+
+/// An outcome this likely, at least, must change the next step for a question to be asked
+/// ("asks only questions that change the next step").
+pub const MIN_OUTCOME_SHARE: f64 = 0.05;
+
 /// Below this total probability mass a plan stops (everything is resolved).
 const MASS_EPS: f64 = 1e-9;
 
@@ -166,6 +174,8 @@ struct Scratch {
     w: Vec<f64>,
     remaining: Vec<usize>,
     after: Vec<f64>,
+    /// The first step of the last plan built (an action index, or the service call's).
+    first: Option<usize>,
 }
 
 /// One position of the plan.
@@ -201,8 +211,11 @@ pub struct Recommendation {
     /// ECR(e) of the plan.
     pub ecr: f64,
     pub plan: Vec<PlanEntry>,
-    /// Questions and tests worth asking (gain > 0), best first; includes free ones.
+    /// Questions and tests worth asking, best first; includes free ones.
     pub questions: Vec<QuestionValue>,
+    /// A step worth taking now for what it shows when it fails as well as what it fixes,
+    /// ahead of the plan (its `observation` field holds the action index).
+    pub revealing: Option<QuestionValue>,
 }
 
 impl<'a> Context<'a> {
@@ -270,15 +283,28 @@ impl<'a> Context<'a> {
     }
 
     /// [`Context::plan`] with reused buffers; the steps go to `plan` when given.
-    fn plan_with(&self, p: &[f64], s: &mut Scratch, mut plan: Option<&mut Vec<PlanEntry>>) -> f64 {
+    fn plan_with(&self, p: &[f64], s: &mut Scratch, plan: Option<&mut Vec<PlanEntry>>) -> f64 {
+        self.plan_after(p, s, plan, None)
+    }
+
+    /// The plan from belief `p` once step `done` (if any) has been taken and failed: it is not
+    /// planned again, and a failed Recovery Update unlocks the erasing steps.
+    fn plan_after(
+        &self,
+        p: &[f64],
+        s: &mut Scratch,
+        mut plan: Option<&mut Vec<PlanEntry>>,
+        done: Option<usize>,
+    ) -> f64 {
         let w = &mut s.w;
         w.clear();
         w.extend_from_slice(p);
         let remaining = &mut s.remaining;
         remaining.clear();
-        remaining.extend_from_slice(&self.candidates);
+        remaining.extend(self.candidates.iter().copied().filter(|a| Some(*a) != done));
+        s.first = None;
         let c_service = self.c_service;
-        let mut update_planned = false;
+        let mut update_planned = done.is_some() && done == self.update;
         let mut ecr = 0.0;
         loop {
             let mass: f64 = w.iter().sum();
@@ -305,6 +331,7 @@ impl<'a> Context<'a> {
             match best {
                 Some((pos, eff, pf)) if eff > mass / c_service => {
                     let ai = remaining.remove(pos);
+                    s.first.get_or_insert(ai);
                     ecr += self.costs[ai] * mass;
                     if let Some(plan) = plan.as_deref_mut() {
                         plan.push(PlanEntry {
@@ -321,6 +348,9 @@ impl<'a> Context<'a> {
                     }
                 }
                 _ => {
+                    if let Some((si, _)) = self.service {
+                        s.first.get_or_insert(si);
+                    }
                     ecr += c_service * mass;
                     if let (Some((si, _)), Some(plan)) = (self.service, plan.as_deref_mut()) {
                         let pf = self.tables.fixed_mass(w, si);
@@ -399,6 +429,7 @@ impl<'a> Context<'a> {
         let mut scratch = Scratch::default();
         let mut plan = Vec::new();
         let ecr = self.plan_with(p, &mut scratch, Some(&mut plan));
+        let first_now = plan.first().map(|e| e.action);
         let n = p.len();
         let mut questions = Vec::new();
         let mut probs: Vec<f64> = Vec::new();
@@ -430,6 +461,7 @@ impl<'a> Context<'a> {
             probs.resize(obs.outcomes.len(), 0.0);
             normalise(&mut probs);
             let mut eco = cost;
+            let mut changes_next = false;
             for (k, pq) in probs.iter().enumerate() {
                 if *pq <= 1e-12 {
                     continue;
@@ -438,9 +470,10 @@ impl<'a> Context<'a> {
                 post.extend(p.iter().zip(&lik[k * n..(k + 1) * n]).map(|(x, l)| x * l));
                 normalise(&mut post);
                 eco += pq * self.plan_with(&post, &mut scratch, None);
+                changes_next |= *pq >= MIN_OUTCOME_SHARE && scratch.first != first_now;
             }
             let gain = ecr - eco;
-            if gain > 1e-6 * ecr.max(1.0) {
+            if gain > MIN_GAIN_SHARE * ecr.max(1.0) && changes_next {
                 questions.push(QuestionValue {
                     observation: oi,
                     eco,
@@ -450,11 +483,76 @@ impl<'a> Context<'a> {
             }
         }
         questions.sort_by(|a, b| a.eco.total_cmp(&b.eco));
+        let revealing = self.best_revealing_step(p, ecr, first_now, &mut scratch);
         Recommendation {
             ecr,
             plan,
             questions,
+            revealing,
         }
+    }
+
+    /// A step that shows something when it fails (a restore: whether it stops at the same
+    /// point with the same error), valued for what it fixes and what it reveals: its cost plus
+    /// the expected cost of the plan after each way it can fail. The best one, when that beats
+    /// the plan as it stands and is not already its first step.
+    fn best_revealing_step(
+        &self,
+        p: &[f64],
+        ecr: f64,
+        first_now: Option<usize>,
+        scratch: &mut Scratch,
+    ) -> Option<QuestionValue> {
+        let n = p.len();
+        let erasing_ok = guardrails::erasing_allowed(self.derived, false);
+        let mut best: Option<QuestionValue> = None;
+        let mut post: Vec<f64> = Vec::with_capacity(n);
+        for &ai in &self.candidates {
+            let action = &self.model.actions[ai];
+            if Some(ai) == first_now
+                || action.reveals.is_empty()
+                || (self.erases[ai] && !erasing_ok)
+            {
+                continue;
+            }
+            // The first revealed observation that is still open.
+            let Some(oi) = action.reveals.iter().find_map(|id| {
+                self.model.observation_index(id).filter(|&oi| {
+                    !self
+                        .derived
+                        .answered
+                        .contains_key(&self.model.observations[oi].id)
+                })
+            }) else {
+                continue;
+            };
+            let outcomes = self.model.observations[oi].outcomes.len();
+            let lik = self.tables.likelihood_rows(oi);
+            let mut eco = self.costs[ai];
+            for k in 0..outcomes {
+                // P(a fails and shows outcome k) and the belief after it.
+                post.clear();
+                post.extend(
+                    (0..n).map(|f| p[f] * (1.0 - self.tables.fix[ai * n + f]) * lik[k * n + f]),
+                );
+                let pk: f64 = post.iter().sum();
+                if pk <= 1e-12 {
+                    continue;
+                }
+                normalise(&mut post);
+                eco += pk * self.plan_after(&post, scratch, None, Some(ai));
+            }
+            let gain = ecr - eco;
+            if gain > MIN_GAIN_SHARE * ecr.max(1.0) && best.as_ref().is_none_or(|b| eco < b.eco) {
+                best = Some(QuestionValue {
+                    observation: ai,
+                    eco,
+                    gain,
+                    cost: self.costs[ai],
+                });
+            }
+        }
+        best
     }
 }
 

@@ -173,6 +173,44 @@ pub fn posterior(model: &Model, findings: &[Finding]) -> Posterior {
             moves,
         });
     }
+    // Known faults of the model whose story the evidence tells (liquid, a drop, the symptom).
+    let mut weights: std::collections::BTreeMap<usize, (f64, &kb::KnownFault)> =
+        std::collections::BTreeMap::new();
+    for fault in &model.known_faults {
+        if fault.triggers.is_empty() || !crate::model::fault_applies(fault, model.error_code) {
+            continue;
+        }
+        let told = findings.iter().any(|f| match f {
+            Finding::Observed {
+                observation,
+                outcome,
+                ..
+            } => crate::model::is_trigger(fault, observation, outcome),
+            _ => false,
+        });
+        if let (true, Some(i)) = (told, model.cause_index(&fault.cause)) {
+            let e = weights.entry(i).or_insert((1.0, fault));
+            if fault.prior_weight > e.0 {
+                *e = (fault.prior_weight, fault);
+            }
+        }
+    }
+    for (i, (w, fault)) in weights {
+        let before = p[i];
+        p[i] *= w;
+        normalise(&mut p);
+        trace.push(Effect {
+            evidence: format!(
+                "Known weakness of this model, and its story fits: {}",
+                fault.title
+            ),
+            moves: vec![Move {
+                cause: model.causes[i].id.clone(),
+                before,
+                after: p[i],
+            }],
+        });
+    }
     let t = model.temperature();
     if t != 1.0 {
         for x in p.iter_mut() {

@@ -36,6 +36,8 @@ pub fn action(id: &str, minutes: f64, fixes: &[(&str, f64)]) -> Action {
         instructions: vec![format!("do {id}")],
         guide: None,
         phrases: Default::default(),
+        implies: vec![],
+        reveals: vec![],
     }
 }
 

@@ -487,6 +487,16 @@ pub struct Action {
     /// How people say they did it (`yes`: done).
     #[serde(default)]
     pub phrases: Phrases,
+    /// Answers this step implies when it was done and the restore still fails
+    /// (`other_cable_still_fails=yes` for a cable swap): never asked again, no evidence of
+    /// their own (the failed step already is).
+    #[serde(default)]
+    pub implies: Vec<String>,
+    /// Observations this step shows when it fails (a restore shows whether it stops at the same
+    /// point with the same error): the planner values the step for what it reveals as well as
+    /// for its chance to fix, and the question is asked right after.
+    #[serde(default)]
+    pub reveals: Vec<String>,
 }
 
 /// One numbered step of a button guide.
@@ -573,6 +583,12 @@ pub struct KnownFault {
     pub repair_usd: Option<[f64; 2]>,
     /// Multiplier on the cause's prior for these devices (before renormalising).
     pub prior_weight: f64,
+    /// Observations whose answer makes this fault likely (`liquid_exposure`, `recent_drop`,
+    /// `has_original_cable=no`; a bare id means "yes"). With triggers, the weight applies only
+    /// once one of them is answered so: the model name alone is no evidence of the fault.
+    /// Without triggers (a fault tied to its error code), it applies from the start.
+    #[serde(default)]
+    pub triggers: Vec<String>,
     pub prior_weight_source: String,
     pub source: String,
     pub confidence: String,

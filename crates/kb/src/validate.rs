@@ -495,6 +495,24 @@ fn check_actions(c: &mut Checker) {
         if !seen.insert(&a.id) {
             c.err("actions.toml", e.clone(), "id", "duplicate".into());
         }
+        for named in a.implies.iter().chain(&a.reveals) {
+            let (id, value) = named.split_once('=').unwrap_or((named, ""));
+            match t.observations.iter().find(|o| o.id == id) {
+                None => c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "implies/reveals",
+                    format!("unknown observation `{id}`"),
+                ),
+                Some(o) if !value.is_empty() && !o.outcomes.iter().any(|x| x == value) => c.err(
+                    "actions.toml",
+                    e.clone(),
+                    "implies",
+                    format!("`{id}` has no outcome `{value}`"),
+                ),
+                Some(_) => {}
+            }
+        }
         if let Some(flag) = &a.tried_flag
             && !vocab::TRIED.contains(&flag.as_str())
         {
@@ -674,6 +692,24 @@ fn check_faults(c: &mut Checker) {
                 "prior_weight",
                 "must be positive".into(),
             );
+        }
+        for trigger in &f.triggers {
+            let (id, value) = trigger.split_once('=').unwrap_or((trigger, "yes"));
+            match t.observations.iter().find(|o| o.id == id) {
+                None => c.err(
+                    "known_faults.toml",
+                    e.clone(),
+                    "triggers",
+                    format!("unknown observation `{id}`"),
+                ),
+                Some(o) if !o.outcomes.iter().any(|x| x == value) => c.err(
+                    "known_faults.toml",
+                    e.clone(),
+                    "triggers",
+                    format!("`{id}` has no outcome `{value}`"),
+                ),
+                Some(_) => {}
+            }
         }
         c.source(
             "known_faults.toml",
