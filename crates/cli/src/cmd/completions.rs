@@ -28,7 +28,7 @@ pub fn run(args: Args, mut cmd: clap::Command) -> CmdResult {
             }
             None => {
                 tracing::info!("the main man page on standard output (--dir writes all of them)");
-                clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?
+                man(cmd).render(&mut std::io::stdout())?
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -61,6 +61,13 @@ fn ensure_dir(dir: &Path) -> anyhow::Result<()> {
         .or_else(|e| bad_input(format!("--dir {}: cannot create it: {e}", dir.display())))
 }
 
+/// A man page, its footer naming the program and version (subcommands carry no version).
+fn man(cmd: clap::Command) -> clap_mangen::Man {
+    clap_mangen::Man::new(cmd)
+        .source(format!("restore-doctor {}", env!("CARGO_PKG_VERSION")))
+        .manual("restore-doctor manual")
+}
+
 /// One man page per command and subcommand, as `restore-doctor.1` names them in its SEE ALSO
 /// list (`restore-doctor-explain(1)`, `restore-doctor-cases-new(1)`...). Returns the files.
 pub fn write_man_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -73,7 +80,7 @@ pub fn write_man_pages(cmd: clap::Command, dir: &Path) -> anyhow::Result<Vec<Pat
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
             walk(sub, dir, written)?;
         }
-        written.push(clap_mangen::Man::new(cmd.clone()).generate_to(dir)?);
+        written.push(man(cmd.clone()).generate_to(dir)?);
         Ok(())
     }
     walk(&cmd, dir, &mut written)?;
