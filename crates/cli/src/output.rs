@@ -415,14 +415,32 @@ impl Table {
             }
             s.trim_end().to_string()
         };
+        // The folded cells, `a · b · c`, wrapped between cells (a cell wider than the line is
+        // wrapped between its words).
         let folded = |cells: &[String]| {
-            let parts: Vec<&str> = cells
-                .iter()
-                .skip(kept)
-                .map(String::as_str)
-                .filter(|c| !c.is_empty())
-                .collect();
-            wrap_words(&parts.join(" · "), &fold_pad, &fold_pad, width)
+            let mut out = String::new();
+            let mut cur = fold_pad.clone();
+            for c in cells.iter().skip(kept).filter(|c| !c.is_empty()) {
+                let sep = if cur.len() > fold_pad.len() {
+                    " · "
+                } else {
+                    ""
+                };
+                if !sep.is_empty() && display_width(&cur) + 3 + display_width(c) > width {
+                    out.push_str(&cur);
+                    out.push('\n');
+                    cur = fold_pad.clone();
+                }
+                if cur.len() > fold_pad.len() {
+                    cur.push_str(" · ");
+                }
+                cur.push_str(c);
+            }
+            if cur.len() > fold_pad.len() {
+                out.push_str(&fit_line(&cur, fold_pad.len(), width));
+                out.push('\n');
+            }
+            out
         };
         let mut out = String::new();
         out.push_str(&paint(HEADING, line(&self.headers, None)));
@@ -470,5 +488,115 @@ pub fn scheme_words(scheme: kb::ButtonScheme) -> &'static str {
         kb::ButtonScheme::TopButtonIpad => {
             "Top button + the volume buttons (nearest, then farthest from the Top button)"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_is_columns_then_the_terminal_then_80() {
+        assert_eq!(width_from(Some("120"), Some(200)), 120);
+        assert_eq!(width_from(None, Some(132)), 132);
+        assert_eq!(width_from(None, None), 80);
+        assert_eq!(width_from(Some("abc"), None), 80);
+        assert_eq!(width_from(Some("0"), Some(90)), 90);
+        assert_eq!(width_from(Some("10"), None), MIN_WIDTH);
+    }
+
+    #[test]
+    fn escapes_take_no_columns_and_wide_characters_two() {
+        let red = paint(BAD, "error:");
+        assert_eq!(display_width(&red), 6);
+        assert_eq!(plain(&red), "error:");
+        assert_eq!(display_width("エラー"), 6);
+        assert_eq!(display_width("█·—"), 3);
+    }
+
+    #[test]
+    fn a_long_line_wraps_between_words_under_its_content() {
+        let line = format!("  - {}", "word ".repeat(30).trim_end());
+        let out = fit_to(&line, 40);
+        for l in out.lines() {
+            assert!(l.len() <= 40, "{l:?}");
+        }
+        assert!(
+            out.lines().skip(1).all(|l| l.starts_with("    word")),
+            "{out}"
+        );
+        assert_eq!(
+            out.split_whitespace().collect::<Vec<_>>(),
+            line.split_whitespace().collect::<Vec<_>>()
+        );
+        // A word longer than the line stands alone, unbroken.
+        let long = format!("see {} now", "x".repeat(60));
+        let out = fit_to(&long, 40);
+        assert!(out.lines().any(|l| l.trim() == "x".repeat(60)), "{out}");
+        // Lines that fit are left alone, their spacing included.
+        assert_eq!(fit_to("a    b\n\n  c", 40), "a    b\n\n  c");
+    }
+
+    #[test]
+    fn colour_codes_stay_with_their_words() {
+        let line = format!("{} {}", paint(WARN, "warning:"), "long words ".repeat(10));
+        let out = fit_to(line.trim_end(), 40);
+        assert!(out.lines().all(|l| display_width(l) <= 40), "{out:?}");
+        assert_eq!(
+            plain(&out).lines().nth(1).map(|l| &l[..9]),
+            Some("         ")
+        );
+    }
+
+    #[test]
+    fn continuation_lines_hang_after_a_marker_a_label_or_a_column() {
+        assert_eq!(hanging_indent("  - item text", 80), 4);
+        assert_eq!(hanging_indent("  12. step text", 80), 6);
+        assert_eq!(hanging_indent("warning: text", 80), 9);
+        assert_eq!(hanging_indent("  Why: because", 80), 7);
+        assert_eq!(
+            hanging_indent("      -18  storage_nand   A very old", 80),
+            26
+        );
+        assert_eq!(hanging_indent("  plain sentence with no shape", 80), 4);
+        // Never more than half the width.
+        assert_eq!(hanging_indent(&format!("{}- x", " ".repeat(60)), 80), 40);
+    }
+
+    #[test]
+    fn a_wide_table_folds_its_last_columns_under_each_row() {
+        let mut t = Table::new(&["Name", "Product", ">Year", "Connector", "Buttons"]);
+        t.row(vec![
+            "iPhone X".into(),
+            "iPhone10,3".into(),
+            "2017".into(),
+            "Lightning".into(),
+            "volume_up_down_side".into(),
+        ]);
+        let wide = t.render_to(120);
+        assert_eq!(wide.lines().count(), 2, "{wide}");
+        assert!(
+            wide.lines().nth(1).unwrap().contains("2017  Lightning"),
+            "{wide}"
+        );
+        let narrow = t.render_to(40);
+        let lines: Vec<&str> = narrow.lines().collect();
+        assert_eq!(lines.len(), 4, "{narrow}");
+        assert!(lines.iter().all(|l| display_width(l) <= 40), "{narrow}");
+        assert_eq!(plain(lines[0]), "Name      Product     Year  Connector");
+        assert_eq!(plain(lines[1]), "    Buttons");
+        assert_eq!(lines[2], "iPhone X  iPhone10,3  2017  Lightning");
+        assert_eq!(lines[3], "    volume_up_down_side");
+        // Narrower still: two columns fold, and a separator never ends a line.
+        let narrower = t.render_to(30);
+        assert!(
+            narrower.lines().all(|l| display_width(l) <= 30),
+            "{narrower}"
+        );
+        assert!(narrower.lines().all(|l| !l.ends_with('·')), "{narrower}");
+        assert!(
+            narrower.contains("    Lightning\n    volume_up_down_side"),
+            "{narrower}"
+        );
     }
 }
