@@ -8,8 +8,9 @@
 mod cmd;
 mod output;
 mod progress;
+mod trace;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// Why an iPhone, iPad or iPod touch fails to restore, and the cheapest safe fix.
@@ -24,7 +25,8 @@ pub struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// More tracing output on stderr (-v info, -vv debug, -vvv trace).
+    /// Trace what the command does on stderr: files read, formats detected, evidence derived,
+    /// databases opened, timings (-v; -vv more detail, -vvv everything).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     #[command(subcommand)]
@@ -57,13 +59,17 @@ pub enum Command {
     Serve(cmd::serve::Args),
     /// Benchmarks against peers in the same run (`bench policies`: engine vs checklist vs optimal).
     Bench(cmd::bench::Args),
-    /// Print shell completions or the man page (generated from this CLI's definition).
-    #[command(hide = true)]
+    /// Print shell completions or the man pages (generated from this CLI's definition).
     Completions(cmd::completions::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // Help is wrapped to the same width as the output (80 off a terminal, `COLUMNS` honoured).
+    let parsed = Cli::command()
+        .term_width(output::width())
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -71,7 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
     let out = output::Out::new(cli.json);
     let result = match cli.command {
         Command::Explain(args) => cmd::explain::run(args, &out),
@@ -91,18 +97,84 @@ fn main() -> ExitCode {
     output::finish(result)
 }
 
-fn init_tracing(verbose: u8) {
-    let level = match verbose {
+/// The crates of this workspace: `-v` turns up their tracing, not the libraries' (the HTTP and
+/// I/O libraries are noisy and say nothing about a restore).
+const OUR_CRATES: [&str; 7] = [
+    "restore_doctor",
+    "kb",
+    "engine",
+    "logs",
+    "usb",
+    "store",
+    "web",
+];
+
+/// The tracing filter for a verbosity: `-v` info (what was read, detected, derived and opened,
+/// with timings), `-vv` debug, `-vvv` trace for our crates; the libraries stay at warnings
+/// until `-vvv` (info) and `-vvvv` (everything). `serve` logs one line per request by default.
+pub fn filter_for(verbose: u8, serve: bool) -> String {
+    let ours = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
+    let others = match verbose {
+        0..=2 => "warn",
+        3 => "info",
+        _ => "trace",
+    };
+    let mut directives = vec![others.to_string()];
+    directives.extend(OUR_CRATES.iter().map(|c| format!("{c}={ours}")));
+    if serve && verbose == 0 {
+        directives.push("web::access=info".to_string());
+    }
+    directives.join(",")
+}
+
+fn init_tracing(verbose: u8, serve: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RESTORE_DOCTOR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter_for(verbose, serve)));
+    // Colour only on a terminal, and never with NO_COLOR (the same rule as the output).
+    let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .without_time()
+        .with_ansi(colour)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_target(verbose >= 2)
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbosity_turns_up_our_crates_not_the_libraries() {
+        let quiet = filter_for(0, false);
+        assert!(
+            quiet.starts_with("warn,") && quiet.contains("engine=warn"),
+            "{quiet}"
+        );
+        let v = filter_for(1, false);
+        assert!(
+            v.starts_with("warn,") && v.contains("restore_doctor=info"),
+            "{v}"
+        );
+        assert!(filter_for(2, false).contains("logs=debug"));
+        let vvv = filter_for(3, false);
+        assert!(
+            vvv.starts_with("info,") && vvv.contains("web=trace"),
+            "{vvv}"
+        );
+        assert!(filter_for(4, false).starts_with("trace,"));
+        assert!(filter_for(0, true).contains("web::access=info"));
+        // Every directive parses.
+        for v in 0..5 {
+            for serve in [false, true] {
+                tracing_subscriber::EnvFilter::try_new(filter_for(v, serve)).unwrap();
+            }
+        }
+    }
 }

@@ -197,10 +197,12 @@ fn ambiguous_or_unknown_devices_list_the_closest_and_exit_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("force-restart, recovery, dfu or exit-recovery")
-    );
+    // Messages are wrapped to the width: compare the words.
+    let words = String::from_utf8_lossy(&out.stderr)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(words.contains("force-restart, recovery, dfu or exit-recovery"));
 }
 
 #[test]
@@ -342,4 +344,31 @@ fn explain_53_says_what_other_hardware_means_for_it() {
         .find(|c| c["id"] == "other_hardware")
         .unwrap();
     assert!(other["note"].as_str().unwrap().contains("Touch ID"));
+}
+
+#[test]
+fn identify_a_known_chip_with_an_unknown_board_says_so() {
+    let serial = "CPID:8030 CPRV:11 CPFM:03 SCEP:01 BDID:0C ECID:001A2B3C4D5E6F70 IBFL:3C";
+    let text = stdout_of(&["identify", serial]);
+    let first = text.lines().next().unwrap();
+    assert!(!first.contains("Unknown model"), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("A13 Bionic (CPID 8030) with board id 0x0C: the chip is known, this board is not in the device table"),
+        "{text}"
+    );
+    assert!(words.contains("iPhone 11, iPhone 11 Pro"), "{text}");
+    let v = json_of(&["identify", serial]);
+    assert_eq!(v["device"], Value::Null);
+    assert_eq!(v["chip_family"]["soc"], "A13 Bionic");
+    assert!(
+        v["chip_family"]["models"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("iPhone 11"))
+    );
+    // A CPID the table does not know at all is still an unknown model.
+    let text = stdout_of(&["identify", "CPID:9999 BDID:01 ECID:001A2B3C4D5E6F70"]);
+    assert!(text.contains("Unknown model (CPID 9999"), "{text}");
+    assert!(json_of(&["identify", "CPID:9999 BDID:01"])["chip_family"].is_null());
 }

@@ -2,9 +2,11 @@
 //! of a few typical requests (µs per `diagnose_request`, serialised to JSON as the web API
 //! does). REQUEST is one of `flags`, `tried_observed`, `text`, `log` (default: all).
 //!
-//! For repeatable instruction counts on a loaded machine, run it under callgrind:
-//! `valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
-//!    target/release/examples/profile 50 flags` and read `callgrind_annotate /tmp/cg.out`.
+//! For repeatable instruction counts on a loaded machine, run it under callgrind, built with
+//! the `profiling` profile (release code with line tables and symbols):
+//! `cargo build --profile profiling -p engine --example profile && valgrind --tool=callgrind \
+//!    --callgrind-out-file=/tmp/cg.out target/profiling/examples/profile 50 flags` and read
+//! `callgrind_annotate /tmp/cg.out`.
 
 use engine::api::{DiagnoseRequest, diagnose_request};
 use std::time::Instant;

@@ -287,17 +287,19 @@ pub fn check_host(value: &str) -> Result<String, RequestError> {
     }
 }
 
-/// Check a `--tried` value and return the action id it stands for.
+/// Check a `--tried` value (a `--tried` word such as `cable_swap`, or the action id it stands
+/// for, `swap_cable`) and return the action id.
 pub fn check_tried(kb: &KnowledgeBase, value: &str) -> Result<String, RequestError> {
-    if let Some(v) = vocab::tried_alias(value)
-        && let Some(a) = kb.action_by_tried_flag(v)
+    let word = vocab::tried_alias(value).unwrap_or(value);
+    if vocab::tried_flag(kb, word).is_some()
+        && let Some(a) = vocab::action(kb, word)
     {
         return Ok(a.id.clone());
     }
     Err(RequestError::UnknownValue {
         field: "--tried",
         value: value.to_string(),
-        accepted: accepted(&vocab::TRIED),
+        accepted: vocab::tried_words(kb),
     })
 }
 
@@ -311,8 +313,8 @@ pub enum ObservedItem {
 }
 
 /// Check one `--observed` item (`key`, `key=yes|no`, `failure_stage=<stage>`, `progress=<n>`,
-/// `attempts=<n>`).
-pub fn check_observed(value: &str) -> Result<ObservedItem, RequestError> {
+/// `attempts=<n>`, or any other observation id with one of its outcomes, `backup_exists=yes`).
+pub fn check_observed(kb: &KnowledgeBase, value: &str) -> Result<ObservedItem, RequestError> {
     let (key, val) = match value.split_once('=') {
         Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
         None => (value.trim().to_ascii_lowercase(), None),
@@ -355,7 +357,14 @@ pub fn check_observed(value: &str) -> Result<ObservedItem, RequestError> {
             .map(ObservedItem::Progress)
             .ok_or_else(|| bad("expected a percentage from 0 to 100, e.g. progress=60")),
         _ => {
-            let mut all = accepted(&vocab::OBSERVED);
+            // Any other observation of the knowledge base, as the free text produces it.
+            if let Some(obs) = vocab::observation(kb, &key) {
+                return match vocab::observed_outcome(obs, val.as_deref()) {
+                    Some(outcome) => Ok(ObservedItem::Answer(obs.id.clone(), outcome)),
+                    None => Err(bad(&format!("expected one of {}", obs.outcomes.join(", ")))),
+                };
+            }
+            let mut all = vocab::observed_keys(kb);
             all.extend(
                 vocab::OBSERVED_WITH_VALUE
                     .iter()
@@ -543,7 +552,7 @@ pub fn resolve_with(
         }
     }
     for o in &req.observed {
-        match check_observed(o)? {
+        match check_observed(kb, o)? {
             ObservedItem::Answer(k, v) => {
                 evidence.from_text.remove(&k);
                 answers.insert(k, v);

@@ -190,8 +190,7 @@ fn is_repair(a: &Action) -> bool {
 fn tried_actions(kb: &KnowledgeBase, case: &RealCase) -> BTreeSet<String> {
     case.tried
         .iter()
-        .filter_map(|t| vocab::tried_alias(t))
-        .filter_map(|t| kb.action_by_tried_flag(t))
+        .filter_map(|t| vocab::action(kb, vocab::tried_alias(t).unwrap_or(t)))
         .map(|a| a.id.clone())
         .collect()
 }

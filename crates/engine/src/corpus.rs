@@ -54,7 +54,7 @@ pub fn request_for(kb: &KnowledgeBase, case: &RealCase, mode: Mode) -> DiagnoseR
         req.tried = case
             .tried
             .iter()
-            .filter_map(|t| vocab::tried_alias(t))
+            .filter_map(|t| vocab::tried_flag(kb, vocab::tried_alias(t).unwrap_or(t)))
             .map(str::to_string)
             .collect();
     }

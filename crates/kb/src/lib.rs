@@ -13,6 +13,7 @@ mod matching;
 pub mod model;
 pub mod privacy;
 pub mod report;
+pub mod sources;
 mod validate;
 pub mod vocab;
 

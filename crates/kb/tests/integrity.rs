@@ -5,16 +5,52 @@ use kb::{DeviceMatch, GuideKind, kb, validate};
 
 const REFERENCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/");
 
-/// Rows of a reference TSV (header skipped), or None when `shared/` is not beside the repo.
+/// Rows of a reference TSV (header skipped), or None when `shared/` is not beside the repo. In
+/// CI (`CI` set) a missing reference is a failure: the completeness checks must not pass by
+/// reading nothing.
 fn reference_rows(file: &str) -> Option<Vec<Vec<String>>> {
-    let text = std::fs::read_to_string(format!("{REFERENCE}{file}")).ok()?;
-    Some(
+    match rows_in(REFERENCE, file, std::env::var_os("CI").is_some()) {
+        Ok(rows) => rows,
+        Err(why) => panic!("{why}"),
+    }
+}
+
+/// [`reference_rows`] from a directory: `Ok(None)` (with a warning) when the file is missing
+/// outside CI, `Err` when it is missing in CI.
+fn rows_in(dir: &str, file: &str, ci: bool) -> Result<Option<Vec<Vec<String>>>, String> {
+    let path = format!("{dir}{file}");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if ci => {
+            return Err(format!(
+                "{path}: {e}. The knowledge base is checked against shared/reference beside the \
+                 repository; in CI it must be there"
+            ));
+        }
+        Err(e) => {
+            eprintln!("WARNING: {path}: {e}; the check against it is skipped");
+            return Ok(None);
+        }
+    };
+    Ok(Some(
         text.lines()
             .skip(1)
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.split('\t').map(str::to_string).collect())
             .collect(),
-    )
+    ))
+}
+
+#[test]
+fn a_missing_reference_fails_in_ci_and_warns_elsewhere() {
+    let missing = "/nonexistent-restore-doctor-reference/";
+    let err = rows_in(missing, "devices.tsv", true).unwrap_err();
+    assert!(err.contains("devices.tsv") && err.contains("CI"), "{err}");
+    assert_eq!(rows_in(missing, "devices.tsv", false), Ok(None));
+    // Where the reference is present, every caller gets rows.
+    if std::path::Path::new(REFERENCE).exists() {
+        assert!(rows_in(REFERENCE, "devices.tsv", true).unwrap().is_some());
+    }
 }
 
 #[test]
@@ -32,7 +68,6 @@ fn knowledge_base_has_no_cross_reference_errors() {
 #[test]
 fn every_reference_error_code_is_documented() {
     let Some(rows) = reference_rows("error_codes.tsv") else {
-        eprintln!("WARNING: shared/reference not found beside the repository; skipped");
         return;
     };
     assert_eq!(rows.len(), 87);

@@ -17,6 +17,7 @@
 //! Content-Security-Policy, and no request value is ever used as a file-system path (static
 //! assets are embedded in the binary).
 
+mod access_log;
 mod api;
 mod form;
 mod grid;
@@ -215,6 +216,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
+        .layer(axum::middleware::from_fn(access_log::log_request))
         .with_state(state)
 }
 

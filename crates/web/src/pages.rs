@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/codes/lookup", get(code_lookup))
         .route("/codes/{code}", get(code))
         .route("/devices", get(devices))
+        .route("/guides", get(guides))
         .route("/guides/{kind}", get(guide))
         .route("/cases", get(cases))
         .route("/cases/{id}", get(case))
@@ -189,10 +190,20 @@ fn observed_label(id: &str) -> String {
     words.to_string()
 }
 
+/// The device picker's names: each model once (a model has a row per product type and board),
+/// in the table's order.
+pub fn device_picker_names(kb: &kb::KnowledgeBase) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    kb.devices()
+        .iter()
+        .filter(|d| seen.insert(d.name.as_str()))
+        .map(|d| d.name.clone())
+        .collect()
+}
+
 fn intake_page(state: WizardState, error: Option<FieldError>) -> Response {
     let kb = kb::kb();
-    let mut devices: Vec<String> = kb.devices().iter().map(|d| d.name.clone()).collect();
-    devices.dedup();
+    let devices = device_picker_names(kb);
     let hosts = kb::vocab::HOSTS
         .iter()
         .map(|h| Choice {
@@ -683,6 +694,10 @@ struct CodePage {
     causes: Vec<Bar>,
     steps: Vec<String>,
     diagnose_href: String,
+    /// Where the numbers come from, with the cited sources as `[1]`, `[2]`...
+    prior_source: Option<String>,
+    /// The sources cited on the page, numbered in that order: title and link.
+    sources: Vec<kb::sources::SourceRef>,
 }
 
 async fn code(Path(text): Path<String>) -> Response {
@@ -732,9 +747,18 @@ async fn code(Path(text): Path<String>) -> Response {
             t
         })
         .collect();
+    let sources = kb::sources::cited(
+        kb::kb(),
+        &[e.prior_source.as_deref().unwrap_or(""), &e.source],
+    );
     render(&CodePage {
         page: Page::new(heading.clone(), "codes"),
         diagnose_href: href("/diagnose", &[]),
+        prior_source: e
+            .prior_source
+            .as_deref()
+            .map(|p| kb::sources::number_citations(p, &sources)),
+        sources,
         heading,
         causes,
         steps,
@@ -806,9 +830,88 @@ async fn devices(Query(q): Query<DevicesQuery>) -> Response {
         StatusCode::OK
     };
     let mut r = render(&DevicesPage {
-        page: Page::new("Devices and button guides", "devices"),
+        page: Page::new("Devices and button guides", "guides"),
         q: query,
         rows,
+        error,
+    });
+    *r.status_mut() = status;
+    r
+}
+
+#[derive(Template)]
+#[template(path = "guides.html")]
+struct GuidesPage {
+    page: Page,
+    device: String,
+    /// Each model once, for the picker.
+    devices: Vec<String>,
+    /// (label, kind) of every guide.
+    kinds: Vec<(String, String)>,
+    /// The chosen device's name and its four guides (label, link), once a device is picked.
+    chosen: Option<(String, Vec<(String, String)>)>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GuidesQuery {
+    device: Option<String>,
+    kind: Option<String>,
+}
+
+/// `/guides`: pick a device (and a guide) and get its button steps; with both chosen, the
+/// guide itself.
+async fn guides(Query(q): Query<GuidesQuery>) -> Response {
+    let device = q.device.unwrap_or_default().trim().to_string();
+    let kind = q.kind.unwrap_or_default();
+    let mut chosen = None;
+    let mut error = None;
+    if !device.is_empty() {
+        match kb::kb().find_device(&device) {
+            kb::DeviceMatch::Found { name, .. } => {
+                if let Some((k, _)) = GUIDE_KINDS.iter().find(|(k, _)| *k == kind) {
+                    let to = href(&format!("/guides/{k}"), &[("device", &device)]);
+                    return axum::response::Redirect::to(&to).into_response();
+                }
+                let links = GUIDE_KINDS
+                    .iter()
+                    .map(|(k, label)| {
+                        (
+                            label.to_string(),
+                            href(&format!("/guides/{k}"), &[("device", &device)]),
+                        )
+                    })
+                    .collect();
+                chosen = Some((name.to_string(), links));
+            }
+            kb::DeviceMatch::Ambiguous(names) => {
+                error = Some(format!(
+                    "“{device}” matches several models: {}. Pick one.",
+                    names.join(", ")
+                ));
+            }
+            kb::DeviceMatch::NotFound(names) => {
+                error = Some(format!(
+                    "No model called “{device}”. Closest: {}.",
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+    let status = if error.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    let mut r = render(&GuidesPage {
+        page: Page::new("Button guides", "guides"),
+        device,
+        devices: device_picker_names(kb::kb()),
+        kinds: GUIDE_KINDS
+            .iter()
+            .map(|(k, label)| (label.to_string(), k.to_string()))
+            .collect(),
+        chosen,
         error,
     });
     *r.status_mut() = status;
@@ -833,7 +936,7 @@ async fn guide(Path(kind): Path<String>, Query(q): Query<GuideQuery>) -> Respons
         return message(
             StatusCode::BAD_REQUEST,
             "Which device?",
-            "Pick a device on the Devices page; its guides are linked there.",
+            "Pick a device on the Guides page (/guides); its four guides are linked there.",
         );
     };
     match report::guide(&kind, &device) {
@@ -849,7 +952,7 @@ async fn guide(Path(kind): Path<String>, Query(q): Query<GuideQuery>) -> Respons
                 })
                 .collect();
             render(&GuidePage {
-                page: Page::new(format!("{} — {}", g.title, g.device.name), "devices"),
+                page: Page::new(format!("{} — {}", g.title, g.device.name), "guides"),
                 g,
                 kinds,
             })

@@ -292,6 +292,7 @@ fn policies(a: PoliciesArgs, out: &Out) -> CmdResult {
             a.role
         ));
     };
+    let started = std::time::Instant::now();
     let report = sim::run(
         kb::kb(),
         SimConfig {
@@ -300,10 +301,17 @@ fn policies(a: PoliciesArgs, out: &Out) -> CmdResult {
             role,
         },
     );
+    tracing::info!(
+        "simulated {} cases (seed {}, role {}) in {:.0} ms",
+        a.cases,
+        a.seed,
+        role.as_str(),
+        crate::trace::ms(started.elapsed())
+    );
     if out.json {
         out.json(&report)?;
     } else {
-        anstream::print!("{}", render(&report));
+        crate::say!("{}", render(&report));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -79,8 +79,12 @@ pub struct NewArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    override_usage = "restore-doctor cases attempt --case <ID> --computer <NAME>\n           --result <ok|failed|CODE> [OPTIONS]"
+)]
 pub struct AttemptArgs {
-    #[arg(long = "case")]
+    /// The case id.
+    #[arg(long = "case", value_name = "ID")]
     pub case_id: i64,
     /// The computer / bench / station the restore ran on.
     #[arg(long)]
@@ -131,10 +135,15 @@ pub struct AttemptArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    override_usage = "restore-doctor cases step --case <ID> --action <ACTION>\n           --outcome <fixed|failed|skipped> [OPTIONS]"
+)]
 pub struct StepArgs {
-    #[arg(long = "case")]
+    /// The case id.
+    #[arg(long = "case", value_name = "ID")]
     pub case_id: i64,
-    /// The action taken (a knowledge-base action id, e.g. swap_cable, dfu_restore).
+    /// The action taken: an action id (swap_cable, update_host_software, dfu_restore...) or
+    /// its --tried word (cable_swap, host_software_update...); both name the same step.
     #[arg(long)]
     pub action: String,
     #[arg(long, value_parser = ["fixed", "failed", "skipped"])]
@@ -146,7 +155,8 @@ pub struct StepArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct NoteArgs {
-    #[arg(long = "case")]
+    /// The case id.
+    #[arg(long = "case", value_name = "ID")]
     pub case_id: i64,
     #[arg(long)]
     pub text: String,
@@ -154,9 +164,33 @@ pub struct NoteArgs {
     pub author: Option<String>,
 }
 
+/// The case a subcommand works on: `--case ID`, as `attempt`, `step` and `note` take it, or the
+/// id alone (`cases show 12`).
+#[derive(clap::Args, Debug)]
+pub struct CaseRef {
+    /// The case id.
+    #[arg(
+        value_name = "ID",
+        required_unless_present = "case",
+        conflicts_with = "case"
+    )]
+    pub id: Option<i64>,
+    /// The case id (the same as the positional ID).
+    #[arg(long, value_name = "ID")]
+    pub case: Option<i64>,
+}
+
+impl CaseRef {
+    pub fn id(&self) -> i64 {
+        // clap requires one of the two.
+        self.case.or(self.id).unwrap_or_default()
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ShowArgs {
-    pub id: i64,
+    #[command(flatten)]
+    pub case: CaseRef,
     /// Show ECID, serial number and IMEI instead of redacting them.
     #[arg(long)]
     pub show_ids: bool,
@@ -174,7 +208,8 @@ pub struct ListArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct CloseArgs {
-    pub id: i64,
+    #[command(flatten)]
+    pub case: CaseRef,
     /// The confirmed cause (a cause id: usb_cable, nand, earpiece_faceid_flex, ...).
     #[arg(long)]
     pub cause: String,
@@ -182,7 +217,8 @@ pub struct CloseArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    pub id: i64,
+    #[command(flatten)]
+    pub case: CaseRef,
     #[arg(long, default_value = "md", value_parser = ["md", "json"])]
     pub format: String,
     /// Include ECID, serial number and IMEI (redacted by default).
@@ -194,8 +230,15 @@ pub struct ExportArgs {
 pub fn open_store(db: Option<&str>) -> anyhow::Result<Store> {
     let location = store::Location::resolve(db)?;
     let where_ = location.describe();
-    Store::open_location(location)
-        .map_err(|e| anyhow::anyhow!("cannot open the case database {where_}: {e}"))
+    let started = std::time::Instant::now();
+    let store = Store::open_location(location)
+        .map_err(|e| anyhow::anyhow!("cannot open the case database {where_}: {e}"))?;
+    tracing::info!(
+        "case database {where_} opened ({}, migrations checked) in {:.1} ms",
+        store.backend_name(),
+        crate::trace::ms(started.elapsed())
+    );
+    Ok(store)
 }
 
 /// Turn store errors caused by the request (unknown case...) into bad input (exit 2).
@@ -292,7 +335,7 @@ fn new_case(a: NewArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&serde_json::json!({ "id": id }))?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "{} case {id} for {}",
             paint(GOOD, "opened"),
             case.device.name.as_deref().unwrap_or(&case.device.label)
@@ -367,7 +410,7 @@ fn attempt(a: AttemptArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&serde_json::json!({ "id": id, "case": a.case_id, "log_sha256": sha }))?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "{} attempt {id} on case {} ({})",
             paint(GOOD, "recorded"),
             a.case_id,
@@ -378,14 +421,13 @@ fn attempt(a: AttemptArgs, db: Option<&str>, out: &Out) -> CmdResult {
 }
 
 fn step(a: StepArgs, db: Option<&str>, out: &Out) -> CmdResult {
-    if kb().action(&a.action).is_none() {
-        let ids: Vec<&str> = kb().actions().iter().map(|x| x.id.as_str()).collect();
+    let Some(action) = kb::vocab::action(kb(), &a.action) else {
         return bad_input(format!(
             "--action `{}` is not a known action; use one of: {}",
             a.action,
-            ids.join(", ")
+            kb::vocab::action_words(kb()).join(", ")
         ));
-    }
+    };
     let outcome = StepOutcome::parse(&a.outcome)
         .map_or_else(|| bad_input(format!("--outcome `{}`", a.outcome)), Ok)?;
     let mut s = open_store(db)?;
@@ -393,7 +435,7 @@ fn step(a: StepArgs, db: Option<&str>, out: &Out) -> CmdResult {
         .add_step(
             a.case_id,
             &NewStep {
-                action: a.action.clone(),
+                action: action.id.clone(),
                 outcome,
                 who: non_empty("--who", a.who)?,
             },
@@ -402,11 +444,11 @@ fn step(a: StepArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&serde_json::json!({ "id": id, "case": a.case_id }))?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "{} step {id} on case {}: {} {}",
             paint(GOOD, "recorded"),
             a.case_id,
-            a.action,
+            action.id,
             outcome.as_str()
         );
     }
@@ -424,7 +466,7 @@ fn note(a: NoteArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&serde_json::json!({ "id": id, "case": a.case_id }))?;
     } else {
-        anstream::println!("{} note {id} on case {}", paint(GOOD, "added"), a.case_id);
+        crate::sayln!("{} note {id} on case {}", paint(GOOD, "added"), a.case_id);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -549,12 +591,12 @@ pub fn case_json(c: &Case, show_ids: bool) -> serde_json::Value {
 
 fn show(a: ShowArgs, db: Option<&str>, out: &Out) -> CmdResult {
     let mut s = open_store(db)?;
-    let c = s.case(a.id).map_err(store_err)?;
+    let c = s.case(a.case.id()).map_err(store_err)?;
     if out.json {
         out.json(&case_json(&c, a.show_ids))?;
         return Ok(ExitCode::SUCCESS);
     }
-    anstream::print!("{}", human_case(&c, a.show_ids));
+    crate::say!("{}", human_case(&c, a.show_ids));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -771,27 +813,34 @@ fn list(a: ListArgs, db: Option<&str>, out: &Out) -> CmdResult {
         return Ok(ExitCode::SUCCESS);
     }
     if cases.is_empty() {
-        anstream::println!("no {}cases", if a.open { "open " } else { "" });
+        crate::sayln!("no {}cases", if a.open { "open " } else { "" });
         return Ok(ExitCode::SUCCESS);
     }
+    let mut table = crate::output::Table::new(&[
+        ">case",
+        "opened",
+        "device",
+        ">error",
+        "attempts",
+        "status",
+        "identifiers",
+    ]);
     for c in &cases {
         let status = match &c.closed_cause {
             Some(cause) => paint(DIM, format!("closed: {cause}")),
             None => paint(WARN, "open"),
         };
-        let ids = ids_line(&c.device, a.show_ids)
-            .map(|i| format!("  {}", paint(DIM, i)))
-            .unwrap_or_default();
-        anstream::println!(
-            "{:>6}  {}  {}  error {}  {} attempts ({} failed)  [{status}]{ids}",
-            c.id,
+        table.row(vec![
+            c.id.to_string(),
             format_time(c.opened_at),
             paint(BOLD, device_title(&c.device)),
             c.error_code.map_or("-".into(), |e| e.to_string()),
-            c.attempts,
-            c.failures,
-        );
+            format!("{} ({} failed)", c.attempts, c.failures),
+            status,
+            ids_line(&c.device, a.show_ids).unwrap_or_default(),
+        ]);
     }
+    crate::say!("{}", table.render());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -805,14 +854,14 @@ fn close(a: CloseArgs, db: Option<&str>, out: &Out) -> CmdResult {
         ));
     };
     let mut s = open_store(db)?;
-    s.close_case(a.id, &cause.id).map_err(store_err)?;
+    s.close_case(a.case.id(), &cause.id).map_err(store_err)?;
     if out.json {
-        out.json(&serde_json::json!({ "id": a.id, "closed_cause": cause.id }))?;
+        out.json(&serde_json::json!({ "id": a.case.id(), "closed_cause": cause.id }))?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "{} case {} with cause {} ({})",
             paint(GOOD, "closed"),
-            a.id,
+            a.case.id(),
             cause.id,
             cause.name
         );
@@ -822,10 +871,11 @@ fn close(a: CloseArgs, db: Option<&str>, out: &Out) -> CmdResult {
 
 fn export(a: ExportArgs, db: Option<&str>, out: &Out) -> CmdResult {
     let mut s = open_store(db)?;
-    let c = s.case(a.id).map_err(store_err)?;
+    let c = s.case(a.case.id()).map_err(store_err)?;
     if a.format == "json" || out.json {
         out.json(&case_json(&c, a.show_ids))?;
     } else {
+        // Markdown is a document (a file to send), not terminal text: its tables are not refitted.
         anstream::print!("{}", markdown(&c, a.show_ids));
     }
     Ok(ExitCode::SUCCESS)

@@ -144,15 +144,76 @@ pub fn windows_driver_hint() -> String {
         .to_string()
 }
 
-/// The platform needs, in one sentence (for the no-device case).
-fn platform_note() -> &'static str {
-    if cfg!(target_os = "macos") {
-        "macOS needs no driver for DFU/Recovery devices."
-    } else if cfg!(target_os = "windows") {
-        "Windows needs Apple Mobile Device Support (Apple Devices app or iTunes) for devices to show up to Apple's tools."
-    } else {
-        "Linux: non-root access needs the udev rule in packaging/udev/39-restore-doctor.rules."
+/// Where the Linux udev rule is installed, if it is (by the Debian package or by hand).
+fn installed_udev_rule() -> Option<&'static str> {
+    [
+        "/etc/udev/rules.d/39-restore-doctor.rules",
+        "/usr/lib/udev/rules.d/39-restore-doctor.rules",
+        "/lib/udev/rules.d/39-restore-doctor.rules",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+}
+
+/// What the machine shows of USB, for the no-device note.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bus {
+    /// A USB subsystem is there (devices may still be absent).
+    Visible,
+    /// No USB subsystem at all: a container, a VM or WSL without USB passed through.
+    Missing,
+}
+
+/// This process runs as root (root needs no udev rule to open USB devices).
+fn running_as_root() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid(2) has no preconditions and cannot fail.
+        unsafe { libc::geteuid() == 0 }
     }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// The platform's needs, in one sentence, when no device was found; `None` when there is
+/// nothing to add. A udev rule is only suggested where it would help: Linux, a visible USB
+/// bus, and a user who is not root.
+pub fn platform_note(os: &str, bus: Bus, root: bool, rule: Option<&str>) -> Option<String> {
+    match (os, bus) {
+        ("macos", _) => Some("macOS needs no driver for DFU/Recovery devices.".into()),
+        ("windows", _) => Some(
+            "Windows needs Apple Mobile Device Support (Apple Devices app or iTunes) for devices \
+             to show up to Apple's tools."
+                .into(),
+        ),
+        (_, Bus::Missing) => Some(
+            "This system shows no USB bus at all (a container, a virtual machine or WSL without \
+             USB passed through): run restore-doctor on the computer the device is plugged into, \
+             or pass its USB through."
+                .into(),
+        ),
+        (_, Bus::Visible) if root => None,
+        (_, Bus::Visible) => Some(match rule {
+            Some(path) => format!(
+                "Linux: the udev rule ({path}) lets this user open the devices; if a plugged-in \
+                 device does not show, unplug and replug it."
+            ),
+            None => "Linux: non-root access needs the udev rule in \
+                     packaging/udev/39-restore-doctor.rules."
+                .into(),
+        }),
+    }
+}
+
+fn local_platform_note(bus: Bus) -> Option<String> {
+    platform_note(
+        std::env::consts::OS,
+        bus,
+        running_as_root(),
+        installed_udev_rule(),
+    )
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {
@@ -161,14 +222,26 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         Err(e @ UsbError::Recording { .. }) => return bad_input(e.to_string()),
         Err(e) => return Err(e.into()),
     };
+    tracing::info!(
+        "USB backend: {}",
+        if backend.is_live() {
+            "the live bus (nusb)"
+        } else {
+            "a recorded sequence (RESTORE_DOCTOR_USB_REPLAY)"
+        }
+    );
     if args.watch {
         return watch(backend.as_ref(), &args, out);
     }
+    let mut bus = Bus::Visible;
     let (mut devices, note) = match backend.list() {
         Ok(list) => (apple_devices(list), None),
-        Err(UsbError::NoUsb(why)) => (Vec::new(), Some(format!("no USB subsystem here: {why}"))),
+        Err(UsbError::NoUsb(why)) => {
+            bus = Bus::Missing;
+            (Vec::new(), Some(format!("no USB subsystem here: {why}")))
+        }
         Err(UsbError::PermissionDenied(why)) => {
-            anstream::eprintln!(
+            crate::esayln!(
                 "{} {why}\n  {}",
                 paint(WARN, "warning:"),
                 linux_permission_hint()
@@ -183,6 +256,11 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         tracing::info!("normal-mode details not available: {why}");
     }
     let warnings = access_warnings(&devices);
+    tracing::info!(
+        "{} Apple devices; {}",
+        devices.len(),
+        note.as_deref().unwrap_or("USB bus listed")
+    );
     if out.json {
         out.json(&DetectJson {
             devices: devices
@@ -193,19 +271,27 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
             warnings,
         })?;
     } else {
-        print_human(&devices, note.as_deref(), &warnings, args.show_ids);
+        print_human(&devices, note.as_deref(), bus, &warnings, args.show_ids);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_human(devices: &[AppleDevice], note: Option<&str>, warnings: &[String], show_ids: bool) {
+fn print_human(
+    devices: &[AppleDevice],
+    note: Option<&str>,
+    bus: Bus,
+    warnings: &[String],
+    show_ids: bool,
+) {
     let mut s = String::new();
     if devices.is_empty() {
         s.push_str("No iPhone, iPad or iPod touch on USB.\n");
         if let Some(n) = note {
             s.push_str(&format!("  {}\n", paint(DIM, n)));
         }
-        s.push_str(&format!("  {}\n", paint(DIM, platform_note())));
+        if let Some(p) = local_platform_note(bus) {
+            s.push_str(&format!("  {}\n", paint(DIM, p)));
+        }
     } else {
         let n = devices.len();
         s.push_str(&format!(
@@ -271,7 +357,7 @@ fn print_human(devices: &[AppleDevice], note: Option<&str>, warnings: &[String],
     for w in warnings {
         s.push_str(&format!("\n{} {w}\n", paint(WARN, "warning:")));
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
 }
 
 /// A timeline note as JSON (one object per line in `detect --watch --json`).
@@ -335,7 +421,11 @@ fn emit(n: &Note, out: &Out, show_ids: bool) -> anyhow::Result<()> {
     if out.json {
         anstream::println!("{}", serde_json::to_string(&NoteJson::new(n, show_ids))?);
     } else {
-        anstream::println!("{}", note_line(n));
+        // Continuation lines start under the note's text, after `14:02:11  ! `.
+        crate::sayln!(
+            "{}",
+            crate::output::fit_line(&note_line(n), 12, crate::output::width())
+        );
     }
     Ok(())
 }
@@ -354,10 +444,10 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
                     warnings: Vec::new(),
                 })?;
             } else {
-                anstream::println!(
-                    "No USB subsystem here ({why}): nothing to watch.\n  {}",
-                    paint(DIM, platform_note())
-                );
+                crate::sayln!("No USB subsystem here ({why}): nothing to watch.");
+                if let Some(p) = local_platform_note(Bus::Missing) {
+                    crate::sayln!("  {}", paint(DIM, p));
+                }
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -376,7 +466,7 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
         None => None,
     };
     if !out.json {
-        anstream::println!(
+        crate::sayln!(
             "{}",
             paint(
                 DIM,
@@ -389,7 +479,7 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
     }
     let warnings = access_warnings(&apple_devices(initial));
     for w in &warnings {
-        anstream::eprintln!("{} {w}", paint(WARN, "warning:"));
+        crate::esayln!("{} {w}", paint(WARN, "warning:"));
     }
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
@@ -398,7 +488,7 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
                     && device.access == Access::PermissionDenied
                     && device.is_apple()
                 {
-                    anstream::eprintln!("{} {}", paint(WARN, "warning:"), linux_permission_hint());
+                    crate::esayln!("{} {}", paint(WARN, "warning:"), linux_permission_hint());
                 }
                 if let Some(r) = recorder.as_mut() {
                     r.record(&event)?;
@@ -416,4 +506,38 @@ fn watch(backend: &dyn UsbBackend, args: &Args, out: &Out) -> CmdResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_udev_rule_is_only_suggested_where_it_helps() {
+        // No USB bus (a container): as root or not, no udev advice.
+        for root in [true, false] {
+            let n = platform_note("linux", Bus::Missing, root, None).unwrap();
+            assert!(n.contains("no USB bus") && !n.contains("udev"), "{n}");
+        }
+        // Root opens USB devices without the rule.
+        assert_eq!(platform_note("linux", Bus::Visible, true, None), None);
+        let user = platform_note("linux", Bus::Visible, false, None).unwrap();
+        assert!(
+            user.contains("packaging/udev/39-restore-doctor.rules"),
+            "{user}"
+        );
+        let installed = platform_note(
+            "linux",
+            Bus::Visible,
+            false,
+            Some("/usr/lib/udev/rules.d/39-restore-doctor.rules"),
+        )
+        .unwrap();
+        assert!(installed.contains("/usr/lib/udev/rules.d"), "{installed}");
+        assert!(
+            !platform_note("macos", Bus::Visible, false, None)
+                .unwrap()
+                .contains("udev")
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! `restore-doctor devices [NAME]`: the device table, optionally filtered.
 
-use crate::output::{BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
+use crate::output::{self, CmdResult, DIM, Out, bad_input, paint};
 use kb::report::{self, DeviceJson, ReportError};
 use std::process::ExitCode;
 
@@ -24,57 +24,60 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         }
         Err(e) => return Err(anyhow::anyhow!(e)),
     };
+    tracing::info!(
+        "{} devices match {}",
+        devices.len(),
+        args.name
+            .as_deref()
+            .map_or("(no filter)".to_string(), |n| format!("`{n}`"))
+    );
     if out.json {
         let list: Vec<DeviceJson> = devices.iter().map(|d| DeviceJson::new(d)).collect();
         out.json(&serde_json::json!({ "devices": list }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let mut s = format!(
-        "{}\n",
-        paint(
-            HEADING,
-            format!(
-                "{:<30} {:<12} {:<9} {:<6} {:<4} {:<20} {:<5} {:<10} {:<20} {}",
-                "Name",
-                "Product",
-                "Board",
-                "CPID",
-                "BDID",
-                "SoC",
-                "Year",
-                "Connector",
-                "Buttons",
-                "Biometric"
-            )
-        )
-    );
+    let mut table = output::Table::new(&[
+        "Name",
+        "Product",
+        "Board",
+        "CPID",
+        "BDID",
+        "SoC",
+        "Year",
+        "Connector",
+        "Buttons",
+        "Biometric",
+    ]);
+    table.bold_first = true;
     for d in &devices {
-        s.push_str(&format!(
-            "{} {:<12} {:<9} {:<6} {:<4} {:<20} {:<5} {:<10} {:<20} {}\n",
-            paint(BOLD, format!("{:<30}", d.name)),
-            d.product_type,
-            d.board,
+        table.row(vec![
+            d.name.clone(),
+            d.product_type.clone(),
+            d.board.clone(),
             format!("{:04X}", d.cpid),
             format!("{:02X}", d.bdid),
-            d.soc,
-            d.year,
+            d.soc.clone(),
+            d.year.to_string(),
             match d.connector {
                 kb::Connector::ThirtyPin => "30-pin",
                 kb::Connector::Lightning => "Lightning",
                 kb::Connector::UsbC => "USB-C",
-            },
-            d.button_scheme.as_str(),
+            }
+            .to_string(),
+            d.button_scheme.as_str().to_string(),
             match d.biometric {
                 kb::Biometric::FaceId => "Face ID",
                 kb::Biometric::TouchId => "Touch ID",
                 kb::Biometric::None => "-",
             }
-        ));
+            .to_string(),
+        ]);
     }
+    let mut s = table.render();
     s.push_str(&format!(
         "{}\n",
         paint(DIM, format!("{} devices", devices.len()))
     ));
-    anstream::print!("{s}");
+    crate::say!("{s}");
     Ok(ExitCode::SUCCESS)
 }

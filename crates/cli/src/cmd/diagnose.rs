@@ -27,13 +27,16 @@ Vocabularies:
               force_restart, recovery_update, recovery_restore, dfu_restore, firmware_redownload,
               third_party_tool, security_software_disabled, hosts_file_checked, network_change,
               battery_replaced, device_port_cleaned, storage_freed
+              (or the action ids they stand for: swap_cable, remove_hub, update_host_software...)
   --observed  liquid_exposure, recent_drop, recent_repair, speaker_greyed_out, no_service,
               face_id_broken, true_tone_missing, boot_loop, not_detected, detected_in_dfu,
               detected_in_recovery, same_failure_point, error_varies,
               works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem,
               old_host_software, update_interrupted, hub_or_adapter, port_debris,
               downgrade_attempt, device_locked
-              (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>")]
+              (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>,
+              and any other question's id with its answer: backup_exists=yes,
+              has_second_computer=no, dc_boot_current=short...")]
 pub struct Args {
     /// The device: name, product type or board ("iPhone X", "iPhone10,3", "d22ap").
     #[arg(long)]
@@ -123,8 +126,12 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
     if !args.logs.is_empty() {
         let mut read = Vec::new();
         for path in &args.logs {
+            let started = std::time::Instant::now();
             match logs::analyze_path(path, &mut |_| {}) {
-                Ok(log) => read.push(log),
+                Ok(log) => {
+                    crate::trace::restore_log(&path.display().to_string(), &log, started.elapsed());
+                    read.push(log);
+                }
                 Err(e) => return bad_input(format!("--log: {e}")),
             }
         }
@@ -174,6 +181,11 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         // The case's attempts and steps, and this shop's other closed cases, as evidence.
         s.add_case_evidence(id, &mut req)
             .map_err(crate::cmd::cases::store_err)?;
+        tracing::info!(
+            "case {id}: {} attempts and {} steps read as evidence",
+            req.attempts.len(),
+            req.steps.len()
+        );
         store = Some((s, id));
     } else if let (Some(db), Some(device), Some(code)) = (&args.db, &req.device, req.error) {
         // No case: still learn from this shop's closed cases for the same model and error.
@@ -190,13 +202,18 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
                     *counts.entry(cause).or_insert(0) += n;
                 }
             }
+            tracing::info!(
+                "this shop's confirmed causes for {device} with error {code}: {counts:?}"
+            );
             req.shop_counts = counts;
         }
     }
+    let started = std::time::Instant::now();
     let mut resp = match diagnose_request(&req) {
         Ok(r) => r,
         Err(e) => return bad_input(e.to_string()),
     };
+    crate::trace::diagnosis(&req, &resp, started.elapsed());
     resp.warnings.extend(log_warnings);
     if let Some((mut s, id)) = store {
         let rec = store::Recommendation {
@@ -210,7 +227,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if out.json {
         out.json(&resp)?;
     } else {
-        anstream::print!("{}", render(&resp));
+        crate::say!("{}", render(&resp));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -291,7 +308,7 @@ pub fn render(r: &DiagnoseResponse) -> String {
         if let Some(note) = &c.note {
             s.push_str(&paint(
                 DIM,
-                crate::output::wrap(&format!("With this code: {note}"), 84, "      "),
+                crate::output::wrap(&format!("With this code: {note}"), "      "),
             ));
         }
     }

@@ -128,6 +128,17 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         }
         Err(e) => return Err(anyhow::anyhow!(e)),
     };
+    tracing::info!(
+        "code {}: documented as {}, family {}, prior from {}",
+        report.code,
+        report.documented_as,
+        report.family.id,
+        if report.prior_source.is_some() {
+            "the code's own numbers"
+        } else {
+            "its family"
+        }
+    );
     let shop = match args.db.as_deref() {
         Some(db) => Some(shop_view(db, &report)?),
         None => None,
@@ -158,17 +169,14 @@ fn print_shop(report: &ExplainJson, shop: &ShopView) {
                 format!("No closed case with error {} and a confirmed cause yet: the numbers above stand.", report.code)
             )
         ));
-        anstream::print!("{s}");
+        crate::say!("{s}");
         return;
     }
     s.push_str(&output::wrap(
         &format!(
             "{} closed case(s) with error {} had a confirmed cause. They are added to the knowledge base's numbers, which count as {} cases:",
             shop.cases, report.code, shop.knowledge_base_weight
-        ),
-        88,
-        "  ",
-    ));
+        ), "  "));
     let width = shop
         .causes
         .iter()
@@ -194,7 +202,7 @@ fn print_shop(report: &ExplainJson, shop: &ShopView) {
             seen
         ));
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
 }
 
 fn category_words(cat: &str) -> String {
@@ -250,7 +258,7 @@ fn print_human(r: &ExplainJson) {
         paint(DIM, format!("({})", r.family.id))
     ));
     s.push_str(&format!("{}\n", paint(HEADING, "What it means")));
-    s.push_str(&output::wrap(&r.meaning, 88, "  "));
+    s.push_str(&output::wrap(&r.meaning, "  "));
     s.push_str(&format!(
         "\n{}\n",
         paint(HEADING, "Likely causes, before anything is tried")
@@ -272,15 +280,23 @@ fn print_human(r: &ExplainJson) {
         if let Some(note) = &c.note {
             s.push_str(&paint(
                 DIM,
-                output::wrap(&format!("With this code: {note}"), 84, "      "),
+                output::wrap(&format!("With this code: {note}"), "      "),
             ));
         }
     }
+    // Sources by title and link, cited by number (the keys are the knowledge base's own).
+    let sources = kb::sources::cited(
+        kb::kb(),
+        &[r.prior_source.as_deref().unwrap_or(""), &r.source],
+    );
     if let Some(src) = &r.prior_source {
-        s.push_str(&output::wrap(
-            &format!("Source of these numbers: {src}"),
-            88,
+        s.push_str(&output::wrap_hang(
+            &format!(
+                "Source of these numbers: {}",
+                kb::sources::number_citations(src, &sources)
+            ),
             "  ",
+            "    ",
         ));
     }
     if !r.first_steps.is_empty() {
@@ -311,11 +327,30 @@ fn print_human(r: &ExplainJson) {
         let rel: Vec<String> = r.related.iter().map(|c| c.to_string()).collect();
         s.push_str(&format!("\nRelated codes: {}\n", rel.join(", ")));
     }
-    anstream::print!("{s}");
+    if !sources.is_empty() {
+        s.push_str(&format!("\n{}\n", paint(HEADING, "Sources")));
+        for (i, src) in sources.iter().enumerate() {
+            let number = format!("  [{}] ", i + 1);
+            let hang = " ".repeat(number.len());
+            s.push_str(&output::wrap_hang(&src.title, &number, &hang));
+            if let Some(url) = &src.url {
+                s.push_str(&format!("{hang}{}\n", paint(DIM, url)));
+            }
+        }
+    }
+    tracing::info!(
+        "code {}: {} causes, {} first steps, {} sources cited",
+        r.code,
+        r.causes.len(),
+        r.first_steps.len(),
+        sources.len()
+    );
+    crate::say!("{s}");
 }
 
 fn list(out: &Out) -> CmdResult {
     let entries = report::code_list();
+    tracing::info!("{} documented codes and ranges", entries.len());
     if out.json {
         out.json(&serde_json::json!({ "codes": entries }))?;
         return Ok(ExitCode::SUCCESS);
@@ -334,6 +369,6 @@ fn list(out: &Out) -> CmdResult {
             e.summary
         ));
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 //! synthetic history with planted faults; `bench` times import and report and scores the flags.
 
 use crate::cmd::cases::{open_store, store_err};
-use crate::output::{BAD, BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
+use crate::output::{BAD, CmdResult, HEADING, Out, bad_input, paint};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -138,6 +138,10 @@ fn import(
         .map_err(store_err)?;
     let secs = t.elapsed().as_secs_f64();
     pb.finish_and_clear();
+    tracing::info!(
+        "imported {} simulated attempts in {secs:.2} s",
+        world.config.attempts
+    );
     Ok((truth, secs))
 }
 
@@ -184,7 +188,7 @@ fn simulate(a: SimulateArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&summary)?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "wrote {} attempts ({} stations, {} cables, {} devices) into {} in {:.1} s ({:.0} attempts/s)",
             cfg.attempts,
             cfg.stations,
@@ -194,7 +198,7 @@ fn simulate(a: SimulateArgs, db: Option<&str>, out: &Out) -> CmdResult {
             secs,
             cfg.attempts as f64 / secs.max(1e-9)
         );
-        anstream::println!(
+        crate::sayln!(
             "planted: {} stations, {} cables, {} ports, {} devices{}",
             truth.stations.len(),
             truth.cables.len(),
@@ -229,6 +233,14 @@ fn build_report(
     let report =
         fleet::fit_with_progress(&data, opts, &mut |sweep, _| pb.set_position(sweep.into()));
     pb.finish_and_clear();
+    tracing::info!(
+        "fleet model: {} attempts in {} cells read in {load:.2} s, fitted in {:.2} s ({} sweeps, converged: {})",
+        report.model.attempts,
+        report.model.cells,
+        t.elapsed().as_secs_f64(),
+        report.model.sweeps,
+        report.model.converged
+    );
     Ok((report, load, t.elapsed().as_secs_f64()))
 }
 
@@ -268,7 +280,7 @@ fn report(a: ReportArgs, db: Option<&str>, out: &Out) -> CmdResult {
         out.json(&v)?;
         return Ok(ExitCode::SUCCESS);
     }
-    anstream::println!(
+    crate::sayln!(
         "{} {} attempts, {} failures ({:.1}%), baseline failure rate {:.1}%",
         paint(HEADING, "Fleet report:"),
         report.model.attempts,
@@ -284,7 +296,7 @@ fn report(a: ReportArgs, db: Option<&str>, out: &Out) -> CmdResult {
         print_items(title, items, a.all);
     }
     let flagged: Vec<&ItemReport> = report.devices.iter().filter(|d| d.flagged).collect();
-    anstream::println!(
+    crate::sayln!(
         "\n{} {} of {} devices flagged as faulty themselves (they fail wherever they are tried)",
         paint(HEADING, "Devices:"),
         flagged.len(),
@@ -292,19 +304,23 @@ fn report(a: ReportArgs, db: Option<&str>, out: &Out) -> CmdResult {
     );
     let mut shown = flagged.clone();
     shown.sort_by(|x, y| y.p_faulty.total_cmp(&x.p_faulty));
+    let mut table =
+        crate::output::Table::new(&["device", "label", ">failed", ">stations", ">P(faulty)"]);
+    table.indent = 2;
     for d in shown.iter().take(if a.all { usize::MAX } else { 10 }) {
-        anstream::println!(
-            "  device {:<10} {:<24} {:>4}/{:<4} failed on {} station(s)  P(faulty) {:.2}",
-            d.id,
-            d.label.as_deref().unwrap_or(""),
-            d.failures,
-            d.attempts,
-            d.stations_tried.unwrap_or(0),
-            d.p_faulty
-        );
+        table.row(vec![
+            d.id.clone(),
+            d.label.clone().unwrap_or_default(),
+            format!("{}/{}", d.failures, d.attempts),
+            d.stations_tried.unwrap_or(0).to_string(),
+            format!("{:.2}", d.p_faulty),
+        ]);
+    }
+    if !shown.is_empty() {
+        crate::say!("{}", table.render());
     }
     if let Some(sc) = &scores {
-        anstream::println!(
+        crate::sayln!(
             "\n{} precision {:.3}, recall {:.3} ({} planted, {} flagged, {} correct)",
             paint(HEADING, "Against the truth file:"),
             sc.all.precision,
@@ -315,7 +331,7 @@ fn report(a: ReportArgs, db: Option<&str>, out: &Out) -> CmdResult {
         );
     }
     if !report.model.converged {
-        anstream::println!(
+        crate::sayln!(
             "{}",
             paint(
                 BAD,
@@ -330,7 +346,7 @@ fn print_items(title: &str, items: &[ItemReport], all: bool) {
     let mut v: Vec<&ItemReport> = items.iter().collect();
     v.sort_by(|x, y| y.p_faulty.total_cmp(&x.p_faulty).then(x.id.cmp(&y.id)));
     let n_flagged = v.iter().filter(|i| i.flagged).count();
-    anstream::println!(
+    crate::sayln!(
         "\n{} {} flagged of {}",
         paint(HEADING, format!("{title}:")),
         n_flagged,
@@ -341,23 +357,36 @@ fn print_items(title: &str, items: &[ItemReport], all: bool) {
     } else {
         n_flagged.max(10).min(v.len())
     };
+    let mut table = crate::output::Table::new(&[
+        "id",
+        ">attempts",
+        ">fail",
+        "95% interval",
+        ">excess",
+        ">P(faulty)",
+        "",
+    ]);
+    table.indent = 2;
     for i in v.iter().take(keep) {
-        let line = format!(
-            "  {:<28} {:>8} attempts  fail {:>5.1}% [{:.1}–{:.1}]  excess {:>+5.1}%  P(faulty) {:.2}",
-            i.id,
-            i.attempts,
-            100.0 * i.failure_rate,
-            100.0 * i.failure_rate_ci[0],
-            100.0 * i.failure_rate_ci[1],
-            100.0 * i.excess_failure_rate,
-            i.p_faulty
-        );
-        if i.flagged {
-            anstream::println!("{} {}", paint(BOLD, line), paint(BAD, "FLAGGED"));
-        } else {
-            anstream::println!("{}", paint(DIM, line));
-        }
+        table.row(vec![
+            i.id.clone(),
+            i.attempts.to_string(),
+            format!("{:.1}%", 100.0 * i.failure_rate),
+            format!(
+                "{:.1}–{:.1}%",
+                100.0 * i.failure_rate_ci[0],
+                100.0 * i.failure_rate_ci[1]
+            ),
+            format!("{:+.1}%", 100.0 * i.excess_failure_rate),
+            format!("{:.2}", i.p_faulty),
+            if i.flagged {
+                paint(BAD, "FLAGGED")
+            } else {
+                String::new()
+            },
+        ]);
     }
+    crate::say!("{}", table.render());
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MiB.
@@ -412,17 +441,17 @@ fn bench(a: BenchArgs, db: Option<&str>, out: &Out) -> CmdResult {
     if out.json {
         out.json(&result)?;
     } else {
-        anstream::println!(
+        crate::sayln!(
             "{}",
             paint(HEADING, format!("fleet bench ({})", s.backend_name()))
         );
-        anstream::println!(
+        crate::sayln!(
             "  import  {} attempts in {:.1} s: {:.0} attempts/s",
             cfg.attempts,
             import_s,
             cfg.attempts as f64 / import_s.max(1e-9)
         );
-        anstream::println!(
+        crate::sayln!(
             "  report  {:.1} s (read {:.1} s, fit {:.1} s, {} cells, {} sweeps)",
             report_s,
             load_s,
@@ -431,9 +460,9 @@ fn bench(a: BenchArgs, db: Option<&str>, out: &Out) -> CmdResult {
             report.model.sweeps
         );
         if let Some(m) = peak_rss_mib() {
-            anstream::println!("  peak memory {m:.0} MiB");
+            crate::sayln!("  peak memory {m:.0} MiB");
         }
-        anstream::println!(
+        crate::sayln!(
             "  flags   precision {:.3}, recall {:.3} ({} planted, {} flagged)",
             scores.all.precision,
             scores.all.recall,

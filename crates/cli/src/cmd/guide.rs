@@ -30,6 +30,13 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     };
     let (name, variants) = output::resolve_device(&args.device)?;
     let report = report::guide_for(kind, name, &variants).map_err(|e| anyhow::anyhow!(e))?;
+    tracing::info!(
+        "`{}` is {name} ({} variants), button scheme {}: {} steps",
+        args.device,
+        variants.len(),
+        report.device.button_scheme.as_str(),
+        report.steps.len()
+    );
     if out.json {
         out.json(&report)?;
     } else {
@@ -49,31 +56,33 @@ fn print_human(g: &GuideJson) {
     if !g.before.is_empty() {
         s.push_str(&format!("\n{}\n", paint(BOLD, "Before you start")));
         for b in &g.before {
-            s.push_str(&output::wrap(b, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+            s.push_str(&output::wrap_hang(b, "  • ", "    "));
         }
     }
     s.push_str(&format!("\n{}\n", paint(BOLD, "Steps")));
     for st in &g.steps {
-        let hold = st
-            .hold_seconds
-            .map(|h| paint(ACCENT, format!("  [hold {h} s]")))
-            .unwrap_or_default();
-        let text = output::wrap(&st.text, 86, "      ");
-        let text = text.trim_start();
-        s.push_str(&format!("  {:>2}. {}{}\n", st.n, text.trim_end(), hold));
+        let text = match st.hold_seconds {
+            Some(h) => format!("{} {}", st.text, paint(ACCENT, format!("[hold {h} s]"))),
+            None => st.text.clone(),
+        };
+        s.push_str(&output::wrap_hang(
+            &text,
+            &format!("  {:>2}. ", st.n),
+            "      ",
+        ));
     }
     s.push_str(&format!("\n{}\n", paint(GOOD, "When it worked")));
-    s.push_str(&output::wrap(&g.success, 88, "  "));
+    s.push_str(&output::wrap(&g.success, "  "));
     if !g.failure.is_empty() {
         s.push_str(&format!("\n{}\n", paint(WARN, "If it did not work")));
         for f in &g.failure {
-            s.push_str(&output::wrap(f, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+            s.push_str(&output::wrap_hang(f, "  • ", "    "));
         }
     }
     if !g.mistakes.is_empty() {
         s.push_str(&format!("\n{}\n", paint(BOLD, "Common mistakes")));
         for m in &g.mistakes {
-            s.push_str(&output::wrap(m, 88, "  • ").replacen("\n  • ", "\n    ", usize::MAX));
+            s.push_str(&output::wrap_hang(m, "  • ", "    "));
         }
     }
     if !g.apps.is_empty() && g.kind != "force-restart" {
@@ -85,5 +94,5 @@ fn print_human(g: &GuideJson) {
             s.push_str(&format!("  {:<34} {}\n", a.os, a.app));
         }
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
 }

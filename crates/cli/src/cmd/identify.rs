@@ -46,6 +46,40 @@ struct IdentifyJson {
     pwnd: Option<String>,
     usb_product_id: Option<String>,
     usb_mode: Option<String>,
+    /// When the CPID is known but not this board id: the chip and the models that use it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    chip_family: Option<ChipFamilyJson>,
+}
+
+/// The chip a CPID names, and its models, for a board id the device table lacks.
+#[derive(Serialize)]
+struct ChipFamilyJson {
+    soc: String,
+    models: Vec<String>,
+    /// The board ids the table knows for this chip.
+    known_bdids: Vec<String>,
+}
+
+/// The models with this CPID (deduplicated, in table order).
+fn chip_family(kb: &kb::KnowledgeBase, cpid: u32) -> Option<ChipFamilyJson> {
+    let devices: Vec<&kb::Device> = kb.devices().iter().filter(|d| d.cpid == cpid).collect();
+    let first = devices.first()?;
+    let mut models: Vec<String> = Vec::new();
+    let mut known_bdids: Vec<String> = Vec::new();
+    for d in &devices {
+        if !models.contains(&d.name) {
+            models.push(d.name.clone());
+        }
+        let b = format!("0x{:02X}", d.bdid);
+        if !known_bdids.contains(&b) {
+            known_bdids.push(b);
+        }
+    }
+    Some(ChipFamilyJson {
+        soc: first.soc.clone(),
+        models,
+        known_bdids,
+    })
 }
 
 pub fn run(args: Args, out: &Out) -> CmdResult {
@@ -95,7 +129,21 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         pwnd: info.pwnd.clone(),
         usb_product_id: info.usb_pid.map(|p| format!("0x{p:04x}")),
         usb_mode,
+        chip_family: match (device, info.cpid) {
+            (None, Some(c)) => chip_family(kb, c),
+            _ => None,
+        },
     };
+    match (&report.device, &report.chip_family) {
+        (Some(d), _) => tracing::info!("CPID/BDID found in the device table: {}", d.name),
+        (None, Some(f)) => tracing::info!(
+            "CPID known ({}, {} models), board id {} not in the device table",
+            f.soc,
+            f.models.len(),
+            report.bdid.as_deref().unwrap_or("missing")
+        ),
+        (None, None) => tracing::info!("no device with this CPID/BDID in the table"),
+    }
     if out.json {
         out.json(&report)?;
     } else {
@@ -108,12 +156,33 @@ fn print_human(r: &IdentifyJson, cpid: Option<u32>) {
     let mut s = String::new();
     let title = match &r.device {
         Some(d) => format!("{} ({}, {})", d.name, d.product_type, d.board),
-        None => match cpid {
-            Some(c) => format!("Unknown model (CPID {c:04X}: not in the device table)"),
-            None => "Device not identified (no CPID/BDID in the string)".to_string(),
+        None => match (cpid, &r.chip_family, &r.bdid) {
+            (Some(c), Some(f), Some(b)) => format!(
+                "{} (CPID {c:04X}) with board id {b}: the chip is known, this board is not in \
+                 the device table",
+                f.soc
+            ),
+            (Some(c), Some(f), None) => format!(
+                "{} (CPID {c:04X}): the chip is known; the string has no board id (BDID)",
+                f.soc
+            ),
+            (Some(c), None, _) => format!("Unknown model (CPID {c:04X}: not in the device table)"),
+            (None, _, _) => "Device not identified (no CPID/BDID in the string)".to_string(),
         },
     };
     s.push_str(&format!("{}\n", paint(HEADING, title)));
+    if let Some(f) = &r.chip_family {
+        s.push_str(&output::wrap(
+            &format!(
+                "The {} is in: {}. Known board ids for it: {}. A board id the table lacks is a \
+                 model newer than this table or a misread string: check the BDID.",
+                f.soc,
+                f.models.join(", "),
+                f.known_bdids.join(", ")
+            ),
+            "  ",
+        ));
+    }
     s.push_str(&format!(
         "  {} {}\n",
         paint(BOLD, format!("{:<10}", "Mode")),
@@ -173,5 +242,5 @@ fn print_human(r: &IdentifyJson, cpid: Option<u32>) {
             s.push_str(&format!("    {:<26} {}\n", f.name, paint(DIM, f.meaning)));
         }
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
 }

@@ -4,7 +4,7 @@
 //! `-` reads standard input. A file that cannot be read is reported on stderr and makes the
 //! command exit with 2, while the other files are still analysed and printed.
 
-use crate::output::{ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, paint};
+use crate::output::{self, ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, Out, WARN, paint};
 use logs::{
     CheckpointState, EventKind, FileError, LogError, LogsReport, Outcome, RestoreLog, TimelineEvent,
 };
@@ -34,10 +34,15 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let mut read: Vec<(String, RestoreLog)> = Vec::new();
     let mut errors: Vec<FileError> = Vec::new();
     for file in &args.files {
+        let started = std::time::Instant::now();
         match analyse(file) {
-            Ok(log) => read.push((file.clone(), log)),
+            Ok(log) => {
+                crate::trace::restore_log(file, &log, started.elapsed());
+                read.push((file.clone(), log));
+            }
             Err(e) => {
-                anstream::eprintln!("{} {e}", paint(BAD, "error:"));
+                tracing::info!("{file}: not read: {e}");
+                crate::esayln!("{} {e}", paint(BAD, "error:"));
                 errors.push(FileError {
                     file: file.clone(),
                     error: e.to_string(),
@@ -87,18 +92,18 @@ fn print_human(report: &LogsReport) {
         print_log(&entry.file, &entry.log);
     }
     if report.logs.len() >= 2 {
-        anstream::println!("{}", paint(HEADING, "Across these logs"));
+        crate::sayln!("{}", paint(HEADING, "Across these logs"));
         match report.same_failure_point {
-            Some(true) => anstream::println!("  The failures sit at the same point every time."),
-            Some(false) => anstream::println!("  The failures sit at different points."),
-            None => anstream::println!("  Fewer than two failures: nothing to compare."),
+            Some(true) => crate::sayln!("  The failures sit at the same point every time."),
+            Some(false) => crate::sayln!("  The failures sit at different points."),
+            None => crate::sayln!("  Fewer than two failures: nothing to compare."),
         }
         match report.error_varies {
-            Some(true) => anstream::println!("  The error code changed between attempts."),
-            Some(false) => anstream::println!("  The error code stayed the same."),
+            Some(true) => crate::sayln!("  The error code changed between attempts."),
+            Some(false) => crate::sayln!("  The error code stayed the same."),
             None => {}
         }
-        anstream::println!();
+        crate::sayln!();
     }
 }
 
@@ -111,7 +116,7 @@ fn outcome_word(o: Outcome) -> String {
 }
 
 fn print_log(file: &str, log: &RestoreLog) {
-    anstream::println!("{}", paint(HEADING, file));
+    crate::sayln!("{}", paint(HEADING, file));
     let device = match (&log.device.name, &log.device.product_type) {
         (Some(n), Some(pt)) => format!("{n} ({pt})"),
         (None, Some(pt)) => pt.clone(),
@@ -123,7 +128,7 @@ fn print_log(file: &str, log: &RestoreLog) {
         (None, Some(b)) => b.clone(),
         (None, None) => "unknown".to_string(),
     };
-    anstream::println!(
+    crate::sayln!(
         "  {} {}   {} {}   {} {}",
         paint(DIM, "tool"),
         log.tool.as_str(),
@@ -133,18 +138,18 @@ fn print_log(file: &str, log: &RestoreLog) {
         target
     );
     if let Some(ecid) = &log.device.ecid {
-        anstream::println!("  {} {ecid}", paint(DIM, "ECID"));
+        crate::sayln!("  {} {ecid}", paint(DIM, "ECID"));
     }
     if let Some(kind) = log.restore_kind {
         let words = match kind {
             logs::RestoreKind::Update => "update (keeps the data)",
             logs::RestoreKind::Restore => "restore (erases the data)",
         };
-        anstream::println!("  {} {words}", paint(DIM, "kind"));
+        crate::sayln!("  {} {words}", paint(DIM, "kind"));
     }
     if !log.modes.is_empty() {
         let modes: Vec<&str> = log.modes.iter().map(|m| m.as_str()).collect();
-        anstream::println!("  {} {}", paint(DIM, "modes"), modes.join(" → "));
+        crate::sayln!("  {} {}", paint(DIM, "modes"), modes.join(" → "));
     }
     let mut verdict = outcome_word(log.outcome);
     if let Some(f) = &log.failure {
@@ -155,8 +160,8 @@ fn print_log(file: &str, log: &RestoreLog) {
             verdict.push_str(&format!(", error {}", paint(BOLD, code)));
         }
     }
-    anstream::println!("  {} {verdict}", paint(DIM, "outcome"));
-    anstream::println!();
+    crate::sayln!("  {} {verdict}", paint(DIM, "outcome"));
+    crate::sayln!();
 
     let highlight: Vec<u64> = log
         .evidence
@@ -164,11 +169,11 @@ fn print_log(file: &str, log: &RestoreLog) {
         .filter(|e| e.why == "first sign of the failure" || e.why == "failing checkpoint")
         .map(|e| e.line)
         .collect();
-    anstream::println!("  {}", paint(BOLD, "Timeline"));
+    crate::sayln!("  {}", paint(BOLD, "Timeline"));
     let n = log.timeline.len();
     for (i, ev) in log.timeline.iter().enumerate() {
         if n > SHOW_FIRST + SHOW_LAST && i == SHOW_FIRST {
-            anstream::println!(
+            crate::sayln!(
                 "  {}",
                 paint(
                     DIM,
@@ -182,7 +187,7 @@ fn print_log(file: &str, log: &RestoreLog) {
         print_event(ev, highlight.contains(&ev.line));
     }
     if log.events_dropped > 0 {
-        anstream::println!(
+        crate::sayln!(
             "  {}",
             paint(
                 DIM,
@@ -193,25 +198,26 @@ fn print_log(file: &str, log: &RestoreLog) {
             )
         );
     }
-    anstream::println!();
-    anstream::println!("  {}", paint(BOLD, "Reading"));
-    anstream::println!("  {}", log.reading);
-    anstream::println!();
+    crate::sayln!();
+    crate::sayln!("  {}", paint(BOLD, "Reading"));
+    crate::say!("{}", output::wrap(&log.reading, "  "));
+    crate::sayln!();
     if !log.evidence.is_empty() {
-        anstream::println!("  {}", paint(BOLD, "Proving lines"));
+        crate::sayln!("  {}", paint(BOLD, "Proving lines"));
         for e in &log.evidence {
             let line = format!("{:>7}", format!("L{}", e.line));
-            anstream::println!(
+            let text = format!(
                 "  {}  {}  {}",
                 paint(ACCENT, line),
                 e.text,
                 paint(DIM, format!("({})", e.why))
             );
+            crate::sayln!("{}", output::fit_line(&text, 11, output::width()));
         }
-        anstream::println!();
+        crate::sayln!();
     }
     if !log.earlier_attempts.is_empty() {
-        anstream::println!("  {}", paint(BOLD, "Earlier runs in this paste"));
+        crate::sayln!("  {}", paint(BOLD, "Earlier runs in this paste"));
         for a in &log.earlier_attempts {
             let stage = a
                 .stage
@@ -231,20 +237,20 @@ fn print_log(file: &str, log: &RestoreLog) {
                 Some(logs::RestoreKind::Restore) => " (erase restore)",
                 None => "",
             };
-            anstream::println!(
+            crate::sayln!(
                 "  {}  {}{kind}{stage}{op}{code}",
                 paint(ACCENT, format!("{:>7}", format!("L{}", a.first_line))),
                 a.outcome.as_str()
             );
             if let Some(e) = &a.ended {
-                anstream::println!(
+                crate::sayln!(
                     "  {}  {}",
                     paint(ACCENT, format!("{:>7}", format!("L{}", e.line))),
                     paint(DIM, &e.text)
                 );
             }
         }
-        anstream::println!();
+        crate::sayln!();
     }
 }
 
@@ -303,17 +309,20 @@ fn print_event(ev: &TimelineEvent, root: bool) {
     let time = ev.time.as_deref().map(time_of_day).unwrap_or("");
     let line = format!("{:>7}", format!("L{}", ev.line));
     let time = format!("{time:<16}");
-    if root {
-        anstream::println!(
+    // Continuation lines of a long event start under its text.
+    const TEXT_COLUMN: usize = 29;
+    let line = if root {
+        format!(
             "{} {} {time} {} {}",
             paint(BAD, "▶"),
             paint(BAD, line),
             mark,
             paint(BAD, strip(&text))
-        );
+        )
     } else {
-        anstream::println!("  {} {time} {} {}", paint(DIM, line), mark, text);
-    }
+        format!("  {} {time} {} {}", paint(DIM, line), mark, text)
+    };
+    crate::sayln!("{}", output::fit_line(&line, TEXT_COLUMN, output::width()));
 }
 
 /// Text without our own escapes (to restyle a highlighted line).

@@ -59,6 +59,16 @@ pub fn run(args: Args, _out: &Out) -> CmdResult {
         max_upload: args.max_upload_mib << 20,
         request_timeout: Duration::from_secs(args.timeout),
     };
+    tracing::info!(
+        "serving on {listen}: token {}, uploads up to {} MiB, {} s per request; one log line per request",
+        if config.token.is_some() {
+            "required"
+        } else {
+            "not required (loopback)"
+        },
+        args.max_upload_mib,
+        args.timeout
+    );
     match web::serve_blocking(config) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.is_bad_input() => bad_input(e.to_string()),

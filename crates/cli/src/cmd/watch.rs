@@ -433,6 +433,19 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     };
     let started = Instant::now();
     let started_ms = usb::now_ms();
+    tracing::info!(
+        "started `{}` as pid {}; USB {}",
+        args.command.join(" "),
+        child.id(),
+        if usb_watched {
+            "watched beside it".to_string()
+        } else {
+            format!(
+                "not watched ({})",
+                usb_problem.as_deref().unwrap_or("--no-usb")
+            )
+        }
+    );
     let child_pid = Arc::new(AtomicU32::new(child.id()));
     let interrupts = Arc::new(AtomicU32::new(0));
     {
@@ -460,7 +473,10 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
 
     let screen = Screen::new(out.json);
     if let Some(p) = &usb_problem {
-        screen.say(paint(DIM, format!("USB not watched: {p}")));
+        screen.say(crate::output::fit(&paint(
+            DIM,
+            format!("USB not watched: {p}"),
+        )));
     }
     for n in &usb_notes {
         screen.usb(n);
@@ -526,6 +542,12 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let ctrl_c = interrupts.load(Ordering::SeqCst) > 0;
     let was_interrupted = ctrl_c || signal.is_some_and(stopped_by_signal);
     let log = analyzer.finish();
+    tracing::info!(
+        "`{program}` ended: exit code {exit_code}{} after {:.1} s",
+        signal.map_or(String::new(), |s| format!(" (signal {s})")),
+        duration.as_secs_f64()
+    );
+    crate::trace::restore_log("the tool's output", &log, duration);
 
     // On a bench with several devices, keep the USB notes of the one being restored when the
     // log names its ECID.
@@ -603,6 +625,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
         })();
         match result {
             Ok((c, a)) => {
+                tracing::info!("recorded attempt {a} on case {c}");
                 case_id = Some(c);
                 attempt_id = Some(a);
             }
@@ -694,6 +717,7 @@ impl Screen {
         Screen { bar, json }
     }
 
+    /// A line, as given (already fitted to the width by the caller).
     fn say(&self, line: String) {
         match &self.bar {
             Some(pb) => pb.println(line),
@@ -703,7 +727,12 @@ impl Screen {
     }
 
     fn usb(&self, note: &Note) {
-        self.say(format!("{} {}", paint(DIM, "usb"), note_line(note)));
+        let line = crate::output::fit_line(
+            &format!("{} {}", paint(DIM, "usb"), note_line(note)),
+            16,
+            crate::output::width(),
+        );
+        self.say(line);
     }
 
     /// A complete line of the tool's output; its first `shown` bytes were shown as a prompt.
@@ -722,7 +751,8 @@ impl Screen {
         // follows the prompt text.
         let ends_prompt = self.bar.is_none() && shown > 0;
         if ends_prompt || (!redraw && !rest.trim().is_empty()) {
-            self.say(rest);
+            // Shown wrapped to the width between words; the stored log keeps the bytes.
+            self.say(crate::output::fit(&rest));
         }
     }
 
@@ -1063,7 +1093,7 @@ fn print_summary(r: &WatchJson, notes: &[Note], db: Option<String>) {
         )),
         _ => {}
     }
-    anstream::print!("{s}");
+    crate::say!("{s}");
 }
 
 #[cfg(test)]

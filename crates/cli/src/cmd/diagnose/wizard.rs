@@ -54,16 +54,21 @@ fn save(path: &Path, s: &Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Quit (Esc / Ctrl-C) or a prompt error.
+/// Quit (Esc or the menu's "Quit for now"), interrupted (Ctrl-C), or a prompt error.
 enum Stop {
     Quit,
+    Interrupted,
     Failed(anyhow::Error),
 }
+
+/// The exit code of a wizard stopped with Ctrl-C: 128 + SIGINT, as a shell reports it.
+pub const INTERRUPTED_EXIT: u8 = 130;
 
 impl From<InquireError> for Stop {
     fn from(e: InquireError) -> Self {
         match e {
-            InquireError::OperationCanceled | InquireError::OperationInterrupted => Stop::Quit,
+            InquireError::OperationCanceled => Stop::Quit,
+            InquireError::OperationInterrupted => Stop::Interrupted,
             other => Stop::Failed(other.into()),
         }
     }
@@ -78,7 +83,7 @@ impl From<anyhow::Error> for Stop {
 pub fn run(session: Option<PathBuf>, role: Option<String>) -> CmdResult {
     let path = session.unwrap_or_else(default_session_path);
     let mut s = Session::default();
-    println!(
+    crate::sayln!(
         "{}\n{}\n",
         paint(HEADING, "restore-doctor: find out why the restore fails"),
         paint(
@@ -88,15 +93,19 @@ pub fn run(session: Option<PathBuf>, role: Option<String>) -> CmdResult {
     );
     match step_all(&path, &mut s, role) {
         Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(Stop::Quit) => {
+        Err(stop @ (Stop::Quit | Stop::Interrupted)) => {
             if s.request != DiagnoseRequest::default() {
                 save(&path, &s)?;
-                println!(
+                crate::sayln!(
                     "\nSaved. Run `restore-doctor diagnose` again to resume ({}).",
                     path.display()
                 );
             }
-            Ok(ExitCode::SUCCESS)
+            // Ctrl-C is an interruption: scripts and shells see it as one (exit 130).
+            Ok(match stop {
+                Stop::Interrupted => ExitCode::from(INTERRUPTED_EXIT),
+                _ => ExitCode::SUCCESS,
+            })
         }
         Err(Stop::Failed(e)) => match e.downcast::<InquireError>() {
             Ok(InquireError::NotTTY) => {
@@ -130,7 +139,7 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
         };
         show_probabilities(&resp, previous.as_ref());
         for w in &resp.warnings {
-            println!("{} {w}", paint(WARN, "warning:"));
+            crate::sayln!("{} {w}", paint(WARN, "warning:"));
         }
         let finished = resp.next_step.is_none()
             || resp
@@ -165,7 +174,7 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             previous = Some(resp);
             continue;
         }
-        println!(
+        crate::sayln!(
             "\n{} {}",
             paint(BOLD, "Next step:"),
             paint(GOOD, &next.title)
@@ -175,17 +184,17 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
         } else {
             String::new()
         };
-        println!(
+        crate::sayln!(
             "{}",
             paint(DIM, format!("about {:.0} min{money}", next.cost.minutes))
         );
         if next.erases_data {
-            println!("{}", paint(BAD, "This step ERASES the device."));
+            crate::sayln!("{}", paint(BAD, "This step ERASES the device."));
         }
         for line in &next.instructions {
-            println!("  {line}");
+            crate::sayln!("  {line}");
         }
-        println!("{} {}", paint(DIM, "Why:"), next.why);
+        crate::sayln!("{} {}", paint(DIM, "Why:"), next.why);
         if next.kind != "action" {
             let mut options: Vec<String> = obs_outcomes(&next.action);
             options.push("I can't do this".into());
@@ -366,7 +375,7 @@ fn describe_request(r: &DiagnoseRequest) -> String {
 }
 
 fn show_probabilities(r: &DiagnoseResponse, before: Option<&DiagnoseResponse>) {
-    println!("\n{}", paint(BOLD, "Most likely causes now"));
+    crate::sayln!("\n{}", paint(BOLD, "Most likely causes now"));
     for c in r.causes.iter().take(5) {
         let was = before
             .and_then(|b| b.causes.iter().find(|x| x.id == c.id))
@@ -377,7 +386,7 @@ fn show_probabilities(r: &DiagnoseResponse, before: Option<&DiagnoseResponse>) {
             }
             _ => String::new(),
         };
-        println!(
+        crate::sayln!(
             "  {:<42} {} {:>3.0}%{}",
             c.name,
             paint(ACCENT, bar(c.probability, 20)),
@@ -389,18 +398,19 @@ fn show_probabilities(r: &DiagnoseResponse, before: Option<&DiagnoseResponse>) {
 
 fn finish(path: &Path, s: &mut Session, r: &DiagnoseResponse) -> Result<(), Stop> {
     if let Some(v) = &r.verdict {
-        println!("\n{}", paint(HEADING, "Verdict"));
-        println!("  {}", paint(GOOD, &v.summary));
-        println!("  A shop should test first: {}", v.shop_test_first);
+        crate::sayln!("\n{}", paint(HEADING, "Verdict"));
+        crate::sayln!("  {}", paint(GOOD, &v.summary));
+        crate::sayln!("  A shop should test first: {}", v.shop_test_first);
         if v.repair.usd_high > 0.0 {
-            println!(
+            crate::sayln!(
                 "  Typical repair: ${:.0}–${:.0}",
-                v.repair.usd_low, v.repair.usd_high
+                v.repair.usd_low,
+                v.repair.usd_high
             );
         }
-        println!("  Keeping your data: {}", v.keep_data);
+        crate::sayln!("  Keeping your data: {}", v.keep_data);
     } else {
-        println!("\nNothing more to try here.");
+        crate::sayln!("\nNothing more to try here.");
     }
     if Confirm::new("Save a report for a repair shop (Markdown)?")
         .with_default(true)
@@ -410,7 +420,7 @@ fn finish(path: &Path, s: &mut Session, r: &DiagnoseResponse) -> Result<(), Stop
             .with_default("restore-doctor-report.md")
             .prompt()?;
         std::fs::write(&file, report(s, r)).map_err(|e| Stop::Failed(e.into()))?;
-        println!("Saved {file}.");
+        crate::sayln!("Saved {file}.");
     }
     let _ = std::fs::remove_file(path);
     Ok(())
