@@ -5,7 +5,7 @@
 
 use crate::{AppState, StoreFailure};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -64,6 +64,22 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::wizard::FieldError> for ApiError {
+    fn from(e: crate::wizard::FieldError) -> ApiError {
+        ApiError::bad(&e.field, e.message)
+    }
+}
+
+impl From<crate::pool::PoolError> for ApiError {
+    fn from(e: crate::pool::PoolError) -> ApiError {
+        let status = match e {
+            crate::pool::PoolError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            crate::pool::PoolError::Failed => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, None, e.to_string())
+    }
+}
+
 impl From<StoreFailure> for ApiError {
     fn from(f: StoreFailure) -> ApiError {
         match f {
@@ -114,10 +130,42 @@ fn json_bytes(body: Bytes) -> Response {
         .into_response()
 }
 
+/// A query string that does not parse, as a JSON error naming the parameter when serde says
+/// which.
+fn query_error(e: QueryRejection) -> ApiError {
+    let text = e.body_text();
+    // "Failed to deserialize query string: open: provided string was not `true` or `false`"
+    let field = text
+        .split_once("query string: ")
+        .and_then(|(_, rest)| rest.split_once(':'))
+        .map(|(f, _)| f.trim())
+        .filter(|f| !f.is_empty() && f.len() <= 32 && !f.contains(' '))
+        .unwrap_or("query")
+        .to_string();
+    ApiError::bad(&field, text)
+}
+
+/// Read a body up to `limit` bytes; over it, 413 naming the body.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("body"),
+            format!("the body is larger than this route takes ({} KiB)", limit >> 10),
+        )
+    })
+}
+
+fn path_error(field: &str, e: PathRejection) -> ApiError {
+    ApiError::bad(field, e.body_text())
+}
+
 async fn explain(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let Path(code) = code.map_err(|e| path_error("code", e))?;
+    crate::limits::check_len("code", Some(&code), crate::limits::MAX_NAME)?;
     let n = report::parse_code(&code).ok_or_else(|| {
         ApiError::bad(
             "code",
@@ -137,10 +185,26 @@ struct DeviceQuery {
     q: Option<String>,
 }
 
-async fn devices(Query(q): Query<DeviceQuery>) -> Result<Json<Value>, ApiError> {
-    let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let list = report::devices_matching(query).map_err(report_error)?;
-    let list: Vec<DeviceJson> = list.into_iter().map(DeviceJson::new).collect();
+async fn devices(
+    State(state): State<AppState>,
+    q: Result<Query<DeviceQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    crate::limits::check_len("q", q.q.as_deref(), crate::limits::MAX_NAME)?;
+    let query = q
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    // Matching a query against every device is the costly part: on the heavy pool.
+    let list = state
+        .heavy(move || {
+            report::devices_matching(query.as_deref())
+                .map(|l| l.into_iter().map(DeviceJson::new).collect::<Vec<_>>())
+        })
+        .await?
+        .map_err(report_error)?;
     Ok(Json(json!({ "devices": list })))
 }
 
@@ -150,9 +214,12 @@ struct GuideQuery {
 }
 
 async fn guide(
-    Path(kind): Path<String>,
-    Query(q): Query<GuideQuery>,
+    kind: Result<Path<String>, PathRejection>,
+    q: Result<Query<GuideQuery>, QueryRejection>,
 ) -> Result<Json<report::GuideJson>, ApiError> {
+    let Path(kind) = kind.map_err(|e| path_error("kind", e))?;
+    let Query(q) = q.map_err(query_error)?;
+    crate::limits::check_len("device", q.device.as_deref(), crate::limits::MAX_NAME)?;
     let device = q
         .device
         .as_deref()
@@ -176,13 +243,69 @@ pub fn request_error(e: RequestError) -> ApiError {
     }
 }
 
+/// The fields `POST /api/diagnose` takes (design.md §8, plus `role`, `answers` and
+/// `data_expendable`); any other is refused, naming it.
+pub const DIAGNOSE_FIELDS: [&str; 10] = [
+    "device",
+    "error",
+    "host",
+    "tried",
+    "observed",
+    "text",
+    "case",
+    "role",
+    "answers",
+    "data_expendable",
+];
+
+/// The body of `POST /api/diagnose`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiagnoseBody {
+    device: Option<String>,
+    error: Option<i64>,
+    host: Option<String>,
+    #[serde(default)]
+    tried: Vec<String>,
+    #[serde(default)]
+    observed: Vec<String>,
+    text: Option<String>,
+    case: Option<String>,
+    role: Option<String>,
+    #[serde(default)]
+    answers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    data_expendable: bool,
+}
+
+/// Whether a `Content-Type` is JSON (`application/json`, `application/*+json`, any parameters).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+}
+
 /// Parse a diagnose body, naming the field that does not fit.
 pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
+    use crate::limits::{self, MAX_LIST, MAX_NAME, MAX_WORD};
     let mut value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad("body", format!("the body is not JSON: {e}")))?;
     let obj = value
         .as_object_mut()
         .ok_or_else(|| ApiError::bad("body", "the body must be a JSON object"))?;
+    if let Some(unknown) = obj.keys().find(|k| !DIAGNOSE_FIELDS.contains(&k.as_str())) {
+        let shown: String = unknown.chars().take(64).collect();
+        return Err(ApiError::bad(
+            &shown,
+            format!(
+                "unknown field `{shown}`: the body takes {}",
+                DIAGNOSE_FIELDS.join(", ")
+            ),
+        ));
+    }
     // Accept the code as the app shows it ("4013", "Error 4013") as well as a number.
     if let Some(Value::String(s)) = obj.get("error") {
         let n = report::parse_code(s).ok_or_else(|| {
@@ -195,14 +318,39 @@ pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
         let s = n.to_string();
         obj.insert("case".into(), json!(s));
     }
-    let req = serde_path_to_error::deserialize::<_, DiagnoseRequest>(value).map_err(|e| {
+    let body = serde_path_to_error::deserialize::<_, DiagnoseBody>(value).map_err(|e| {
         let path = e.path().to_string();
         let field = path.split(['.', '[']).next().unwrap_or("body").to_string();
         ApiError::bad(&field, format!("{path}: {}", e.inner()))
     })?;
-    crate::wizard::check_text(req.text.as_deref())
-        .map_err(|e| ApiError::bad(&e.field, e.message))?;
-    Ok(req)
+    for (field, v) in [
+        ("device", &body.device),
+        ("host", &body.host),
+        ("case", &body.case),
+        ("role", &body.role),
+    ] {
+        limits::check_len(field, v.as_deref(), MAX_NAME)?;
+    }
+    limits::check_list("tried", &body.tried, MAX_LIST, MAX_WORD)?;
+    limits::check_list("observed", &body.observed, MAX_LIST, MAX_WORD)?;
+    let keys: Vec<&String> = body.answers.keys().collect();
+    let values: Vec<&String> = body.answers.values().collect();
+    limits::check_list("answers", &keys, MAX_LIST, MAX_WORD)?;
+    limits::check_list("answers", &values, MAX_LIST, MAX_WORD)?;
+    crate::wizard::check_text(body.text.as_deref())?;
+    Ok(DiagnoseRequest {
+        device: body.device,
+        error: body.error,
+        host: body.host,
+        tried: body.tried,
+        observed: body.observed,
+        text: body.text,
+        case: body.case,
+        role: body.role,
+        answers: body.answers,
+        data_expendable: body.data_expendable,
+        ..DiagnoseRequest::default()
+    })
 }
 
 fn case_id(text: &str) -> Result<i64, ApiError> {
@@ -218,9 +366,18 @@ fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError>
 
 async fn diagnose(
     State(state): State<AppState>,
-    body: Result<Bytes, BytesRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
-    let body = body_or_error(body)?;
+    if !is_json(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("Content-Type"),
+            "send the body as JSON with `Content-Type: application/json`",
+        ));
+    }
+    let limit = state.inner.max_upload.min(crate::limits::MAX_JSON_BODY);
+    let body = read_body(body, limit).await?;
     let mut req = parse_diagnose_body(&body)?;
     if let Some(c) = req.case.clone() {
         let id = case_id(&c)?;
@@ -229,7 +386,7 @@ async fn diagnose(
             .with_store(move |s| s.add_case_evidence(id, &mut req).map(|_| req))
             .await?;
     }
-    let answer = state.diagnose(&req).map_err(request_error)?;
+    let answer = state.diagnose(req).await?.map_err(request_error)?;
     Ok(json_bytes(answer.json.clone()))
 }
 
@@ -239,9 +396,12 @@ struct LogQuery {
 }
 
 async fn logs(
-    Query(q): Query<LogQuery>,
+    State(state): State<AppState>,
+    q: Result<Query<LogQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
+    crate::limits::check_len("file", q.file.as_deref(), crate::limits::MAX_FILE_NAME)?;
     let body = body_or_error(body)?;
     if body.is_empty() {
         return Err(ApiError::bad(
@@ -256,12 +416,12 @@ async fn logs(
         ));
     }
     let name = q.file.unwrap_or_else(|| "body".to_string());
-    let report = tokio::task::spawn_blocking(move || {
-        let log = logs::analyze_bytes(&body);
-        logs::LogsReport::new(vec![(name, log)], Vec::new(), false)
-    })
-    .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string()))?;
+    let report = state
+        .heavy(move || {
+            let log = logs::analyze_bytes(&body);
+            logs::LogsReport::new(vec![(name, log)], Vec::new(), false)
+        })
+        .await?;
     Ok(Json(report).into_response())
 }
 
@@ -289,8 +449,9 @@ struct CasesQuery {
 
 async fn cases(
     State(state): State<AppState>,
-    Query(q): Query<CasesQuery>,
+    q: Result<Query<CasesQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) = q.map_err(query_error)?;
     let open = q.open.unwrap_or(false);
     let mut list = state.with_store(move |s| s.list_cases(open)).await?;
     for c in &mut list {
@@ -299,7 +460,11 @@ async fn cases(
     Ok(Json(json!({ "cases": list })).into_response())
 }
 
-async fn case(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn case(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(id) = id.map_err(|e| path_error("id", e))?;
     let id = case_id(&id)?;
     let mut c = state.with_store(move |s| s.case(id)).await?;
     c.device = c.device.redacted();

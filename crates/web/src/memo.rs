@@ -37,6 +37,15 @@ pub struct DiagnoseMemo {
 }
 
 impl DiagnoseMemo {
+    /// The answer to `req` when it is in the memo (cheap: no engine run).
+    pub fn get(&self, req: &DiagnoseRequest) -> Option<Arc<Answer>> {
+        let key = serde_json::to_string(req).ok()?;
+        if key.len() > MAX_KEY {
+            return None;
+        }
+        self.lock().0.get(&key).cloned()
+    }
+
     /// The engine's answer to `req`, from the memo when the same request was answered before.
     pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<Answer>, RequestError> {
         // The request's full JSON is the key: every input the engine reads is in it.

@@ -1,0 +1,184 @@
+//! The pool that runs CPU-heavy work (diagnoses, device queries, log analysis) off the async
+//! workers. A fixed number of threads (one per core by default) take jobs from a bounded queue,
+//! so at most that many heavy jobs run at once and a flood of them waits in the queue (or is
+//! refused with 503 when the queue is full) instead of holding the threads that answer every
+//! other route. The threads run at a lower scheduling priority (`nice` +10 on Linux): when
+//! the cores are busy with heavy work, the async workers still get them first, so cheap routes
+//! (`/api/explain/...`, pages, static files) stay fast.
+
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Why a job did not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("the server is busy: too many heavy requests are waiting; try again in a moment")]
+    Busy,
+    #[error("the work failed unexpectedly")]
+    Failed,
+}
+
+pub struct HeavyPool {
+    tx: SyncSender<Job>,
+    workers: usize,
+}
+
+impl std::fmt::Debug for HeavyPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeavyPool")
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// Jobs that may wait for a worker, per worker.
+pub const QUEUE_PER_WORKER: usize = 256;
+
+impl HeavyPool {
+    /// `workers` threads (at least one) and a queue of `QUEUE_PER_WORKER` jobs per thread.
+    pub fn new(workers: usize) -> HeavyPool {
+        let workers = workers.max(1);
+        let (tx, rx) = sync_channel::<Job>(workers * QUEUE_PER_WORKER);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("heavy-{i}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = {
+                            let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
+                            guard.recv()
+                        };
+                        match job {
+                            // A panicking job is caught so that the worker lives on.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::warn!("cannot start heavy worker {i}: {e}");
+            }
+        }
+        HeavyPool { tx, workers }
+    }
+
+    /// The default size: one worker per core.
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Run `f` on a worker and wait for its result without blocking the async thread.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PoolError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        match self.tx.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(PoolError::Busy),
+            Err(TrySendError::Disconnected(_)) => return Err(PoolError::Failed),
+        }
+        rx.await.map_err(|_| PoolError::Failed)
+    }
+}
+
+impl Default for HeavyPool {
+    fn default() -> Self {
+        HeavyPool::new(HeavyPool::default_workers())
+    }
+}
+
+/// Lower this thread's scheduling priority (Linux: `nice` is per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority on the calling thread (who = 0) with a constant; no memory involved.
+    unsafe {
+        let _ = libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn jobs_run_and_return() {
+        let p = HeavyPool::new(2);
+        assert_eq!(p.run(|| 6 * 7).await, Ok(42));
+    }
+
+    #[tokio::test]
+    async fn no_more_than_the_workers_run_at_once() {
+        let p = Arc::new(HeavyPool::new(2));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (p, running, most) = (p.clone(), running.clone(), most.clone());
+            tasks.push(tokio::spawn(async move {
+                p.run(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_says_busy_and_a_panic_does_not_kill_the_worker() {
+        let p = Arc::new(HeavyPool::new(1));
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        // Hold the only worker, then fill the queue.
+        let blocker = {
+            let (p, r) = (p.clone(), release_rx.clone());
+            tokio::spawn(async move {
+                p.run(move || {
+                    let _ = r.lock().unwrap().recv();
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut queued = Vec::new();
+        for _ in 0..QUEUE_PER_WORKER {
+            let p = p.clone();
+            queued.push(tokio::spawn(async move { p.run(|| ()).await }));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(p.run(|| ()).await, Err(PoolError::Busy));
+        release_tx.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        for q in queued {
+            q.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            p.run(|| -> () { panic!("boom") }).await,
+            Err(PoolError::Failed)
+        );
+        assert_eq!(p.run(|| 1).await, Ok(1));
+    }
+}
