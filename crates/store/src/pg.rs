@@ -107,7 +107,7 @@ impl PgConn {
     /// The connected client, connecting first when there is none or the last one closed.
     pub fn client(&mut self) -> Result<&mut postgres::Client, StoreError> {
         if self.client.as_ref().is_none_or(|c| c.is_closed()) {
-            self.client = None;
+            close_client(self.client.take());
             let c = self.connect()?;
             self.client = Some(c);
         }
@@ -124,7 +124,7 @@ impl PgConn {
 
     /// Forget the connection (after an error that left it unusable).
     pub fn drop_client(&mut self) {
-        self.client = None;
+        close_client(self.client.take());
     }
 
     fn connect(&mut self) -> Result<postgres::Client, StoreError> {
@@ -164,6 +164,21 @@ impl PgConn {
             Ok(Err(e)) => Err(connect_error(&self.target, &e)),
             Err(_) => Err(timed_out()),
         }
+    }
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        close_client(self.client.take());
+    }
+}
+
+/// Close a client on a thread of its own: the client's `Drop` runs a small runtime of its own
+/// to say goodbye to the server, which panics on a thread that is inside an async runtime
+/// (the web server drops its store there when it stops).
+fn close_client(client: Option<postgres::Client>) {
+    if let Some(c) = client {
+        let _ = std::thread::spawn(move || drop(c)).join();
     }
 }
 

@@ -35,6 +35,17 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     let mut errors: Vec<FileError> = Vec::new();
     for file in &args.files {
         match analyse(file) {
+            // An empty file (or /dev/null, or nothing on standard input) holds no log at all:
+            // most likely the wrong file, so say so and exit 2 rather than read "no failure".
+            Ok(log) if log.bytes == 0 => {
+                let name = if file == "-" { "standard input" } else { file };
+                let msg = format!("{name}: is empty, there is no log to read");
+                anstream::eprintln!("{} {msg}", paint(BAD, "error:"));
+                errors.push(FileError {
+                    file: file.clone(),
+                    error: msg,
+                });
+            }
             Ok(log) => read.push((file.clone(), log)),
             Err(e) => {
                 anstream::eprintln!("{} {e}", paint(BAD, "error:"));
