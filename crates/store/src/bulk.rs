@@ -96,7 +96,7 @@ impl Store {
                     tx.commit()?;
                 }
                 Backend::Postgres(pg) => {
-                let client = pg.client()?;
+                    let client = pg.client()?;
                     let mut tx = client.transaction()?;
                     // Bulk work may take longer than the session's statement timeout.
                     tx.batch_execute("SET LOCAL statement_timeout = 0")?;

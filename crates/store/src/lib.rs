@@ -67,7 +67,11 @@ pub enum StoreError {
         "the case database {path} has schema version {found} and this restore-doctor needs {known}: \
          upgrading it needs write access, but the file or its directory is read-only"
     )]
-    ReadOnlyNeedsUpgrade { path: String, found: i64, known: i64 },
+    ReadOnlyNeedsUpgrade {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error(
         "the database has schema version {found}, newer than this restore-doctor knows ({known}); \
          upgrade restore-doctor to use it (the database was left unchanged)"

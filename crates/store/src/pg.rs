@@ -243,7 +243,11 @@ pub fn describe(e: &postgres::Error) -> String {
             "28P01" | "28000" => " (check the user and password in the URL)",
             _ => "",
         };
-        let mut s = format!("{}: {}{hint} [SQLSTATE {code}]", db.severity(), db.message());
+        let mut s = format!(
+            "{}: {}{hint} [SQLSTATE {code}]",
+            db.severity(),
+            db.message()
+        );
         if let Some(d) = db.detail() {
             s.push_str(&format!("; {d}"));
         }

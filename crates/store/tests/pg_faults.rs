@@ -22,7 +22,9 @@ fn test_pg(test: &str) -> Option<String> {
             panic!("RESTORE_DOCTOR_TEST_PG must be set in CI (scripts/test.sh starts a server)")
         }
         Err(_) => {
-            eprintln!("WARNING: PostgreSQL fault test skipped: RESTORE_DOCTOR_TEST_PG not set ({test})");
+            eprintln!(
+                "WARNING: PostgreSQL fault test skipped: RESTORE_DOCTOR_TEST_PG not set ({test})"
+            );
             None
         }
     }
@@ -109,10 +111,7 @@ fn fresh_schema(base: &str, test: &str, options: &str) -> String {
         "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
     ))
     .unwrap();
-    with_params(
-        base,
-        &format!("options=-csearch_path%3D{schema}{options}"),
-    )
+    with_params(base, &format!("options=-csearch_path%3D{schema}{options}"))
 }
 
 #[test]
@@ -123,8 +122,11 @@ fn a_crashed_and_restarted_server_is_reconnected_and_a_stopped_one_times_out() {
     let url = with_params(&cluster.url, "connect_timeout=2");
     let mut s = Store::open_postgres(&url).unwrap();
     let first = s.create_case(&case("before the crash")).unwrap();
-    s.add_attempt(first, &NewAttempt::new("bench-1", AttemptResult::Error(4013)))
-        .unwrap();
+    s.add_attempt(
+        first,
+        &NewAttempt::new("bench-1", AttemptResult::Error(4013)),
+    )
+    .unwrap();
 
     // A power cut, then the server comes back: the same Store (as `serve` holds it) works
     // again without being reopened, and everything committed before is there.
@@ -147,7 +149,9 @@ fn a_crashed_and_restarted_server_is_reconnected_and_a_stopped_one_times_out() {
     // timeout, saying so, instead of waiting for ever.
     cluster.run("pause");
     let started = Instant::now();
-    let e = Store::open_postgres(&url).err().expect("no answer, no store");
+    let e = Store::open_postgres(&url)
+        .err()
+        .expect("no answer, no store");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "waited {:?}",
@@ -214,7 +218,10 @@ fn a_missing_database_is_named() {
     let msg = e.to_string();
     assert!(msg.contains("no_such_database_here"), "{msg}");
     assert!(msg.contains("does not exist"), "{msg}");
-    assert!(!msg.contains("db error") || msg.contains("does not exist"), "{msg}");
+    assert!(
+        !msg.contains("db error") || msg.contains("does not exist"),
+        "{msg}"
+    );
 }
 
 #[test]

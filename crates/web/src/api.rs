@@ -151,7 +151,10 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Ap
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             Some("body"),
-            format!("the body is larger than this route takes ({} KiB)", limit >> 10),
+            format!(
+                "the body is larger than this route takes ({} KiB)",
+                limit >> 10
+            ),
         )
     })
 }
@@ -191,12 +194,11 @@ async fn devices(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     crate::limits::check_len("q", q.q.as_deref(), crate::limits::MAX_NAME)?;
-    let query = q
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+    let query =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
     // Matching a query against every device is the costly part: on the heavy pool.
     let list = state
         .heavy(move || {
@@ -285,7 +287,9 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|m| m.trim().to_ascii_lowercase())
-        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
 }
 
 /// Parse a diagnose body, naming the field that does not fit.

@@ -108,7 +108,9 @@ pub enum ServeError {
     },
     #[error("cannot start the server: {0}")]
     Runtime(std::io::Error),
-    #[error("--allow-host `{0}` is not a host name: give a name like shop.example (no scheme, no port)")]
+    #[error(
+        "--allow-host `{0}` is not a host name: give a name like shop.example (no scheme, no port)"
+    )]
     BadHost(String),
 }
 

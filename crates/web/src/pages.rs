@@ -798,9 +798,7 @@ async fn devices(State(app): State<AppState>, Query(q): Query<DevicesQuery>) -> 
     }
     let trimmed = query.trim().to_string();
     let found = app
-        .heavy(move || {
-            report::devices_matching(Some(trimmed.as_str()).filter(|s| !s.is_empty()))
-        })
+        .heavy(move || report::devices_matching(Some(trimmed.as_str()).filter(|s| !s.is_empty())))
         .await;
     let (list, error) = match found {
         Ok(Ok(l)) => (l, None),

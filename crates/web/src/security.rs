@@ -57,9 +57,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, rest) = v.split_once(char::is_whitespace)?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(rest.trim())
+    scheme.eq_ignore_ascii_case("bearer").then_some(rest.trim())
 }
 
 /// What a request presents to prove it may use the server.
@@ -174,7 +172,9 @@ impl TokenLimiter {
                 g.clear();
             }
         }
-        let level = g.get(&ip).map_or(WRONG_TOKEN_BURST, |e| Self::level(*e, now));
+        let level = g
+            .get(&ip)
+            .map_or(WRONG_TOKEN_BURST, |e| Self::level(*e, now));
         g.insert(ip, ((level - 1.0).max(0.0), now));
     }
 }
@@ -393,7 +393,11 @@ async fn login(State(state): State<AppState>, req: Request) -> Response {
     let body = match axum::body::to_bytes(req.into_body(), 64 << 10).await {
         Ok(b) => b,
         Err(_) => {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "the sign-in form is too large").into_response();
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the sign-in form is too large",
+            )
+                .into_response();
         }
     };
     let form = FormData::parse(&body);

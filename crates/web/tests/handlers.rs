@@ -982,7 +982,10 @@ async fn logout_ends_the_session() {
             .body(Body::empty())
             .unwrap()
     };
-    assert_eq!(send(&app, with_cookie("/codes")).await.status, StatusCode::OK);
+    assert_eq!(
+        send(&app, with_cookie("/codes")).await.status,
+        StatusCode::OK
+    );
     let out = send(
         &app,
         Request::post("/logout")
@@ -1004,8 +1007,16 @@ async fn logout_ends_the_session() {
     let a = post_form(&app, "/login", "token=correct-horse").await;
     let b = post_form(&app, "/login", "token=correct-horse").await;
     let (a, b) = (
-        a.header(header::SET_COOKIE).split(';').next().unwrap().to_string(),
-        b.header(header::SET_COOKIE).split(';').next().unwrap().to_string(),
+        a.header(header::SET_COOKIE)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string(),
+        b.header(header::SET_COOKIE)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string(),
     );
     assert_ne!(a, b);
     send(
@@ -1065,7 +1076,9 @@ async fn wrong_tokens_are_rate_limited() {
         StatusCode::TOO_MANY_REQUESTS
     );
     assert_eq!(
-        post_form(&app, "/login", "token=correct-horse").await.status,
+        post_form(&app, "/login", "token=correct-horse")
+            .await
+            .status,
         StatusCode::TOO_MANY_REQUESTS
     );
 }
@@ -1148,22 +1161,34 @@ async fn unknown_json_fields_are_refused_by_name() {
 #[tokio::test]
 async fn every_list_and_string_in_a_request_is_bounded() {
     let app = no_store();
-    let many = |n: usize| {
-        serde_json::to_string(&vec!["cable_swap"; n]).unwrap()
-    };
-    let r = post_json(&app, "/api/diagnose", &format!(r#"{{"tried": {}}}"#, many(65))).await;
+    let many = |n: usize| serde_json::to_string(&vec!["cable_swap"; n]).unwrap();
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        &format!(r#"{{"tried": {}}}"#, many(65)),
+    )
+    .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "tried");
     assert!(r.json()["error"].as_str().unwrap().contains("too many"));
-    let r = post_json(&app, "/api/diagnose", &format!(r#"{{"observed": {}}}"#, many(65))).await;
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        &format!(r#"{{"observed": {}}}"#, many(65)),
+    )
+    .await;
     assert_error(&r, StatusCode::BAD_REQUEST, "observed");
     let long = "x".repeat(201);
     for field in ["device", "host", "case", "role"] {
-        let r = post_json(&app, "/api/diagnose", &format!(r#"{{"{field}": "{long}"}}"#)).await;
+        let r = post_json(
+            &app,
+            "/api/diagnose",
+            &format!(r#"{{"{field}": "{long}"}}"#),
+        )
+        .await;
         assert_error(&r, StatusCode::BAD_REQUEST, field);
     }
-    let answers: serde_json::Map<String, Value> = (0..65)
-        .map(|i| (format!("q{i}"), json!("yes")))
-        .collect();
+    let answers: serde_json::Map<String, Value> =
+        (0..65).map(|i| (format!("q{i}"), json!("yes"))).collect();
     let r = post_json(
         &app,
         "/api/diagnose",

@@ -92,7 +92,8 @@ fn closed_within(s: &mut TcpStream, wait: Duration) -> bool {
 fn a_client_trickling_its_headers_is_cut_off() {
     let server = start(config(Duration::from_secs(1), None));
     let mut s = TcpStream::connect(server.addr).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
     // One header byte every 200 ms for as long as the server lets us.
     let started = Instant::now();
     let mut cut = false;
@@ -101,7 +102,8 @@ fn a_client_trickling_its_headers_is_cut_off() {
             cut = true;
             break;
         }
-        s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
         let mut b = [0u8; 256];
         match s.read(&mut b) {
             Ok(0) => {
@@ -120,7 +122,10 @@ fn a_client_trickling_its_headers_is_cut_off() {
             }
         }
     }
-    assert!(cut, "a connection trickling headers was still open after 15 s");
+    assert!(
+        cut,
+        "a connection trickling headers was still open after 15 s"
+    );
     // The server answers others meanwhile and after.
     let status = get(server.addr, "/api/explain/4013", Duration::from_secs(10)).unwrap();
     assert!(status.contains("200"), "{status}");
