@@ -173,7 +173,7 @@ pub fn redact_url_password(url: &str) -> String {
 
 pub(crate) enum Backend {
     Sqlite(rusqlite::Connection),
-    Postgres(pg::PgConn),
+    Postgres(Box<pg::PgConn>),
 }
 
 /// A case-history database (SQLite or PostgreSQL).
@@ -206,7 +206,9 @@ impl Store {
                 let (conn, read_only) = db::open_sqlite(path)?;
                 (Backend::Sqlite(conn), read_only)
             }
-            Location::Postgres(url) => (Backend::Postgres(db::open_postgres(url)?), false),
+            Location::Postgres(url) => {
+                (Backend::Postgres(Box::new(db::open_postgres(url)?)), false)
+            }
         };
         Ok(Store {
             backend: Box::new(backend),

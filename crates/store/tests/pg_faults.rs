@@ -149,9 +149,7 @@ fn a_crashed_and_restarted_server_is_reconnected_and_a_stopped_one_times_out() {
     // timeout, saying so, instead of waiting for ever.
     cluster.run("pause");
     let started = Instant::now();
-    let e = Store::open_postgres(&url)
-        .err()
-        .expect("no answer, no store");
+    let e = Store::open_postgres(&url).expect_err("no answer, no store");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "waited {:?}",
@@ -182,15 +180,14 @@ fn a_locked_table_fails_within_the_lock_timeout_and_loses_nothing() {
         .unwrap();
 
     let started = Instant::now();
-    let e = s.list_cases(false).err().expect("the table is locked");
+    let e = s.list_cases(false).expect_err("the table is locked");
     assert!(started.elapsed() < Duration::from_secs(20));
     let msg = e.to_string();
     assert!(msg.contains("lock"), "the cause is named: {msg}");
     assert!(msg.contains("55P03"), "{msg}");
     let e = s
         .add_attempt(id, &NewAttempt::new("bench-2", AttemptResult::Error(9)))
-        .err()
-        .expect("the write waits on the lock");
+        .expect_err("the write waits on the lock");
     assert!(e.to_string().contains("lock"), "{e}");
     tx.rollback().unwrap();
 
@@ -214,7 +211,7 @@ fn a_missing_database_is_named() {
         Some(s) => url.replace_range(s..query, "/no_such_database_here"),
         None => url.insert_str(query, "/no_such_database_here"),
     }
-    let e = Store::open_postgres(&url).err().expect("no such database");
+    let e = Store::open_postgres(&url).expect_err("no such database");
     let msg = e.to_string();
     assert!(msg.contains("no_such_database_here"), "{msg}");
     assert!(msg.contains("does not exist"), "{msg}");

@@ -481,17 +481,35 @@ async fn openapi() -> Json<Value> {
 
 fn err_responses(extra: &[(&str, &str)]) -> Value {
     let mut m = serde_json::Map::new();
+    let error = |what: &str| json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     for (code, what) in extra {
-        m.insert(
-            code.to_string(),
-            json!({"description": what, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
+        m.insert(code.to_string(), error(what));
     }
+    // What any route may answer: a token is set and missing or wrong (401), too many wrong
+    // tokens from this address (429), a `Host` a loopback server does not answer to (421).
     m.insert(
         "401".into(),
-        json!({"description": "a token is set and the request has no valid `Authorization: Bearer` header"}),
+        error("a token is set and the request has no valid `Authorization: Bearer` header"),
     );
+    m.insert(
+        "421".into(),
+        error("the `Host` is not a name this loopback server answers to (DNS rebinding)"),
+    );
+    let mut too_many = error("too many wrong tokens from this address; see `Retry-After`");
+    too_many["headers"] = json!({"Retry-After": {"schema": {"type": "integer"}}});
+    m.insert("429".into(), too_many);
     Value::Object(m)
+}
+
+/// The answer to a POST: also 403 for a cross-site browser post, 503 when the server is busy.
+fn post_errors(extra: &[(&str, &str)]) -> Value {
+    let mut all: Vec<(&str, &str)> = extra.to_vec();
+    all.push((
+        "403",
+        "a browser post from another site (`Origin`/`Sec-Fetch-Site`)",
+    ));
+    all.push(("408", "the request took longer than the server's timeout"));
+    err_responses(&all)
 }
 
 fn ok(description: &str) -> Value {
@@ -505,15 +523,19 @@ fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
-/// The OpenAPI 3.1 description of the API.
+/// The OpenAPI 3.1 description of the API, with the limits every field has.
 pub fn openapi_document() -> Value {
-    let code_param = json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string"}, "description": "The error code, e.g. 4013 or -1"});
+    use crate::limits::{MAX_FILE_NAME, MAX_LIST, MAX_NAME, MAX_TEXT, MAX_WORD};
+    let code_param = json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}, "description": "The error code, e.g. 4013 or -1"});
+    let name =
+        |d: &str| json!({"type": ["string", "null"], "maxLength": MAX_NAME, "description": d});
+    let words = |items: Value, d: &str| json!({"type": "array", "maxItems": MAX_LIST, "items": items, "description": d});
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "restore-doctor API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "JSON mirror of the restore-doctor CLI (`--json` output). With a token, every request needs `Authorization: Bearer <token>`."
+            "description": "JSON mirror of the restore-doctor CLI (`--json` output). With a token, every request needs `Authorization: Bearer <token>`. Errors are `{\"error\", \"field\"}`."
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -521,47 +543,50 @@ pub fn openapi_document() -> Value {
                 "Error": {"type": "object", "required": ["error", "field"], "properties": {
                     "error": {"type": "string", "description": "What is wrong, in words"},
                     "field": {"type": ["string", "null"], "description": "The input field at fault"}}},
-                "DiagnoseRequest": {"type": "object", "properties": {
-                    "device": {"type": "string", "description": "Name, product type or board"},
-                    "error": {"type": ["integer", "string"], "description": "The error code"},
-                    "host": {"type": "string", "enum": kb::vocab::HOSTS},
-                    "tried": {"type": "array", "items": {"type": "string", "enum": kb::vocab::TRIED}},
-                    "observed": {"type": "array", "items": {"type": "string"}, "description": "`key`, `key=no`, `failure_stage=<stage>`, `progress=<n>`, `attempts=<n>`"},
-                    "text": {"type": "string", "description": "Free text in the person's words"},
-                    "case": {"type": ["string", "integer"], "description": "A stored case whose attempts and steps are read as evidence"},
-                    "role": {"type": "string", "enum": ["owner", "technician"]}}}
+                "DiagnoseRequest": {"type": "object", "additionalProperties": false, "properties": {
+                    "device": name("Name, product type or board"),
+                    "error": {"type": ["integer", "string", "null"], "maxLength": MAX_NAME, "description": "The error code (a number, or text such as \"Error 4013\")"},
+                    "host": {"type": ["string", "null"], "enum": kb::vocab::HOSTS.iter().map(|h| json!(h)).chain([Value::Null]).collect::<Vec<_>>()},
+                    "tried": words(json!({"type": "string", "enum": kb::vocab::TRIED}), "Done, and it still fails"),
+                    "observed": words(json!({"type": "string", "maxLength": MAX_WORD}), "`key`, `key=no`, `failure_stage=<stage>`, `progress=<n>`, `attempts=<n>`"),
+                    "text": {"type": ["string", "null"], "maxLength": MAX_TEXT, "description": "Free text in the person's words"},
+                    "case": {"type": ["string", "integer", "null"], "maxLength": MAX_NAME, "description": "A stored case whose attempts and steps are read as evidence"},
+                    "role": {"type": ["string", "null"], "enum": ["owner", "technician", null]},
+                    "answers": {"type": "object", "maxProperties": MAX_LIST, "additionalProperties": {"type": "string", "maxLength": MAX_WORD},
+                        "description": "Questions answered: observation id → outcome (as the wizard sends them)"},
+                    "data_expendable": {"type": "boolean", "description": "The data is backed up or does not matter"}}}
             }
         },
         "security": [{}, {"bearer": []}],
         "paths": {
             "/api/explain/{code}": {"get": {"summary": "What an error code means (`explain --json`)", "parameters": [code_param],
                 "responses": merge(json!({"200": ok("The explanation")}), err_responses(&[("400", "not a number"), ("404", "not a documented code")]))}},
-            "/api/codes": {"get": {"summary": "Every documented code and range (`explain --list --json`)", "responses": {"200": ok("{\"codes\": [...]}")}}},
+            "/api/codes": {"get": {"summary": "Every documented code and range (`explain --list --json`)", "responses": merge(json!({"200": ok("{\"codes\": [...]}")}), err_responses(&[]))}},
             "/api/devices": {"get": {"summary": "Devices, filtered by name (`devices --json`)",
-                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string"}}],
-                "responses": merge(json!({"200": ok("{\"devices\": [...]}")}), err_responses(&[("404", "no device matches")]))}},
+                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": MAX_NAME}}],
+                "responses": merge(json!({"200": ok("{\"devices\": [...]}")}), err_responses(&[("400", "query too long"), ("404", "no device matches"), ("503", "the server is busy")]))}},
             "/api/guide/{kind}": {"get": {"summary": "Model-specific button steps (`guide --json`)",
                 "parameters": [
                     {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["force-restart", "recovery", "dfu", "exit-recovery"]}},
-                    {"name": "device", "in": "query", "required": true, "schema": {"type": "string"}}],
-                "responses": merge(json!({"200": ok("The guide")}), err_responses(&[("400", "unknown kind, missing or ambiguous device"), ("404", "unknown device")]))}},
+                    {"name": "device", "in": "query", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}}],
+                "responses": merge(json!({"200": ok("The guide")}), err_responses(&[("400", "unknown kind, missing, too long or ambiguous device"), ("404", "unknown device")]))}},
             "/api/diagnose": {"post": {"summary": "Diagnose (`diagnose --json`)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DiagnoseRequest"}}}},
                 "responses": merge(json!({"200": ok("The diagnosis: causes, groups, next_step, plan, verdict, warnings")}),
-                    err_responses(&[("400", "a value outside the vocabularies (field named)"), ("404", "unknown device or case"), ("413", "body too large"), ("503", "case database unavailable")]))}},
+                    post_errors(&[("400", "a value outside the vocabularies or over a limit, or an unknown field (field named)"), ("404", "unknown device or case"), ("413", "body over 256 KiB"), ("415", "the body is not sent as application/json"), ("503", "case database unavailable, or the server is busy")]))}},
             "/api/logs": {"post": {"summary": "Analyse one restore log (`logs --json`)",
-                "parameters": [{"name": "file", "in": "query", "required": false, "schema": {"type": "string"}, "description": "A name for the log in the answer"}],
+                "parameters": [{"name": "file", "in": "query", "required": false, "schema": {"type": "string", "maxLength": MAX_FILE_NAME}, "description": "A name for the log in the answer"}],
                 "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}},
-                "responses": merge(json!({"200": ok("{\"logs\": [...], \"same_failure_point\": null}")}), err_responses(&[("400", "empty or binary body"), ("413", "body over the upload cap")]))}},
+                "responses": merge(json!({"200": ok("{\"logs\": [...], \"same_failure_point\": null}")}), post_errors(&[("400", "empty or binary body, or file name too long"), ("413", "body over the upload cap"), ("503", "the server is busy")]))}},
             "/api/fleet/report": {"get": {"summary": "Per station, cable, port and device failure rates (`fleet report --json`)",
-                "responses": merge(json!({"200": ok("{\"stations\", \"cables\", \"ports\", \"devices\"}")}), err_responses(&[("503", "case database unavailable")]))}},
+                "responses": merge(json!({"200": ok("{\"stations\", \"cables\", \"ports\", \"devices\"}")}), err_responses(&[("500", "the case database failed"), ("503", "case database unavailable")]))}},
             "/api/cases": {"get": {"summary": "Cases (`cases list --json`)",
                 "parameters": [{"name": "open", "in": "query", "required": false, "schema": {"type": "boolean"}}],
-                "responses": merge(json!({"200": ok("{\"cases\": [...]}")}), err_responses(&[("503", "case database unavailable")]))}},
+                "responses": merge(json!({"200": ok("{\"cases\": [...]}")}), err_responses(&[("400", "`open` is not true or false"), ("500", "the case database failed"), ("503", "case database unavailable")]))}},
             "/api/cases/{id}": {"get": {"summary": "One case (`cases show --json`)",
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
-                "responses": merge(json!({"200": ok("The case")}), err_responses(&[("400", "not a number"), ("404", "no such case"), ("503", "case database unavailable")]))}},
-            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": ok("OpenAPI 3.1")}}}
+                "responses": merge(json!({"200": ok("The case")}), err_responses(&[("400", "not a number"), ("404", "no such case"), ("500", "the case database failed"), ("503", "case database unavailable")]))}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": merge(json!({"200": ok("OpenAPI 3.1")}), err_responses(&[]))}}
         }
     })
 }

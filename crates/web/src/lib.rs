@@ -8,14 +8,17 @@
 //! `/api/openapi.json`.
 //!
 //! Security rules (design.md §8): [`Config::check`] refuses a non-loopback listen address
-//! without a token. With a token every request needs `Authorization: Bearer <token>` or the
-//! session cookie the `/login` form sets (HttpOnly, SameSite=Strict, random per server run).
-//! CSRF: the cookie is SameSite=Strict, and every POST whose `Origin` (or `Sec-Fetch-Site`)
-//! shows another site is refused with 403; the diagnose wizard writes nothing to the
-//! database. Request bodies are capped ([`Config::max_upload`], 64 MiB by default, 413 above),
-//! requests time out ([`Config::request_timeout`]), responses carry a strict
-//! Content-Security-Policy, and no request value is ever used as a file-system path (static
-//! assets are embedded in the binary).
+//! without a token. With a token every request needs `Authorization: Bearer <token>` or a
+//! session cookie the `/login` form sets (HttpOnly, SameSite=Strict, random per login, ended by
+//! `/logout`); wrong tokens are rate-limited per client address. A loopback server answers only
+//! to loopback `Host` names (and `--allow-host` names): DNS rebinding gets 421. CSRF: the
+//! cookie is SameSite=Strict, and every POST whose `Origin` (or `Sec-Fetch-Site`) is not this
+//! server is refused with 403; the diagnose wizard writes nothing to the database. Every list
+//! and string in a request is bounded ([`limits`]), bodies are capped per route, CPU-heavy work
+//! runs on a bounded pool ([`pool`]) so cheap routes stay fast, connections have header-read
+//! and idle timeouts and a bound on their number (`server.rs`), requests time out
+//! ([`Config::request_timeout`]), responses carry a strict Content-Security-Policy, and no
+//! request value is ever used as a file-system path (static assets are embedded in the binary).
 
 mod api;
 mod form;

@@ -48,6 +48,8 @@ fn open_file_limit() -> Option<u64> {
         // SAFETY: getrlimit writes into the struct we own.
         let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
         if rc == 0 {
+            // rlim_t is u64 on Linux but not everywhere.
+            #[allow(clippy::unnecessary_cast)]
             return Some(lim.rlim_cur as u64);
         }
     }
