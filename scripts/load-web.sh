@@ -8,7 +8,8 @@
 #     hosts), $CONNS connections for $DURATION. Goal: p99 <= 20 ms, 0 errors.
 #  2. heavy: GET /api/explain/4013 on $EXPLAIN_CONNS connections while $HEAVY_CONNS other
 #     connections send the heaviest diagnose the limits allow (20,000 characters of free text,
-#     64 tried, 64 observed, 64 answers; each one different, so none is answered from the memo).
+#     64 tried, 64 observed, every question answered; each one different, so none is answered
+#     from the memo).
 #     Goal: explain p99 <= 20 ms. The heavy requests' own latency is printed too.
 #  3. memory: the server's resident memory before, at its peak and after the runs. Goal: back
 #     under 100 MB.
@@ -124,8 +125,14 @@ local function list(words, n)
 end
 local tried = list(tried_words, 64)
 local observed = list({"recent_drop", "liquid_exposure=no", "same_failure_point", "boot_loop", "recent_repair", "attempts=3"}, 64)
+-- Every question of the stable --observed vocabulary answered (the most the engine takes).
+local questions = {"liquid_exposure", "recent_drop", "recent_repair", "speaker_greyed_out", "no_service",
+  "face_id_broken", "true_tone_missing", "boot_loop", "not_detected", "detected_in_dfu",
+  "detected_in_recovery", "same_failure_point", "error_varies", "works_with_earpiece_flex_disconnected",
+  "low_storage", "battery_dead", "charging_problem", "old_host_software", "update_interrupted",
+  "hub_or_adapter", "port_debris", "downgrade_attempt", "device_locked"}
 local answers = {}
-for i = 1, 64 do answers[i] = string.format('"q%d": "yes"', i) end
+for i, q in ipairs(questions) do answers[i] = string.format('"%s": "%s"', q, (i % 2 == 0) and "yes" or "no") end
 answers = table.concat(answers, ", ")
 local n = 0
 request = function()

@@ -526,7 +526,7 @@ fn merge(mut a: Value, b: Value) -> Value {
 /// The OpenAPI 3.1 description of the API, with the limits every field has.
 pub fn openapi_document() -> Value {
     use crate::limits::{MAX_FILE_NAME, MAX_LIST, MAX_NAME, MAX_TEXT, MAX_WORD};
-    let code_param = json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}, "description": "The error code, e.g. 4013 or -1"});
+    let code_param = json!({"name": "code", "in": "path", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}, "example": "4013", "description": "The error code, e.g. 4013 or -1"});
     let name =
         |d: &str| json!({"type": ["string", "null"], "maxLength": MAX_NAME, "description": d});
     let words = |items: Value, d: &str| json!({"type": "array", "maxItems": MAX_LIST, "items": items, "description": d});
@@ -563,20 +563,22 @@ pub fn openapi_document() -> Value {
                 "responses": merge(json!({"200": ok("The explanation")}), err_responses(&[("400", "not a number"), ("404", "not a documented code")]))}},
             "/api/codes": {"get": {"summary": "Every documented code and range (`explain --list --json`)", "responses": merge(json!({"200": ok("{\"codes\": [...]}")}), err_responses(&[]))}},
             "/api/devices": {"get": {"summary": "Devices, filtered by name (`devices --json`)",
-                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": MAX_NAME}}],
+                "parameters": [{"name": "q", "in": "query", "required": false, "schema": {"type": "string", "maxLength": MAX_NAME}, "example": "iPhone 8"}],
                 "responses": merge(json!({"200": ok("{\"devices\": [...]}")}), err_responses(&[("400", "query too long"), ("404", "no device matches"), ("503", "the server is busy")]))}},
             "/api/guide/{kind}": {"get": {"summary": "Model-specific button steps (`guide --json`)",
                 "parameters": [
                     {"name": "kind", "in": "path", "required": true, "schema": {"type": "string", "enum": ["force-restart", "recovery", "dfu", "exit-recovery"]}},
-                    {"name": "device", "in": "query", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}}],
+                    {"name": "device", "in": "query", "required": true, "schema": {"type": "string", "maxLength": MAX_NAME}, "example": "iPhone 8"}],
                 "responses": merge(json!({"200": ok("The guide")}), err_responses(&[("400", "unknown kind, missing, too long or ambiguous device"), ("404", "unknown device")]))}},
             "/api/diagnose": {"post": {"summary": "Diagnose (`diagnose --json`)",
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DiagnoseRequest"}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DiagnoseRequest"},
+                    "example": {"device": "iPhone 8", "error": 4013, "host": "macos_finder", "tried": ["cable_swap"], "observed": ["recent_drop"]}}}},
                 "responses": merge(json!({"200": ok("The diagnosis: causes, groups, next_step, plan, verdict, warnings")}),
                     post_errors(&[("400", "a value outside the vocabularies or over a limit, or an unknown field (field named)"), ("404", "unknown device or case"), ("413", "body over 256 KiB"), ("415", "the body is not sent as application/json"), ("503", "case database unavailable, or the server is busy")]))}},
             "/api/logs": {"post": {"summary": "Analyse one restore log (`logs --json`)",
                 "parameters": [{"name": "file", "in": "query", "required": false, "schema": {"type": "string", "maxLength": MAX_FILE_NAME}, "description": "A name for the log in the answer"}],
-                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string"},
+                    "example": "INFO: device serial number is 000A1B2C3D4E\nERROR: Unable to restore device\nERROR: Unable to send data to device (-1)\n"}}},
                 "responses": merge(json!({"200": ok("{\"logs\": [...], \"same_failure_point\": null}")}), post_errors(&[("400", "empty or binary body, or file name too long"), ("413", "body over the upload cap"), ("503", "the server is busy")]))}},
             "/api/fleet/report": {"get": {"summary": "Per station, cable, port and device failure rates (`fleet report --json`)",
                 "responses": merge(json!({"200": ok("{\"stations\", \"cables\", \"ports\", \"devices\"}")}), err_responses(&[("500", "the case database failed"), ("503", "case database unavailable")]))}},

@@ -23,13 +23,20 @@ impl Answer {
     }
 }
 
-/// How many answers are kept.
+/// How many answers are kept at most.
 pub const CAPACITY: usize = 1024;
+/// And how many bytes they may take (request key, JSON, and the answer itself, estimated
+/// as twice its JSON).
+pub const MAX_BYTES: usize = 24 << 20;
 /// Requests longer than this (as JSON) are answered but not kept, to bound the memory used.
-pub const MAX_KEY: usize = 64 << 10;
+pub const MAX_KEY: usize = 16 << 10;
 
-/// Answers by request key, and the keys oldest first.
-type Entries = (HashMap<String, Arc<Answer>>, VecDeque<String>);
+/// Answers by request key, the keys oldest first, and the bytes they take.
+type Entries = (HashMap<String, Arc<Answer>>, VecDeque<String>, usize);
+
+fn cost(key: &str, a: &Answer) -> usize {
+    key.len() * 2 + a.json.len() * 3
+}
 
 #[derive(Default)]
 pub struct DiagnoseMemo {
@@ -57,15 +64,18 @@ impl DiagnoseMemo {
             return Ok(hit.clone());
         }
         let answer = Answer::new(engine::api::diagnose_request(req)?);
+        let size = cost(&key, &answer);
         let mut g = self.lock();
-        if !g.0.contains_key(&key) {
-            if g.1.len() >= CAPACITY
-                && let Some(old) = g.1.pop_front()
-            {
-                g.0.remove(&old);
+        if !g.0.contains_key(&key) && size <= MAX_BYTES {
+            while g.1.len() >= CAPACITY || g.2 + size > MAX_BYTES {
+                let Some(old) = g.1.pop_front() else { break };
+                if let Some(a) = g.0.remove(&old) {
+                    g.2 -= cost(&old, &a);
+                }
             }
             g.1.push_back(key.clone());
             g.0.insert(key, answer.clone());
+            g.2 += size;
         }
         Ok(answer)
     }
@@ -73,6 +83,11 @@ impl DiagnoseMemo {
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().0.len()
+    }
+
+    #[cfg(test)]
+    pub fn bytes(&self) -> usize {
+        self.lock().2
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -133,9 +148,26 @@ mod tests {
         for i in 0..CAPACITY + 10 {
             m.diagnose(&req(&format!("text {i}"))).unwrap();
         }
-        assert_eq!(m.len(), CAPACITY);
+        assert!(m.len() <= CAPACITY);
+        assert!(m.bytes() <= MAX_BYTES);
         let again = m.diagnose(&req("first")).unwrap();
         assert!(!Arc::ptr_eq(&a, &again), "the oldest entry was dropped");
+    }
+
+    #[test]
+    fn the_memo_is_bounded_by_bytes() {
+        let m = DiagnoseMemo::default();
+        let text = "my phone fails with error 4013 ".repeat(MAX_KEY / 40);
+        for i in 0..CAPACITY {
+            m.diagnose(&req(&format!("{text} {i}"))).unwrap();
+        }
+        assert!(m.bytes() <= MAX_BYTES, "{}", m.bytes());
+        assert!(m.len() < CAPACITY, "{}", m.len());
+        let recount: usize = {
+            let g = m.lock();
+            g.0.iter().map(|(k, a)| cost(k, a)).sum()
+        };
+        assert_eq!(recount, m.bytes());
     }
 
     #[test]

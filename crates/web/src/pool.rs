@@ -6,8 +6,9 @@
 //! the cores are busy with heavy work, the async workers still get them first, so cheap routes
 //! (`/api/explain/...`, pages, static files) stay fast.
 
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -35,10 +36,19 @@ impl std::fmt::Debug for HeavyPool {
 
 /// Jobs that may wait for a worker, per worker.
 pub const QUEUE_PER_WORKER: usize = 256;
+/// After this long without a job, a worker that worked hands freed memory back to the system.
+pub const IDLE_TRIM: Duration = Duration::from_secs(1);
+/// How much lower the workers' priority is (`nice`).
+pub const NICE: i32 = 10;
 
 impl HeavyPool {
     /// `workers` threads (at least one) and a queue of `QUEUE_PER_WORKER` jobs per thread.
     pub fn new(workers: usize) -> HeavyPool {
+        HeavyPool::with_nice(workers, NICE)
+    }
+
+    /// As [`new`](Self::new), the workers at `nice` (0: the same priority as the rest).
+    pub fn with_nice(workers: usize, nice: i32) -> HeavyPool {
         let workers = workers.max(1);
         let (tx, rx) = sync_channel::<Job>(workers * QUEUE_PER_WORKER);
         let rx = Arc::new(Mutex::new(rx));
@@ -47,18 +57,26 @@ impl HeavyPool {
             let spawned = std::thread::Builder::new()
                 .name(format!("heavy-{i}"))
                 .spawn(move || {
-                    lower_priority();
+                    lower_priority(nice);
+                    let mut dirty = false;
                     loop {
                         let job = {
                             let guard = rx.lock().unwrap_or_else(|p| p.into_inner());
-                            guard.recv()
+                            guard.recv_timeout(IDLE_TRIM)
                         };
                         match job {
                             // A panicking job is caught so that the worker lives on.
                             Ok(job) => {
                                 let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                                dirty = true;
                             }
-                            Err(_) => break,
+                            Err(RecvTimeoutError::Timeout) => {
+                                if dirty {
+                                    release_free_memory();
+                                    dirty = false;
+                                }
+                            }
+                            Err(RecvTimeoutError::Disconnected) => break,
                         }
                     }
                 });
@@ -103,11 +121,25 @@ impl Default for HeavyPool {
 }
 
 /// Lower this thread's scheduling priority (Linux: `nice` is per thread).
-fn lower_priority() {
+fn lower_priority(nice: i32) {
     #[cfg(target_os = "linux")]
-    // SAFETY: setpriority on the calling thread (who = 0) with a constant; no memory involved.
+    if nice > 0 {
+        // SAFETY: setpriority on the calling thread (who = 0); no memory involved.
+        unsafe {
+            let _ = libc::setpriority(libc::PRIO_PROCESS, 0, nice);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+/// Hand memory freed by heavy requests back to the system (glibc keeps it in its arenas
+/// otherwise, and the server would stay at its peak after a burst).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists.
     unsafe {
-        let _ = libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+        libc::malloc_trim(0);
     }
 }
 
