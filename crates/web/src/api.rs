@@ -312,6 +312,7 @@ pub fn parse_diagnose_body(body: &[u8]) -> Result<DiagnoseRequest, ApiError> {
     }
     // Accept the code as the app shows it ("4013", "Error 4013") as well as a number.
     if let Some(Value::String(s)) = obj.get("error") {
+        limits::check_len("error", Some(s), MAX_NAME)?;
         let n = report::parse_code(s).ok_or_else(|| {
             ApiError::bad("error", format!("`{s}` is not an error code, e.g. 4013"))
         })?;
