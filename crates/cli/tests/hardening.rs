@@ -236,15 +236,29 @@ fn a_missing_postgres_database_and_a_refused_connection_are_named() {
 }
 
 /// Run the binary as a user that cannot write `dir` (root ignores permissions, so as root
-/// the command runs as `nobody`).
+/// the command runs as `nobody`, from a copy of the binary that `nobody` can reach wherever
+/// the build directory is).
 fn as_unprivileged(args: &[&str]) -> std::process::Output {
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let mut c = std::process::Command::new(bin());
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let copy = tempfile::tempdir().unwrap();
+    let program = if root {
+        std::fs::set_permissions(copy.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let p = copy.path().join("restore-doctor");
+        std::fs::copy(bin(), &p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    } else {
+        bin()
+    };
+    let mut c = std::process::Command::new(program);
     c.args(args)
         .env("NO_COLOR", "1")
-        .env_remove("RESTORE_DOCTOR_DB");
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
+        .env_remove("RESTORE_DOCTOR_DB")
+        .env("HOME", "/tmp");
+    if root {
         c.uid(65534).gid(65534);
     }
     c.output().unwrap()
