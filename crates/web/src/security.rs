@@ -70,7 +70,7 @@ enum Credential {
     Token,
     /// A session the login form opened (256 random bits: not worth guessing, never limited).
     Session,
-    /// A token or cookie that is not right (counted by the rate limiter).
+    /// A bearer token that is not right (counted by the rate limiter).
     Wrong,
 }
 
@@ -83,7 +83,9 @@ fn credential(headers: &HeaderMap, token: &str, sessions: &Sessions) -> Credenti
     if given_bearer.is_some_and(|t| same(t, token)) {
         return Credential::Token;
     }
-    if given_bearer.is_some() || given_cookie.is_some() {
+    // A stale cookie (the server restarted, the session ended) is no guess at anything: the
+    // browser is sent to sign in again without counting it against the address.
+    if given_bearer.is_some() {
         Credential::Wrong
     } else {
         Credential::None
@@ -567,12 +569,12 @@ mod tests {
             cred(&[("cookie", &format!("a=b; rd_session={s}"))]),
             Credential::Session
         );
-        assert_eq!(cred(&[("cookie", "rd_session=abc12")]), Credential::Wrong);
+        assert_eq!(cred(&[("cookie", "rd_session=abc12")]), Credential::None);
         assert_eq!(cred(&[]), Credential::None);
         sessions.end(&s);
         assert_eq!(
             cred(&[("cookie", &format!("rd_session={s}"))]),
-            Credential::Wrong,
+            Credential::None,
             "an ended session is refused"
         );
     }
