@@ -48,6 +48,9 @@ for _ in $(seq 1 200); do
 done
 
 rss() { awk -v k="$1:" '$1 == k {printf "%.1f", $2 / 1024}' "/proc/$server/status"; }
+# CPU seconds the server has used (user + system): per request, a figure other load on the
+# machine does not change much.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server/stat"; }
 
 # The server's own lists: every device and every documented code, as Lua tables.
 curl -fs "http://127.0.0.1:$PORT/api/devices" >"$work/devices.json"
@@ -156,10 +159,15 @@ check() { # script: one request must answer 200
 check "$work/variety.lua"
 check "$work/heavy.lua"
 
-echo "restore-doctor web load: $(nproc) cores, server pid $server, rss $(rss VmRSS) MB at start"
+echo "restore-doctor web load: $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg), server pid $server, rss $(rss VmRSS) MB after warm-up"
+cpu0=$(cpu)
 line=$(WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s --latency \
     -s "$work/variety.lua" "http://127.0.0.1:$PORT/" | grep '^RESULT')
+cpu1=$(cpu)
+requests=$(echo "$line" | sed -E 's/.*requests=([0-9]+).*/\1/')
 printf '1. variety  %-4s conns %s\n' "$CONNS" "${line#RESULT }"
+awk -v a="$cpu0" -v b="$cpu1" -v n="$requests" \
+    'BEGIN {printf "   server CPU %.1f s, %.0f us per request\n", b - a, (b - a) / n * 1e6}'
 
 WRK_THREADS=1 wrk -t1 -c"$HEAVY_CONNS" -d"$DURATION" --timeout 10s -s "$work/heavy.lua" \
     "http://127.0.0.1:$PORT/" >"$work/heavy.out" &
