@@ -5,7 +5,7 @@
 
 use crate::{AppState, StoreFailure};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -364,11 +364,6 @@ fn case_id(text: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::bad("case", format!("`{text}` is not a case id (a number)")))
 }
 
-/// A body, or the reason it was refused (413 over the cap) as a JSON error.
-fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|r| ApiError::new(r.status(), Some("body"), r.body_text()))
-}
-
 async fn diagnose(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -403,11 +398,14 @@ struct LogQuery {
 async fn logs(
     State(state): State<AppState>,
     q: Result<Query<LogQuery>, QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let Query(q) = q.map_err(query_error)?;
     crate::limits::check_len("file", q.file.as_deref(), crate::limits::MAX_FILE_NAME)?;
-    let body = body_or_error(body)?;
+    // Only a few uploads are read into memory at once (each may be up to the upload cap);
+    // the others wait, their bytes held back by TCP.
+    let _upload = state.upload_permit().await;
+    let body = read_body(body, state.inner.max_upload).await?;
     if body.is_empty() {
         return Err(ApiError::bad(
             "body",

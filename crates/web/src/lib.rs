@@ -193,6 +193,9 @@ pub(crate) struct Inner {
     pub explanations: memo::ExplainMemo,
     /// Threads for CPU-heavy work.
     pub heavy: pool::HeavyPool,
+    /// Log uploads read into memory at once (one per heavy worker): each may be up to
+    /// `max_upload`, so this bounds the memory uploads take.
+    pub uploads: tokio::sync::Semaphore,
 }
 
 /// Shared state of the server.
@@ -243,6 +246,7 @@ impl AppState {
                 memo: memo::DiagnoseMemo::default(),
                 explanations: memo::ExplainMemo::default(),
                 heavy: pool::HeavyPool::new(heavy_workers),
+                uploads: tokio::sync::Semaphore::new(heavy_workers.max(1)),
             }),
         }
     }
@@ -258,6 +262,11 @@ impl AppState {
         }
         let state = self.clone();
         self.heavy(move || state.inner.memo.diagnose(&req)).await
+    }
+
+    /// Wait for a turn to read a log upload into memory.
+    pub(crate) async fn upload_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.uploads.acquire().await.ok()
     }
 
     /// Run CPU-heavy work on the heavy pool.

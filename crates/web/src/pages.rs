@@ -1165,6 +1165,7 @@ async fn logs_form() -> Response {
 }
 
 async fn logs_upload(State(app): State<AppState>, mut mp: Multipart) -> Response {
+    let _upload = app.upload_permit().await;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     loop {
         let field = match mp.next_field().await {
