@@ -16,6 +16,7 @@
 #
 #   scripts/load-web.sh                          # 15 s each, 200 connections
 #   DURATION=5s CONNS=100 scripts/load-web.sh
+#   SERVE_BIN=/tmp/old/target/release/examples/serve scripts/load-web.sh   # compare a build
 #
 # wrk is installed from Debian when it is missing. The machine's other work shows in the
 # figures: run it on a quiet machine and more than once before believing a number.
@@ -36,10 +37,14 @@ if ! command -v wrk >/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >&2
 fi
 
-cargo build --release -q -p web --example serve
+# SERVE_BIN: another build of the same example to compare (e.g. of an older commit).
+if [ -z "${SERVE_BIN:-}" ]; then
+    cargo build --release -q -p web --example serve
+    SERVE_BIN=target/release/examples/serve
+fi
 work=$(mktemp -d)
 ulimit -n 4096 2>/dev/null || true
-target/release/examples/serve "127.0.0.1:$PORT" "$work/load.sqlite3" >"$work/serve.log" 2>&1 &
+"$SERVE_BIN" "127.0.0.1:$PORT" "$work/load.sqlite3" >"$work/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do
