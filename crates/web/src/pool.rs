@@ -2,9 +2,8 @@
 //! workers. A fixed number of threads (one per core by default) take jobs from a bounded queue,
 //! so at most that many heavy jobs run at once and a flood of them waits in the queue (or is
 //! refused with 503 when the queue is full) instead of holding the threads that answer every
-//! other route. The threads run at a lower scheduling priority (`nice` +10 on Linux): when
-//! the cores are busy with heavy work, the async workers still get them first, so cheap routes
-//! (`/api/explain/...`, pages, static files) stay fast.
+//! other route. The threads can run at a lower scheduling priority ([`HeavyPool::with_nice`];
+//! `nice` 0 by default, see [`NICE`]).
 
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -38,8 +37,12 @@ impl std::fmt::Debug for HeavyPool {
 pub const QUEUE_PER_WORKER: usize = 256;
 /// After this long without a job, a worker that worked hands freed memory back to the system.
 pub const IDLE_TRIM: Duration = Duration::from_secs(1);
-/// How much lower the workers' priority is (`nice`).
-pub const NICE: i32 = 10;
+/// How much lower the workers' priority is (`nice`). 0: measured with `scripts/load-web.sh`
+/// on the shared 2-core machine, nice 10 kept `/api/explain` a little faster beside heavy
+/// requests (p99 8-12 ms against 10-15 ms) but let every other process on the machine (and
+/// the load generator) starve the diagnoses: variety p99 130 ms against 76-107 ms, heavy p99
+/// 210-260 ms against 50 ms. The bound on workers is what keeps the async workers free.
+pub const NICE: i32 = 0;
 
 impl HeavyPool {
     /// `workers` threads (at least one) and a queue of `QUEUE_PER_WORKER` jobs per thread.
