@@ -23,7 +23,7 @@ cargo build --release -q -p web --example serve
 work=$(mktemp -d)
 target/release/examples/serve "127.0.0.1:$PORT" "$work/api.sqlite3" >"$work/serve.log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 200); do
     curl -fs "http://127.0.0.1:$PORT/api/explain/4013" >/dev/null 2>&1 && break
     sleep 0.1
