@@ -18,7 +18,12 @@ pub struct Answer {
 
 impl Answer {
     fn new(response: DiagnoseResponse) -> Arc<Answer> {
-        let json = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        // Sized for a typical answer (16-20 KB) at once: no chain of reallocations.
+        let mut buf = Vec::with_capacity(24 << 10);
+        if serde_json::to_writer(&mut buf, &response).is_err() {
+            buf.clear();
+        }
+        let json = Bytes::from(buf);
         Arc::new(Answer { response, json })
     }
 }
