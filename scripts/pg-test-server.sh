@@ -4,6 +4,13 @@
 #   scripts/pg-test-server.sh start   # prints postgres://USER@127.0.0.1:PORT/postgres
 #   scripts/pg-test-server.sh stop
 #
+# For fault tests (the store and web tests run these on a throwaway cluster of their own,
+# with PG_TEST_DIR set):
+#   scripts/pg-test-server.sh crash    # pg_ctl stop -m immediate (like a power cut)
+#   scripts/pg-test-server.sh restart  # start it again on the same port
+#   scripts/pg-test-server.sh pause    # SIGSTOP the postmaster: connections hang
+#   scripts/pg-test-server.sh resume   # SIGCONT
+#
 # The cluster lives in $PG_TEST_DIR (default /tmp/restore-doctor-pg), listens on a free loopback
 # port, trusts local connections and runs as a non-root user (the `postgres` system user when
 # the script runs as root); fsync is off unless PG_FSYNC=on (benchmarks). When no PostgreSQL server binaries are installed, the Debian package
@@ -41,6 +48,14 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 PY
 }
 
+pg_start() {
+  as_owner "'$1/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -o \"-h 127.0.0.1 -p $2 -k '$DIR' -c fsync=${PG_FSYNC:-off} -c max_connections=200\" start >/dev/null"
+}
+
+postmaster_pid() {
+  head -1 "$DIR/data/postmaster.pid"
+}
+
 case "$cmd" in
   start)
     if ! BIN="$(find_bin)"; then
@@ -58,7 +73,8 @@ case "$cmd" in
     [ "$(id -u)" = 0 ] && chown postgres: "$DIR"
     PORT="$(free_port)"
     as_owner "'$BIN/initdb' -D '$DIR/data' -U '$(owner_name)' --auth=trust --no-sync -E UTF8 >'$DIR/initdb.log' 2>&1"
-    as_owner "'$BIN/pg_ctl' -D '$DIR/data' -l '$DIR/server.log' -w -o \"-h 127.0.0.1 -p $PORT -k '$DIR' -c fsync=${PG_FSYNC:-off} -c max_connections=200\" start >/dev/null"
+    echo "$PORT" > "$DIR/port"
+    pg_start "$BIN" "$PORT"
     URL="postgres://$(owner_name)@127.0.0.1:$PORT/postgres"
     echo "$URL" > "$DIR/url"
     echo "$URL"
@@ -69,6 +85,20 @@ case "$cmd" in
     fi
     rm -rf "$DIR"
     ;;
+  crash)
+    BIN="$(find_bin)"
+    as_owner "'$BIN/pg_ctl' -D '$DIR/data' -m immediate -w stop" >/dev/null
+    ;;
+  restart)
+    BIN="$(find_bin)"
+    pg_start "$BIN" "$(cat "$DIR/port")"
+    ;;
+  pause)
+    kill -STOP "$(postmaster_pid)"
+    ;;
+  resume)
+    kill -CONT "$(postmaster_pid)"
+    ;;
   *)
-    echo "usage: $0 start|stop" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|crash|restart|pause|resume" >&2; exit 2 ;;
 esac

@@ -36,6 +36,7 @@ impl Store {
         world: &SimWorld,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Truth> {
+        self.writable()?;
         let ids = self.create_world(world)?;
         let total = world.config.attempts;
         let pps = world.config.ports_per_station;
@@ -94,8 +95,11 @@ impl Store {
                     }
                     tx.commit()?;
                 }
-                Backend::Postgres(client) => {
+                Backend::Postgres(pg) => {
+                    let client = pg.client()?;
                     let mut tx = client.transaction()?;
+                    // Bulk work may take longer than the session's statement timeout.
+                    tx.batch_execute("SET LOCAL statement_timeout = 0")?;
                     {
                         let mut w = tx.copy_in(
                             "COPY attempt (case_id, device_id, at, station_id, cable_id, port_id, \
@@ -212,7 +216,8 @@ impl Store {
                     devices,
                 })
             }
-            Backend::Postgres(client) => {
+            Backend::Postgres(pg) => {
+                let client = pg.client()?;
                 let mut t = PgTx(client.transaction()?);
                 let (stations, cables, ports) = components(&mut t)?;
                 // Reserve ids from the identity sequences (no table lock, so writers of single
@@ -366,8 +371,10 @@ impl Store {
                     },
                 ));
             }
-            Backend::Postgres(client) => {
+            Backend::Postgres(pg) => {
+                let client = pg.client()?;
                 let mut tx = client.transaction()?;
+                tx.batch_execute("SET LOCAL statement_timeout = 0")?;
                 // Room for the hash aggregate in memory (one entry per cell) instead of spilling.
                 tx.batch_execute("SET LOCAL work_mem = '256MB'")?;
                 let params: [&(dyn postgres::types::ToSql + Sync); 0] = [];

@@ -249,31 +249,28 @@ pub(crate) const POSTGRES_MIGRATIONS: &[(i64, &str)] = &[
 /// The newest schema version this binary knows (the last migration's version).
 pub const SCHEMA_VERSION: i64 = 2;
 
-/// Open (creating if needed) a SQLite database file and bring its schema up to date.
-pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+/// Open (creating if needed) a SQLite database file and bring its schema up to date. A file
+/// that exists but cannot be written (read-only file, directory or file system) is opened for
+/// reading only, without touching it: no journal-mode switch, no migration. Returns the
+/// connection and whether it is read-only.
+pub(crate) fn open_sqlite(path: &Path) -> Result<(rusqlite::Connection, bool), StoreError> {
+    if path.exists() && !writable(path) {
+        return open_sqlite_read_only(path).map(|c| (c, true));
+    }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
             path: dir.display().to_string(),
             source,
         })?;
     }
-    let mut conn = rusqlite::Connection::open(path)?;
+    let mut conn = rusqlite::Connection::open(path).map_err(|e| open_error(e, path))?;
     conn.busy_timeout(std::time::Duration::from_secs(60))?;
     // Refuse a newer schema before changing anything (not even the journal mode).
-    let has_version: bool = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
-        [],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if has_version {
-        let found: Option<i64> =
-            conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?;
-        if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
-            return Err(StoreError::TooNew {
-                found,
-                known: SCHEMA_VERSION,
-            });
-        }
+    if let Some(found) = sqlite_version(&conn)?.filter(|v| *v > SCHEMA_VERSION) {
+        return Err(StoreError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
     }
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -284,12 +281,125 @@ pub(crate) fn open_sqlite(path: &Path) -> Result<rusqlite::Connection, StoreErro
         migrate(&mut t, SQLITE_MIGRATIONS)?;
         t.0.commit()?;
     }
+    Ok((conn, false))
+}
+
+/// The schema version recorded in a SQLite database (`None`: no schema yet).
+fn sqlite_version(conn: &rusqlite::Connection) -> Result<Option<i64>, StoreError> {
+    let has_version: bool = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_version {
+        return Ok(None);
+    }
+    Ok(conn.query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?)
+}
+
+/// Whether this process can write the file and create files beside it (SQLite's journal, WAL
+/// and shared-memory files live in the same directory).
+fn writable(path: &Path) -> bool {
+    let file_ok = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .is_ok();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    file_ok && dir_writable(dir)
+}
+
+#[cfg(unix)]
+fn dir_writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: access() reads the NUL-terminated path we own.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
+
+#[cfg(not(unix))]
+fn dir_writable(dir: &Path) -> bool {
+    std::fs::metadata(dir).is_ok_and(|m| !m.permissions().readonly())
+}
+
+/// Open an existing database for reading only. A database in WAL mode whose shared-memory file
+/// is missing and cannot be created is opened as immutable (nothing may change it meanwhile,
+/// which holds for a file nobody can write).
+fn open_sqlite_read_only(path: &Path) -> Result<rusqlite::Connection, StoreError> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let readable = |conn: &rusqlite::Connection| sqlite_version(conn);
+    let conn = match rusqlite::Connection::open_with_flags(path, flags) {
+        Ok(c) if readable(&c).is_ok() => c,
+        _ => {
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            rusqlite::Connection::open_with_flags(uri, flags).map_err(|e| open_error(e, path))?
+        }
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(60))?;
+    let found = sqlite_version(&conn)
+        .map_err(|e| sqlite_write_error(e, &path.display().to_string()))?
+        .unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if found < SCHEMA_VERSION {
+        return Err(StoreError::ReadOnlyNeedsUpgrade {
+            path: path.display().to_string(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
     Ok(conn)
 }
 
+/// A path as the path part of a `file:` URI (`%`, `?`, `#` escaped).
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for ch in path.display().to_string().chars() {
+        match ch {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A SQLite open failure with the path it was about.
+fn open_error(e: rusqlite::Error, path: &Path) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    }
+}
+
+/// SQLite's "attempt to write a readonly database" (and its variants) as one message with the
+/// path; other errors unchanged.
+pub(crate) fn sqlite_write_error(e: StoreError, path: &str) -> StoreError {
+    if let StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) = &e
+        && f.code == rusqlite::ErrorCode::ReadOnly
+    {
+        return StoreError::ReadOnly { path: path.into() };
+    }
+    e
+}
+
 /// Connect to PostgreSQL and bring the schema up to date.
-pub(crate) fn open_postgres(url: &str) -> Result<postgres::Client, StoreError> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+pub(crate) fn open_postgres(url: &str) -> Result<crate::pg::PgConn, StoreError> {
+    let mut conn = crate::pg::PgConn::open(url)?;
+    let client = conn.client()?;
     {
         let mut tx = PgTx(client.transaction()?);
         // One migrator at a time across processes.
@@ -297,7 +407,7 @@ pub(crate) fn open_postgres(url: &str) -> Result<postgres::Client, StoreError> {
         migrate(&mut tx, POSTGRES_MIGRATIONS)?;
         tx.0.commit()?;
     }
-    Ok(client)
+    Ok(conn)
 }
 
 fn migrate(tx: &mut dyn Tx, migrations: &[(i64, &str)]) -> Result<(), StoreError> {

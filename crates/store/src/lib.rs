@@ -14,11 +14,16 @@ mod db;
 pub mod evidence;
 pub mod fleet;
 pub mod model;
+mod pg;
 pub mod simulate;
 
 pub use bulk::IMPORT_BATCH;
 pub use db::SCHEMA_VERSION;
 pub use model::*;
+pub use pg::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT,
+    IDLE_IN_TRANSACTION_TIMEOUT,
+};
 
 use db::{PgTx, SqliteTx, Tx, Value};
 use sha2::{Digest, Sha256};
@@ -32,8 +37,41 @@ pub const DB_ENV: &str = "RESTORE_DOCTOR_DB";
 pub enum StoreError {
     #[error("SQLite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", pg::describe(.0))]
     Postgres(#[from] postgres::Error),
+    #[error("cannot connect to PostgreSQL at {target}: {cause}")]
+    PgConnect { target: String, cause: String },
+    #[error(
+        "PostgreSQL at {target} did not answer within {seconds} s ({what}): is the server \
+         stopped, hung or overloaded? Nothing was changed"
+    )]
+    PgTimeout {
+        target: String,
+        what: &'static str,
+        seconds: f64,
+    },
+    #[error(
+        "the connection to PostgreSQL at {target} was lost while committing: the change may or \
+         may not have been stored; check before repeating it ({cause})"
+    )]
+    PgLostAtCommit { target: String, cause: String },
+    #[error("the PostgreSQL URL does not parse: {0}")]
+    PgUrl(String),
+    #[error(
+        "cannot write to the case database {path}: it is read-only (opened for reading \
+         because the file or its directory cannot be written); check the permissions or pass \
+         --db with a writable file"
+    )]
+    ReadOnly { path: String },
+    #[error(
+        "the case database {path} has schema version {found} and this restore-doctor needs {known}: \
+         upgrading it needs write access, but the file or its directory is read-only"
+    )]
+    ReadOnlyNeedsUpgrade {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error(
         "the database has schema version {found}, newer than this restore-doctor knows ({known}); \
          upgrade restore-doctor to use it (the database was left unchanged)"
@@ -135,13 +173,15 @@ pub fn redact_url_password(url: &str) -> String {
 
 pub(crate) enum Backend {
     Sqlite(rusqlite::Connection),
-    Postgres(postgres::Client),
+    Postgres(Box<pg::PgConn>),
 }
 
 /// A case-history database (SQLite or PostgreSQL).
 pub struct Store {
     pub(crate) backend: Box<Backend>,
     location: Location,
+    /// Opened for reading only (a SQLite file or directory that cannot be written).
+    read_only: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -161,14 +201,36 @@ impl Store {
 
     /// Open a resolved location.
     pub fn open_location(location: Location) -> Result<Store> {
-        let backend = match &location {
-            Location::Sqlite(path) => Backend::Sqlite(db::open_sqlite(path)?),
-            Location::Postgres(url) => Backend::Postgres(db::open_postgres(url)?),
+        let (backend, read_only) = match &location {
+            Location::Sqlite(path) => {
+                let (conn, read_only) = db::open_sqlite(path)?;
+                (Backend::Sqlite(conn), read_only)
+            }
+            Location::Postgres(url) => {
+                (Backend::Postgres(Box::new(db::open_postgres(url)?)), false)
+            }
         };
         Ok(Store {
             backend: Box::new(backend),
             location,
+            read_only,
         })
+    }
+
+    /// Whether the database was opened for reading only (a SQLite file, or its directory,
+    /// that cannot be written): reads work, every write fails with [`StoreError::ReadOnly`].
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Refuse a write on a read-only store, naming the file.
+    pub(crate) fn writable(&self) -> Result<()> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly {
+                path: self.location.describe(),
+            });
+        }
+        Ok(())
     }
 
     /// Open (creating) a SQLite file.
@@ -195,22 +257,61 @@ impl Store {
     }
 
     /// Run `f` in one transaction (SQLite: `BEGIN IMMEDIATE`, so concurrent writers queue
-    /// instead of failing), committing on `Ok` and rolling back on `Err`.
-    pub(crate) fn transaction<T>(&mut self, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    /// instead of failing; deferred on a read-only file), committing on `Ok` and rolling back
+    /// on `Err`. PostgreSQL: a transaction that fails because the connection was lost before
+    /// its commit is run once more on a new connection (the server rolled it back).
+    pub(crate) fn transaction<T>(
+        &mut self,
+        mut f: impl FnMut(&mut dyn Tx) -> Result<T>,
+    ) -> Result<T> {
+        let read_only = self.read_only;
+        let path = self.location.describe();
         match &mut *self.backend {
             Backend::Sqlite(conn) => {
-                let tx =
-                    conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let mut t = SqliteTx(tx);
-                let out = f(&mut t)?;
-                t.0.commit()?;
-                Ok(out)
+                let behavior = if read_only {
+                    rusqlite::TransactionBehavior::Deferred
+                } else {
+                    rusqlite::TransactionBehavior::Immediate
+                };
+                let mut run = |conn: &mut rusqlite::Connection| -> Result<T> {
+                    let tx = conn.transaction_with_behavior(behavior)?;
+                    let mut t = SqliteTx(tx);
+                    let out = f(&mut t)?;
+                    t.0.commit()?;
+                    Ok(out)
+                };
+                run(conn).map_err(|e| db::sqlite_write_error(e, &path))
             }
-            Backend::Postgres(client) => {
-                let mut t = PgTx(client.transaction()?);
-                let out = f(&mut t)?;
-                t.0.commit()?;
-                Ok(out)
+            Backend::Postgres(pg) => {
+                let mut retried = false;
+                loop {
+                    let client = pg.client()?;
+                    let attempt = (|| -> std::result::Result<T, (StoreError, bool)> {
+                        let mut t = PgTx(client.transaction().map_err(|e| (e.into(), false))?);
+                        let out = f(&mut t).map_err(|e| (e, false))?;
+                        t.0.commit().map_err(|e| (e.into(), true))?;
+                        Ok(out)
+                    })();
+                    match attempt {
+                        Ok(out) => return Ok(out),
+                        Err((e, at_commit)) => {
+                            if !pg.is_closed() {
+                                return Err(e);
+                            }
+                            pg.drop_client();
+                            if at_commit {
+                                return Err(StoreError::PgLostAtCommit {
+                                    target: pg.target().to_string(),
+                                    cause: e.to_string(),
+                                });
+                            }
+                            if retried {
+                                return Err(e);
+                            }
+                            retried = true;
+                        }
+                    }
+                }
             }
         }
     }
@@ -224,6 +325,7 @@ impl Store {
 
     /// Open a case for a device; returns the case id.
     pub fn create_case(&mut self, case: &NewCase) -> Result<i64> {
+        self.writable()?;
         let now = now_millis();
         self.transaction(|tx| {
             let d = &case.device;
@@ -257,6 +359,7 @@ impl Store {
     /// Record a restore/update attempt on a case (with its log and the log's SHA-256); returns
     /// the attempt id. Computers, cables and ports are created on first use.
     pub fn add_attempt(&mut self, case_id: i64, attempt: &NewAttempt) -> Result<i64> {
+        self.writable()?;
         let at = attempt.at.unwrap_or_else(now_millis);
         self.transaction(|tx| {
             let device_id = case_device(tx, case_id)?;
@@ -314,6 +417,7 @@ impl Store {
 
     /// Record a troubleshooting step; returns the step id.
     pub fn add_step(&mut self, case_id: i64, step: &NewStep) -> Result<i64> {
+        self.writable()?;
         let now = now_millis();
         self.transaction(|tx| {
             case_device(tx, case_id)?;
@@ -333,6 +437,7 @@ impl Store {
 
     /// Add a free-text note; returns the note id.
     pub fn add_note(&mut self, case_id: i64, author: Option<&str>, body: &str) -> Result<i64> {
+        self.writable()?;
         let now = now_millis();
         self.transaction(|tx| {
             case_device(tx, case_id)?;
@@ -345,6 +450,7 @@ impl Store {
 
     /// Store what `diagnose` recommended; it becomes the case's `verdict`. Returns its id.
     pub fn record_recommendation(&mut self, case_id: i64, rec: &Recommendation) -> Result<i64> {
+        self.writable()?;
         let now = now_millis();
         let body = rec.body.to_string();
         self.transaction(|tx| {
@@ -370,6 +476,7 @@ impl Store {
     /// Close a case with its confirmed cause (a cause id of design.md §3; the caller validates
     /// it against the knowledge base). Closing a closed case is an error.
     pub fn close_case(&mut self, case_id: i64, cause: &str) -> Result<()> {
+        self.writable()?;
         let now = now_millis();
         self.transaction(|tx| {
             let rows = tx.query(

@@ -8,22 +8,28 @@
 //! `/api/openapi.json`.
 //!
 //! Security rules (design.md §8): [`Config::check`] refuses a non-loopback listen address
-//! without a token. With a token every request needs `Authorization: Bearer <token>` or the
-//! session cookie the `/login` form sets (HttpOnly, SameSite=Strict, random per server run).
-//! CSRF: the cookie is SameSite=Strict, and every POST whose `Origin` (or `Sec-Fetch-Site`)
-//! shows another site is refused with 403; the diagnose wizard writes nothing to the
-//! database. Request bodies are capped ([`Config::max_upload`], 64 MiB by default, 413 above),
-//! requests time out ([`Config::request_timeout`]), responses carry a strict
-//! Content-Security-Policy, and no request value is ever used as a file-system path (static
-//! assets are embedded in the binary).
+//! without a token. With a token every request needs `Authorization: Bearer <token>` or a
+//! session cookie the `/login` form sets (HttpOnly, SameSite=Strict, random per login, ended by
+//! `/logout`); wrong tokens are rate-limited per client address. A loopback server answers only
+//! to loopback `Host` names (and `--allow-host` names): DNS rebinding gets 421. CSRF: the
+//! cookie is SameSite=Strict, and every POST whose `Origin` (or `Sec-Fetch-Site`) is not this
+//! server is refused with 403; the diagnose wizard writes nothing to the database. Every list
+//! and string in a request is bounded ([`limits`]), bodies are capped per route, CPU-heavy work
+//! runs on a bounded pool ([`pool`]) so cheap routes stay fast, connections have header-read
+//! and idle timeouts and a bound on their number (`server.rs`), requests time out
+//! ([`Config::request_timeout`]), responses carry a strict Content-Security-Policy, and no
+//! request value is ever used as a file-system path (static assets are embedded in the binary).
 
 mod access_log;
 mod api;
 mod form;
 mod grid;
+pub mod limits;
 mod memo;
 mod pages;
+pub mod pool;
 mod security;
+mod server;
 mod svg;
 mod wizard;
 
@@ -34,6 +40,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use grid::{AttemptGrid, GridCell};
+pub use security::HostPolicy;
+pub use server::default_max_connections;
 
 /// The default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7413";
@@ -41,6 +49,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:7413";
 pub const DEFAULT_MAX_UPLOAD: usize = 64 << 20;
 /// The default request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default time a connection has to send a whole request head (also the longest a
+/// keep-alive connection may sit idle between requests).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -54,6 +65,15 @@ pub struct Config {
     /// Largest accepted request body in bytes.
     pub max_upload: usize,
     pub request_timeout: Duration,
+    /// Time to send a request head; also the longest idle time between requests.
+    pub header_timeout: Duration,
+    /// Most connections open at once (`None`: what the open-file limit allows).
+    pub max_connections: Option<usize>,
+    /// Host names besides loopback ones that a loopback server answers to, and that browser
+    /// posts may come from (`--allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// Threads for CPU-heavy work (`None`: one per core).
+    pub heavy_workers: Option<usize>,
 }
 
 impl Default for Config {
@@ -64,6 +84,10 @@ impl Default for Config {
             db: None,
             max_upload: DEFAULT_MAX_UPLOAD,
             request_timeout: DEFAULT_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: None,
+            allowed_hosts: Vec::new(),
+            heavy_workers: None,
         }
     }
 }
@@ -88,6 +112,10 @@ pub enum ServeError {
     },
     #[error("cannot start the server: {0}")]
     Runtime(std::io::Error),
+    #[error(
+        "--allow-host `{0}` is not a host name: give a name like shop.example (no scheme, no port)"
+    )]
+    BadHost(String),
 }
 
 impl ServeError {
@@ -98,6 +126,7 @@ impl ServeError {
             ServeError::NonLoopbackWithoutToken(_)
                 | ServeError::EmptyToken
                 | ServeError::ShortToken(_)
+                | ServeError::BadHost(_)
         )
     }
 }
@@ -118,7 +147,29 @@ impl Config {
         if !self.listen.ip().is_loopback() && self.token.is_none() {
             return Err(ServeError::NonLoopbackWithoutToken(self.listen));
         }
+        self.host_policy()?;
         Ok(())
+    }
+
+    /// The `Host` rule: checked when serving on loopback; names given by flag are added.
+    pub fn host_policy(&self) -> Result<HostPolicy, ServeError> {
+        let mut allowed = Vec::new();
+        for h in &self.allowed_hosts {
+            let name = h.trim().trim_end_matches('.').to_ascii_lowercase();
+            let fine = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
+            if !fine {
+                return Err(ServeError::BadHost(h.clone()));
+            }
+            allowed.push(name);
+        }
+        Ok(HostPolicy {
+            check_host: self.listen.ip().is_loopback(),
+            allowed,
+        })
     }
 }
 
@@ -131,12 +182,21 @@ pub(crate) enum StoreSlot {
 
 pub(crate) struct Inner {
     pub token: Option<String>,
-    /// The value of the session cookie the login form sets (random per server run).
-    pub session: String,
+    /// The sessions the login form opened (each a random value; logout ends one).
+    pub sessions: security::Sessions,
+    /// Wrong tokens per client address.
+    pub limiter: security::TokenLimiter,
+    /// Which `Host` names and origins are this server.
+    pub hosts: HostPolicy,
     pub store: StoreSlot,
     pub max_upload: usize,
     pub memo: memo::DiagnoseMemo,
     pub explanations: memo::ExplainMemo,
+    /// Threads for CPU-heavy work.
+    pub heavy: pool::HeavyPool,
+    /// Log uploads read into memory at once (one per heavy worker): each may be up to
+    /// `max_upload`, so this bounds the memory uploads take.
+    pub uploads: tokio::sync::Semaphore,
 }
 
 /// Shared state of the server.
@@ -146,16 +206,39 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State with an opened store (or none, with the reason shown on the case pages).
+    /// State with an opened store (or none, with the reason shown on the case pages), for a
+    /// server on loopback (the `Host` check on, no extra names) with one heavy worker per core.
     pub fn new(
         token: Option<String>,
         store: Result<store::Store, String>,
         max_upload: usize,
     ) -> AppState {
+        AppState::with_options(
+            token,
+            store,
+            max_upload,
+            HostPolicy {
+                check_host: true,
+                allowed: Vec::new(),
+            },
+            pool::HeavyPool::default_workers(),
+        )
+    }
+
+    /// State with every option.
+    pub fn with_options(
+        token: Option<String>,
+        store: Result<store::Store, String>,
+        max_upload: usize,
+        hosts: HostPolicy,
+        heavy_workers: usize,
+    ) -> AppState {
         AppState {
             inner: Arc::new(Inner {
                 token,
-                session: security::random_hex(32),
+                sessions: security::Sessions::default(),
+                limiter: security::TokenLimiter::default(),
+                hosts,
                 store: match store {
                     Ok(s) => StoreSlot::Open(Mutex::new(s)),
                     Err(e) => StoreSlot::Unavailable(e),
@@ -163,16 +246,36 @@ impl AppState {
                 max_upload,
                 memo: memo::DiagnoseMemo::default(),
                 explanations: memo::ExplainMemo::default(),
+                heavy: pool::HeavyPool::new(heavy_workers),
+                uploads: tokio::sync::Semaphore::new(heavy_workers.max(1)),
             }),
         }
     }
 
-    /// The engine's answer to a request (memoised: the engine is a pure function).
-    pub fn diagnose(
+    /// The engine's answer to a request (memoised: the engine is a pure function), computed
+    /// on the heavy pool.
+    pub async fn diagnose(
         &self,
-        req: &engine::api::DiagnoseRequest,
-    ) -> Result<Arc<memo::Answer>, engine::api::RequestError> {
-        self.inner.memo.diagnose(req)
+        req: engine::api::DiagnoseRequest,
+    ) -> Result<Result<Arc<memo::Answer>, engine::api::RequestError>, pool::PoolError> {
+        if let Some(hit) = self.inner.memo.get(&req) {
+            return Ok(Ok(hit));
+        }
+        let state = self.clone();
+        self.heavy(move || state.inner.memo.diagnose(&req)).await
+    }
+
+    /// Wait for a turn to read a log upload into memory.
+    pub(crate) async fn upload_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.inner.uploads.acquire().await.ok()
+    }
+
+    /// Run CPU-heavy work on the heavy pool.
+    pub async fn heavy<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, pool::PoolError> {
+        self.inner.heavy.run(f).await
     }
 
     /// Run `f` on the store in a blocking thread (SQLite and the PostgreSQL client block).
@@ -227,18 +330,50 @@ pub fn open_store(db: Option<&str>) -> Result<store::Store, String> {
 
 /// Serve until Ctrl-C: check the config, open the store, bind, print the address.
 pub async fn serve(config: Config, store: Result<store::Store, String>) -> Result<(), ServeError> {
+    serve_until(config, store, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// [`serve`] until `shutdown` resolves.
+pub async fn serve_until(
+    config: Config,
+    store: Result<store::Store, String>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
     config.check()?;
-    if let Err(why) = &store {
-        tracing::warn!("case database unavailable: {why}");
-    }
-    let state = AppState::new(config.token.clone(), store, config.max_upload);
-    let app = router(state, config.request_timeout);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Bind {
             addr: config.listen,
             source,
         })?;
+    serve_listener(config, store, listener, shutdown).await
+}
+
+/// Serve on a bound listener until `shutdown` resolves (`config.listen` decides the loopback
+/// rules; tests bind port 0 and read the port first).
+pub async fn serve_listener(
+    config: Config,
+    store: Result<store::Store, String>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
+    config.check()?;
+    if let Err(why) = &store {
+        tracing::warn!("case database unavailable: {why}");
+    }
+    let state = AppState::with_options(
+        config.token.clone(),
+        store,
+        config.max_upload,
+        config.host_policy()?,
+        config
+            .heavy_workers
+            .unwrap_or_else(pool::HeavyPool::default_workers),
+    );
+    let app = router(state, config.request_timeout);
     let addr = listener.local_addr().map_err(ServeError::Runtime)?;
     eprintln!(
         "restore-doctor is serving on http://{addr}/{}  (Ctrl-C stops it)",
@@ -248,12 +383,15 @@ pub async fn serve(config: Config, store: Result<store::Store, String>) -> Resul
             ""
         }
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(ServeError::Runtime)
+    let limits = server::Limits {
+        header_timeout: config.header_timeout,
+        idle_timeout: config.request_timeout + config.header_timeout,
+        max_connections: config
+            .max_connections
+            .unwrap_or_else(server::default_max_connections),
+    };
+    server::run(listener, app, limits, shutdown, Duration::from_secs(5)).await;
+    Ok(())
 }
 
 /// [`serve`] on a runtime of its own (the CLI is synchronous). The store is opened before the

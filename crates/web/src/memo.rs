@@ -18,18 +18,30 @@ pub struct Answer {
 
 impl Answer {
     fn new(response: DiagnoseResponse) -> Arc<Answer> {
-        let json = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        // Sized for a typical answer (16-20 KB) at once: no chain of reallocations.
+        let mut buf = Vec::with_capacity(24 << 10);
+        if serde_json::to_writer(&mut buf, &response).is_err() {
+            buf.clear();
+        }
+        let json = Bytes::from(buf);
         Arc::new(Answer { response, json })
     }
 }
 
-/// How many answers are kept.
+/// How many answers are kept at most.
 pub const CAPACITY: usize = 1024;
+/// And how many bytes they may take (request key, JSON, and the answer itself, estimated
+/// as twice its JSON).
+pub const MAX_BYTES: usize = 24 << 20;
 /// Requests longer than this (as JSON) are answered but not kept, to bound the memory used.
-pub const MAX_KEY: usize = 64 << 10;
+pub const MAX_KEY: usize = 16 << 10;
 
-/// Answers by request key, and the keys oldest first.
-type Entries = (HashMap<String, Arc<Answer>>, VecDeque<String>);
+/// Answers by request key, the keys oldest first, and the bytes they take.
+type Entries = (HashMap<String, Arc<Answer>>, VecDeque<String>, usize);
+
+fn cost(key: &str, a: &Answer) -> usize {
+    key.len() * 2 + a.json.len() * 3
+}
 
 #[derive(Default)]
 pub struct DiagnoseMemo {
@@ -37,6 +49,15 @@ pub struct DiagnoseMemo {
 }
 
 impl DiagnoseMemo {
+    /// The answer to `req` when it is in the memo (cheap: no engine run).
+    pub fn get(&self, req: &DiagnoseRequest) -> Option<Arc<Answer>> {
+        let key = serde_json::to_string(req).ok()?;
+        if key.len() > MAX_KEY {
+            return None;
+        }
+        self.lock().0.get(&key).cloned()
+    }
+
     /// The engine's answer to `req`, from the memo when the same request was answered before.
     pub fn diagnose(&self, req: &DiagnoseRequest) -> Result<Arc<Answer>, RequestError> {
         // The request's full JSON is the key: every input the engine reads is in it.
@@ -48,15 +69,18 @@ impl DiagnoseMemo {
             return Ok(hit.clone());
         }
         let answer = Answer::new(engine::api::diagnose_request(req)?);
+        let size = cost(&key, &answer);
         let mut g = self.lock();
-        if !g.0.contains_key(&key) {
-            if g.1.len() >= CAPACITY
-                && let Some(old) = g.1.pop_front()
-            {
-                g.0.remove(&old);
+        if !g.0.contains_key(&key) && size <= MAX_BYTES {
+            while g.1.len() >= CAPACITY || g.2 + size > MAX_BYTES {
+                let Some(old) = g.1.pop_front() else { break };
+                if let Some(a) = g.0.remove(&old) {
+                    g.2 -= cost(&old, &a);
+                }
             }
             g.1.push_back(key.clone());
             g.0.insert(key, answer.clone());
+            g.2 += size;
         }
         Ok(answer)
     }
@@ -64,6 +88,11 @@ impl DiagnoseMemo {
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().0.len()
+    }
+
+    #[cfg(test)]
+    pub fn bytes(&self) -> usize {
+        self.lock().2
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -124,9 +153,26 @@ mod tests {
         for i in 0..CAPACITY + 10 {
             m.diagnose(&req(&format!("text {i}"))).unwrap();
         }
-        assert_eq!(m.len(), CAPACITY);
+        assert!(m.len() <= CAPACITY);
+        assert!(m.bytes() <= MAX_BYTES);
         let again = m.diagnose(&req("first")).unwrap();
         assert!(!Arc::ptr_eq(&a, &again), "the oldest entry was dropped");
+    }
+
+    #[test]
+    fn the_memo_is_bounded_by_bytes() {
+        let m = DiagnoseMemo::default();
+        let text = "my phone fails with error 4013 ".repeat(MAX_KEY / 40);
+        for i in 0..CAPACITY {
+            m.diagnose(&req(&format!("{text} {i}"))).unwrap();
+        }
+        assert!(m.bytes() <= MAX_BYTES, "{}", m.bytes());
+        assert!(m.len() < CAPACITY, "{}", m.len());
+        let recount: usize = {
+            let g = m.lock();
+            g.0.iter().map(|(k, a)| cost(k, a)).sum()
+        };
+        assert_eq!(recount, m.bytes());
     }
 
     #[test]

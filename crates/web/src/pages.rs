@@ -9,7 +9,6 @@ use crate::wizard::{self, Event, FieldError, WizardState};
 use crate::{AppState, StoreFailure};
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -92,6 +91,11 @@ async fn not_found() -> Response {
         "Not found",
         "There is no page at this address. Use the menu above.",
     )
+}
+
+fn pool_message(e: crate::pool::PoolError) -> Response {
+    let e: ApiError = e.into();
+    message(e.status, "Busy", e.message)
 }
 
 fn store_message(f: StoreFailure) -> Response {
@@ -545,16 +549,24 @@ async fn run_state(
             }
         }
     };
-    Ok(
-        wizard::build_request(state, history.as_ref()).and_then(|req| {
-            app.diagnose(&req)
-                .map(|a| a.response.clone())
-                .map_err(|e| wizard::field_error(&e))
-        }),
-    )
+    let req = match wizard::build_request(state, history.as_ref()) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(e)),
+    };
+    match app.diagnose(req).await {
+        Ok(answer) => Ok(answer
+            .map(|a| a.response.clone())
+            .map_err(|e| wizard::field_error(&e))),
+        Err(e) => Err(pool_message(e)),
+    }
 }
 
-async fn diagnose(State(app): State<AppState>, body: Bytes) -> Response {
+async fn diagnose(State(app): State<AppState>, body: axum::body::Body) -> Response {
+    let limit = app.inner.max_upload.min(crate::limits::MAX_FORM_BODY);
+    let body = match api::read_body(body, limit).await {
+        Ok(b) => b,
+        Err(e) => return message(e.status, "Form too large", e.message),
+    };
     let form = FormData::parse(&body);
     let state = match WizardState::from_form(&form) {
         Ok(s) => s,
@@ -604,7 +616,12 @@ async fn diagnose(State(app): State<AppState>, body: Bytes) -> Response {
     })
 }
 
-async fn report_md(State(app): State<AppState>, body: Bytes) -> Response {
+async fn report_md(State(app): State<AppState>, body: axum::body::Body) -> Response {
+    let limit = app.inner.max_upload.min(crate::limits::MAX_FORM_BODY);
+    let body = match api::read_body(body, limit).await {
+        Ok(b) => b,
+        Err(e) => return message(e.status, "Form too large", e.message),
+    };
     let form = FormData::parse(&body);
     let state = match WizardState::from_form(&form) {
         Ok(s) => s,
@@ -798,12 +815,19 @@ struct DevicesQuery {
     q: Option<String>,
 }
 
-async fn devices(Query(q): Query<DevicesQuery>) -> Response {
+async fn devices(State(app): State<AppState>, Query(q): Query<DevicesQuery>) -> Response {
     let query = q.q.unwrap_or_default();
-    let trimmed = query.trim();
-    let (list, error) = match report::devices_matching(Some(trimmed).filter(|s| !s.is_empty())) {
-        Ok(l) => (l, None),
-        Err(e) => (Vec::new(), Some(api::report_error(e).message)),
+    if let Err(e) = crate::limits::check_len("q", Some(&query), crate::limits::MAX_NAME) {
+        return message(StatusCode::BAD_REQUEST, "Search too long", e.message);
+    }
+    let trimmed = query.trim().to_string();
+    let found = app
+        .heavy(move || report::devices_matching(Some(trimmed.as_str()).filter(|s| !s.is_empty())))
+        .await;
+    let (list, error) = match found {
+        Ok(Ok(l)) => (l, None),
+        Ok(Err(e)) => (Vec::new(), Some(api::report_error(e).message)),
+        Err(e) => return pool_message(e),
     };
     let rows = list
         .into_iter()
@@ -932,6 +956,10 @@ struct GuideQuery {
 }
 
 async fn guide(Path(kind): Path<String>, Query(q): Query<GuideQuery>) -> Response {
+    if let Err(e) = crate::limits::check_len("device", q.device.as_deref(), crate::limits::MAX_NAME)
+    {
+        return message(StatusCode::BAD_REQUEST, "Device name too long", e.message);
+    }
     let Some(device) = q.device.filter(|d| !d.trim().is_empty()) else {
         return message(
             StatusCode::BAD_REQUEST,
@@ -1239,7 +1267,8 @@ async fn logs_form() -> Response {
     })
 }
 
-async fn logs_upload(mut mp: Multipart) -> Response {
+async fn logs_upload(State(app): State<AppState>, mut mp: Multipart) -> Response {
+    let _upload = app.upload_permit().await;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     loop {
         let field = match mp.next_field().await {
@@ -1280,7 +1309,7 @@ async fn logs_upload(mut mp: Multipart) -> Response {
         *r.status_mut() = StatusCode::BAD_REQUEST;
         return r;
     }
-    let report = tokio::task::spawn_blocking(move || {
+    let report = app.heavy(move || {
         let mut ok = Vec::new();
         let mut errors = Vec::new();
         for (name, bytes) in inputs {
@@ -1294,17 +1323,10 @@ async fn logs_upload(mut mp: Multipart) -> Response {
             }
         }
         logs::LogsReport::new(ok, errors, false)
-    })
-    .await;
-    let report = match report {
+    });
+    let report = match report.await {
         Ok(r) => r,
-        Err(e) => {
-            return message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Analysis failed",
-                e.to_string(),
-            );
-        }
+        Err(e) => return pool_message(e),
     };
     let error = (!report.errors.is_empty()).then(|| {
         report

@@ -4,6 +4,7 @@
 //! (`answer=observation=value`) in order. Each button of a step page adds one more of those.
 
 use crate::form::FormData;
+use crate::limits;
 use engine::api::{DiagnoseRequest, DiagnoseResponse, RequestError};
 use engine::{ActionTried, StepOutcome};
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ pub struct WizardState {
 const OUTCOMES: [&str; 3] = ["fixed", "failed", "cannot_do"];
 
 /// The longest free text accepted, in characters (a person's account fits many times over).
-pub const MAX_TEXT: usize = 20_000;
+pub const MAX_TEXT: usize = limits::MAX_TEXT;
 
 /// Refuse a free text longer than [`MAX_TEXT`].
 pub fn check_text(text: Option<&str>) -> Result<(), FieldError> {
@@ -56,8 +57,30 @@ pub fn check_text(text: Option<&str>) -> Result<(), FieldError> {
 
 impl WizardState {
     pub fn from_form(f: &FormData) -> Result<WizardState, FieldError> {
+        if f.0.len() > limits::MAX_FORM_FIELDS {
+            return Err(FieldError {
+                field: "form".into(),
+                message: format!(
+                    "the form has too many fields ({}): at most {}",
+                    f.0.len(),
+                    limits::MAX_FORM_FIELDS
+                ),
+            });
+        }
         let mut events = Vec::new();
         for (k, v) in &f.0 {
+            if (k == "step" || k == "answer") && !v.trim().is_empty() {
+                if events.len() >= limits::MAX_EVENTS {
+                    return Err(FieldError {
+                        field: k.clone(),
+                        message: format!(
+                            "too many steps and answers: the wizard carries at most {}",
+                            limits::MAX_EVENTS
+                        ),
+                    });
+                }
+                limits::check_len(k, Some(v), 2 * limits::MAX_WORD)?;
+            }
             let v = v.trim();
             match k.as_str() {
                 "step" if !v.is_empty() => {
@@ -95,6 +118,13 @@ impl WizardState {
         if let Some(stage) = f.get("failure_stage") {
             observed.push(format!("failure_stage={stage}"));
         }
+        let tried = f.all("tried");
+        limits::check_list("tried", &tried, limits::MAX_LIST, limits::MAX_WORD)?;
+        limits::check_list("observed", &observed, limits::MAX_LIST, limits::MAX_WORD)?;
+        for name in ["device", "error", "host", "role", "case"] {
+            limits::check_len(name, f.get(name).as_deref(), limits::MAX_NAME)?;
+        }
+        check_text(f.get("text").as_deref())?;
         Ok(WizardState {
             device: f.get("device"),
             error: f.get("error"),
@@ -103,7 +133,7 @@ impl WizardState {
             role: f.get("role"),
             case: f.get("case"),
             expendable: f.get("expendable").is_some(),
-            tried: f.all("tried"),
+            tried,
             observed,
             events,
         })

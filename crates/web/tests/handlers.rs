@@ -387,6 +387,7 @@ async fn logs_errors() {
     let r = send(
         &small,
         Request::post("/api/diagnose")
+            .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(vec![b' '; 4096]))
             .unwrap(),
     )
@@ -864,4 +865,396 @@ async fn a_request_over_the_time_limit_gets_408() {
     )
     .await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+}
+
+// ------------------------------------------------------------------ hardening (issue 16)
+
+fn with_host(req: axum::http::request::Builder, host: &str) -> axum::http::request::Builder {
+    req.header(header::HOST, host)
+}
+
+#[tokio::test]
+async fn a_rebound_host_name_gets_nothing() {
+    // DNS rebinding: a page on evil.example, whose name now points at 127.0.0.1, reads and
+    // posts with `Host: evil.example:PORT` and an `Origin` equal to it.
+    let (_dir, store, _id) = seeded_store();
+    let app = app_with(Ok(store), None, BIG);
+    let r = send(
+        &app,
+        with_host(Request::get("/api/cases"), "evil.example:7413")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::MISDIRECTED_REQUEST, "host");
+    assert!(!r.text().contains("customer"), "{}", r.text());
+    let r = send(
+        &app,
+        with_host(Request::post("/api/diagnose"), "evil.example:7413")
+            .header(header::ORIGIN, "http://evil.example:7413")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"device": "iPhone X"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::MISDIRECTED_REQUEST, "host");
+    let page = send(
+        &app,
+        with_host(Request::get("/cases"), "evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::MISDIRECTED_REQUEST);
+    assert!(!page.text().contains("<script>alert"), "{}", page.text());
+    // Loopback names and addresses are served.
+    for host in ["127.0.0.1:7413", "localhost:7413", "[::1]:7413"] {
+        let r = send(
+            &app,
+            with_host(Request::get("/api/cases"), host)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{host}: {}", r.text());
+    }
+}
+
+#[tokio::test]
+async fn names_given_by_flag_are_served_and_may_post() {
+    let state = web::AppState::with_options(
+        None,
+        Err("none".into()),
+        BIG,
+        web::HostPolicy {
+            check_host: true,
+            allowed: vec!["bench.shop.lan".into()],
+        },
+        1,
+    );
+    let app = web::router(state, std::time::Duration::from_secs(10));
+    let r = send(
+        &app,
+        with_host(Request::post("/api/diagnose"), "bench.shop.lan:7413")
+            .header(header::ORIGIN, "http://bench.shop.lan:7413")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"device": "iPhone X", "error": 4013}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Off loopback no Host is refused, but a post whose origin is a name nobody vouched for
+    // is cross-site even when it equals the Host.
+    let open = web::AppState::with_options(
+        Some("correct-horse".into()),
+        Err("none".into()),
+        BIG,
+        web::HostPolicy::default(),
+        1,
+    );
+    let app = web::router(open, std::time::Duration::from_secs(10));
+    let r = send(
+        &app,
+        with_host(Request::post("/api/diagnose"), "evil.example:7413")
+            .header(header::ORIGIN, "http://evil.example:7413")
+            .header(header::AUTHORIZATION, "Bearer correct-horse")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"device": "iPhone X"}"#))
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, StatusCode::FORBIDDEN, "origin");
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = app_with(Err("none".into()), Some("correct-horse"), BIG);
+    let ok = post_form(&app, "/login", "token=correct-horse").await;
+    let pair = ok
+        .header(header::SET_COOKIE)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let with_cookie = |uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &pair)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send(&app, with_cookie("/codes")).await.status,
+        StatusCode::OK
+    );
+    let out = send(
+        &app,
+        Request::post("/logout")
+            .header(header::COOKIE, &pair)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    // The old cookie, replayed, no longer opens anything.
+    let r = send(&app, with_cookie("/codes")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.header(header::LOCATION), "/login");
+    assert_eq!(
+        send(&app, with_cookie("/api/explain/4013")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Two logins are two sessions: ending one leaves the other.
+    let a = post_form(&app, "/login", "token=correct-horse").await;
+    let b = post_form(&app, "/login", "token=correct-horse").await;
+    let (a, b) = (
+        a.header(header::SET_COOKIE)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string(),
+        b.header(header::SET_COOKIE)
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string(),
+    );
+    assert_ne!(a, b);
+    send(
+        &app,
+        Request::post("/logout")
+            .header(header::COOKIE, &a)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let r = send(
+        &app,
+        Request::get("/codes")
+            .header(header::COOKIE, &b)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
+
+fn bearer(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn wrong_tokens_are_rate_limited() {
+    let app = app_with(Err("none".into()), Some("correct-horse"), BIG);
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        statuses.push(
+            send(&app, bearer("/api/explain/4013", &format!("guess-{i:04}")))
+                .await
+                .status,
+        );
+    }
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(
+        refused >= 25,
+        "most of 40 quick guesses must be refused unread: {statuses:?}"
+    );
+    let r = send(&app, bearer("/api/explain/4013", "guess-more")).await;
+    assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "token");
+    assert!(!r.header(header::RETRY_AFTER).is_empty());
+    // While the address is blocked even the right token gets 429 (an answer must not tell a
+    // right guess from a wrong one), and the login form is limited too.
+    assert_eq!(
+        send(&app, bearer("/api/explain/4013", "correct-horse"))
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        post_form(&app, "/login", "token=correct-horse")
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = app_with(Err("none".into()), Some("correct-horse"), BIG);
+    for scheme in ["bearer", "BEARER", "Bearer", "bEaReR"] {
+        let r = send(
+            &app,
+            Request::get("/api/explain/4013")
+                .header(header::AUTHORIZATION, format!("{scheme} correct-horse"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{scheme}");
+    }
+}
+
+#[tokio::test]
+async fn json_routes_refuse_other_content_types() {
+    let app = no_store();
+    let body = r#"{"device": "iPhone X", "error": 4013}"#;
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        None,
+    ] {
+        let mut req = Request::post("/api/diagnose");
+        if let Some(ct) = ct {
+            req = req.header(header::CONTENT_TYPE, ct);
+        }
+        let r = send(&app, req.body(Body::from(body)).unwrap()).await;
+        assert_error(&r, StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type");
+    }
+    for ct in ["application/json; charset=utf-8", "Application/JSON"] {
+        let r = send(
+            &app,
+            Request::post("/api/diagnose")
+                .header(header::CONTENT_TYPE, ct)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{ct}: {}", r.text());
+    }
+}
+
+#[tokio::test]
+async fn unknown_json_fields_are_refused_by_name() {
+    let app = no_store();
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        r#"{"device": "iPhone X", "tryed": ["cable_swap"]}"#,
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "tryed");
+    assert!(r.json()["error"].as_str().unwrap().contains("tried"));
+    // Internal fields of the engine's request are not part of the API.
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        r#"{"device": "iPhone X", "shop_counts": {"nand": 1000000}}"#,
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "shop_counts");
+    // The documented extras pass.
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        r#"{"device": "iPhone X", "error": 4013, "role": "technician", "answers": {"recent_drop": "yes"}, "data_expendable": true}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
+
+#[tokio::test]
+async fn every_list_and_string_in_a_request_is_bounded() {
+    let app = no_store();
+    let many = |n: usize| serde_json::to_string(&vec!["cable_swap"; n]).unwrap();
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        &format!(r#"{{"tried": {}}}"#, many(65)),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "tried");
+    assert!(r.json()["error"].as_str().unwrap().contains("too many"));
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        &format!(r#"{{"observed": {}}}"#, many(65)),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "observed");
+    let long = "0".repeat(201);
+    for field in ["device", "host", "case", "role", "error"] {
+        let r = post_json(
+            &app,
+            "/api/diagnose",
+            &format!(r#"{{"{field}": "{long}"}}"#),
+        )
+        .await;
+        assert_error(&r, StatusCode::BAD_REQUEST, field);
+    }
+    let answers: serde_json::Map<String, Value> =
+        (0..65).map(|i| (format!("q{i}"), json!("yes"))).collect();
+    let r = post_json(
+        &app,
+        "/api/diagnose",
+        &json!({ "answers": answers }).to_string(),
+    )
+    .await;
+    assert_error(&r, StatusCode::BAD_REQUEST, "answers");
+    // The 4.3-million-item list of the report never gets parsed: the body cap is 256 KiB.
+    let huge = format!(r#"{{"tried": {}}}"#, many(40_000));
+    let r = post_json(&app, "/api/diagnose", &huge).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "body");
+    // Device queries and guide names.
+    let q = "a".repeat(201);
+    assert_error(
+        &get(&app, &format!("/api/devices?q={q}")).await,
+        StatusCode::BAD_REQUEST,
+        "q",
+    );
+    assert_error(
+        &get(&app, &format!("/api/guide/dfu?device={q}")).await,
+        StatusCode::BAD_REQUEST,
+        "device",
+    );
+    assert_eq!(
+        get(&app, &format!("/devices?q={q}")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_error(
+        &get(&app, &format!("/api/explain/{q}")).await,
+        StatusCode::BAD_REQUEST,
+        "code",
+    );
+    assert_error(
+        &send(
+            &app,
+            Request::post(format!("/api/logs?file={}", "f".repeat(256)))
+                .body(Body::from(NAND_LOG))
+                .unwrap(),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "file",
+    );
+    // Bad query values are JSON errors too.
+    assert_error(
+        &get(&app, "/api/cases?open=maybe").await,
+        StatusCode::BAD_REQUEST,
+        "open",
+    );
+}
+
+#[tokio::test]
+async fn the_wizard_form_is_bounded() {
+    let app = no_store();
+    // A million answers (the report's 2.58 GB) is over the form's body cap.
+    let body = "answer=recent_drop%3Dyes&".repeat(40_000);
+    let r = post_form(&app, "/diagnose", &body).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Under the cap, more steps than the wizard carries are refused on the form.
+    let body = format!(
+        "device=iPhone+X&{}",
+        "answer=recent_drop%3Dyes&".repeat(201)
+    );
+    let r = post_form(&app, "/diagnose", &body).await;
+    assert!(r.text().contains("too many steps"), "{}", r.text());
+    let body = format!("device=iPhone+X&{}", "tried=cable_swap&".repeat(65));
+    let r = post_form(&app, "/diagnose", &body).await;
+    assert!(r.text().contains("too many items"), "{}", r.text());
 }

@@ -53,9 +53,13 @@ pub struct Args {
     /// What was seen, comma-separated: `key`, `key=no`, `failure_stage=nand`, `attempts=3`...
     #[arg(long, value_delimiter = ',')]
     pub observed: Vec<String>,
-    /// The problem in your own words; what was understood is shown (flags win).
-    #[arg(long)]
+    /// The problem in your own words; what was understood is shown (flags win). `-` reads it
+    /// from standard input.
+    #[arg(long, conflicts_with = "text_file")]
     pub text: Option<String>,
+    /// Read the problem in your own words from a file (for accounts too long for an argument).
+    #[arg(long, value_name = "PATH")]
+    pub text_file: Option<PathBuf>,
     /// A restore log (idevicerestore, iTunes/Finder/Apple Devices, device log); repeatable.
     #[arg(long = "log", value_name = "FILE")]
     pub logs: Vec<PathBuf>,
@@ -83,6 +87,7 @@ impl Args {
             || !self.tried.is_empty()
             || !self.observed.is_empty()
             || self.text.is_some()
+            || self.text_file.is_some()
             || !self.logs.is_empty()
             || self.case.is_some()
     }
@@ -96,6 +101,53 @@ pub fn parse_error(text: &str) -> anyhow::Result<i64> {
             "--error: `{text}` is not an error code; give the number the app showed, e.g. 4013 or -1"
         )),
     }
+}
+
+/// The longest free text read from a file or standard input (the web form takes 20,000
+/// characters; a file may hold a longer account, but not a whole log).
+pub const MAX_TEXT_BYTES: u64 = 1 << 20;
+
+/// The free text: `--text WORDS`, `--text -` (standard input) or `--text-file PATH`.
+fn read_text(args: &Args) -> anyhow::Result<Option<String>> {
+    use std::io::Read;
+    let (what, bytes) = match (&args.text, &args.text_file) {
+        (Some(t), _) if t != "-" => return Ok(Some(t.clone())),
+        (Some(_), _) => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_TEXT_BYTES + 1)
+                .read_to_end(&mut buf)
+                .map_err(|e| anyhow::anyhow!("--text -: cannot read standard input: {e}"))?;
+            ("--text - (standard input)".to_string(), buf)
+        }
+        (None, Some(path)) => {
+            let what = format!("--text-file {}", path.display());
+            let file = match std::fs::File::open(path) {
+                Ok(f) => f,
+                Err(e) => return bad_input(format!("{what}: cannot be read: {e}")),
+            };
+            let mut buf = Vec::new();
+            if let Err(e) = file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut buf) {
+                return bad_input(format!("{what}: cannot be read: {e}"));
+            }
+            (what, buf)
+        }
+        (None, None) => return Ok(None),
+    };
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        return bad_input(format!(
+            "{what}: longer than {} KiB; give the account in words, and restore logs with --log",
+            MAX_TEXT_BYTES >> 10
+        ));
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return bad_input(format!("{what}: is not UTF-8 text"));
+    };
+    if text.trim().is_empty() {
+        return bad_input(format!("{what}: is empty"));
+    }
+    Ok(Some(text))
 }
 
 /// Build the engine request from the flags, reading logs with the logs crate; also the
@@ -118,7 +170,7 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect(),
-        text: args.text.clone(),
+        text: read_text(args)?,
         case: args.case.clone(),
         role: args.role.clone(),
         ..DiagnoseRequest::default()
@@ -128,6 +180,12 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
         for path in &args.logs {
             let started = std::time::Instant::now();
             match logs::analyze_path(path, &mut |_| {}) {
+                Ok(log) if log.bytes == 0 => {
+                    return bad_input(format!(
+                        "--log {}: is empty, there is no log to read",
+                        path.display()
+                    ));
+                }
                 Ok(log) => {
                     crate::trace::restore_log(&path.display().to_string(), &log, started.elapsed());
                     read.push(log);

@@ -36,6 +36,17 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     for file in &args.files {
         let started = std::time::Instant::now();
         match analyse(file) {
+            // An empty file (or /dev/null, or nothing on standard input) holds no log at all:
+            // most likely the wrong file, so say so and exit 2 rather than read "no failure".
+            Ok(log) if log.bytes == 0 => {
+                let name = if file == "-" { "standard input" } else { file };
+                let msg = format!("{name}: is empty, there is no log to read");
+                crate::esayln!("{} {msg}", paint(BAD, "error:"));
+                errors.push(FileError {
+                    file: file.clone(),
+                    error: msg,
+                });
+            }
             Ok(log) => {
                 crate::trace::restore_log(file, &log, started.elapsed());
                 read.push((file.clone(), log));

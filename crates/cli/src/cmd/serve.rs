@@ -26,6 +26,18 @@ pub struct Args {
     /// Seconds before a request is abandoned.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Seconds a connection has to send a request's headers (also the longest idle time
+    /// between requests on one connection).
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Most connections open at once (default: what the open-file limit allows).
+    #[arg(long)]
+    pub max_connections: Option<usize>,
+    /// A host name this server is reached by besides localhost and IP addresses (repeatable).
+    /// A loopback server refuses requests for any other name (DNS rebinding), and browser
+    /// form posts must come from one of these names or an address.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 fn parse_listen(text: &str) -> Option<SocketAddr> {
@@ -52,12 +64,22 @@ pub fn run(args: Args, _out: &Out) -> CmdResult {
     if args.timeout == 0 {
         return bad_input("--timeout must be at least 1 second");
     }
+    if args.header_timeout == 0 {
+        return bad_input("--header-timeout must be at least 1 second");
+    }
+    if args.max_connections == Some(0) {
+        return bad_input("--max-connections must be at least 1");
+    }
     let config = web::Config {
         listen,
         token: args.token,
         db: args.db,
         max_upload: args.max_upload_mib << 20,
         request_timeout: Duration::from_secs(args.timeout),
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: args.max_connections,
+        allowed_hosts: args.allow_hosts,
+        heavy_workers: None,
     };
     tracing::info!(
         "serving on {listen}: token {}, uploads up to {} MiB, {} s per request; one log line per request",
