@@ -67,6 +67,9 @@ pub const PRIOR_FLOOR: f64 = 0.002;
 /// causes are added as pseudo-counts (a Dirichlet prior of this total strength).
 pub const KB_PRIOR_STRENGTH: f64 = 20.0;
 
+/// The family of a failure that showed no error code.
+pub const NO_CODE: &str = "no_code";
+
 /// The service call that ends a case when nothing cheaper is worth trying.
 pub const SERVICE_ACTION: &str = "shop_diagnosis";
 
@@ -237,8 +240,19 @@ impl Model {
         error_code: Option<i64>,
     ) -> Model {
         let causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
+        // No code at all is its own family; an undocumented code is `unknown`.
+        let family = match error_code {
+            None if kb.family(NO_CODE).is_some() => NO_CODE,
+            None => "unknown",
+            Some(c) => kb.lookup_code(c).map_or("unknown", |entry| match entry {
+                kb::CodeEntry::Code(c) => c.family.as_str(),
+                kb::CodeEntry::Range(r) => r.family.as_str(),
+            }),
+        }
+        .to_string();
         let prior = error_code
             .and_then(|c| kb.code_prior(c))
+            .or_else(|| kb.family(&family).map(|f| &f.prior))
             .or_else(|| kb.family("unknown").map(|f| &f.prior))
             .cloned()
             .unwrap_or_else(|| causes.iter().map(|c| (c.id.clone(), 1.0)).collect());
@@ -262,13 +276,6 @@ impl Model {
         } else {
             KbLists::of(kb)
         };
-        let family = error_code
-            .and_then(|c| kb.lookup_code(c))
-            .map_or("unknown", |entry| match entry {
-                kb::CodeEntry::Code(c) => c.family.as_str(),
-                kb::CodeEntry::Range(r) => r.family.as_str(),
-            })
-            .to_string();
         let mut model =
             Model::with_lists(device.cloned(), error_code, causes, &prior, faults, lists);
         if let Some(fit) = fit {
@@ -528,7 +535,7 @@ mod tests {
         assert!(spread(&state) > 0.5);
         assert!(fixes(&state) > 0.5);
         let none = Model::from_kb(kb, None, None);
-        assert_eq!(none.family.as_deref(), Some("unknown"));
+        assert_eq!(none.family.as_deref(), Some("no_code"));
         assert!(spread(&none) > 0.5);
         assert_eq!(fixes(&none), 0.0);
         // A model built by hand has no family: everything applies.
