@@ -231,9 +231,23 @@ impl RestoreLog {
     /// crate doc for the ids).
     pub fn facts(&self) -> Vec<(String, String)> {
         let mut v = Vec::new();
-        if self.outcome != Outcome::Success
-            && let Some(stage) = self.failure.as_ref().and_then(|f| f.stage)
+        if self.failed_before_restore() {
+            // Before the restore proper the engine hears where, not a restore stage: a device
+            // that did not come back after its boot chain or never showed up in restore mode
+            // is the computer and the connection first (the `reboot` stage of a restore points
+            // at parts that fail when the device restarts mid-restore).
+            v.push(("failed_before_restore".to_string(), "yes".to_string()));
+        } else if self.fdr_connection_lost() {
+            // The FDR exchange's own connection broke: the tool and the computer's USB stack,
+            // not the factory data or the parts the `fdr` stage points at.
+            v.push(("fdr_connection_lost".to_string(), "yes".to_string()));
+        } else if self.outcome != Outcome::Success
+            && let Some(f) = self.failure.as_ref()
+            && let Some(stage) = f.stage
+            && !(stage == Stage::Tss && (f.disconnect || crate::reading::ticket_sent(self)))
         {
+            // (A device that vanished or gave up right after its signed ticket was sent: the
+            // `tss` stage would say signing or the network, which the log rules out.)
             v.push(("failure_stage".to_string(), stage.as_str().to_string()));
         }
         if self.flags.usb_dropout || self.failure.as_ref().is_some_and(|f| f.disconnect) {
@@ -250,8 +264,13 @@ impl RestoreLog {
         if self.flags.blob_mismatch {
             v.push(("blob_mismatch".to_string(), "yes".to_string()));
         }
-        if self.flags.ipsw_corrupt {
+        if self.flags.ipsw_corrupt || self.flags.ipsw_lacks_file {
+            // A firmware file without a file the restore needs is at fault as a damaged one is.
             v.push(("ipsw_corrupt_in_log".to_string(), "yes".to_string()));
+        }
+        if self.outcome != Outcome::Success && self.flags.repartition_failed {
+            // ASR could not repartition: an older iOS over a newer storage layout.
+            v.push(("downgrade_attempt".to_string(), "yes".to_string()));
         }
         if self.outcome != Outcome::Success && crate::reading::host_tool_lacked_data(self) {
             v.push(("host_tool_lacked_data".to_string(), "yes".to_string()));
@@ -277,6 +296,29 @@ impl RestoreLog {
             ));
         }
         v
+    }
+
+    /// The failure came before the restore proper: while the computer looked for the device,
+    /// sent its boot chain or the images that start the restore ramdisk, or waited for it in
+    /// the next mode (a `reboot` or `usb` failure of a run that never reached restore mode).
+    pub fn failed_before_restore(&self) -> bool {
+        let Some(stage) = self.failure.as_ref().and_then(|f| f.stage) else {
+            return false;
+        };
+        self.outcome != Outcome::Success
+            && (stage.before_restore()
+                || (matches!(stage, Stage::Reboot | Stage::Usb)
+                    && !self.modes.contains(&Mode::Restore)))
+    }
+
+    /// The failure's first sign is the FDR exchange's own connection breaking (`Unable to
+    /// receive message from FDR`).
+    pub fn fdr_connection_lost(&self) -> bool {
+        self.outcome != Outcome::Success
+            && self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.stage == Some(Stage::Fdr) && crate::reading::fdr_link_lost(f))
     }
 
     /// With earlier failed runs in the same paste and this one failed too: did they all stop
@@ -326,7 +368,11 @@ impl RestoreLog {
     /// modem; the updater's name tells them apart.
     pub fn failed_component(&self) -> Option<&'static str> {
         let failure = self.failure.as_ref()?;
-        if self.outcome == Outcome::Success || failure.stage != Some(kb::Stage::Firmware) {
+        if self.outcome == Outcome::Success
+            || failure.stage != Some(kb::Stage::Firmware)
+            || self.flags.host_tool_lacked
+        {
+            // (A tool that did not know the part's updater never flashed it.)
             return None;
         }
         let mut texts: Vec<&str> = Vec::new();

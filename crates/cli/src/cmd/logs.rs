@@ -297,7 +297,7 @@ fn print_event(ev: &TimelineEvent, root: bool) {
         }
         EventKind::Warning => ("!", paint(WARN, &ev.text)),
         EventKind::Success => ("✓", paint(GOOD, &ev.text)),
-        EventKind::Note => ("·", paint(DIM, &ev.text)),
+        EventKind::Note | EventKind::Step { .. } => ("·", paint(DIM, &ev.text)),
     };
     // Human view: the time of day only (dates and zones stay in --json).
     let time = ev.time.as_deref().map(time_of_day).unwrap_or("");

@@ -79,6 +79,12 @@ pub fn read_hinted(
     identity::parse(body, out);
     let found_identity = out.len() > before_identity;
     let family = read_family(p, body, tried, out);
+    if family.is_none() && p.error_level && out.len() == before_identity {
+        // pymobiledevice3 reported an error this reader has no words for (`ERROR unknown
+        // error` before a traceback): the tool gave up.
+        out.push(Signal::Fail(crate::signal::FailKind::Final));
+        return Some(Family::Futurerestore);
+    }
     if family.is_none() && found_identity {
         return Some(if p.wrapper_own {
             Family::Wrapper
@@ -185,6 +191,25 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("_event_cb: device ", Family::Idevicerestore),
     ("operation (", Family::Idevicerestore),
     ("NOT being signed", Family::Idevicerestore),
+    // the steps before the restore proper: files sent to a device in DFU or Recovery
+    // (`Sending <name> (<n> bytes)...`), restore mode's own sends (`Sending RootTicket now...`),
+    // the wait for restore mode, a device in a state the tool cannot use, a USB device the
+    // computer cannot open
+    (" bytes)...", Family::Idevicerestore),
+    (" now...", Family::Idevicerestore),
+    (
+        "Waiting for device to enter restore mode",
+        Family::Idevicerestore,
+    ),
+    ("invalid state", Family::Idevicerestore),
+    ("can't connect to device", Family::Idevicerestore),
+    // a tool too old for what the device asks, a firmware file without a file it needs
+    ("Unknown data request", Family::Idevicerestore),
+    ("unknown updater name", Family::Idevicerestore),
+    ("zip_name_locate", Family::Idevicerestore),
+    // futurerestore's idevicerestore prints these in lower case
+    ("Product version: ", Family::Idevicerestore),
+    ("Product build: ", Family::Idevicerestore),
     ("'CHECKPOINT_ID'", Family::Idevicerestore),
     // pymobiledevice3 / deleo (§2.2): operation dicts, the final status, the status texts it
     // prints at error level, the exception that ends a run whose device stopped answering
@@ -214,6 +239,10 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("APTicket", Family::Futurerestore),
     ("Booting iB", Family::Futurerestore),
     ("no device found", Family::Futurerestore),
+    ("CURLcode", Family::Futurerestore),
+    // pymobiledevice3 at error level (`…restore[20390] ERROR unknown error`)
+    ("] ERROR ", Family::Futurerestore),
+    ("] CRITICAL ", Family::Futurerestore),
     // restored (§3)
     ("CHECKPOINT ", Family::Restored),
     ("restore-step-", Family::Restored),
@@ -284,6 +313,11 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("(iPhone", Family::Identity),
     ("(iPad", Family::Identity),
     ("(iPod", Family::Identity),
+    // firmware files and blobs name the board, the version and the build
+    (".im4p", Family::Identity),
+    (".img3", Family::Identity),
+    (".dfu", Family::Identity),
+    (".shsh", Family::Identity),
 ];
 
 #[cfg(test)]
