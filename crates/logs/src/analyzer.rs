@@ -1673,8 +1673,12 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
             if let (Some((_, _, l)), Some(t)) = (&r.context.op, &r.context.op_text) {
                 add(*l, t, "last operation before the failure");
             }
-            if let (Some((_, l)), Some(t)) = (&r.context.step, &r.context.step_text)
+            // The step the failure's stage comes from (the boot chain's upload before a device that
+            // did not come back, the root ticket before a device that gave up).
+            let failed_stage = log.failure.as_ref().and_then(|f| f.stage);
+            if let (Some((s, l)), Some(t)) = (&r.context.step, &r.context.step_text)
                 && *l > r.context.restore_line()
+                && Some(*s) == failed_stage
             {
                 add(*l, t, "last step before the failure");
             }

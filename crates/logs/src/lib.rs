@@ -42,6 +42,7 @@
 #[macro_use]
 mod text;
 mod analyzer;
+pub mod corpus;
 pub mod decode;
 pub mod formats;
 mod model;
@@ -245,9 +246,12 @@ impl RestoreLog {
             && let Some(f) = self.failure.as_ref()
             && let Some(stage) = f.stage
             && !(stage == Stage::Tss && (f.disconnect || crate::reading::ticket_sent(self)))
+            && !(stage == Stage::Partition && self.flags.repartition_failed)
         {
             // (A device that vanished or gave up right after its signed ticket was sent: the
-            // `tss` stage would say signing or the network, which the log rules out.)
+            // `tss` stage would say signing or the network, which the log rules out. ASR unable to
+            // repartition: the `partition` stage would say storage faults, where the log shows a
+            // newer storage layout; `downgrade_attempt` below says that.)
             v.push(("failure_stage".to_string(), stage.as_str().to_string()));
         }
         if self.flags.usb_dropout || self.failure.as_ref().is_some_and(|f| f.disconnect) {

@@ -151,9 +151,8 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
                         });
                     }
                 }
-                let f = log.failure.as_ref();
                 req.attempts.push(Attempt {
-                    stage: f.and_then(|f| f.stage),
+                    stage: engine_stage(log),
                     kind: log.restore_kind.map(target_of),
                     result: match log.error_code_for_engine() {
                         Some(c) => AttemptResult::Error(c),
@@ -168,6 +167,20 @@ pub fn request(args: &Args) -> anyhow::Result<(DiagnoseRequest, Vec<String>)> {
         }
     }
     Ok((req, warnings))
+}
+
+/// The stage a log's failed run is recorded at for the engine: the `failure_stage` the log's
+/// facts give; a stage before the restore proper (the engine knows it only as
+/// `failed_before_restore`, but several runs stopped there still count as the same point); else
+/// none. A stage the log's facts hold back (a `reboot` before the restore began, the FDR channel,
+/// a ticket already sent) must not reach the engine through the attempt instead.
+fn engine_stage(log: &logs::RestoreLog) -> Option<kb::Stage> {
+    let stage = log.failure.as_ref().and_then(|f| f.stage)?;
+    let told = log
+        .facts()
+        .iter()
+        .any(|(k, v)| k == "failure_stage" && v == stage.as_str());
+    (told || stage.before_restore()).then_some(stage)
 }
 
 /// What the engine calls an update or an erase restore the log showed.
