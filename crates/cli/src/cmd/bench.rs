@@ -1,6 +1,7 @@
 //! `restore-doctor bench ...`: benchmarks that measure the program against peers in the same
 //! run. `bench policies` compares the diagnosis engine with the fixed published checklist and
-//! with the exact optimum on cases simulated from the knowledge base's own model.
+//! with the exact optimum on cases simulated from the knowledge base's own model; `bench logs`
+//! (in `bench_logs`) scores the log reader against a labelled corpus.
 
 use crate::output::{ACCENT, BOLD, CmdResult, DIM, HEADING, Out, bad_input, paint};
 use engine::Role;
@@ -21,6 +22,12 @@ pub enum BenchCommand {
         after_help = "Examples:\n  restore-doctor bench policies\n  restore-doctor bench policies --cases 2000 --seed 7 --json\n  restore-doctor bench policies --role technician"
     )]
     Policies(PoliciesArgs),
+    /// Read every log of a labelled corpus (a directory with a labels.jsonl) and report outcome
+    /// agreement, whether the failure point is the labelled line, stage coverage and speed.
+    #[command(
+        after_help = "Examples:\n  restore-doctor bench logs --corpus ../shared/logs/real\n  restore-doctor bench logs --corpus ../shared/logs/real --json"
+    )]
+    Logs(crate::cmd::bench_logs::LogsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -39,6 +46,7 @@ pub struct PoliciesArgs {
 pub fn run(args: Args, out: &Out) -> CmdResult {
     match args.command {
         BenchCommand::Policies(a) => policies(a, out),
+        BenchCommand::Logs(a) => crate::cmd::bench_logs::run(a, out),
     }
 }
 
