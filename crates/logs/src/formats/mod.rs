@@ -49,6 +49,8 @@ pub fn read_hinted(
     // parser (the full path reads them with it anyway); a wrapper's own lines never.
     let first = match p.source {
         _ if p.wrapper_own || body.is_empty() => None,
+        // Apple's personalization lines are read by its parser whichever signature they hold.
+        _ if body.starts_with("amai: ") => Some(Family::Apple),
         Source::Device => hint.filter(|h| *h == Family::Restored),
         _ => hint,
     };
@@ -245,7 +247,9 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("] CRITICAL ", Family::Futurerestore),
     // restored (§3)
     ("CHECKPOINT ", Family::Restored),
-    ("restore-step-", Family::Restored),
+    // (of the step-state lines only the on-screen progress says anything: `restore-step-ids`,
+    // `-names`, `-uptime` follow every checkpoint line and repeat it)
+    ("restore-step-user-progress", Family::Restored),
     ("client protocol version", Family::Restored),
     ("No space left on device", Family::Restored),
     ("bbupdater", Family::Restored),
@@ -285,7 +289,11 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("USBControlTransfer", Family::Apple),
     ("command device request", Family::Apple),
     ("AMRUSBDevice error", Family::Apple),
-    ("amai: ", Family::Apple),
+    // `amai: ` (personalization) lines: only the ones that say the signing server could not be
+    // reached or refused (the others, thousands in a 3uTools log, say nothing)
+    ("TSS Connection attempt 3 of 3", Family::Apple),
+    ("not eligible", Family::Apple),
+    ("isn't eligible", Family::Apple),
     ("chipid=0x", Family::Apple),
     ("ECID=", Family::Apple),
     ("restore library built", Family::Apple),
