@@ -313,9 +313,10 @@ pub fn point_match(log: &RestoreLog, want: u64, got: u64) -> PointMatch {
     }
 }
 
-/// The 1-based number of the first line that is `wanted` (trimmed), else the first that holds
-/// it, else the first (of some length) that the label holds.
-fn line_of(text: &str, wanted: &str) -> Option<u64> {
+/// The 1-based number of the first line of `text` that is `wanted` (trimmed), else the first
+/// that holds it, else the first (of some length) that the label holds: where a labelled
+/// `failure_line` is.
+pub fn line_of(text: &str, wanted: &str) -> Option<u64> {
     let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
     let number = |i: usize| Some(i as u64 + 1);
     if let Some(i) = lines.iter().position(|l| l.trim() == wanted) {

@@ -518,10 +518,10 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
 /// file (AppleLogo, DeviceTree, RestoreRamDisk, RestoreKernelCache, iBootData, the firmware
 /// iBoot loads) starts the restore ramdisk.
 fn component_stage(name: &str) -> Stage {
-    let lower = name.trim_start_matches('\'');
-    if lower.len() >= 4
-        && (lower[..4].eq_ignore_ascii_case("ibss") || lower[..4].eq_ignore_ascii_case("ibec"))
-    {
+    // (bytes, not a `str` slice: the name may hold any text)
+    let head = name.trim_start_matches('\'').as_bytes();
+    let head = &head[..head.len().min(4)];
+    if head.eq_ignore_ascii_case(b"ibss") || head.eq_ignore_ascii_case(b"ibec") {
         Stage::BootChain
     } else {
         Stage::Ramdisk
@@ -1181,6 +1181,27 @@ mod tests {
             vec![Signal::PreviousLogStart]
         );
         assert_eq!(read("log:"), vec![Signal::DeviceLogStart]);
+    }
+
+    #[test]
+    fn a_component_name_of_any_text_does_not_panic() {
+        // Found by the fuzzer: a name whose fourth byte sits inside a character.
+        for line in [
+            "Unable to send i\u{e9}\u{e9} component: Unable to find device",
+            "Sending \u{1f600}\u{1f600} (12 bytes)...",
+            "Unable to send \u{e9} to device",
+        ] {
+            let v = read(line);
+            assert!(
+                v.iter()
+                    .all(|s| !matches!(s, Signal::During(Stage::BootChain))),
+                "{line}: {v:?}"
+            );
+        }
+        assert!(
+            read("Unable to send iBEC component: Unable to find device")
+                .contains(&Signal::During(Stage::BootChain))
+        );
     }
 
     #[test]
