@@ -346,3 +346,24 @@ fn r_asr_could_not_repartition_points_at_the_downgrade() {
         v["causes"]
     );
 }
+
+/// A person (or the web form) naming a step before the restore proper as the failure stage is
+/// heard as the log fact `failed_before_restore`: the stage has no row in `failure_stage`.
+#[test]
+fn a_stage_before_the_restore_named_by_hand_moves_the_diagnosis() {
+    let plain = diagnose(&["--device", "iPhone 8", "--error", "4013"]);
+    for stage in ["boot_chain", "ramdisk", "detection"] {
+        let v = diagnose(&[
+            "--device",
+            "iPhone 8",
+            "--error",
+            "4013",
+            "--observed",
+            &format!("failure_stage={stage}"),
+        ]);
+        let (host_conn, hardware) = host_and_connection_against_hardware(&v);
+        let (plain_host_conn, _) = host_and_connection_against_hardware(&plain);
+        assert!(host_conn > plain_host_conn, "{stage}: {}", v["groups"]);
+        assert!(host_conn > hardware, "{stage}: {}", v["groups"]);
+    }
+}
