@@ -14,13 +14,19 @@
 //!
 //! **Evidence for the diagnosis engine.** [`RestoreLog::facts`] returns `(observation id,
 //! value)` pairs with the knowledge base's observation ids: `failure_stage` = the stage
-//! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
+//! (`nand`, `baseband`, ...; only for a failure or an incomplete log, and not for a failure
+//! before the restore proper, which goes as `failed_before_restore` = `yes`: the device not
+//! found, its boot chain or the restore ramdisk not coming up, the switch to Recovery; nor for
+//! the FDR exchange's own connection breaking, `fdr_connection_lost` = `yes`), `usb_dropout` = `yes`
 //! (the device vanished, USB control errors, a removal without return),
 //! `storage_full_in_log` = `yes` (`No space left on device`), `tss_refused` = `yes` (Apple's
 //! signing server refused the build), `blob_mismatch` = `yes` (the saved SHSH blob does not
 //! fit the device or its nonce), `ipsw_corrupt_in_log` = `yes` (the firmware file failed its
-//! checksum), `host_tool_lacked_data` = `yes` (`request for LLB data returned NULL`: the restore
-//! tool is too old), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
+//! checksum, or lacks a file the restore needs), `host_tool_lacked_data` = `yes` (`request for
+//! LLB data returned NULL`: the restore
+//! tool is too old; also `Unknown data request`, `Got unknown updater name`),
+//! `downgrade_attempt` = `yes` (ASR could not repartition: an older iOS over a newer storage
+//! layout), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
 //! for data`), `panic_in_log` = `yes` (the device handed over a panic log),
 //! `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE, see
 //! [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
@@ -35,8 +41,8 @@
 //! row), `tests/fixtures.rs` (every fixture of `tests/fixtures/expected.toml`),
 //! `tests/properties.rs` (any bytes: no panic, bounded memory, chunking-independent). Fuzzing:
 //! `scripts/fuzz.sh [SECONDS]` runs the cargo-fuzz targets of `fuzz/` (one per format parser,
-//! the prefixes and the whole analyser). Throughput and memory against ripgrep:
-//! `scripts/bench_logs.sh [SIZE_MB]` or
+//! identity, the prefixes, the whole analyser and the corpus scoring). Throughput and memory against ripgrep:
+//! `scripts/bench_logs.sh [SIZE_MB]`, on the real logs `scripts/bench_real_logs.sh [SIZE_MB]`, or
 //! `cargo run --release -p logs --example bench -- --size-mb 400 [--density sparse]`.
 
 #[macro_use]
