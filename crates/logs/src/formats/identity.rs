@@ -35,6 +35,8 @@ pub fn find_product_type(s: &str) -> Option<&str> {
 
 /// Push identity signals found in `line`. Additive: other parsers still read the line.
 pub fn parse(line: &str, out: &mut Vec<Signal>) {
+    // `out` holds the signals of the lines read before this one too.
+    let first = out.len();
     if let Some(r) = line.strip_prefix("Device: ") {
         // `Device: iPhone 7 Plus (iPhone9,4) DFU`, `Device: "name" (iPhone12,1), iOS 17.7 (21H16)`
         for i in memchr::memchr_iter(b'(', r.as_bytes()) {
@@ -84,7 +86,9 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
     // A product type anywhere (free text "on an iPhone 7 (iPhone9,1)", a blob's file name
     // `…_iPhone10,2_d21ap_16.6-20G75_….shsh2`): a hint, used when nothing better is known, and
     // only when the line names one model (an IPSW for several names none).
-    let already = out.iter().any(|s| matches!(s, Signal::ProductType { .. }));
+    let already = out[first..]
+        .iter()
+        .any(|s| matches!(s, Signal::ProductType { .. }));
     if !already && let Some(pt) = single_product_type(line) {
         out.push(Signal::ProductTypeHint(pt.to_string()));
     }
