@@ -154,6 +154,10 @@ fn print_log(file: &str, log: &RestoreLog) {
         if let Some(code) = f.error_code {
             verdict.push_str(&format!(", error {}", paint(BOLD, code)));
         }
+        if let Some(code) = log.tool_code {
+            // futurerestore's `Failed with errorcode=-11`: its own number, not Apple's.
+            verdict.push_str(&format!(", {} exit code {code}", log.tool.as_str()));
+        }
     }
     anstream::println!("  {} {verdict}", paint(DIM, "outcome"));
     anstream::println!();
