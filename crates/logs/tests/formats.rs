@@ -321,3 +321,23 @@ fn library_operations_whose_object_a_renderer_ate() {
     let prose = read("[14:31:08.0822] it said: operation 58 progress -1 forever\n");
     assert!(prose.last_operation.is_none());
 }
+
+/// A device the tool found did not fail at its detection: only `Device is in an invalid state`
+/// before anything was sent, or no device at all, is `detection`.
+#[test]
+fn a_device_that_was_found_did_not_fail_at_its_detection() {
+    assert_ne!(
+        stage("Found device in Recovery mode\nERROR: Unable to restore device\n"),
+        Some(Stage::Detection)
+    );
+    assert_eq!(
+        stage("Found device in DFU mode\nERROR: Device is in an invalid state\n"),
+        Some(Stage::Detection)
+    );
+    assert_eq!(
+        stage(
+            "Found device in DFU mode\nSending iBSS (412318 bytes)...\nERROR: Device is in an invalid state\n"
+        ),
+        Some(Stage::BootChain)
+    );
+}

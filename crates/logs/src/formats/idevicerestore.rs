@@ -75,9 +75,6 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                     && let Some(m) = Mode::parse(mode_text)
                 {
                     out.push(Signal::Mode(m));
-                    // The device was found: what goes wrong before anything else is sent is
-                    // still its detection (`Device is in an invalid state`).
-                    out.push(Signal::During(Stage::Detection));
                 }
                 return;
             }
