@@ -1059,10 +1059,18 @@ impl State {
         );
     }
 
-    /// Progress of the restore clears weak failures and pending removals.
+    /// Progress of the restore clears weak failures, a broken side channel and pending
+    /// removals.
     fn progressed(&mut self) {
         self.weak = None;
-        self.first_soft = None;
+        if self.first_soft.take().is_some()
+            && self.first_specific.is_none()
+            && self.first_disconnect.is_none()
+            && self.first_final.is_none()
+        {
+            // The context kept for it: a later failure keeps its own.
+            self.failure_context.clear();
+        }
         self.removed = None;
         self.no_data_reads = 0;
     }

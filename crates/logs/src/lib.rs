@@ -703,6 +703,41 @@ mod tests {
     }
 
     #[test]
+    fn an_fdr_error_the_restore_goes_on_after_keeps_no_context_of_its_own() {
+        // The FDR channel breaks once the timeline's head is full, the restore goes on and fails
+        // later, and more events follow than the tail keeps: the events just before the real
+        // failure are kept, not those before the FDR error.
+        let steps = |text: &mut String, n: usize| {
+            for i in 0..n {
+                text.push_str(if i % 2 == 0 {
+                    "Restoring image (13)\n"
+                } else {
+                    "Verifying restore (14)\n"
+                });
+            }
+        };
+        let mut text = String::new();
+        steps(&mut text, 250);
+        text.push_str("ERROR: Unable to receive message from FDR 0x1 (-2). 0/2 bytes\n");
+        steps(&mut text, 250);
+        text.push_str(
+            "Updating NAND Firmware (58)\nERROR: Could not read data (-256). Aborting.\n",
+        );
+        for _ in 0..300 {
+            text.push_str("ERROR: Unable to send filesystem payload chunk, retrying...\n");
+        }
+        let log = analyze_bytes(text.as_bytes());
+        let f = log.failure.as_ref().expect("a failure");
+        assert_eq!(f.stage, Some(Stage::Nand));
+        assert_eq!(f.line, Some(503));
+        assert!(
+            log.timeline.iter().any(|e| e.line == 502),
+            "the step before the failure is kept: {:?}",
+            log.timeline.iter().map(|e| e.line).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn leaving_usb_after_the_device_reported_its_failure_is_not_a_usb_dropout() {
         let head = "2024-06-02 16:41:33 mbp pymobiledevice3.restore.restore[58231] INFO progress-bar: \
                     {'MsgType': 'ProgressMsg', 'Progress': 0, 'Operation': 'RESTORE_IMAGE'}\n";
