@@ -5,8 +5,10 @@
 #
 # Needs a nightly toolchain and cargo-fuzz (installed here from crates.io if missing).
 # Targets (fuzz/fuzz_targets/): idevicerestore, futurerestore, restored, apple, wrapper
-# (one per format parser), prefixes (normalisation + prefix stripping + dispatch) and analyzer
-# (the whole streaming pipeline, also checking that chunking never changes the result).
+# (one per format parser), identity (product types, boards, IPSW and blob names in any
+# format), prefixes (normalisation + prefix stripping + dispatch), analyzer (the whole
+# streaming pipeline, also checking that chunking never changes the result) and corpus (the
+# `bench logs` scoring: a labelled line found in a log and judged against the reading).
 # Crashes land in fuzz/artifacts/<target>/; reproduce with
 #   cargo +nightly fuzz run <target> fuzz/artifacts/<target>/<file>
 set -euo pipefail
@@ -19,7 +21,7 @@ fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
-TARGETS="idevicerestore futurerestore restored apple wrapper prefixes analyzer"
+TARGETS="idevicerestore futurerestore restored apple wrapper identity prefixes analyzer corpus"
 for t in $TARGETS; do
     mkdir -p "fuzz/corpus/$t"
     # Seed every corpus with the fixtures: realistic lines of every format.

@@ -57,7 +57,8 @@ pub enum Command {
     Diagnose(cmd::diagnose::Args),
     /// Serve the web UI and JSON API on this computer (http://127.0.0.1:7413/ by default).
     Serve(cmd::serve::Args),
-    /// Benchmarks against peers in the same run (`bench policies`: engine vs checklist vs optimal).
+    /// Benchmarks against peers in the same run (`bench policies`: engine vs checklist vs optimal;
+    /// `bench logs`: the log reader against a labelled corpus).
     Bench(cmd::bench::Args),
     /// Print shell completions or the man pages (generated from this CLI's definition).
     Completions(cmd::completions::Args),

@@ -239,3 +239,131 @@ fn a_panic_log_in_the_restore_log_raises_the_hardware_causes() {
         with_panic["causes"]
     );
 }
+
+fn host_and_connection_against_hardware(v: &Value) -> (f64, f64) {
+    let g = &v["groups"];
+    let f = |k: &str| g[k].as_f64().unwrap_or(0.0);
+    (f("host") + f("connection"), f("hardware"))
+}
+
+/// Every failure before the restore proper (the boot chain, the ramdisk, entering Recovery,
+/// finding the device) puts the computer and the connection above the device's parts: the
+/// `reboot` stage had sent them to the earpiece flex and the audio chip. The first fixture reads
+/// like the virtual machine whose USB filter dropped the device when it entered restore mode.
+#[test]
+fn r_failures_before_the_restore_put_host_and_connection_above_hardware() {
+    for file in [
+        "futurerestore_2017_restore_mode_never_connects_errorcode_minus11.log",
+        "idevicerestore_2011_waiting_for_restore_mode_unable_to_connect_shell_prompt.log",
+        "idevicerestore_2018_restore_kernelcache_sent_back_in_recovery_failed_to_enter_restore_mode.log",
+        "idevicerestore_2016_applelogo_unable_to_find_device_place_into_restore_mode.log",
+        "futurerestore_2019_recovery_ibec_upload_unable_to_find_device_iphone6_1.log",
+        "futurerestore_gui_exception_what_device_did_not_disconnect_board_in_file_names_ipad8_1.log",
+        "idevicerestore_2017_dfu_ibss_sent_unable_to_connect_in_dfu_mode_iphone10_1.log",
+        "futurerestore_windows_ibec_sent_device_in_invalid_state_nonce_failed_iphone10_6.log",
+        "futurerestore_windows_normal_to_recovery_unable_to_connect_fail_code_minus2_iphone10_3.log",
+        "idevicerestore_2013_linux_irecv_open_cant_connect_entering_recovery_ipad2_5.log",
+        "idevicerestore_2024_dfu_device_invalid_state_before_upload_version_from_log_not_ipsw_name.log",
+        "idevicerestore_2025_logfile_debug_ibss_did_not_reconnect_iphone11_8.log",
+        "idevicerestore_2024_debug_failed_to_enter_restore_mode_usbmuxd_iphone13_2.log",
+    ] {
+        let v = diagnose(&["--log", &format!("{FIXTURES}{file}")]);
+        let (host_conn, hardware) = host_and_connection_against_hardware(&v);
+        assert!(
+            host_conn > hardware,
+            "{file}: host+connection {host_conn:.2} vs hardware {hardware:.2}: {}",
+            v["causes"]
+        );
+        let top = v["causes"][0]["group"].as_str().unwrap_or("");
+        assert!(
+            matches!(top, "host" | "connection"),
+            "{file}: {}",
+            v["causes"]
+        );
+    }
+}
+
+/// The same for the shared real logs (read from `../shared/logs/real` when it is beside the
+/// checkout, as in CI): every failure the reader puts before the restore proper, the virtual
+/// machine's among them. The fixtures above keep the rule tested without them.
+#[test]
+fn r_real_failures_before_the_restore_put_host_and_connection_above_hardware() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/logs/real");
+    let Ok(labels) = std::fs::read_to_string(dir.join("labels.jsonl")) else {
+        eprintln!("shared/logs/real is not beside the checkout: checked on the fixtures only");
+        return;
+    };
+    let mut checked = 0;
+    for line in labels.lines().filter(|l| !l.trim().is_empty()) {
+        let label: Value = serde_json::from_str(line).unwrap();
+        let path = dir.join(label["file"].as_str().unwrap());
+        let log = logs::analyze_path(&path, &mut |_| {}).unwrap();
+        if !log.failed_before_restore() {
+            continue;
+        }
+        checked += 1;
+        let v = diagnose(&["--log", path.to_str().unwrap()]);
+        let (host_conn, hardware) = host_and_connection_against_hardware(&v);
+        assert!(
+            host_conn > hardware,
+            "{}: host+connection {host_conn:.2} vs hardware {hardware:.2}",
+            path.display()
+        );
+    }
+    assert!(
+        checked >= 10,
+        "only {checked} real failures before the restore"
+    );
+}
+
+/// The FDR exchange's connection breaking is the computer side first (the `fdr` stage's parts
+/// are for a device the factory-data server refuses).
+#[test]
+fn r_fdr_channel_loss_is_the_computer_side() {
+    let v = diagnose(&[
+        "--log",
+        &format!(
+            "{FIXTURES}idevicerestore_windows_fdr_receive_error_minus7_after_checking_filesystems_board_n71.log"
+        ),
+    ]);
+    let (host_conn, hardware) = host_and_connection_against_hardware(&v);
+    assert!(host_conn > 2.0 * hardware, "{}", v["causes"]);
+    assert_eq!(v["causes"][0]["group"], "host", "{}", v["causes"]);
+}
+
+/// ASR could not repartition: a downgrade over a newer storage layout, not the storage chip.
+#[test]
+fn r_asr_could_not_repartition_points_at_the_downgrade() {
+    let v = diagnose(&[
+        "--log",
+        &format!(
+            "{FIXTURES}futurerestore_device_log_asr_could_not_repartition_apfs_downgrade_errorcode_minus11.log"
+        ),
+    ]);
+    assert_eq!(
+        v["causes"][0]["id"], "signing_or_downgrade",
+        "{}",
+        v["causes"]
+    );
+}
+
+/// A person (or the web form) naming a step before the restore proper as the failure stage is
+/// heard as the log fact `failed_before_restore`: the stage has no row in `failure_stage`.
+#[test]
+fn a_stage_before_the_restore_named_by_hand_moves_the_diagnosis() {
+    let plain = diagnose(&["--device", "iPhone 8", "--error", "4013"]);
+    for stage in ["boot_chain", "ramdisk", "detection"] {
+        let v = diagnose(&[
+            "--device",
+            "iPhone 8",
+            "--error",
+            "4013",
+            "--observed",
+            &format!("failure_stage={stage}"),
+        ]);
+        let (host_conn, hardware) = host_and_connection_against_hardware(&v);
+        let (plain_host_conn, _) = host_and_connection_against_hardware(&plain);
+        assert!(host_conn > plain_host_conn, "{stage}: {}", v["groups"]);
+        assert!(host_conn > hardware, "{stage}: {}", v["groups"]);
+    }
+}

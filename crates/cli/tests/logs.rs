@@ -186,3 +186,14 @@ fn dash_reads_standard_input() {
     assert_eq!(v["logs"][0]["failure"]["stage"], "tss");
     assert_eq!(v["logs"][0]["failure"]["error_code"], 3194);
 }
+
+/// futurerestore's own exit code is shown as the tool's, apart from Apple's error codes.
+#[test]
+fn a_wrapper_exit_code_is_shown_as_the_tools() {
+    let text = human("futurerestore_2017_restore_mode_never_connects_errorcode_minus11.log");
+    assert!(
+        text.contains("outcome FAILURE at stage ramdisk, futurerestore exit code -11"),
+        "{text}"
+    );
+    assert!(!text.contains("error -11"), "{text}");
+}

@@ -337,6 +337,13 @@ pub fn check_observed(kb: &KnowledgeBase, value: &str) -> Result<ObservedItem, R
         "failure_stage" => {
             let v = val.clone().unwrap_or_default().to_ascii_lowercase();
             match Stage::parse(&v) {
+                // The steps before the restore proper have no row in `failure_stage` (whose rows
+                // are where a running restore stops): they are the log fact
+                // `failed_before_restore`, as `logs` reports them.
+                Some(s) if s.before_restore() => Ok(ObservedItem::Answer(
+                    "failed_before_restore".to_string(),
+                    "yes".to_string(),
+                )),
                 Some(s) => Ok(ObservedItem::Answer(key, s.as_str().to_string())),
                 None => Err(bad(&format!(
                     "accepted stages: {}",

@@ -15,6 +15,20 @@ pub fn target_of(kind: RestoreKind) -> Target {
     }
 }
 
+/// The stage a log's failed run is recorded at for the engine: the `failure_stage` the log's
+/// facts give; a stage before the restore proper (the engine knows it only as
+/// `failed_before_restore`, but several runs stopped there still count as the same point); else
+/// none. A stage the log's facts hold back (a `reboot` before the restore began, the FDR channel,
+/// a ticket already sent) must not reach the engine through the attempt instead.
+pub fn engine_stage(log: &RestoreLog) -> Option<kb::Stage> {
+    let stage = log.failure.as_ref().and_then(|f| f.stage)?;
+    let told = log
+        .facts()
+        .iter()
+        .any(|(k, v)| k == "failure_stage" && v == stage.as_str());
+    (told || stage.before_restore()).then_some(stage)
+}
+
 /// What reading the logs told about them that is not evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogNote {
@@ -53,9 +67,8 @@ pub fn add_logs(req: &mut DiagnoseRequest, logs: &[RestoreLog]) -> Vec<LogNote> 
                 });
             }
         }
-        let f = log.failure.as_ref();
         req.attempts.push(Attempt {
-            stage: f.and_then(|f| f.stage),
+            stage: engine_stage(log),
             kind: log.restore_kind.map(target_of),
             result: match log.error_code_for_engine() {
                 Some(c) => AttemptResult::Error(c),

@@ -33,7 +33,12 @@ pub enum DataRisk {
     ErasesDevice,
 }
 
-/// Where in a restore a failure happened (the *stable* stage vocabulary of design.md §6).
+/// Where in a restore a failure happened (the *stable* stage vocabulary of design.md §6, only
+/// ever extended). The last three are the steps before the restore proper, which the device's
+/// own restore software never sees: `detection` (the computer finding the device and its mode),
+/// `boot_chain` (iBSS and iBEC sent to a device in DFU or Recovery mode, and the device coming
+/// back in the next mode after them) and `ramdisk` (the images iBoot loads to start the restore
+/// ramdisk, its boot, and the computer connecting to the device in restore mode).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -50,10 +55,13 @@ pub enum Stage {
     Tss,
     Usb,
     Other,
+    Detection,
+    BootChain,
+    Ramdisk,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 13] = [
+    pub const ALL: [Stage; 16] = [
         Stage::Partition,
         Stage::Filesystem,
         Stage::ImageTransfer,
@@ -67,6 +75,9 @@ impl Stage {
         Stage::Tss,
         Stage::Usb,
         Stage::Other,
+        Stage::Detection,
+        Stage::BootChain,
+        Stage::Ramdisk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -84,7 +95,16 @@ impl Stage {
             Stage::Tss => "tss",
             Stage::Usb => "usb",
             Stage::Other => "other",
+            Stage::Detection => "detection",
+            Stage::BootChain => "boot_chain",
+            Stage::Ramdisk => "ramdisk",
         }
+    }
+
+    /// One of the steps before the restore proper (finding the device, its boot chain, the
+    /// restore ramdisk): the device's restore software has not started yet.
+    pub fn before_restore(self) -> bool {
+        matches!(self, Stage::Detection | Stage::BootChain | Stage::Ramdisk)
     }
 
     pub fn parse(s: &str) -> Option<Stage> {

@@ -3,6 +3,12 @@
 //!     cargo run --release -p logs --example bench -- --size-mb 400 [--density dense|sparse]
 //!                                                     [--file PATH] [--runs 3]
 //!     cargo run --release -p logs --example bench -- --analyze PATH [--dump]
+//!     cargo run --release -p logs --example bench -- --size-mb 400 --from DIR --five
+//!
+//! `--from DIR` builds the file by repeating the `*.log` files of DIR whole (the real logs of
+//! `shared/logs/real`, `scripts/bench_real_logs.sh`) instead of the fixtures' lines; `--five`
+//! times ripgrep counting the lines that match any of five patterns (`CHECKPOINT`, `ERROR`,
+//! `Status:`, `operation [0-9]+`, `\([0-9]+\)$`) instead of our signature list.
 //!
 //! Builds a log of the given size from the realistic lines of every fixture (all formats,
 //! mixed). `dense` (default) cycles through the fixtures as they are: about two lines in three
@@ -92,7 +98,13 @@ fn main() {
         .unwrap_or(3)
         .max(1);
     let sparse = arg(&args, "--density").is_some_and(|d| d == "sparse");
-    let density = if sparse { "sparse" } else { "dense" };
+    let from = arg(&args, "--from").map(PathBuf::from);
+    let five = args.iter().any(|a| a == "--five");
+    let density = match (&from, sparse) {
+        (Some(_), _) => "real",
+        (None, true) => "sparse",
+        (None, false) => "dense",
+    };
     let file = PathBuf::from(arg(&args, "--file").unwrap_or_else(|| {
         std::env::temp_dir()
             .join(format!("restore-doctor-bench-{size_mb}mb-{density}.log"))
@@ -101,7 +113,10 @@ fn main() {
     }));
     let target = size_mb * 1024 * 1024;
     if std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) < target {
-        build_log(&file, target, sparse);
+        match &from {
+            Some(dir) => build_log_from(dir, &file, target),
+            None => build_log(&file, target, sparse),
+        }
     }
     let size = std::fs::metadata(&file).expect("bench file").len();
     let mb = size as f64 / (1024.0 * 1024.0);
@@ -143,9 +158,17 @@ fn main() {
         }
         if rg_ok {
             let mut cmd = Command::new("rg");
-            cmd.args(["-c", "-F", "--no-config", "-f"])
-                .arg(&patterns)
-                .arg(&file);
+            if five {
+                cmd.args(["-c", "--no-config"]);
+                for p in FIVE_PATTERNS {
+                    cmd.args(["-e", p]);
+                }
+                cmd.arg(&file);
+            } else {
+                cmd.args(["-c", "-F", "--no-config", "-f"])
+                    .arg(&patterns)
+                    .arg(&file);
+            }
             let (t, stdout) = timed(cmd);
             rg = rg.best(t);
             rg_count = stdout.trim().to_string();
@@ -172,16 +195,24 @@ fn main() {
     }
     println!("peak memory: {:.1} MB (VmHWM)", peak_kb as f64 / 1024.0);
     if rg_ok {
+        let what = if five {
+            format!("rg -c -e {}", FIVE_PATTERNS.join(" -e "))
+        } else {
+            format!(
+                "rg -c -F -f signatures, {} patterns",
+                logs::signatures().len()
+            )
+        };
         println!(
-            "ripgrep (rg -c -F -f signatures, {} patterns): wall {:.3} s ({:.0} MB/s), cpu {:.3} s ({:.0} MB/s), {rg_count} matching lines",
-            logs::signatures().len(),
+            "ripgrep ({what}): wall {:.3} s ({:.0} MB/s), cpu {:.3} s ({:.0} MB/s), {rg_count} matching lines",
             rg.wall,
             mb / rg.wall,
             rg.cpu,
             mb / rg.cpu
         );
         println!(
-            "ratio ours/ripgrep, wall time (what a person waits; goal <= 1.5x): {:.2}x with {readers} reader threads, {:.2}x on one thread",
+            "ratio ours/ripgrep, wall time (what a person waits; goal <= {}x): {:.2}x with {readers} reader threads, {:.2}x on one thread",
+            if five { "2.0" } else { "1.5" },
             ours.wall / rg.wall,
             ours_one.wall / rg.wall,
         );
@@ -258,6 +289,53 @@ fn timed(cmd: Command) -> (Timing, String) {
         Timing { wall, cpu },
         String::from_utf8_lossy(&out.stdout).to_string(),
     )
+}
+
+/// The five patterns ripgrep counts against the file built from real logs (the issue's yardstick:
+/// the lines a person would grep a restore log for).
+const FIVE_PATTERNS: [&str; 5] = [
+    "CHECKPOINT",
+    "ERROR",
+    "Status:",
+    "operation [0-9]+",
+    r"\([0-9]+\)$",
+];
+
+/// Write a log of about `target` bytes by repeating the `*.log` files of `dir` whole, in name
+/// order (each ends with a line terminator).
+fn build_log_from(dir: &Path, path: &Path, target: u64) {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    names.sort();
+    let mut logs: Vec<Vec<u8>> = names
+        .iter()
+        .map(|p| std::fs::read(p).unwrap_or_default())
+        .filter(|b| !b.is_empty())
+        .collect();
+    assert!(!logs.is_empty(), "no *.log files in {}", dir.display());
+    for l in &mut logs {
+        if !l.ends_with(b"\n") {
+            l.push(b'\n');
+        }
+    }
+    let mut w = BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).expect("create bench file"),
+    );
+    let mut written = 0u64;
+    'outer: loop {
+        for l in &logs {
+            w.write_all(l).unwrap();
+            written += l.len() as u64;
+            if written >= target {
+                break 'outer;
+            }
+        }
+    }
+    w.flush().unwrap();
 }
 
 /// Write a log of about `target` bytes by cycling through the lines of every fixture

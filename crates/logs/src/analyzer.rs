@@ -40,29 +40,40 @@ const FAILURE_CONTEXT: usize = 12;
 struct Context {
     op: Option<(OperationRef, Option<Stage>, u64)>,
     cp: Option<(CheckpointRef, Option<Stage>, u64)>,
-    /// The last step was a mode hand-off (recovery/DFU bootstrap, a phase that finished).
-    hand_off: bool,
+    /// The last step outside the numbered operations (boot chain, ramdisk, root ticket...).
+    step: Option<(Stage, u64)>,
+    /// A mode hand-off (recovery/DFU bootstrap, a phase that finished) at this line, not
+    /// followed by an operation, a checkpoint or restore mode.
+    hand_off: Option<u64>,
     /// Lines of the context (for evidence).
     op_text: Option<String>,
     cp_text: Option<String>,
+    step_text: Option<String>,
     /// `cp` had begun and not ended (else it is the last one that completed).
     cp_open: bool,
 }
 
 impl Context {
-    /// The stage the context points to: the more recent of operation and checkpoint.
+    /// The stage the context points to: the most recent of step, hand-off, operation and
+    /// checkpoint (on the same line, in that order).
     fn stage(&self) -> Option<Stage> {
-        if self.hand_off {
-            return Some(Stage::Reboot);
-        }
         let op = self.op.as_ref().and_then(|(_, s, l)| s.map(|s| (s, *l)));
         let cp = self.cp.as_ref().and_then(|(_, s, l)| s.map(|s| (s, *l)));
-        match (op, cp) {
-            (Some((a, la)), Some((b, lb))) => Some(if la >= lb { a } else { b }),
-            (Some((a, _)), None) => Some(a),
-            (None, Some((b, _))) => Some(b),
-            (None, None) => None,
+        let hand_off = self.hand_off.map(|l| (Stage::Reboot, l));
+        let mut best: Option<(Stage, u64)> = None;
+        for (s, l) in [self.step, hand_off, op, cp].into_iter().flatten() {
+            if best.is_none_or(|(_, b)| l > b) {
+                best = Some((s, l));
+            }
         }
+        best.map(|(s, _)| s)
+    }
+
+    /// The line of the last operation or checkpoint (0: none).
+    fn restore_line(&self) -> u64 {
+        let op = self.op.as_ref().map_or(0, |o| o.2);
+        let cp = self.cp.as_ref().map_or(0, |c| c.2);
+        op.max(cp)
     }
 }
 
@@ -92,6 +103,11 @@ struct State {
     target_build: Option<String>,
     modes: Vec<Mode>,
     restore_kind: Option<RestoreKind>,
+    /// Target version and build read from file names (used when the log's lines say nothing).
+    target_version_hint: Option<String>,
+    target_build_hint: Option<String>,
+    /// The first board in a firmware file name that the knowledge base knows.
+    board_hint: Option<String>,
     head: Vec<TimelineEvent>,
     tail: VecDeque<TimelineEvent>,
     failure_context: Vec<TimelineEvent>,
@@ -100,6 +116,9 @@ struct State {
     open_cps: Vec<(CheckpointRef, Option<Stage>, u64, String)>,
     last_cp: Option<(CheckpointRef, Option<Stage>, u64, String)>,
     hand_off: bool,
+    hand_off_line: u64,
+    /// The last step outside the numbered operations, its line and text.
+    step: Option<(Stage, u64, String)>,
     firmware_updater_sent: bool,
     first_specific: Option<FailureSignal>,
     first_cp_failure: Option<FailureSignal>,
@@ -107,6 +126,8 @@ struct State {
     product_type_hint: Option<String>,
     weak: Option<FailureSignal>,
     first_disconnect: Option<FailureSignal>,
+    /// A broken side channel not (yet) overruled by progress.
+    first_soft: Option<FailureSignal>,
     removed: Option<FailureSignal>,
     first_final: Option<FailureSignal>,
     final_message: Option<(u64, String)>,
@@ -610,6 +631,7 @@ impl State {
         self.first_specific.is_some()
             || self.first_cp_failure.is_some()
             || self.first_disconnect.is_some()
+            || self.first_soft.is_some()
             || self.first_final.is_some()
             || self.removed.is_some()
             || self.success.is_some()
@@ -637,6 +659,7 @@ impl State {
     fn outcome(&self) -> Outcome {
         let hard_failure = self.first_specific.is_some()
             || self.first_disconnect.is_some()
+            || self.first_soft.is_some()
             || self.first_final.is_some();
         match &self.success {
             Some((line, _, source))
@@ -653,13 +676,18 @@ impl State {
     }
 
     /// The root of the failure: the device's own first failing checkpoint when there is one;
-    /// then the first line that names a stage; then the device vanishing; then weak hints;
-    /// then the verdict.
+    /// then the first line that names a stage; then the first of the device vanishing and a
+    /// broken side channel (each is the connection giving way: the earlier one is where it
+    /// began); then weak hints; then the verdict.
     fn root(&self) -> Option<&FailureSignal> {
+        let lost = match (&self.first_disconnect, &self.first_soft) {
+            (Some(d), Some(s)) => Some(if s.line < d.line { s } else { d }),
+            (d, s) => d.as_ref().or(s.as_ref()),
+        };
         self.first_cp_failure
             .as_ref()
             .or(self.first_specific.as_ref())
-            .or(self.first_disconnect.as_ref())
+            .or(lost)
             .or(self.weak.as_ref())
             .or(self.first_final.as_ref())
     }
@@ -667,8 +695,23 @@ impl State {
     /// The failure's stage, from its root or else where the restore was.
     fn failure_stage(root: Option<&FailureSignal>, ctx: &Context) -> Option<Stage> {
         match root.map(|r| r.kind) {
-            Some(FailKind::Specific(s)) | Some(FailKind::Weak(s)) => Some(s),
+            Some(FailKind::Specific(s) | FailKind::Weak(s) | FailKind::Soft(s)) => Some(s),
             _ => ctx.stage(),
+        }
+    }
+
+    /// The stage of a mode change that failed before the restore proper: the step it followed
+    /// when that is one of the steps before the restore (or entering Recovery) and no
+    /// operation or checkpoint came after it, else `fallback` (what the line itself says).
+    fn mode_change_stage(&self, fallback: Stage) -> Stage {
+        let ctx = self.context();
+        match ctx.step {
+            Some((s, l))
+                if (s.before_restore() || s == Stage::Reboot) && l >= ctx.restore_line() =>
+            {
+                s
+            }
+            _ => fallback,
         }
     }
 
@@ -730,6 +773,9 @@ impl State {
             protocol: old.protocol,
             target_version: old.target_version,
             target_build: old.target_build,
+            target_version_hint: old.target_version_hint,
+            target_build_hint: old.target_build_hint,
+            board_hint: old.board_hint,
             head: old.head,
             tail: old.tail,
             dropped: old.dropped,
@@ -767,13 +813,15 @@ impl State {
                 .map(|(o, s, l, _)| (o.clone(), *s, *l))
                 .or_else(recovery_op),
             cp: cp.map(|(c, s, l, _)| (c.clone(), *s, *l)),
-            hand_off: self.hand_off,
+            step: self.step.as_ref().map(|(s, l, _)| (*s, *l)),
+            hand_off: self.hand_off.then_some(self.hand_off_line),
             op_text: self
                 .last_op
                 .as_ref()
                 .map(|x| x.3.clone())
                 .or_else(|| self.last_recovery_op.as_ref().map(|x| x.2.clone())),
             cp_text: cp.map(|x| x.3.clone()),
+            step_text: self.step.as_ref().map(|x| x.2.clone()),
             cp_open: !self.open_cps.is_empty(),
         }
     }
@@ -957,6 +1005,18 @@ impl State {
                     self.first_disconnect = Some(self.signal(kind, line, text));
                 }
             }
+            FailKind::Soft(_) => {
+                if self.first_soft.is_none() {
+                    if self.first_specific.is_none() && self.first_disconnect.is_none() {
+                        self.capture_failure_context();
+                    }
+                    self.first_soft = Some(self.signal(kind, line, text));
+                }
+            }
+            FailKind::ModeChange(fallback) => {
+                let stage = self.mode_change_stage(fallback);
+                self.fail(FailKind::Specific(stage), line, text);
+            }
             FailKind::Final => {
                 self.last_hard_failure_line = line;
                 self.final_message = Some((line, text.to_string()));
@@ -967,6 +1027,19 @@ impl State {
                     self.first_final = Some(self.signal(kind, line, text));
                 }
             }
+        }
+    }
+
+    /// Where the log is now: a step outside the numbered operations (its buffer reused).
+    fn set_step(&mut self, stage: Stage, line: u64, body: &str) {
+        match &mut self.step {
+            Some(step) => {
+                step.0 = stage;
+                step.1 = line;
+                step.2.clear();
+                step.2.push_str(body);
+            }
+            None => self.step = Some((stage, line, body.to_string())),
         }
     }
 
@@ -986,9 +1059,18 @@ impl State {
         );
     }
 
-    /// Progress of the restore clears weak failures and pending removals.
+    /// Progress of the restore clears weak failures, a broken side channel and pending
+    /// removals.
     fn progressed(&mut self) {
         self.weak = None;
+        if self.first_soft.take().is_some()
+            && self.first_specific.is_none()
+            && self.first_disconnect.is_none()
+            && self.first_final.is_none()
+        {
+            // The context kept for it: a later failure keeps its own.
+            self.failure_context.clear();
+        }
         self.removed = None;
         self.no_data_reads = 0;
     }
@@ -1027,6 +1109,7 @@ impl State {
                     Mode::Recovery | Mode::Dfu | Mode::Wtf | Mode::PortDfu => {
                         if self.last_op.is_none() {
                             self.hand_off = true;
+                            self.hand_off_line = line;
                         }
                     }
                     Mode::Normal => {}
@@ -1091,6 +1174,7 @@ impl State {
             } => {
                 if !restore_phase {
                     self.hand_off = true;
+                    self.hand_off_line = line;
                     let op = OperationRef {
                         id: raw_id,
                         label: "Recovery-mode bootstrap step".into(),
@@ -1204,6 +1288,11 @@ impl State {
                         if cp.num == 0x065B && result == Some(1100) {
                             ctx_stage = Some(Stage::Verify);
                         }
+                        // §3.4: FAILURE:14 on restore_images after ASR said it could not
+                        // repartition is the partitioning, not the image stream.
+                        if self.flags.repartition_failed && result == Some(14) {
+                            ctx_stage = Some(Stage::Partition);
+                        }
                         if self.first_cp_failure.is_none() {
                             self.first_cp_failure = Some(FailureSignal {
                                 kind: match ctx_stage {
@@ -1278,6 +1367,12 @@ impl State {
             }
             Signal::Fail(kind) => {
                 let kind = match kind {
+                    FailKind::ModeChange(fallback) => {
+                        FailKind::Specific(self.mode_change_stage(fallback))
+                    }
+                    kind => kind,
+                };
+                let kind = match kind {
                     FailKind::Specific(Stage::Usb) | FailKind::Weak(Stage::Usb) => {
                         self.flags.usb_dropout = true;
                         self.usb_line.get_or_insert((line, body.to_string()));
@@ -1290,7 +1385,7 @@ impl State {
                     _ => kind,
                 };
                 let stage = match kind {
-                    FailKind::Specific(s) | FailKind::Weak(s) => Some(s),
+                    FailKind::Specific(s) | FailKind::Weak(s) | FailKind::Soft(s) => Some(s),
                     _ => None,
                 };
                 self.push_event(
@@ -1337,6 +1432,7 @@ impl State {
                 self.progressed();
                 if self.last_op.is_none() {
                     self.hand_off = true;
+                    self.hand_off_line = line;
                 }
                 self.push_event(line, time, source, EventKind::Note, body);
             }
@@ -1398,6 +1494,34 @@ impl State {
                 self.device_progress = Some(p);
             }
             Signal::ExportFinished => self.flags.export_finished = true,
+            Signal::Step(stage) => {
+                self.progressed();
+                self.set_step(stage, line, body);
+                self.push_event(line, time, source, EventKind::Step { stage }, body);
+            }
+            Signal::During(stage) => self.set_step(stage, line, body),
+            Signal::HostToolLacks => self.flags.host_tool_lacked = true,
+            Signal::IpswLacksFile => self.flags.ipsw_lacks_file = true,
+            Signal::Repartition => self.flags.repartition_failed = true,
+            Signal::DownloadFailed => {
+                self.flags.download_failed = true;
+                self.tss_line.get_or_insert((line, body.to_string()));
+            }
+            Signal::TargetVersionHint(v) => {
+                if self.target_version_hint.is_none() && !v.is_empty() {
+                    self.target_version_hint = Some(cut_owned(&v, 24));
+                }
+            }
+            Signal::TargetBuildHint(b) => {
+                if self.target_build_hint.is_none() && !b.is_empty() {
+                    self.target_build_hint = Some(cut_owned(&b, 24));
+                }
+            }
+            Signal::BoardHint(b) => {
+                if self.board_hint.is_none() && reference::product_type_for_board(&b).is_some() {
+                    self.board_hint = Some(cut_owned(&b, 24));
+                }
+            }
             Signal::Warn => self.push_event(line, time, source, EventKind::Warning, body),
             Signal::Note => {
                 if body.starts_with("Done sending FirmwareUpdater data") {
@@ -1438,6 +1562,19 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
     if st.device.product_type.is_none() {
         st.device.product_type = st.product_type_hint.take();
     }
+    if st.device.product_type.is_none()
+        && let Some(board) = st.board_hint.as_deref()
+    {
+        // A board in a firmware file's name: the files of one board can serve sibling models
+        // (iBSS.d20 for the iPhone 8 of either modem), so it comes after every other hint.
+        st.device.product_type = reference::product_type_for_board(board);
+    }
+    if st.target_version.is_none() {
+        st.target_version = st.target_version_hint.take();
+    }
+    if st.target_build.is_none() {
+        st.target_build = st.target_build_hint.take();
+    }
     if let Some(pt) = st.device.product_type.as_deref() {
         st.device.name = reference::device_name(pt);
     }
@@ -1468,6 +1605,7 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
                 .or_else(|| root.as_ref().map(|r| r.text.clone()));
             let any_signal = root.is_some() || ctx.op.is_some() || ctx.cp.is_some();
             any_signal.then(|| FailurePoint {
+                line: root.as_ref().map(|r| r.line),
                 operation: ctx.op.as_ref().map(|o| o.0.clone()),
                 checkpoint,
                 stage,
@@ -1542,6 +1680,15 @@ fn build(mut st: State, lines: u64, bytes: u64) -> RestoreLog {
         if let Some(r) = &root {
             if let (Some((_, _, l)), Some(t)) = (&r.context.op, &r.context.op_text) {
                 add(*l, t, "last operation before the failure");
+            }
+            // The step the failure's stage comes from (the boot chain's upload before a device that
+            // did not come back, the root ticket before a device that gave up).
+            let failed_stage = log.failure.as_ref().and_then(|f| f.stage);
+            if let (Some((s, l)), Some(t)) = (&r.context.step, &r.context.step_text)
+                && *l > r.context.restore_line()
+                && Some(*s) == failed_stage
+            {
+                add(*l, t, "last step before the failure");
             }
             if let (Some((_, _, l)), Some(t)) = (&r.context.cp, &r.context.cp_text) {
                 let why = if r.context.cp_open {

@@ -14,13 +14,19 @@
 //!
 //! **Evidence for the diagnosis engine.** [`RestoreLog::facts`] returns `(observation id,
 //! value)` pairs with the knowledge base's observation ids: `failure_stage` = the stage
-//! (`nand`, `baseband`, ...; only for a failure or an incomplete log), `usb_dropout` = `yes`
+//! (`nand`, `baseband`, ...; only for a failure or an incomplete log, and not for a failure
+//! before the restore proper, which goes as `failed_before_restore` = `yes`: the device not
+//! found, its boot chain or the restore ramdisk not coming up, the switch to Recovery; nor for
+//! the FDR exchange's own connection breaking, `fdr_connection_lost` = `yes`), `usb_dropout` = `yes`
 //! (the device vanished, USB control errors, a removal without return),
 //! `storage_full_in_log` = `yes` (`No space left on device`), `tss_refused` = `yes` (Apple's
 //! signing server refused the build), `blob_mismatch` = `yes` (the saved SHSH blob does not
 //! fit the device or its nonce), `ipsw_corrupt_in_log` = `yes` (the firmware file failed its
-//! checksum), `host_tool_lacked_data` = `yes` (`request for LLB data returned NULL`: the restore
-//! tool is too old), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
+//! checksum, or lacks a file the restore needs), `host_tool_lacked_data` = `yes` (`request for
+//! LLB data returned NULL`: the restore
+//! tool is too old; also `Unknown data request`, `Got unknown updater name`),
+//! `downgrade_attempt` = `yes` (ASR could not repartition: an older iOS over a newer storage
+//! layout), `late_boot_config_failed` = `yes` (`failed to install splat`, NVRAM `no space
 //! for data`), `panic_in_log` = `yes` (the device handed over a panic log),
 //! `failed_component` = the part whose firmware updater failed (Savage/Yonkers/Rose/SE, see
 //! [`RestoreLog::failed_component`]), `error_code` = the final error code when it is one
@@ -35,13 +41,14 @@
 //! row), `tests/fixtures.rs` (every fixture of `tests/fixtures/expected.toml`),
 //! `tests/properties.rs` (any bytes: no panic, bounded memory, chunking-independent). Fuzzing:
 //! `scripts/fuzz.sh [SECONDS]` runs the cargo-fuzz targets of `fuzz/` (one per format parser,
-//! the prefixes and the whole analyser). Throughput and memory against ripgrep:
-//! `scripts/bench_logs.sh [SIZE_MB]` or
+//! identity, the prefixes, the whole analyser and the corpus scoring). Throughput and memory against ripgrep:
+//! `scripts/bench_logs.sh [SIZE_MB]`, on the real logs `scripts/bench_real_logs.sh [SIZE_MB]`, or
 //! `cargo run --release -p logs --example bench -- --size-mb 400 [--density sparse]`.
 
 #[macro_use]
 mod text;
 mod analyzer;
+pub mod corpus;
 pub mod decode;
 pub mod formats;
 mod model;
@@ -231,9 +238,26 @@ impl RestoreLog {
     /// crate doc for the ids).
     pub fn facts(&self) -> Vec<(String, String)> {
         let mut v = Vec::new();
-        if self.outcome != Outcome::Success
-            && let Some(stage) = self.failure.as_ref().and_then(|f| f.stage)
+        if self.failed_before_restore() {
+            // Before the restore proper the engine hears where, not a restore stage: a device
+            // that did not come back after its boot chain or never showed up in restore mode
+            // is the computer and the connection first (the `reboot` stage of a restore points
+            // at parts that fail when the device restarts mid-restore).
+            v.push(("failed_before_restore".to_string(), "yes".to_string()));
+        } else if self.fdr_connection_lost() {
+            // The FDR exchange's own connection broke: the tool and the computer's USB stack,
+            // not the factory data or the parts the `fdr` stage points at.
+            v.push(("fdr_connection_lost".to_string(), "yes".to_string()));
+        } else if self.outcome != Outcome::Success
+            && let Some(f) = self.failure.as_ref()
+            && let Some(stage) = f.stage
+            && !(stage == Stage::Tss && (f.disconnect || crate::reading::ticket_sent(self)))
+            && !(stage == Stage::Partition && self.flags.repartition_failed)
         {
+            // (A device that vanished or gave up right after its signed ticket was sent: the
+            // `tss` stage would say signing or the network, which the log rules out. ASR unable to
+            // repartition: the `partition` stage would say storage faults, where the log shows a
+            // newer storage layout; `downgrade_attempt` below says that.)
             v.push(("failure_stage".to_string(), stage.as_str().to_string()));
         }
         if self.flags.usb_dropout || self.failure.as_ref().is_some_and(|f| f.disconnect) {
@@ -250,8 +274,13 @@ impl RestoreLog {
         if self.flags.blob_mismatch {
             v.push(("blob_mismatch".to_string(), "yes".to_string()));
         }
-        if self.flags.ipsw_corrupt {
+        if self.flags.ipsw_corrupt || self.flags.ipsw_lacks_file {
+            // A firmware file without a file the restore needs is at fault as a damaged one is.
             v.push(("ipsw_corrupt_in_log".to_string(), "yes".to_string()));
+        }
+        if self.outcome != Outcome::Success && self.flags.repartition_failed {
+            // ASR could not repartition: an older iOS over a newer storage layout.
+            v.push(("downgrade_attempt".to_string(), "yes".to_string()));
         }
         if self.outcome != Outcome::Success && crate::reading::host_tool_lacked_data(self) {
             v.push(("host_tool_lacked_data".to_string(), "yes".to_string()));
@@ -277,6 +306,29 @@ impl RestoreLog {
             ));
         }
         v
+    }
+
+    /// The failure came before the restore proper: while the computer looked for the device,
+    /// sent its boot chain or the images that start the restore ramdisk, or waited for it in
+    /// the next mode (a `reboot` or `usb` failure of a run that never reached restore mode).
+    pub fn failed_before_restore(&self) -> bool {
+        let Some(stage) = self.failure.as_ref().and_then(|f| f.stage) else {
+            return false;
+        };
+        self.outcome != Outcome::Success
+            && (stage.before_restore()
+                || (matches!(stage, Stage::Reboot | Stage::Usb)
+                    && !self.modes.contains(&Mode::Restore)))
+    }
+
+    /// The failure's first sign is the FDR exchange's own connection breaking (`Unable to
+    /// receive message from FDR`).
+    pub fn fdr_connection_lost(&self) -> bool {
+        self.outcome != Outcome::Success
+            && self
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.stage == Some(Stage::Fdr) && crate::reading::fdr_link_lost(f))
     }
 
     /// With earlier failed runs in the same paste and this one failed too: did they all stop
@@ -326,7 +378,11 @@ impl RestoreLog {
     /// modem; the updater's name tells them apart.
     pub fn failed_component(&self) -> Option<&'static str> {
         let failure = self.failure.as_ref()?;
-        if self.outcome == Outcome::Success || failure.stage != Some(kb::Stage::Firmware) {
+        if self.outcome == Outcome::Success
+            || failure.stage != Some(kb::Stage::Firmware)
+            || self.flags.host_tool_lacked
+        {
+            // (A tool that did not know the part's updater never flashed it.)
             return None;
         }
         let mut texts: Vec<&str> = Vec::new();
@@ -643,6 +699,41 @@ mod tests {
         assert!(
             last_op.text.ends_with("operation 14 progress 54"),
             "{last_op:?}"
+        );
+    }
+
+    #[test]
+    fn an_fdr_error_the_restore_goes_on_after_keeps_no_context_of_its_own() {
+        // The FDR channel breaks once the timeline's head is full, the restore goes on and fails
+        // later, and more events follow than the tail keeps: the events just before the real
+        // failure are kept, not those before the FDR error.
+        let steps = |text: &mut String, n: usize| {
+            for i in 0..n {
+                text.push_str(if i % 2 == 0 {
+                    "Restoring image (13)\n"
+                } else {
+                    "Verifying restore (14)\n"
+                });
+            }
+        };
+        let mut text = String::new();
+        steps(&mut text, 250);
+        text.push_str("ERROR: Unable to receive message from FDR 0x1 (-2). 0/2 bytes\n");
+        steps(&mut text, 250);
+        text.push_str(
+            "Updating NAND Firmware (58)\nERROR: Could not read data (-256). Aborting.\n",
+        );
+        for _ in 0..300 {
+            text.push_str("ERROR: Unable to send filesystem payload chunk, retrying...\n");
+        }
+        let log = analyze_bytes(text.as_bytes());
+        let f = log.failure.as_ref().expect("a failure");
+        assert_eq!(f.stage, Some(Stage::Nand));
+        assert_eq!(f.line, Some(503));
+        assert!(
+            log.timeline.iter().any(|e| e.line == 502),
+            "the step before the failure is kept: {:?}",
+            log.timeline.iter().map(|e| e.line).collect::<Vec<_>>()
         );
     }
 

@@ -248,6 +248,9 @@ pub enum EventKind {
     },
     /// A final error code of the host (iTunes/Finder code, or futurerestore's own).
     ErrorCode { code: i64 },
+    /// A step outside the numbered operations began (the boot chain sent, waiting for restore
+    /// mode, entering Recovery, the root ticket or the FDR trust data sent).
+    Step { stage: Stage },
     /// A warning worth showing (USB control errors, TSS retries...).
     Warning,
     /// A success line.
@@ -281,6 +284,36 @@ pub struct TimelineEvent {
     pub text: String,
 }
 
+impl TimelineEvent {
+    /// The stage of the step this entry shows: an operation's or a checkpoint's stage (from the
+    /// knowledge base), a step's, a failure's when its line names one.
+    pub fn stage(&self) -> Option<Stage> {
+        match &self.kind {
+            EventKind::Operation {
+                operation,
+                restore_phase: true,
+                ..
+            } => crate::reference::operation_stage(operation.id),
+            EventKind::Checkpoint { checkpoint, .. } => {
+                crate::reference::checkpoint_stage(checkpoint.num)
+            }
+            EventKind::Step { stage } => Some(*stage),
+            EventKind::Failure { stage, .. } => *stage,
+            _ => None,
+        }
+    }
+
+    /// Whether this entry starts a step: a new operation, a checkpoint begun, a mode reached, a
+    /// step line.
+    pub fn starts_step(&self) -> bool {
+        match &self.kind {
+            EventKind::Operation { .. } | EventKind::Mode { .. } | EventKind::Step { .. } => true,
+            EventKind::Checkpoint { state, .. } => *state == CheckpointState::Begin,
+            _ => false,
+        }
+    }
+}
+
 /// A line that proves part of the reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EvidenceLine {
@@ -293,6 +326,9 @@ pub struct EvidenceLine {
 /// Where the restore failed (design.md §6 `failure`).
 #[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct FailurePoint {
+    /// The line of the failure's first sign (the proving line "first sign of the failure").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     /// The last restore operation reached before the failure.
     pub operation: Option<OperationRef>,
     /// The failing checkpoint, else the last one begun and not finished, else the last one seen.
@@ -338,6 +374,16 @@ pub struct Flags {
     pub previous_restore_failed: bool,
     /// The unified-log export ended with its trailer line.
     pub export_finished: bool,
+    /// The restore tool did not know what the device asked for (`Unknown data request`,
+    /// `Got unknown updater name`): the tool is too old for this device or iOS version.
+    pub host_tool_lacked: bool,
+    /// The firmware file lacks a file the restore needs (`zip_name_locate`, `Unable to extract
+    /// … from ipsw`).
+    pub ipsw_lacks_file: bool,
+    /// ASR could not repartition the storage (`Could not repartition target device`).
+    pub repartition_failed: bool,
+    /// A download the restore tool needed failed (a curl error).
+    pub download_failed: bool,
 }
 
 /// An earlier attempt in the same paste. A paste can hold several runs (the person changed

@@ -24,6 +24,9 @@ pub struct Prefixed<'a> {
     pub wrapper_own: bool,
     /// The unified-log trailer line.
     pub export_trailer: bool,
+    /// pymobiledevice3 logged the line at `ERROR` or `CRITICAL` (the level word is taken off
+    /// the body): a line no parser understands is then still the tool reporting a failure.
+    pub error_level: bool,
 }
 
 /// Clean up one raw line: ANSI colour codes, `> ` quote marks, HTML entities, trailing space.
@@ -133,6 +136,7 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         tool: None,
         wrapper_own: false,
         export_trailer: false,
+        error_level: false,
     };
     // A paste site's or `cat -n`'s line number goes first: it sits outside every other layer.
     let line = paste_line_number(line).unwrap_or(line);
@@ -152,6 +156,14 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
                 continue;
             }
             break;
+        }
+        if b.first() == Some(&b'[')
+            && let Some(close) = loose_bracketed_date(b)
+        {
+            // `[2022-2-7 10:10:17]` (a wrapper's date without leading zeros), glued to the text.
+            p.time = Some(Cow::Borrowed(&rest[1..close]));
+            rest = rest[close + 1..].trim_start();
+            continue;
         }
         if b.first() == Some(&b'[') && b.len() > 10 && is_hms(&b[1..]) {
             // [HH:MM:SS.ffff-GMT]{A>B} (device) or [HH:MM:SS.ffff] (Apple library)
@@ -258,6 +270,22 @@ pub fn strip_prefixes(line: &str) -> Prefixed<'_> {
         p.body = Cow::Borrowed(t);
     }
     p
+}
+
+/// `[Y-M-D H:MM:SS]` with one or two digits for the month, day and hour: the index of `]`.
+fn loose_bracketed_date(b: &[u8]) -> Option<usize> {
+    let mut i = 1;
+    let number = |i: &mut usize, min: usize, max: usize, then: u8| -> Option<()> {
+        let d = digits_len(b.get(*i..)?);
+        ((min..=max).contains(&d) && b.get(*i + d) == Some(&then)).then(|| *i += d + 1)
+    };
+    number(&mut i, 4, 4, b'-')?;
+    number(&mut i, 1, 2, b'-')?;
+    number(&mut i, 1, 2, b' ')?;
+    number(&mut i, 1, 2, b':')?;
+    number(&mut i, 2, 2, b':')?;
+    number(&mut i, 2, 2, b']')?;
+    Some(i - 1)
 }
 
 /// The longest line number a paste can carry (ten million lines is far beyond any paste).
@@ -463,7 +491,11 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
             p.tool = Some(Tool::Finder);
         } else if has!(process, "Configurator") || process == "cfgutil" {
             p.tool = Some(Tool::AppleConfigurator);
-        } else if process.starts_with("pymobiledevice3") || process.starts_with("deleo") {
+        } else if process.starts_with("pymobiledevice3")
+            || process.starts_with("deleo")
+            || has!(process, "-pymobiledevice3.")
+        {
+            // (`Task-1-pymobiledevice3.restore.restore`: asyncio's task name before the logger)
             // Python restore tools derived from idevicerestore: design.md §6 files them under
             // `futurerestore` ("other restore tools built on idevicerestore"), as
             // log_formats.md §2 does.
@@ -491,6 +523,8 @@ fn dated<'a>(s: &'a str, p: &mut Prefixed<'a>) -> Option<&'a str> {
             for lvl in ["DEBUG ", "INFO ", "WARNING ", "ERROR ", "CRITICAL "] {
                 if let Some(m) = msg.strip_prefix(lvl) {
                     msg = m;
+                    p.error_level = matches!(lvl, "ERROR " | "CRITICAL ")
+                        && p.tool == Some(Tool::Futurerestore);
                     break;
                 }
             }
@@ -515,6 +549,7 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
                 tool: Some(Tool::Finder),
                 wrapper_own: false,
                 export_trailer: true,
+                error_level: false,
             });
         }
         return None;
@@ -543,6 +578,7 @@ fn unified_log_json(t: &str) -> Option<Prefixed<'_>> {
         tool: Some(tool),
         wrapper_own: false,
         export_trailer: false,
+        error_level: false,
     })
 }
 

@@ -20,6 +20,9 @@ fn doing(stage: Stage) -> &'static str {
         Stage::Tss => "getting the restore signed by Apple",
         Stage::Usb => "talking to the computer over USB",
         Stage::Other => "in a step outside the main restore stages",
+        Stage::Detection => "being looked for by the computer (its mode not yet known)",
+        Stage::BootChain => "loading its boot chain (iBSS, iBEC) in DFU or Recovery mode",
+        Stage::Ramdisk => "starting the restore ramdisk and connecting in restore mode",
     }
 }
 
@@ -98,8 +101,13 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             let v = log.target_version.as_deref().unwrap_or("this version");
             format!("Apple no longer signs {v} for this device (shown by iTunes/Finder as error 3194): choose a signed version; the device itself is not at fault.")
         }
+        Stage::Tss if log.flags.download_failed => "A download the restore tool needed failed (no answer from the server in time): check the network, VPN and proxy, and run the tool again; the device was not touched.".to_string(),
+        Stage::Tss if ticket_sent(log) && !log.flags.tss_refused => "The restore stopped right after the computer sent the device its signed ticket (personalization): the ticket was fetched, so Apple's signing server answered; the device refused the ticket or stopped answering there. Try another cable and port (no hub) and another computer; if it stops here every time, suspect the device.".to_string(),
+        Stage::Tss if f.disconnect => "The device stopped answering right after the computer sent it its signed ticket (personalization): not a refusal by Apple's signing server. Try another cable and port (no hub) and another computer; if it stops here every time, suspect the device.".to_string(),
         Stage::Tss if log.flags.blob_mismatch => "The saved SHSH blob (APTicket) does not fit this device or its current nonce: set the device's nonce generator to the one the blob was saved with before restoring, or use a blob saved for this device; the device, the computer and the network are not at fault.".to_string(),
         Stage::Tss => "Apple's signing server could not be reached or refused the request: check the network, VPN, proxy and hosts file.".to_string(),
+        Stage::Fdr if host_tool_lacked_data(log) => "The device asked for a kind of factory data (FDR) the restore tool does not know: the tool is too old for this device or iOS version; update it (or use Finder, iTunes or Apple Devices). The device is not at fault.".to_string(),
+        Stage::Fdr if fdr_link_lost(f) => "The connection the device opens back to the computer for its factory data (FDR) broke off. That points at the computer side first: the restore tool's build (unofficial Windows builds especially) and the computer's USB stack (usbmuxd), then the cable and port; try an up-to-date restore tool on another computer before suspecting the device.".to_string(),
         Stage::Fdr => {
             if f.first_failure.as_deref().is_some_and(|t| t.contains("proxy")) || log.timeline.iter().any(|e| e.text.contains("proxy is enabled")) {
                 "The computer's network proxy blocked the factory-data download: turn the proxy or VPN off and try again.".to_string()
@@ -110,15 +118,24 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
             }
         }
         Stage::Sep => "The Secure Enclave firmware did not load: a firmware mismatch or a board-level fault.".to_string(),
+        Stage::Firmware if log.flags.host_tool_lacked => "The device asked for a firmware updater the restore tool does not know: the tool is too old for this device or iOS version; update it (or use Finder, iTunes or Apple Devices). The part is not at fault.".to_string(),
         Stage::Firmware if host_tool_lacked_data(log) => "The device asked the restore tool for its boot loader and got nothing (\"request for LLB data returned NULL\"): the restore software is too old for this iOS version or the firmware file does not match; update the restore software (idevicerestore, iTunes or Apple Devices) and use the firmware file for this exact model. The device is not at fault.".to_string(),
         Stage::Firmware if f.disconnect => "The device dropped off USB while a part's firmware was being written: the connection first (another cable, port and computer); if it stops here every time, the board (the part being flashed or its power).".to_string(),
         Stage::Firmware => match log.failed_component().map(component_words) {
             Some((part, suspect)) => format!("The firmware update of {part} failed: make sure the restore software is up to date (it must know this iOS version), then suspect {suspect}."),
             None => "A part's firmware update failed: make sure the restore software is up to date, then suspect that part.".to_string(),
         },
+        Stage::Reboot if f.operation.is_none() && f.checkpoint.is_none() => "The device did not come back in Recovery mode after the computer asked it to switch, before the restore began: the computer side first (its USB driver and restore tool, device permissions on Linux, a virtual machine's USB passthrough), then the cable and port (no hub); the device comes last.".to_string(),
         Stage::Reboot => "The device did not come back in the next mode: cable and port first, then the firmware file, then the board.".to_string(),
+        Stage::Detection => "The computer did not find the device in a mode it could use: check that it is connected and in Recovery or DFU mode, then the cable and port (no hub), and that the restore tool and its USB driver are current (old tools miss newer devices' DFU mode). A device that no computer detects at all points to its port or board.".to_string(),
+        Stage::BootChain if f.disconnect => "The device dropped off USB while its boot files (iBSS, iBEC) were being sent, before the restore began: the computer side and the connection first: another port (no hub) and cable, an up-to-date restore tool and USB driver (Windows builds, virtual machines and old tools on Apple Silicon Macs lose the device when it re-enumerates), another computer; the device comes last.".to_string(),
+        Stage::BootChain => "The device did not come back in the next mode after its boot files (iBSS, iBEC) were sent. Right after an upload that points at the computer and the connection before the device: an up-to-date restore tool and USB driver (old tools miss newer devices' boot changes; Windows builds, virtual machines and old tools on Apple Silicon Macs lose the device when it re-enumerates), another port (no hub) and cable, another computer; then a fresh firmware file; the board last.".to_string(),
+        Stage::Ramdisk if f.disconnect => "The device dropped off USB while the images that start the restore were being sent (in Recovery mode, before the restore began): another port (no hub) and cable, an up-to-date restore tool and USB driver, another computer; the device comes last.".to_string(),
+        Stage::Ramdisk => "The device did not come up in restore mode (the restore ramdisk did not start, or the computer could not connect to it). If the computer never saw it again, the computer side first: its USB stack (usbmuxd on Linux, the driver on Windows), a virtual machine's USB filter (the device changes its USB identity in restore mode, so the filter must match any Apple device), then the cable and port. If it came back in Recovery or DFU mode, the ramdisk was refused: the firmware file, the signing set-up of a downgrade, or the device.".to_string(),
         Stage::Usb => "The USB connection failed: another cable, another port (no hub) or another computer.".to_string(),
+        Stage::Partition if log.flags.repartition_failed => "ASR could not repartition the storage. That happens when an older iOS is installed over the storage layout of a newer one (a downgrade, for example from an APFS version to an HFS+ one, by a restore that keeps the data): not a broken image stream. Do an erase restore of a version that can still be installed; only if that fails too, suspect the storage.".to_string(),
         Stage::Partition | Stage::Filesystem => "The storage could not be prepared: storage chip (NAND) or a damaged installed system.".to_string(),
+        Stage::Other if log.flags.ipsw_lacks_file => "The firmware file (IPSW) lacks a file the restore needs: a wrong or modified firmware file, or an option that asks for a component of another version (futurerestore's --latest-baseband or --latest-sep with an older IPSW). Use the right file for this device and version; the device is not at fault.".to_string(),
         Stage::Other if log.flags.ipsw_corrupt => "The download or copy of the firmware file is damaged: delete it and download it again (or let the restore tool fetch it); the device is not at fault.".to_string(),
         Stage::Other if late_boot_configuration_failed(log) => "A late step failed after the system was written (installing the boot picture, \"failed to install splat\", or the settings memory reporting \"no space for data\"): weak evidence that points to the device's system software or full storage rather than a broken part; try the restore again.".to_string(),
         Stage::Other => String::new(),
@@ -134,10 +151,28 @@ fn meaning(log: &RestoreLog, f: &FailurePoint, stage: Stage) -> String {
     s
 }
 
-/// The device asked for the boot loader and the host tool sent nothing (`update_iBoot: request
-/// for LLB data returned NULL`, log_formats.md §6: an outdated host tool).
+/// The device asked for something the host tool could not give: the boot loader (`update_iBoot:
+/// request for LLB data returned NULL`, log_formats.md §6), a request or a firmware updater the
+/// tool does not know (`Unknown data request`, `Got unknown updater name`): an outdated host
+/// tool.
 pub(crate) fn host_tool_lacked_data(log: &RestoreLog) -> bool {
-    says_any(log, &["LLB data returned NULL"])
+    log.flags.host_tool_lacked || says_any(log, &["LLB data returned NULL"])
+}
+
+/// The last step before the failure was sending the device its root ticket (`Sending RootTicket
+/// now...`): the signing server had answered.
+pub(crate) fn ticket_sent(log: &RestoreLog) -> bool {
+    log.evidence
+        .iter()
+        .any(|e| e.why == "last step before the failure" && e.text.contains("RootTicket"))
+}
+
+/// The FDR exchange's own connection broke (`Unable to receive message from FDR`): the first
+/// sign of the failure.
+pub(crate) fn fdr_link_lost(f: &FailurePoint) -> bool {
+    f.first_failure
+        .as_deref()
+        .is_some_and(|t| t.contains("receive message from FDR"))
 }
 
 /// The late boot-configuration failure of log_formats.md §3.2/§6: `failed to install splat`,
@@ -276,8 +311,18 @@ fn last_attempt(log: &RestoreLog) -> String {
                 && log.outcome == Outcome::Failure
             {
                 "The firmware file (IPSW) failed its checksum.".to_string()
+            } else if log.flags.ipsw_lacks_file
+                && stage == Stage::Other
+                && log.outcome == Outcome::Failure
+            {
+                "The firmware file (IPSW) lacks a file the restore asked for.".to_string()
             } else {
-                format!("{what} {}{}.", doing(stage), where_words(f))
+                let doing = if stage == Stage::Tss && ticket_sent(log) {
+                    "receiving its signed ticket (personalization)"
+                } else {
+                    doing(stage)
+                };
+                format!("{what} {doing}{}.", where_words(f))
             };
             if let Some(code) = f.error_code {
                 s.push_str(&format!(" Error code: {code}."));

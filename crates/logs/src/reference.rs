@@ -257,6 +257,16 @@ fn spell(token: &[u8], words: &[String]) -> Option<usize> {
     Some(w)
 }
 
+/// The stage of an operation id (as the timeline keeps it: corrected for the protocol).
+pub(crate) fn operation_stage(id: u32) -> Option<Stage> {
+    operation(id).filter(|o| o.id <= 77).map(|o| o.stage)
+}
+
+/// The stage of a checkpoint by masked id.
+pub(crate) fn checkpoint_stage(id: u32) -> Option<Stage> {
+    checkpoint(id).map(|c| c.stage)
+}
+
 /// A checkpoint by masked id, with its name from the log or the knowledge base.
 /// Takes the printed name by value: it becomes the reference's name without a copy.
 pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRef, Option<Stage>) {

@@ -15,6 +15,14 @@ pub enum FailKind {
     Disconnect,
     /// The tool gave up (`Unable to restore device`): the verdict, not the cause.
     Final,
+    /// Before the restore proper, the device did not come back in the mode the computer waited
+    /// for, or came back in a state it could not use (`Unable to connect to device in recovery
+    /// mode`, `Device is in an invalid state`). The stage is the step it followed (its boot
+    /// chain, the ramdisk's images, entering Recovery, finding it), else the one given.
+    ModeChange(Stage),
+    /// A side channel broke (the FDR exchange's `Unable to receive message from FDR`): a failure
+    /// at this stage unless the restore goes on after it (later progress overrules it).
+    Soft(Stage),
 }
 
 /// One fact read from one line.
@@ -89,6 +97,31 @@ pub enum Signal {
     UserProgress(i64),
     /// The unified-log export's trailer `{"count":N,"finished":1}`.
     ExportFinished,
+    /// A line that starts a step of this stage outside the numbered operations (sending the
+    /// boot chain, waiting for restore mode, entering Recovery, sending the root ticket or the
+    /// FDR trust data): a timeline entry, and where the log is until the next step.
+    Step(Stage),
+    /// A failure line names the step it belongs to (`Unable to send iBEC component: …`): where
+    /// the log is, without a timeline entry of its own.
+    During(Stage),
+    /// The restore tool did not know what the device asked for (`Unknown data request
+    /// 'FDRTrustData' received`, `Got unknown updater name 'Rose'`): the tool is too old.
+    HostToolLacks,
+    /// The firmware file lacks a file the restore needs (`zip_name_locate: …`, `Unable to extract
+    /// … from ipsw`).
+    IpswLacksFile,
+    /// ASR could not repartition the storage (`ASR: Could not repartition target device`): the
+    /// layout on the device is newer than the one being installed (a downgrade).
+    Repartition,
+    /// A download the restore tool needed failed (`failed to download file … CURLcode=28`).
+    DownloadFailed,
+    /// A target version or build read from a file name (IPSW, SHSH blob): used only when the
+    /// log's own lines do not say.
+    TargetVersionHint(String),
+    TargetBuildHint(String),
+    /// A board name in a firmware file's name (`iBEC.j317.RELEASE.im4p`, `DeviceTree.j96ap.im4p`):
+    /// the device when nothing better is known (the knowledge base decides whether it is one).
+    BoardHint(String),
     /// Worth a timeline entry as a warning.
     Warn,
     /// Worth a timeline entry as a note.

@@ -521,7 +521,8 @@ fn r_two_attempts_one_paste_reads_the_last() {
     assert_eq!(log.earlier_attempts.len(), 1, "{:?}", log.earlier_attempts);
     let first = &log.earlier_attempts[0];
     assert_eq!(first.outcome, logs::Outcome::Failure);
-    assert_eq!(first.stage, Some(logs::Stage::Reboot));
+    // (the device did not come back after its iBEC upload: the boot chain, before the restore)
+    assert_eq!(first.stage, Some(logs::Stage::BootChain));
     // Each run says what it was (here both erase restores): the earlier one keeps its own.
     assert_eq!(first.kind, Some(logs::RestoreKind::Restore));
     let ended = first.ended.as_ref().expect("how it ended");
@@ -540,7 +541,7 @@ fn r_two_attempts_one_paste_reads_the_last() {
 fn r_two_runs_without_a_device_fail_at_the_same_point() {
     let log = read("idevicerestore_2025_windows_powershell_no_device_found.log");
     assert_eq!(log.earlier_attempts.len(), 1);
-    assert_eq!(log.earlier_attempts[0].stage, Some(logs::Stage::Usb));
+    assert_eq!(log.earlier_attempts[0].stage, Some(logs::Stage::Detection));
     assert!(
         has_fact(&log, "same_failure_point", "yes"),
         "{:?}",
@@ -705,4 +706,319 @@ fn r_update_or_erase_restore_is_read() {
         kind("forum_nested_quote_reply_itunes_windows_2019_error9_op18_fragment.log"),
         None
     );
+}
+
+// ---- Real-world patterns before the restore proper, FDR and pymobiledevice3 (2026-12): each
+// fixture reproduces, in our own text, a pattern the shared real logs show.
+
+/// The line a fixture's failure points at (its first sign), as the file has it.
+fn failure_line_text(file: &str, log: &RestoreLog) -> String {
+    let n = log
+        .failure
+        .as_ref()
+        .and_then(|f| f.line)
+        .unwrap_or_else(|| panic!("{file}: no failure line"));
+    let text = std::fs::read_to_string(dir().join(file)).unwrap();
+    text.lines().nth(n as usize - 1).unwrap_or("").to_string()
+}
+
+fn stage_of(log: &RestoreLog) -> Option<logs::Stage> {
+    log.failure.as_ref().and_then(|f| f.stage)
+}
+
+/// A failure before the restore proper goes to the engine as `failed_before_restore`, never as
+/// a restore stage (`reboot`'s likelihoods point at parts that fail when a device restarts
+/// mid-restore).
+fn heard_as_before_restore(log: &RestoreLog) {
+    assert!(
+        has_fact(log, "failed_before_restore", "yes"),
+        "{:?}",
+        facts(log)
+    );
+    assert!(
+        !facts(log).iter().any(|(k, _)| k == "failure_stage"),
+        "{:?}",
+        facts(log)
+    );
+}
+
+/// The device vanished while its iBEC was sent: the component line is the first sign, not the
+/// callers' summaries after it.
+#[test]
+fn r_ibec_upload_unable_to_find_device_is_the_boot_chain() {
+    for file in [
+        "futurerestore_2019_recovery_ibec_upload_unable_to_find_device_iphone6_1.log",
+        "idevicerestore_windows_dfu_ibec_component_unable_to_find_device_after_reconnect.log",
+        "futurerestore_exception_what_ibec_upload_failed_unable_to_upload_data_wrapper_notes.log",
+    ] {
+        let log = read(file);
+        assert_eq!(log.outcome, Outcome::Failure, "{file}");
+        assert_eq!(stage_of(&log), Some(logs::Stage::BootChain), "{file}");
+        assert!(log.failure.as_ref().unwrap().disconnect, "{file}");
+        assert!(
+            failure_line_text(file, &log).contains("Unable to send iBEC component"),
+            "{file}"
+        );
+        heard_as_before_restore(&log);
+        assert!(has_fact(&log, "usb_dropout", "yes"), "{file}");
+        assert!(log.reading.contains("computer side"), "{}", log.reading);
+    }
+}
+
+/// The device did not come back after its boot chain (did not disconnect, could not be reached
+/// in DFU or Recovery mode, came back in a state the tool cannot use): the boot chain, read as
+/// the computer and the connection before the device.
+#[test]
+fn r_mode_change_right_after_an_upload_is_the_boot_chain() {
+    for (file, first) in [
+        (
+            "futurerestore_gui_exception_what_device_did_not_disconnect_board_in_file_names_ipad8_1.log",
+            "Device did not disconnect",
+        ),
+        (
+            "idevicerestore_2017_dfu_ibss_sent_unable_to_connect_in_dfu_mode_iphone10_1.log",
+            "Unable to connect to device in DFU mode",
+        ),
+        (
+            "legacy_ios_kit_dfu_ibss_ibec_dfu_files_unable_to_connect_to_recovery_device.log",
+            "Unable to connect to recovery device",
+        ),
+        (
+            "futurerestore_windows_ibec_sent_device_in_invalid_state_nonce_failed_iphone10_6.log",
+            "Device is in an invalid state",
+        ),
+    ] {
+        let log = read(file);
+        assert_eq!(stage_of(&log), Some(logs::Stage::BootChain), "{file}");
+        assert!(failure_line_text(file, &log).contains(first), "{file}");
+        heard_as_before_restore(&log);
+        assert!(
+            log.reading.contains("before the device"),
+            "{file}: {}",
+            log.reading
+        );
+    }
+}
+
+/// `Device is in an invalid state` with nothing sent yet is the device's detection; the target
+/// is the log's own `IPSW Product Version`, not the `5.5` of the IPSW's name.
+#[test]
+fn r_invalid_state_before_any_upload_is_detection_and_the_version_is_the_logs() {
+    let file = "idevicerestore_2024_dfu_device_invalid_state_before_upload_version_from_log_not_ipsw_name.log";
+    let log = read(file);
+    assert_eq!(log.outcome, Outcome::Failure);
+    assert_eq!(stage_of(&log), Some(logs::Stage::Detection));
+    assert_eq!(log.target_version.as_deref(), Some("16.7.10"));
+    assert_eq!(log.target_build.as_deref(), Some("20H350"));
+    heard_as_before_restore(&log);
+}
+
+/// The restore ramdisk never came up on USB, or the images that start it could not be sent:
+/// `ramdisk`, before the restore proper (the virtual machine whose USB filter dropped the device
+/// in restore mode reads like the first).
+#[test]
+fn r_restore_mode_never_reached_is_the_ramdisk() {
+    for (file, first, lost) in [
+        (
+            "futurerestore_2017_restore_mode_never_connects_errorcode_minus11.log",
+            "Unable to connect to device in restore mode",
+            false,
+        ),
+        (
+            "idevicerestore_2011_waiting_for_restore_mode_unable_to_connect_shell_prompt.log",
+            "Unable to connect to device in restore mode",
+            false,
+        ),
+        (
+            "idevicerestore_2018_restore_kernelcache_sent_back_in_recovery_failed_to_enter_restore_mode.log",
+            "Device failed to enter restore mode",
+            false,
+        ),
+        (
+            "idevicerestore_2016_applelogo_unable_to_find_device_place_into_restore_mode.log",
+            "Unable to send AppleLogo component",
+            true,
+        ),
+        (
+            "idevicerestore_2021_iboot_loaded_firmware_unable_to_find_device_board_d16.log",
+            "Unable to send WCHFirmwareUpdater component",
+            true,
+        ),
+    ] {
+        let log = read(file);
+        assert_eq!(log.outcome, Outcome::Failure, "{file}");
+        assert_eq!(stage_of(&log), Some(logs::Stage::Ramdisk), "{file}");
+        assert_eq!(log.failure.as_ref().unwrap().disconnect, lost, "{file}");
+        assert!(failure_line_text(file, &log).contains(first), "{file}");
+        heard_as_before_restore(&log);
+    }
+    // futurerestore's -11 is its own code, not an Apple one.
+    let log = read("futurerestore_2017_restore_mode_never_connects_errorcode_minus11.log");
+    assert_eq!(log.tool_code, Some(-11));
+    assert!(!facts(&log).iter().any(|(k, _)| k == "error_code"));
+    assert!(log.reading.contains("virtual machine"), "{}", log.reading);
+}
+
+/// Entering Recovery from normal mode failed before the restore: `reboot`, but the engine hears
+/// that it came before the restore, not the restore's reboot stage. A USB device the computer
+/// could not open is a warning on the way.
+#[test]
+fn r_entering_recovery_from_normal_mode_is_heard_as_before_the_restore() {
+    for file in [
+        "futurerestore_windows_normal_to_recovery_unable_to_connect_fail_code_minus2_iphone10_3.log",
+        "idevicerestore_2013_linux_irecv_open_cant_connect_entering_recovery_ipad2_5.log",
+    ] {
+        let log = read(file);
+        assert_eq!(stage_of(&log), Some(logs::Stage::Reboot), "{file}");
+        assert!(
+            failure_line_text(file, &log).contains("Unable to connect to device in recovery mode"),
+            "{file}"
+        );
+        heard_as_before_restore(&log);
+    }
+    let log =
+        read("idevicerestore_2013_linux_irecv_open_cant_connect_entering_recovery_ipad2_5.log");
+    // `Identified device as iPad2,5` (no board before 2014).
+    assert_eq!(log.device.product_type.as_deref(), Some("iPad2,5"));
+    assert!(
+        log.timeline
+            .iter()
+            .any(|e| e.stage() == Some(logs::Stage::Usb) && e.text.contains("irecv_open")),
+        "{:?}",
+        log.timeline
+    );
+}
+
+/// The FDR exchange's own connection breaking is a failure at `fdr` unless the restore goes on;
+/// the engine hears the channel (`fdr_connection_lost`), not the FDR stage's parts.
+#[test]
+fn r_fdr_receive_error_is_the_fdr_channel() {
+    for (file, pt) in [
+        (
+            "fdr_receive_error_minus2_then_no_data_to_read_three_line_excerpt.log",
+            None,
+        ),
+        (
+            "idevicerestore_windows_fdr_receive_error_minus7_after_checking_filesystems_board_n71.log",
+            Some("iPhone8,1"),
+        ),
+        (
+            "idevicerestore_linux_fdr_trust_data_then_fdr_receive_error_and_read_data_256_board_j97ap.log",
+            Some("iPad5,2"),
+        ),
+    ] {
+        let log = read(file);
+        assert_eq!(log.outcome, Outcome::Failure, "{file}");
+        assert_eq!(stage_of(&log), Some(logs::Stage::Fdr), "{file}");
+        assert!(
+            failure_line_text(file, &log).contains("Unable to receive message from FDR"),
+            "{file}"
+        );
+        assert!(has_fact(&log, "fdr_connection_lost", "yes"), "{file}");
+        assert!(!has_fact(&log, "failure_stage", "fdr"), "{file}");
+        assert_eq!(log.device.product_type.as_deref(), pt, "{file}");
+    }
+    // FDR noise in a run that goes on and succeeds is overruled.
+    let log = read("futurerestore_success_tail_with_fdr_timeouts_and_no_data_to_read.log");
+    assert_eq!(log.outcome, Outcome::Success);
+}
+
+/// The tool did not know what the device asked for: the tool is too old, not the part.
+#[test]
+fn r_unknown_request_or_updater_is_the_tool_too_old() {
+    let log = read("idevicerestore_2014_unknown_data_request_fdrtrustdata_old_labels.log");
+    assert_eq!(stage_of(&log), Some(logs::Stage::Fdr));
+    assert!(has_fact(&log, "host_tool_lacked_data", "yes"));
+    assert!(log.reading.contains("too old"), "{}", log.reading);
+    let file = "idevicerestore_unknown_firmware_updater_name_glued_bracket_timestamps.log";
+    let log = read(file);
+    assert_eq!(stage_of(&log), Some(logs::Stage::Firmware));
+    assert!(failure_line_text(file, &log).contains("unknown updater name 'Rose'"));
+    assert!(has_fact(&log, "host_tool_lacked_data", "yes"));
+    // The U1 chip was never flashed: no failed part goes to the engine.
+    assert_eq!(log.failed_component(), None);
+    assert!(
+        log.reading.contains("part is not at fault"),
+        "{}",
+        log.reading
+    );
+}
+
+/// `ASR: Could not repartition target device`: a downgrade over a newer storage layout, not a
+/// broken image stream.
+#[test]
+fn r_asr_could_not_repartition_is_a_downgrade() {
+    let log = read(
+        "futurerestore_device_log_asr_could_not_repartition_apfs_downgrade_errorcode_minus11.log",
+    );
+    assert_eq!(stage_of(&log), Some(logs::Stage::Partition));
+    assert!(
+        has_fact(&log, "downgrade_attempt", "yes"),
+        "{:?}",
+        facts(&log)
+    );
+    assert!(log.reading.contains("downgrade"), "{}", log.reading);
+    assert!(
+        !log.reading.contains("image stream broke"),
+        "{}",
+        log.reading
+    );
+}
+
+/// The firmware file lacks the baseband file asked for: the file, not the modem.
+#[test]
+fn r_missing_file_in_the_ipsw_is_the_firmware_file() {
+    let file = "futurerestore_2019_latest_baseband_missing_from_older_ipsw_zip_name_locate.log";
+    let log = read(file);
+    assert_eq!(stage_of(&log), Some(logs::Stage::Other));
+    assert!(failure_line_text(file, &log).contains("zip_name_locate"));
+    assert!(has_fact(&log, "ipsw_corrupt_in_log", "yes"));
+    assert!(!has_fact(&log, "failure_stage", "baseband"));
+}
+
+/// A download futurerestore needed timed out (curl 28): the network; device, version and build
+/// from the blob's and the IPSW's names (`iPhone_5.5_P3_16.7_20H19`: not 5.5).
+#[test]
+fn r_curl_timeout_is_the_network_and_names_give_the_target() {
+    let log =
+        read("futurerestore_2023_latest_sep_firmwares_json_download_curl_timeout_iphone10_5.log");
+    assert_eq!(stage_of(&log), Some(logs::Stage::Tss));
+    assert!(log.flags.download_failed);
+    assert_eq!(log.device.product_type.as_deref(), Some("iPhone10,5"));
+    assert_eq!(log.target_version.as_deref(), Some("16.7"));
+    assert_eq!(log.target_build.as_deref(), Some("20H19"));
+    assert!(log.reading.contains("network"), "{}", log.reading);
+}
+
+/// pymobiledevice3 4.x: an `ERROR` line of the tool is a failure; after the root ticket was
+/// sent the signing server had answered, so the engine does not hear the tss stage.
+#[test]
+fn r_pymobiledevice3_error_after_root_ticket() {
+    let file = "pymobiledevice3_2024_rootticket_sent_error_unknown_error_traceback.log";
+    let log = read(file);
+    assert_eq!(log.outcome, Outcome::Failure);
+    assert_eq!(stage_of(&log), Some(logs::Stage::Tss));
+    assert!(failure_line_text(file, &log).contains("ERROR unknown error"));
+    assert!(!has_fact(&log, "failure_stage", "tss"), "{:?}", facts(&log));
+    assert!(
+        !log.reading.contains("check the network"),
+        "{}",
+        log.reading
+    );
+    // A thread's traceback in an older run is not the restore failing.
+    let log = read(
+        "pymobiledevice3_2021_fdr_thread_exception_during_filesystem_validation_no_verdict.log",
+    );
+    assert_eq!(log.outcome, Outcome::Incomplete);
+}
+
+/// The device stopped answering right after the system image's own data was sent: the step the
+/// send names.
+#[test]
+fn r_read_error_after_system_image_metadata_is_the_image_transfer() {
+    let log = read(
+        "idevicerestore_2022_read_data_256_after_system_image_canonical_metadata_iphone14_6.log",
+    );
+    assert_eq!(stage_of(&log), Some(logs::Stage::ImageTransfer));
+    assert!(log.failure.as_ref().unwrap().disconnect);
 }

@@ -15,9 +15,11 @@ fn stage(text: &str) -> Option<Stage> {
 #[test]
 fn idevicerestore_patterns() {
     let cases: &[(&str, Stage)] = &[
+        // The guide's `usb` and `reboot` rows before the restore proper read as the stages
+        // added for those steps: `detection`, `boot_chain`, `ramdisk`.
         (
             "Unable to discover device mode. Please make sure a device is attached.\n",
-            Stage::Usb,
+            Stage::Detection,
         ),
         (
             "ERROR: TSS request failed (status=69, message=This device isn't eligible)\nERROR: Unable to send TSS request\n",
@@ -30,11 +32,11 @@ fn idevicerestore_patterns() {
         ("Checksum does not match.\n", Stage::Other),
         (
             "Sending iBSS (412318 bytes)...\nDevice did not reconnect in DFU or recovery mode. Possibly invalid iBSS. Reset device and try again.\n",
-            Stage::Reboot,
+            Stage::BootChain,
         ),
         (
             "Device failed to enter restore mode.\nMake sure that usbmuxd is running.\n",
-            Stage::Usb,
+            Stage::Ramdisk,
         ),
         (
             "Connected to com.apple.mobile.restored, version 15\nWaiting for NAND (28)\nWaiting for NAND (28)\nERROR: Could not read data (-3). Aborting.\nERROR: Unable to restore device\n",
@@ -104,7 +106,7 @@ fn protocol_13_shifts_operation_ids_above_35() {
 fn futurerestore_patterns() {
     assert_eq!(
         stage("[exception]:\nwhat=can't init, no device found\n\ncode=1\n"),
-        Some(Stage::Usb)
+        Some(Stage::Detection)
     );
     assert_eq!(
         stage("Checking if SEP is being signed...\nSEP firmware is NOT being signed!\n"),
@@ -318,4 +320,24 @@ fn library_operations_whose_object_a_renderer_ate() {
     // Prose that merely contains the words is not an operation line.
     let prose = read("[14:31:08.0822] it said: operation 58 progress -1 forever\n");
     assert!(prose.last_operation.is_none());
+}
+
+/// A device the tool found did not fail at its detection: only `Device is in an invalid state`
+/// before anything was sent, or no device at all, is `detection`.
+#[test]
+fn a_device_that_was_found_did_not_fail_at_its_detection() {
+    assert_ne!(
+        stage("Found device in Recovery mode\nERROR: Unable to restore device\n"),
+        Some(Stage::Detection)
+    );
+    assert_eq!(
+        stage("Found device in DFU mode\nERROR: Device is in an invalid state\n"),
+        Some(Stage::Detection)
+    );
+    assert_eq!(
+        stage(
+            "Found device in DFU mode\nSending iBSS (412318 bytes)...\nERROR: Device is in an invalid state\n"
+        ),
+        Some(Stage::BootChain)
+    );
 }

@@ -1,6 +1,7 @@
 //! `restore-doctor bench ...`: benchmarks that measure the program against peers in the same
 //! run. `bench policies` compares the diagnosis engine with the fixed published checklist and
-//! with the exact optimum on cases simulated from the knowledge base's own model.
+//! with the exact optimum on cases simulated from the knowledge base's own model; `bench logs`
+//! (in `bench_logs`) scores the log reader against a labelled corpus.
 
 use crate::output::{ACCENT, BOLD, CmdResult, DIM, HEADING, Out, WARN, bad_input, paint};
 use engine::Role;
@@ -28,6 +29,12 @@ pub enum BenchCommand {
         after_help = "Examples:\n  restore-doctor bench cases\n  restore-doctor bench cases --folds 5 --json\n  restore-doctor bench cases --corpus more_cases.jsonl --mode text --misses\n\nA corpus file holds one case a line (JSON): id, source_url, language, device, product_type,\nerror_code, host, ios_from, ios_to, report, tried, log_excerpt, resolution,\nresolution_category, confidence (see knowledge/cases/README.md)."
     )]
     Cases(CasesArgs),
+    /// Read every log of a labelled corpus (a directory with a labels.jsonl) and report outcome
+    /// agreement, whether the failure point is the labelled line, stage coverage and speed.
+    #[command(
+        after_help = "Examples:\n  restore-doctor bench logs --corpus ../shared/logs/real\n  restore-doctor bench logs --corpus ../shared/logs/real --json"
+    )]
+    Logs(crate::cmd::bench_logs::LogsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -67,6 +74,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     match args.command {
         BenchCommand::Policies(a) => policies(a, out),
         BenchCommand::Cases(a) => cases(a, out),
+        BenchCommand::Logs(a) => crate::cmd::bench_logs::run(a, out),
     }
 }
 

@@ -170,6 +170,10 @@ fn print_log(file: &str, log: &RestoreLog) {
         if let Some(code) = f.error_code {
             verdict.push_str(&format!(", error {}", paint(BOLD, code)));
         }
+        if let Some(code) = log.tool_code {
+            // futurerestore's `Failed with errorcode=-11`: its own number, not Apple's.
+            verdict.push_str(&format!(", {} exit code {code}", log.tool.as_str()));
+        }
     }
     crate::sayln!("  {} {verdict}", paint(DIM, "outcome"));
     crate::sayln!();
@@ -314,7 +318,7 @@ fn print_event(ev: &TimelineEvent, root: bool) {
         }
         EventKind::Warning => ("!", paint(WARN, &ev.text)),
         EventKind::Success => ("✓", paint(GOOD, &ev.text)),
-        EventKind::Note => ("·", paint(DIM, &ev.text)),
+        EventKind::Note | EventKind::Step { .. } => ("·", paint(DIM, &ev.text)),
     };
     // Human view: the time of day only (dates and zones stay in --json).
     let time = ev.time.as_deref().map(time_of_day).unwrap_or("");

@@ -1,6 +1,7 @@
 //! One module per subcommand: each has an `Args` (clap) and a `run`.
 
 pub mod bench;
+pub mod bench_logs;
 pub mod cases;
 pub mod completions;
 pub mod detect;

@@ -19,8 +19,16 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     if let Some(what) = line.strip_prefix("what=") {
         out.push(Signal::Format(Tool::Futurerestore));
         if has!(what, "no device found") {
-            out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
-        } else {
+            out.push(Signal::Fail(FailKind::Specific(Stage::Detection)));
+            return true;
+        }
+        // The message is often the forked idevicerestore's own error line (`ERROR: Unable to
+        // send iBEC component: …`, `Device did not disconnect. Possibly invalid iBEC…`): read
+        // it as that line; anything else is the tool giving up.
+        let before = out.len();
+        super::idevicerestore::parse(what, out);
+        let failed = out[before..].iter().any(|s| matches!(s, Signal::Fail(_)));
+        if !failed {
             out.push(Signal::Fail(FailKind::Final));
         }
         return true;
@@ -52,6 +60,18 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
             out.push(Signal::ToolCode(code));
         }
         out.push(Signal::Fail(FailKind::Final));
+        return true;
+    }
+    if let Some(r) = line.strip_prefix("[Error] failed to download file") {
+        // A file the tool fetches before the restore (the signed-firmware list, a manifest):
+        // `CURLcode=28` is a time-out. The network, before the device was touched.
+        out.push(Signal::Format(Tool::Futurerestore));
+        if has!(r, "CURLcode=") {
+            out.push(Signal::DownloadFailed);
+            out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
+        } else {
+            out.push(Signal::Warn);
+        }
         return true;
     }
     if let Some(r) = line.strip_prefix("[Error] Fail code=") {
@@ -88,13 +108,21 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
         return true;
     }
+    if line.starts_with("checking APTicket to be valid")
+        || line.starts_with("Verified APTicket to be valid")
+        || line.starts_with("Verified ECID in APTicket")
+    {
+        // futurerestore's own check of the saved blob.
+        out.push(Signal::Format(Tool::Futurerestore));
+        return true;
+    }
     if line.starts_with("Booting iBSS") || line.starts_with("Booting iBEC") {
         out.push(Signal::Format(Tool::Futurerestore));
-        out.push(Signal::Note);
+        out.push(Signal::Step(Stage::BootChain));
         return true;
     }
     if has_if!(maybe, line, "can't init, no device found") {
-        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        out.push(Signal::Fail(FailKind::Specific(Stage::Detection)));
         return true;
     }
     false

@@ -14,6 +14,10 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
     if line.is_empty() {
         return;
     }
+    if body.starts_with("[Error] ") {
+        // futurerestore's error lines around its forked idevicerestore's.
+        out.push(Signal::Format(Tool::Futurerestore));
+    }
     match line.as_bytes()[0] {
         b'C' => {
             if line.starts_with("Checkpoint ") {
@@ -52,14 +56,16 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 });
                 return;
             }
-            if line.starts_with("Sending iBSS") || line.starts_with("Sending iBEC") {
-                out.push(Signal::Note);
-                return;
-            }
             if line.starts_with("SEP firmware is NOT being signed")
                 || line.starts_with("Sending TSS request attempt")
             {
                 tss(line, out);
+                return;
+            }
+            if let Some(r) = line.strip_prefix("Sending ")
+                && let Some(stage) = sending(r)
+            {
+                out.push(Signal::Step(stage));
                 return;
             }
         }
@@ -92,21 +98,24 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
             if line.starts_with("Entering recovery mode") {
-                out.push(Signal::Note);
+                // The computer asks a device in normal mode to switch to Recovery.
+                out.push(Signal::Step(Stage::Reboot));
                 return;
             }
         }
         b'I' => {
             if let Some(r) = line.strip_prefix("Identified device as ") {
-                // "d22ap, iPhone10,3"
-                if let Some((hw, pt)) = r.split_once(", ") {
-                    let pt = first_word(pt).trim_end_matches('.');
-                    if !pt.is_empty() {
-                        out.push(Signal::ProductType {
-                            hardware_model: Some(hw.trim().to_string()),
-                            product_type: pt.to_string(),
-                        });
-                    }
+                // "d22ap, iPhone10,3"; before 2014 the product type alone ("iPad2,4").
+                let (hw, pt) = match r.split_once(", ") {
+                    Some((hw, pt)) => (Some(hw.trim().to_string()), pt),
+                    None => (None, r),
+                };
+                let pt = first_word(pt).trim_end_matches('.');
+                if crate::formats::identity::product_type_len(pt) == Some(pt.len()) {
+                    out.push(Signal::ProductType {
+                        hardware_model: hw,
+                        product_type: pt.to_string(),
+                    });
                 }
                 return;
             }
@@ -120,11 +129,18 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             }
         }
         b'P' => {
-            if let Some(r) = line.strip_prefix("Product Version: ") {
+            // futurerestore's idevicerestore prints `Product version: ` in lower case.
+            if let Some(r) = line
+                .strip_prefix("Product Version: ")
+                .or_else(|| line.strip_prefix("Product version: "))
+            {
                 out.push(Signal::TargetVersion(first_word(r).to_string()));
                 return;
             }
-            if let Some(r) = line.strip_prefix("Product Build: ") {
+            if let Some(r) = line
+                .strip_prefix("Product Build: ")
+                .or_else(|| line.strip_prefix("Product build: "))
+            {
                 out.push(Signal::TargetBuild(first_word(r).to_string()));
                 return;
             }
@@ -163,6 +179,13 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 unable(line, out);
                 return;
             }
+            if let Some(r) = line.strip_prefix("Unknown data request '") {
+                // restored asked for data this build of the tool has no handler for.
+                let request = r.split('\'').next().unwrap_or("");
+                out.push(Signal::HostToolLacks);
+                out.push(Signal::Fail(FailKind::Specific(request_stage(request))));
+                return;
+            }
             if let Some(r) = line.strip_prefix("Unhandled status message (") {
                 if let Some(code) = leading_int(r) {
                     out.push(Signal::Status {
@@ -185,16 +208,28 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             if line.starts_with("Device did not disconnect")
                 || line.starts_with("Device did not reconnect")
             {
-                out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+                // `… Possibly invalid iBSS/iBEC`: right after the boot chain was sent.
+                let kind = if has!(line, "iBSS") || has!(line, "iBEC") {
+                    FailKind::Specific(Stage::BootChain)
+                } else {
+                    FailKind::ModeChange(Stage::Reboot)
+                };
+                out.push(Signal::Fail(kind));
                 return;
             }
-            if line.starts_with("Device failed to enter restore mode") {
-                // The restore-mode device never showed up on USB (usbmuxd, driver, cable).
-                out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+            if line.starts_with("Device failed to enter restore mode")
+                || line.starts_with("Device reconnected in ")
+            {
+                // The restore ramdisk never showed up on USB in restore mode (usbmuxd, driver,
+                // a virtual machine's USB filter, cable), or the device came back in Recovery or
+                // DFU instead (the ramdisk was refused).
+                out.push(Signal::Fail(FailKind::Specific(Stage::Ramdisk)));
                 return;
             }
-            if line.starts_with("Device reconnected in ") {
-                out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+            if line.starts_with("Device is in an invalid state") {
+                // The device answered in a mode or state the tool cannot use: after its boot
+                // chain was sent, the mode change went wrong; else its detection did.
+                out.push(Signal::Fail(FailKind::ModeChange(Stage::Detection)));
                 return;
             }
             if line.starts_with("Device ")
@@ -241,6 +276,11 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 if r.as_bytes().first().is_some_and(u8::is_ascii_digit) {
                     out.push(Signal::Format(Tool::Idevicerestore));
                 }
+                return;
+            }
+            if line.starts_with("irecv_open_with_ecid: can't connect to device") {
+                // The computer could not open the USB device (permissions, driver): retried.
+                out.push(Signal::Fail(FailKind::Weak(Stage::Usb)));
                 return;
             }
             if let Some(r) = line.strip_prefix("irecv_event_cb: device ") {
@@ -291,6 +331,16 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
                 return;
             }
         }
+        b'W' if line.starts_with("Waiting for device to enter restore mode") => {
+            out.push(Signal::Step(Stage::Ramdisk));
+            return;
+        }
+        b'z' if line.starts_with("zip_name_locate: ") => {
+            // The firmware file has no entry of that name.
+            out.push(Signal::IpswLacksFile);
+            out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
+            return;
+        }
         b'*' if has!(line, "restored crashed") => {
             out.push(Signal::Note);
             return;
@@ -313,8 +363,16 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
             "'ProgressMsg'",
             "'StatusMsg'",
             "Could not read data",
+            "Got unknown updater name",
         ]
     );
+    if has_if!(maybe, line, "Got unknown updater name") {
+        // `restore_send_firmware_updater_data: Got unknown updater name 'Rose'`: the tool has no
+        // handler for the part the device wants to update.
+        out.push(Signal::HostToolLacks);
+        out.push(Signal::Fail(FailKind::Specific(Stage::Firmware)));
+        return;
+    }
     if has_if!(maybe, line, "TSS request failed") || has_if!(maybe, line, "STATUS=") {
         tss(line, out);
         return;
@@ -347,7 +405,8 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) {
     }
 }
 
-/// Strip `ERROR: `, `WARNING: `, `NOTE: `, `INFO: ` (and tsschecker's `[TSSC] `).
+/// Strip `ERROR: `, `WARNING: `, `NOTE: `, `INFO: ` (and tsschecker's `[TSSC] `, futurerestore's
+/// `[Error] `, `[WARNING] `, `[INFO] `).
 fn strip_level_word(body: &str) -> (&str, bool) {
     let mut line = trim(body);
     let mut error = false;
@@ -356,7 +415,10 @@ fn strip_level_word(body: &str) -> (&str, bool) {
         line.as_bytes().first(),
         Some(b'E' | b'W' | b'N' | b'I' | b'[')
     ) {
-        if let Some(r) = line.strip_prefix("ERROR: ") {
+        if let Some(r) = line
+            .strip_prefix("ERROR: ")
+            .or_else(|| line.strip_prefix("[Error] "))
+        {
             line = r;
             error = true;
         } else if let Some(r) = line
@@ -365,6 +427,8 @@ fn strip_level_word(body: &str) -> (&str, bool) {
             .or_else(|| line.strip_prefix("INFO: "))
             .or_else(|| line.strip_prefix("[TSSC] "))
             .or_else(|| line.strip_prefix("[TSSR] "))
+            .or_else(|| line.strip_prefix("[WARNING] "))
+            .or_else(|| line.strip_prefix("[INFO] "))
         {
             line = r;
         } else {
@@ -388,15 +452,50 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
     if s.starts_with("restore device") || s.starts_with("successfully restore device") {
         out.push(Signal::Fail(FailKind::Final));
     } else if s.starts_with("discover device mode") {
-        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        // No device on USB in any mode the tool knows.
+        out.push(Signal::Fail(FailKind::Specific(Stage::Detection)));
     } else if s.starts_with("get SHSH blobs") || s.starts_with("send TSS request") {
         out.push(Signal::Fail(FailKind::Specific(Stage::Tss)));
-    } else if s.starts_with("place device into recovery mode")
-        || s.starts_with("connect to device in restore mode")
+    } else if s.starts_with("connect to device in restore mode")
         || s.starts_with("open device in restore mode")
         || s.starts_with("connect to restored")
     {
-        out.push(Signal::Fail(FailKind::Specific(Stage::Reboot)));
+        // The restore ramdisk did not come up on USB, or the computer could not talk to it.
+        out.push(Signal::Fail(FailKind::Specific(Stage::Ramdisk)));
+    } else if s.starts_with("place device into ") || s.starts_with("enter recovery mode") {
+        // The caller giving up on a mode change (`… into restore mode`, `… into recovery mode
+        // from DFU mode`): the verdict of the lines before it, which say why. It names the step
+        // for a paste that starts here: the ramdisk, the boot chain (from DFU the way into
+        // Recovery is iBSS and iBEC), the switch from normal mode.
+        let step = if s.starts_with("place device into restore mode") {
+            Some(Stage::Ramdisk)
+        } else if has!(s, "from DFU") {
+            Some(Stage::BootChain)
+        } else if has!(s, "from normal") || has!(s, "from Normal") {
+            Some(Stage::Reboot)
+        } else {
+            None
+        };
+        out.extend(step.map(Signal::During));
+        out.push(Signal::Fail(FailKind::Final));
+    } else if s.starts_with("connect to device in DFU mode")
+        || s.starts_with("connect to device in recovery mode")
+        || s.starts_with("connect to recovery device")
+    {
+        // The device did not come back in the mode the computer waited for: right after its boot
+        // chain was sent, that step; else the switch into Recovery.
+        out.push(Signal::Fail(FailKind::ModeChange(Stage::Reboot)));
+    } else if s.starts_with("receive message from FDR") {
+        // The FDR exchange's own connection broke (`… (-2). 0/2 bytes`): a failure unless the
+        // restore goes on without it.
+        out.push(Signal::Fail(FailKind::Soft(Stage::Fdr)));
+    } else if let Some(r) = s.strip_prefix("send ")
+        && send_failure(r, out)
+    {
+    } else if s.starts_with("extract ") && has!(s, "from ipsw") {
+        // `Unable to extract baseband firmware from ipsw`: the file is not in the IPSW.
+        out.push(Signal::IpswLacksFile);
+        out.push(Signal::Fail(FailKind::Specific(Stage::Other)));
     } else if s.starts_with("send payload to ASR") {
         out.push(Signal::Fail(FailKind::Specific(Stage::ImageTransfer)));
     } else if s.starts_with("receive data from ASR") {
@@ -408,6 +507,118 @@ fn unable(line: &str, out: &mut Vec<Signal>) {
     } else {
         // e.g. "send filesystem payload chunk, retrying...": worth showing, not a verdict.
         out.push(Signal::Warn);
+    }
+}
+
+/// The stage of a file sent to a device in DFU or Recovery mode (`Sending <name> (<n>
+/// bytes)...`, `Unable to send <name> component`): iBSS and iBEC are its boot chain; every other
+/// file (AppleLogo, DeviceTree, RestoreRamDisk, RestoreKernelCache, iBootData, the firmware
+/// iBoot loads) starts the restore ramdisk.
+fn component_stage(name: &str) -> Stage {
+    // (bytes, not a `str` slice: the name may hold any text)
+    let head = name.trim_start_matches('\'').as_bytes();
+    let head = &head[..head.len().min(4)];
+    if head.eq_ignore_ascii_case(b"ibss") || head.eq_ignore_ascii_case(b"ibec") {
+        Stage::BootChain
+    } else {
+        Stage::Ramdisk
+    }
+}
+
+/// After `Sending `: the stage of the step it starts, for the steps outside the numbered
+/// operations: a file sent to a device in DFU or Recovery (`<name> (<n> bytes)...`), or in
+/// restore mode the root ticket (personalization), the NOR firmware, the baseband firmware, the
+/// FDR trust data and the system image's own data (`<name> now...`).
+fn sending(r: &str) -> Option<Stage> {
+    if let Some(open) = r.find(" (")
+        && r[open + 2..].starts_with(|c: char| c.is_ascii_digit())
+        && has!(r, " bytes)")
+    {
+        let name = &r[..open];
+        return (!name.is_empty() && !name.contains(' ')).then(|| component_stage(name));
+    }
+    let name = r
+        .strip_suffix(" now...")
+        .or_else(|| r.strip_suffix(" now"))?;
+    Some(match name {
+        "RootTicket" => Stage::Tss,
+        "NORData" => Stage::Firmware,
+        "BasebandData" => Stage::Baseband,
+        "FDR Trust data" => Stage::Fdr,
+        "filesystem" => Stage::ImageTransfer,
+        n if n.starts_with("SystemImage") => Stage::ImageTransfer,
+        _ => return None,
+    })
+}
+
+/// The stage of a data request restored makes (`Unknown data request '<name>'`).
+fn request_stage(request: &str) -> Stage {
+    let r = request.to_ascii_lowercase();
+    if r.contains("fdr") {
+        Stage::Fdr
+    } else if r.contains("baseband") {
+        Stage::Baseband
+    } else if r.contains("firmware") || r.contains("nor") {
+        Stage::Firmware
+    } else if r.contains("ticket") {
+        Stage::Tss
+    } else {
+        Stage::Other
+    }
+}
+
+/// After `Unable to send `: a file that could not be sent to a device in DFU or Recovery mode.
+/// `<name> component: <why>` is the send itself (the device vanished or the transfer failed:
+/// the device stopped answering); `<name> to device`, `component '<name>' to device`,
+/// `components supposed to be loaded by iBoot` and a bare `<Name>` are the callers giving up.
+/// Returns whether the line was one of these.
+fn send_failure(r: &str, out: &mut Vec<Signal>) -> bool {
+    let r = r.trim_end().trim_end_matches(['.', '!']);
+    if let Some((name, why)) = r.split_once(" component: ") {
+        if name.is_empty() || name.contains(' ') {
+            return false;
+        }
+        let stage = component_stage(name);
+        out.push(Signal::During(stage));
+        let lost = [
+            "find device",
+            "upload data",
+            "connect to device",
+            "open device",
+        ]
+        .iter()
+        .any(|w| why.contains(w));
+        out.push(Signal::Fail(if lost {
+            FailKind::Disconnect
+        } else {
+            FailKind::Specific(stage)
+        }));
+        return true;
+    }
+    let name = if r.starts_with("components supposed to be loaded by iBoot") {
+        Some("iBoot-loaded")
+    } else if let Some(n) = r
+        .strip_prefix("component '")
+        .and_then(|n| n.strip_suffix("' to device"))
+    {
+        Some(n)
+    } else if let Some(n) = r.strip_suffix(" to device") {
+        Some(n)
+    } else if !r.contains(' ')
+        && (r.starts_with(|c: char| c.is_ascii_uppercase()) || r.starts_with("iB"))
+    {
+        // `Unable to send iBEC`, `Unable to send AppleLogo` (not `… send filesystem`)
+        Some(r)
+    } else {
+        None
+    };
+    match name {
+        Some(n) if !n.is_empty() && !n.contains(' ') => {
+            out.push(Signal::During(component_stage(n)));
+            out.push(Signal::Fail(FailKind::Final));
+            true
+        }
+        _ => false,
     }
 }
 
@@ -620,7 +831,7 @@ fn python_tool_line(line: &str, out: &mut Vec<Signal>) -> bool {
     // What pymobiledevice3's main prints for the exceptions it catches: no device at all, or
     // the device left while a command ran.
     if line == "Device is not connected" {
-        out.push(Signal::Fail(FailKind::Specific(Stage::Usb)));
+        out.push(Signal::Fail(FailKind::Specific(Stage::Detection)));
         return true;
     }
     if line == "Device was disconnected" {
@@ -959,7 +1170,7 @@ mod tests {
         }
         assert_eq!(
             read("Device is not connected"),
-            vec![Signal::Fail(FailKind::Specific(Stage::Usb))]
+            vec![Signal::Fail(FailKind::Specific(Stage::Detection))]
         );
         // The device logs it quotes: an older attempt's, then this one's.
         assert_eq!(
@@ -967,6 +1178,27 @@ mod tests {
             vec![Signal::PreviousLogStart]
         );
         assert_eq!(read("log:"), vec![Signal::DeviceLogStart]);
+    }
+
+    #[test]
+    fn a_component_name_of_any_text_does_not_panic() {
+        // Found by the fuzzer: a name whose fourth byte sits inside a character.
+        for line in [
+            "Unable to send i\u{e9}\u{e9} component: Unable to find device",
+            "Sending \u{1f600}\u{1f600} (12 bytes)...",
+            "Unable to send \u{e9} to device",
+        ] {
+            let v = read(line);
+            assert!(
+                v.iter()
+                    .all(|s| !matches!(s, Signal::During(Stage::BootChain))),
+                "{line}: {v:?}"
+            );
+        }
+        assert!(
+            read("Unable to send iBEC component: Unable to find device")
+                .contains(&Signal::During(Stage::BootChain))
+        );
     }
 
     #[test]

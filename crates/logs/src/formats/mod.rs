@@ -49,6 +49,8 @@ pub fn read_hinted(
     // parser (the full path reads them with it anyway); a wrapper's own lines never.
     let first = match p.source {
         _ if p.wrapper_own || body.is_empty() => None,
+        // Apple's personalization lines are read by its parser whichever signature they hold.
+        _ if body.starts_with("amai: ") => Some(Family::Apple),
         Source::Device => hint.filter(|h| *h == Family::Restored),
         _ => hint,
     };
@@ -79,6 +81,12 @@ pub fn read_hinted(
     identity::parse(body, out);
     let found_identity = out.len() > before_identity;
     let family = read_family(p, body, tried, out);
+    if family.is_none() && p.error_level && out.len() == before_identity {
+        // pymobiledevice3 reported an error this reader has no words for (`ERROR unknown
+        // error` before a traceback): the tool gave up.
+        out.push(Signal::Fail(crate::signal::FailKind::Final));
+        return Some(Family::Futurerestore);
+    }
     if family.is_none() && found_identity {
         return Some(if p.wrapper_own {
             Family::Wrapper
@@ -185,6 +193,25 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("_event_cb: device ", Family::Idevicerestore),
     ("operation (", Family::Idevicerestore),
     ("NOT being signed", Family::Idevicerestore),
+    // the steps before the restore proper: files sent to a device in DFU or Recovery
+    // (`Sending <name> (<n> bytes)...`), restore mode's own sends (`Sending RootTicket now...`),
+    // the wait for restore mode, a device in a state the tool cannot use, a USB device the
+    // computer cannot open
+    (" bytes)...", Family::Idevicerestore),
+    (" now...", Family::Idevicerestore),
+    (
+        "Waiting for device to enter restore mode",
+        Family::Idevicerestore,
+    ),
+    ("invalid state", Family::Idevicerestore),
+    ("can't connect to device", Family::Idevicerestore),
+    // a tool too old for what the device asks, a firmware file without a file it needs
+    ("Unknown data request", Family::Idevicerestore),
+    ("unknown updater name", Family::Idevicerestore),
+    ("zip_name_locate", Family::Idevicerestore),
+    // futurerestore's idevicerestore prints these in lower case
+    ("Product version: ", Family::Idevicerestore),
+    ("Product build: ", Family::Idevicerestore),
     ("'CHECKPOINT_ID'", Family::Idevicerestore),
     // pymobiledevice3 / deleo (§2.2): operation dicts, the final status, the status texts it
     // prints at error level, the exception that ends a run whose device stopped answering
@@ -214,9 +241,15 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("APTicket", Family::Futurerestore),
     ("Booting iB", Family::Futurerestore),
     ("no device found", Family::Futurerestore),
+    ("CURLcode", Family::Futurerestore),
+    // pymobiledevice3 at error level (`…restore[20390] ERROR unknown error`)
+    ("] ERROR ", Family::Futurerestore),
+    ("] CRITICAL ", Family::Futurerestore),
     // restored (§3)
     ("CHECKPOINT ", Family::Restored),
-    ("restore-step-", Family::Restored),
+    // (of the step-state lines only the on-screen progress says anything: `restore-step-ids`,
+    // `-names`, `-uptime` follow every checkpoint line and repeat it)
+    ("restore-step-user-progress", Family::Restored),
     ("client protocol version", Family::Restored),
     ("No space left on device", Family::Restored),
     ("bbupdater", Family::Restored),
@@ -256,7 +289,11 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("USBControlTransfer", Family::Apple),
     ("command device request", Family::Apple),
     ("AMRUSBDevice error", Family::Apple),
-    ("amai: ", Family::Apple),
+    // `amai: ` (personalization) lines: only the ones that say the signing server could not be
+    // reached or refused (the others, thousands in a 3uTools log, say nothing)
+    ("TSS Connection attempt 3 of 3", Family::Apple),
+    ("not eligible", Family::Apple),
+    ("isn't eligible", Family::Apple),
     ("chipid=0x", Family::Apple),
     ("ECID=", Family::Apple),
     ("restore library built", Family::Apple),
@@ -284,6 +321,11 @@ pub const SIGNATURES: &[(&str, Family)] = &[
     ("(iPhone", Family::Identity),
     ("(iPad", Family::Identity),
     ("(iPod", Family::Identity),
+    // firmware files and blobs name the board, the version and the build
+    (".im4p", Family::Identity),
+    (".img3", Family::Identity),
+    (".dfu", Family::Identity),
+    (".shsh", Family::Identity),
 ];
 
 #[cfg(test)]

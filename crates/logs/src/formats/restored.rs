@@ -77,6 +77,12 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     if let Some(r) = line.strip_prefix("ASR: ") {
         if r.starts_with("Checksum failed") || has!(r, "checksum failure") {
             out.push(Signal::Fail(FailKind::Specific(Stage::Verify)));
+        } else if r.starts_with("Could not repartition") {
+            // The storage layout on the device cannot be turned into the one being installed:
+            // an older iOS over a newer layout (log_formats.md §3.4: FAILURE 14 on restore_images
+            // is "could not repartition or write").
+            out.push(Signal::Repartition);
+            out.push(Signal::Fail(FailKind::Specific(Stage::Partition)));
         } else if r.starts_with("Could not access multicast stream")
             || r.starts_with("Could not restore")
         {
