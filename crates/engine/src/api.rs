@@ -121,6 +121,34 @@ pub struct QuestionOut {
     pub value: f64,
 }
 
+/// What one answer of a test points at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeMeaning {
+    pub outcome: String,
+    /// How likely this answer is now.
+    pub probability: f64,
+    /// The most likely cause after this answer, and its probability then.
+    pub leads_to: String,
+    pub leads_to_name: String,
+    pub cause_probability: f64,
+}
+
+/// A test worth running (a bench test for a technician; another cable or computer for an
+/// owner), with its cost and what each answer means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestOut {
+    pub id: String,
+    pub question: String,
+    pub kind: String,
+    pub cost: CostOut,
+    pub skill: String,
+    /// Tools or things it needs (`dc_power_supply`, `nand_programmer`...).
+    pub needs: Vec<String>,
+    /// How much knowing the answer lowers the expected cost (minutes + dollars).
+    pub value: f64,
+    pub outcomes: Vec<OutcomeMeaning>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepOut {
     /// Action id, or observation id for a question or bench test.
@@ -201,6 +229,10 @@ pub struct DiagnoseResponse {
     pub warnings: Vec<String>,
     /// Quick questions worth answering (they may change the plan), best first.
     pub questions: Vec<QuestionOut>,
+    /// Tests worth running that take time (bench tests for a technician), best first, with
+    /// what each answer points at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tests: Vec<TestOut>,
     /// Which evidence moved which cause.
     pub explanation: Vec<ExplanationOut>,
     /// What the free text was read as (when `text` was given).
@@ -712,6 +744,43 @@ fn question_out(model: &Model, oi: usize, value: f64) -> QuestionOut {
     }
 }
 
+/// A test with what each of its answers points at (the most likely cause after it).
+fn test_out(model: &Model, p: &[f64], oi: usize, value: f64) -> TestOut {
+    let o = &model.observations[oi];
+    let outcomes = o
+        .outcomes
+        .iter()
+        .map(|v| {
+            let mut post: Vec<f64> = (0..p.len())
+                .map(|i| p[i] * model.likelihood(o, v, i))
+                .collect();
+            let probability: f64 = post.iter().sum();
+            crate::model::normalise(&mut post);
+            let top = crate::verdict::argmax(&post);
+            OutcomeMeaning {
+                outcome: v.clone(),
+                probability: round4(probability),
+                leads_to: model.causes[top].id.clone(),
+                leads_to_name: model.causes[top].name.clone(),
+                cause_probability: round4(post[top]),
+            }
+        })
+        .collect();
+    TestOut {
+        id: o.id.clone(),
+        question: o.question.clone(),
+        kind: o.kind.clone(),
+        cost: CostOut {
+            minutes: o.cost.minutes,
+            usd: o.cost.usd,
+        },
+        skill: skill_str(o.skill),
+        needs: o.needs.clone(),
+        value,
+        outcomes,
+    }
+}
+
 fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
@@ -828,6 +897,13 @@ pub fn respond(
         .iter()
         .filter(|q| is_quick_question(&model.observations[q.observation]))
         .map(|q| question_out(model, q.observation, round4(q.gain)))
+        .collect();
+    let tests = d
+        .recommendation
+        .questions
+        .iter()
+        .filter(|q| !is_quick_question(&model.observations[q.observation]))
+        .map(|q| test_out(model, &d.p, q.observation, round4(q.gain)))
         .collect();
     let verdict = d.verdict.as_ref().map(|v| VerdictOut {
         group: v.group.clone(),
@@ -970,6 +1046,7 @@ pub fn respond(
         verdict,
         warnings,
         questions,
+        tests,
         explanation,
         understood: resolved.understood.clone(),
         role: resolved.role.as_str().to_string(),

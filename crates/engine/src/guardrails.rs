@@ -77,6 +77,10 @@ pub fn blocked(
     if !role.allows(action.skill) {
         return Some(Block::Role);
     }
+    // A technician is the repair shop: "take it to a shop" is the owner's terminal step only.
+    if role == Role::Technician && action.id == crate::model::SERVICE_ACTION {
+        return Some(Block::Role);
+    }
     if derived.done.contains(&action.id) {
         return Some(Block::Done);
     }

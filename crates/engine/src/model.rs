@@ -70,6 +70,10 @@ pub const KB_PRIOR_STRENGTH: f64 = 20.0;
 /// The family of a failure that showed no error code.
 pub const NO_CODE: &str = "no_code";
 
+/// A technician's last resort, which ends a technician's plan the way the service call ends an
+/// owner's (a technician is the shop: no "take it to a repair shop" for them).
+pub const TECHNICIAN_TERMINAL: &str = "logic_board_swap";
+
 /// The service call that ends a case when nothing cheaper is worth trying.
 pub const SERVICE_ACTION: &str = "shop_diagnosis";
 

@@ -10,17 +10,25 @@
 
 use crate::evidence::Derived;
 use crate::guardrails::{self, Block};
-use crate::model::{Model, Role, SERVICE_ACTION, normalise, scalar_cost};
+use crate::model::{Model, Role, SERVICE_ACTION, TECHNICIAN_TERMINAL, normalise, scalar_cost};
 use kb::{Action, Observation};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
+
+/// What losing the data on a device is worth, in the planner's units (minutes + dollars), when
+/// nobody said it is backed up: charged to a technician's steps that erase it (a storage rework,
+/// a board swap), so that the tests that localise a fault and the repairs that keep the data
+/// come first. An estimate: about what a data-recovery service asks for a phone (the cause
+/// `nand`'s `keep_data` advice), and more than most localised repairs.
+pub const DATA_VALUE: f64 = 250.0;
 
 /// The cost of the service call when the model has no `shop_diagnosis` action.
 pub const DEFAULT_SERVICE_COST: f64 = 240.0;
 
 /// A question or revealing step is worth it when it lowers the expected cost by this share of
-/// it at least (smaller gains are within the precision of the numbers behind them).
-pub const MIN_GAIN_SHARE: f64 = 0.02;
+/// it at least (smaller gains are within the precision of the numbers behind them); a question
+/// must also change the next step for some likely answer (see [`MIN_OUTCOME_SHARE`]).
+pub const MIN_GAIN_SHARE: f64 = 0.002;
 
 /// An outcome this likely, at least, must change the next step for a question to be asked
 /// ("asks only questions that change the next step").
@@ -223,9 +231,30 @@ impl<'a> Context<'a> {
         let costs: Vec<f64> = model
             .actions
             .iter()
-            .map(|a| scalar_cost(a.cost, a.skill))
+            .map(|a| {
+                let mut c = scalar_cost(a.cost, a.skill);
+                // A board-level step that erases (a storage rework, a board swap) destroys data
+                // a localised repair would keep: unless the data is safe, its loss is a cost.
+                if a.skill != kb::Skill::Owner
+                    && a.data_risk == kb::DataRisk::ErasesDevice
+                    && !derived.data_safe
+                {
+                    c += DATA_VALUE;
+                }
+                c
+            })
             .collect();
-        let service = model.action_index(SERVICE_ACTION).map(|i| (i, costs[i]));
+        // The step that ends a plan: the shop for an owner, a board swap for a technician
+        // (who is the shop).
+        let terminal = match role {
+            Role::Technician if model.action(TECHNICIAN_TERMINAL).is_some() => TECHNICIAN_TERMINAL,
+            _ => SERVICE_ACTION,
+        };
+        // Once taken (and it did not fix it), the terminal step is not planned again.
+        let service = model
+            .action_index(terminal)
+            .filter(|_| !derived.done.contains(terminal))
+            .map(|i| (i, costs[i]));
         let c_service = model
             .service_cost
             .unwrap_or_else(|| service.map_or(DEFAULT_SERVICE_COST, |s| s.1));
@@ -269,7 +298,7 @@ impl<'a> Context<'a> {
             .actions
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.id != SERVICE_ACTION)
+            .filter(|(i, a)| a.id != SERVICE_ACTION && self.service.is_none_or(|s| s.0 != *i))
             .filter(|(_, a)| self.blocked(a, true).is_none())
             .map(|(i, _)| i)
             .collect()
@@ -397,7 +426,9 @@ impl<'a> Context<'a> {
 
     /// Whether a question or test may be asked now.
     pub fn may_ask(&self, obs: &Observation) -> bool {
-        if obs.kind == "log_fact" || self.derived.answered.contains_key(&obs.id) {
+        if matches!(obs.kind.as_str(), "log_fact" | "reported")
+            || self.derived.answered.contains_key(&obs.id)
+        {
             return false;
         }
         if !self.role.allows(obs.skill) {
@@ -473,7 +504,7 @@ impl<'a> Context<'a> {
                 changes_next |= *pq >= MIN_OUTCOME_SHARE && scratch.first != first_now;
             }
             let gain = ecr - eco;
-            if gain > MIN_GAIN_SHARE * ecr.max(1.0) && changes_next {
+            if gain > crate::learn::tune("RD_QG", MIN_GAIN_SHARE) * ecr.max(1.0) && changes_next {
                 questions.push(QuestionValue {
                     observation: oi,
                     eco,

@@ -75,6 +75,10 @@ pub struct PolicyStats {
     pub mean_steps: f64,
     pub correct_verdict_rate: f64,
     pub data_loss_events: u64,
+    /// Mean dollars paid for repairs (the shop, a technician's repair) that did not fix the
+    /// case, or that a cause outside the hardware did not need.
+    #[serde(default)]
+    pub mean_wasted_repair_usd: f64,
     /// How many cases these figures cover.
     pub cases: usize,
 }
@@ -162,6 +166,9 @@ struct Run {
     steps: usize,
     correct: bool,
     data_loss: bool,
+    /// Dollars paid for repairs (the shop, a technician's repair) that did not fix the case,
+    /// or that a cause outside the hardware did not need.
+    wasted_repair_usd: f64,
 }
 
 struct Tally {
@@ -178,6 +185,7 @@ impl Tally {
             mean_steps: self.runs.iter().map(|r| r.steps as f64).sum::<f64>() / n,
             correct_verdict_rate: self.runs.iter().filter(|r| r.correct).count() as f64 / n,
             data_loss_events: self.runs.iter().filter(|r| r.data_loss).count() as u64,
+            mean_wasted_repair_usd: self.runs.iter().map(|r| r.wasted_repair_usd).sum::<f64>() / n,
             cases: self.runs.len(),
         }
     }
@@ -241,7 +249,12 @@ impl<'a> Progress<'a> {
     fn act(&mut self, ai: usize) -> bool {
         let a = &self.model.actions[ai];
         self.pay(a.cost, a.skill);
+        let repair = a.id == SERVICE_ACTION || a.skill != kb::Skill::Owner;
+        let hardware = self.model.causes[self.world.cause].group == "hardware";
         if a.id == SERVICE_ACTION {
+            if !hardware {
+                self.run.wasted_repair_usd += a.cost.usd;
+            }
             return true;
         }
         let update_done = self
@@ -253,6 +266,9 @@ impl<'a> Progress<'a> {
             self.run.data_loss = true;
         }
         let fixed = self.world.fixes(self.model, ai);
+        if repair && (!fixed || !hardware) {
+            self.run.wasted_repair_usd += a.cost.usd;
+        }
         self.evidence.actions.push(ActionTried {
             action: a.id.clone(),
             outcome: if fixed {
@@ -261,6 +277,21 @@ impl<'a> Progress<'a> {
                 StepOutcome::Failed
             },
         });
+        if !fixed {
+            // A failed restore shows where it stopped (the same point as before, the same
+            // error), as a real one does: the answers come with the step, free.
+            for id in &a.reveals {
+                if let Some(oi) = self.model.observation_index(id)
+                    && !self.evidence.answers.iter().any(|x| x.observation == *id)
+                {
+                    let outcome = self.world.answer(self.model, oi);
+                    self.evidence.answers.push(Answer {
+                        observation: id.clone(),
+                        outcome,
+                    });
+                }
+            }
+        }
         fixed
     }
 

@@ -438,7 +438,8 @@ pub struct Cue {
 pub struct Observation {
     pub id: String,
     /// `symptom` (the person knows it), `question` (worth asking), `bench_test` (a technician
-    /// measures it), `log_fact` (derived from restore logs or attempts).
+    /// measures it), `log_fact` (derived from restore logs or attempts), `reported` (read when
+    /// someone says it, never asked: another observation asks the same).
     pub kind: String,
     /// The question as asked, answerable by the outcomes.
     pub question: String,

@@ -445,6 +445,34 @@ pub fn render(r: &DiagnoseResponse) -> String {
             ));
         }
     }
+    if !r.tests.is_empty() {
+        let heading = if r.role == "technician" {
+            "Bench tests worth running"
+        } else {
+            "Tests worth running"
+        };
+        s.push_str(&format!("\n{}\n", paint(BOLD, heading)));
+        for t in r.tests.iter().take(4) {
+            let needs = if t.needs.is_empty() {
+                String::new()
+            } else {
+                format!(", needs {}", t.needs.join(", ").replace('_', " "))
+            };
+            s.push_str(&format!(
+                "  - {}  {}\n",
+                t.question,
+                paint(DIM, format!("(about {:.0} min{needs})", t.cost.minutes))
+            ));
+            for o in &t.outcomes {
+                s.push_str(&format!(
+                    "      {}: {} ({:.0}%)\n",
+                    o.outcome,
+                    o.leads_to_name,
+                    o.cause_probability * 100.0
+                ));
+            }
+        }
+    }
     if !r.questions.is_empty() {
         s.push_str(&format!(
             "\n{}\n",
