@@ -229,6 +229,9 @@ pub struct DiagnoseResponse {
     pub warnings: Vec<String>,
     /// Quick questions worth answering (they may change the plan), best first.
     pub questions: Vec<QuestionOut>,
+    /// The evidence is thin: no cause stands out (see `diagnose::THIN_EVIDENCE`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uncertain: bool,
     /// Tests worth running that take time (bench tests for a technician), best first, with
     /// what each answer points at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -898,6 +901,12 @@ pub fn respond(
         .filter(|q| is_quick_question(&model.observations[q.observation]))
         .map(|q| question_out(model, q.observation, round4(q.gain)))
         .collect();
+    // With thin evidence, the questions that tell the leading causes apart come first.
+    let mut questions: Vec<QuestionOut> = questions;
+    for &oi in d.separating.iter().rev() {
+        questions.retain(|q| q.id != model.observations[oi].id);
+        questions.insert(0, question_out(model, oi, 0.0));
+    }
     let tests = d
         .recommendation
         .questions
@@ -1046,6 +1055,7 @@ pub fn respond(
         verdict,
         warnings,
         questions,
+        uncertain: !d.separating.is_empty(),
         tests,
         explanation,
         understood: resolved.understood.clone(),

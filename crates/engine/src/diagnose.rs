@@ -53,6 +53,10 @@ pub struct Diagnosis {
     pub free_questions: Vec<QuestionValue>,
     pub verdict: Option<Verdict>,
     pub warnings: Vec<String>,
+    /// The evidence is thin (the likeliest cause is below [`THIN_EVIDENCE`]): the questions
+    /// that would best tell the leading causes apart (observation indexes), best first. Empty
+    /// when the evidence is not thin.
+    pub separating: Vec<usize>,
 }
 
 impl Diagnosis {
@@ -243,7 +247,28 @@ pub fn diagnose(model: &Model, evidence: &Evidence, role: Role) -> Diagnosis {
         // A test is still worth running: no verdict yet.
         verdict = None;
     }
-    let warnings = warnings(model, &p, &derived, &rec, &ctx, verdict.as_ref());
+    let mut warnings = warnings(model, &p, &derived, &rec, &ctx, verdict.as_ref());
+    let separating =
+        if derived.fixed_by.is_none() && p.iter().cloned().fold(0.0, f64::max) < THIN_EVIDENCE {
+            separating_questions(&ctx, &p)
+        } else {
+            Vec::new()
+        };
+    if !separating.is_empty() {
+        let mut top: Vec<usize> = (0..p.len()).collect();
+        top.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+        let leading: Vec<String> = top
+            .iter()
+            .take(3)
+            .map(|&i| format!("{} ({:.0}%)", model.causes[i].name, p[i] * 100.0))
+            .collect();
+        warnings.push(format!(
+            "Not enough to go on yet: no cause stands out (the likeliest are {}). The steps below \
+             are the cheapest safe ones either way; the questions under \"Answers that would \
+             sharpen this\" tell these apart.",
+            leading.join(", ")
+        ));
+    }
     Diagnosis {
         p,
         trace: post.trace,
@@ -253,7 +278,55 @@ pub fn diagnose(model: &Model, evidence: &Evidence, role: Role) -> Diagnosis {
         free_questions: free,
         verdict,
         warnings,
+        separating,
     }
+}
+
+/// Below this the likeliest cause is a guess: the diagnosis says so and asks what would tell
+/// the leading causes apart, rather than put a confident face on a weak lead.
+pub const THIN_EVIDENCE: f64 = 0.35;
+
+/// How many separating questions to ask at most.
+const SEPARATING_MAX: usize = 3;
+
+/// The quick questions the person can answer (not yet answered) that tell the causes apart
+/// best: by the expected fall in the entropy of the posterior (information gain, at least
+/// 0.05 bits), best first.
+fn separating_questions(ctx: &Context, p: &[f64]) -> Vec<usize> {
+    let entropy =
+        |q: &[f64]| -> f64 { q.iter().filter(|x| **x > 0.0).map(|x| -x * x.log2()).sum() };
+    let h = entropy(p);
+    let model = ctx.model;
+    let mut gains: Vec<(usize, f64)> = model
+        .observations
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| is_quick_question(o) && ctx.may_ask(o) && model.applies(&o.families))
+        .map(|(oi, o)| {
+            let probs = ctx.outcome_probs(o, p);
+            let after: f64 = o
+                .outcomes
+                .iter()
+                .zip(&probs)
+                .filter(|(_, pq)| **pq > 1e-12)
+                .map(|(v, pq)| {
+                    let mut post: Vec<f64> = (0..p.len())
+                        .map(|i| p[i] * model.likelihood(o, v, i))
+                        .collect();
+                    crate::model::normalise(&mut post);
+                    pq * entropy(&post)
+                })
+                .sum();
+            (oi, h - after)
+        })
+        .filter(|(_, g)| *g >= 0.05)
+        .collect();
+    gains.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    gains
+        .into_iter()
+        .take(SEPARATING_MAX)
+        .map(|(oi, _)| oi)
+        .collect()
 }
 
 fn warnings(

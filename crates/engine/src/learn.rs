@@ -73,16 +73,8 @@ pub const POSTERIOR_TEMPERATURE: f64 = 0.8;
 /// than its rate alone makes it, since who writes a report, and how fully, varies.
 pub const SILENT_FLOOR: f64 = 0.3;
 
-// TUNING (removed before commit)
-pub fn tune(name: &str, default: f64) -> f64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Fitted rates at which people report things, per cause id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportRates {
     /// [`MENTION_WEIGHT`] for a fit; the exponent on the likelihood of what free text says.
     pub mention_weight: f64,
@@ -138,7 +130,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
             *expected.entry(c.as_str()).or_default() += p;
         }
     }
-    let a = tune("RD_RA", RATE_SMOOTHING);
+    let a = RATE_SMOOTHING;
     let cause_rates: BTreeMap<String, f64> = causes
         .iter()
         .map(|&c| {
@@ -176,9 +168,9 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
     }
 
     let mut reports = ReportRates {
-        mention_weight: tune("RD_MW", MENTION_WEIGHT),
-        silent_floor: tune("RD_SF", SILENT_FLOOR),
-        temperature: tune("RD_T", POSTERIOR_TEMPERATURE),
+        mention_weight: MENTION_WEIGHT,
+        silent_floor: SILENT_FLOOR,
+        temperature: POSTERIOR_TEMPERATURE,
         observations: BTreeMap::new(),
         actions: BTreeMap::new(),
     };
@@ -211,8 +203,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
                     .map(|e| likelihood(obs, v, &e.cause))
                     .sum::<f64>()
                     / n;
-                let base = (count + tune("RD_RS", REPORT_STRENGTH) * m * mean_kb)
-                    / (n + tune("RD_RS", REPORT_STRENGTH));
+                let base = (count + REPORT_STRENGTH * m * mean_kb) / (n + REPORT_STRENGTH);
                 (base, mean_kb)
             })
             .collect();
@@ -237,8 +228,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
                     } else {
                         0.0
                     };
-                    (tune("RD_RS", REPORT_STRENGTH) * prior + k)
-                        / (tune("RD_RS", REPORT_STRENGTH) + n_c(c))
+                    (REPORT_STRENGTH * prior + k) / (REPORT_STRENGTH + n_c(c))
                 })
                 .collect();
             let total: f64 = q.iter().sum();
@@ -276,7 +266,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
                 .zip(&tried)
                 .filter(|(e, t)| e.cause == c && t.contains(a.id.as_str()))
                 .count() as f64;
-            let s = tune("RD_AS", STEP_STRENGTH);
+            let s = STEP_STRENGTH;
             let q = (s * m * (1.0 - fix(c)) + k) / (s + n_c(c));
             // A step reported as failed is never evidence for a cause beyond one it cannot
             // fix: people with a cable fault who say they swapped the cable swapped it for
@@ -299,13 +289,84 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
 }
 
 /// The fit of the embedded corpus (every scored case), made once per process.
+///
+/// Reading every report of the corpus takes longer than a diagnosis should (the free-text
+/// reader's patterns), so the fit of the embedded corpus is kept, already made, in
+/// [`EMBEDDED_FIT`] (`crates/engine/fitted/default_fit.json`), and decoded here. A test
+/// (`tests/fit.rs`) fits the corpus again and checks it is the same; after a change to the
+/// corpus, the knowledge base or the reader, `cargo run -p engine --example write_fit` writes
+/// it anew.
 pub fn default_fit() -> &'static Fit {
     static FIT: OnceLock<Fit> = OnceLock::new();
     FIT.get_or_init(|| {
         let kb = kb::kb();
-        let scored: Vec<&kb::RealCase> = kb.cases().iter().filter(|c| c.scored()).collect();
-        fit(kb, &crate::corpus::examples(kb, &scored))
+        match serde_json::from_str::<FitData>(EMBEDDED_FIT) {
+            Ok(data) => Fit::from_data(kb, data),
+            // Never reached with the file the tests check; still no panic.
+            Err(_) => fit_corpus(kb),
+        }
     })
+}
+
+/// Fit every scored case of the knowledge base's corpus (what [`default_fit`] holds).
+pub fn fit_corpus(kb: &KnowledgeBase) -> Fit {
+    let scored: Vec<&kb::RealCase> = kb.cases().iter().filter(|c| c.scored()).collect();
+    fit(kb, &crate::corpus::examples(kb, &scored))
+}
+
+/// The fit of the embedded corpus, made by `examples/write_fit.rs`.
+pub const EMBEDDED_FIT: &str = include_str!("../fitted/default_fit.json");
+
+/// A [`Fit`] as data: what was learned, without the knowledge base it was learned on top of.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitData {
+    pub cases: usize,
+    pub family_counts: BTreeMap<String, BTreeMap<String, u64>>,
+    pub cause_rates: BTreeMap<String, f64>,
+    /// Observation id → outcome → cause id → fitted P(outcome | cause), for the observations
+    /// the corpus informs.
+    pub likelihoods: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    pub reports: ReportRates,
+    pub reported: BTreeMap<String, usize>,
+}
+
+impl Fit {
+    /// What was learned, as data.
+    pub fn data(&self) -> FitData {
+        FitData {
+            cases: self.cases,
+            family_counts: self.family_counts.clone(),
+            cause_rates: self.cause_rates.clone(),
+            likelihoods: self
+                .observations
+                .iter()
+                .filter(|o| self.reports.observations.contains_key(&o.id))
+                .map(|o| (o.id.clone(), o.likelihood.clone()))
+                .collect(),
+            reports: (*self.reports).clone(),
+            reported: self.reported.clone(),
+        }
+    }
+
+    /// The fit again from its data, on top of `kb`.
+    pub fn from_data(kb: &KnowledgeBase, data: FitData) -> Fit {
+        let mut observations: Vec<Observation> = kb.observations().to_vec();
+        for o in &mut observations {
+            if let Some(l) = data.likelihoods.get(&o.id) {
+                o.likelihood = l.clone();
+            }
+        }
+        Fit {
+            cases: data.cases,
+            family_counts: data.family_counts,
+            cause_rates: data.cause_rates,
+            observations: Arc::new(observations),
+            actions: Arc::new(kb.actions().to_vec()),
+            guides: Arc::new(kb.tables().guides.clone()),
+            reports: Arc::new(data.reports),
+            reported: data.reported,
+        }
+    }
 }
 
 /// The fit a diagnosis with this knowledge base uses by default: the embedded corpus's for the

@@ -288,10 +288,7 @@ impl Model {
             }
             normalise(&mut model.prior);
             if let Some(counts) = fit.family_counts.get(&family) {
-                model.add_counts(
-                    counts,
-                    crate::learn::tune("RD_PS", crate::learn::PRIOR_STRENGTH),
-                );
+                model.add_counts(counts, crate::learn::PRIOR_STRENGTH);
             }
             model.reports = Some(fit.reports.clone());
         }

@@ -504,7 +504,7 @@ impl<'a> Context<'a> {
                 changes_next |= *pq >= MIN_OUTCOME_SHARE && scratch.first != first_now;
             }
             let gain = ecr - eco;
-            if gain > crate::learn::tune("RD_QG", MIN_GAIN_SHARE) * ecr.max(1.0) && changes_next {
+            if gain > MIN_GAIN_SHARE * ecr.max(1.0) && changes_next {
                 questions.push(QuestionValue {
                     observation: oi,
                     eco,

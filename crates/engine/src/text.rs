@@ -107,8 +107,32 @@ struct Reader {
 }
 
 /// Compile a pattern; one the knowledge base's tests would reject is skipped, never a panic.
+/// Word boundaries are ASCII ones: the text is lower-cased and its phrases' words are Latin,
+/// and an ASCII `\b` keeps the regex crate on its fast automata (a Unicode one does not).
 fn compile(pattern: &str) -> Option<Regex> {
-    Regex::new(pattern).ok()
+    Regex::new(&ascii_boundaries(pattern)).ok()
+}
+
+/// `\b` → `(?-u:\b)`, leaving an escaped backslash (`\\b`) alone.
+fn ascii_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some('w') => out.push_str("(?-u:\\w)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn compile_all(patterns: &[String], wrap: fn(&str) -> String) -> Vec<Regex> {
@@ -326,7 +350,7 @@ fn says_not(phrase: &str) -> bool {
 }
 
 fn re(pattern: &'static str, slot: &'static OnceLock<Regex>) -> &'static Regex {
-    slot.get_or_init(|| Regex::new(pattern).expect("pattern compiles"))
+    slot.get_or_init(|| Regex::new(&ascii_boundaries(pattern)).expect("pattern compiles"))
 }
 
 fn number_word(w: &str) -> Option<u32> {
