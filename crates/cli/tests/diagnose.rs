@@ -291,7 +291,9 @@ fn an_undocumented_code_is_said_to_be_undocumented() {
     let warnings = v["warnings"].to_string();
     assert!(warnings.contains("777 is not a documented"), "{warnings}");
     assert!(warnings.contains("nearest documented code"), "{warnings}");
-    assert_eq!(v["causes"][0]["id"], "usb_cable");
+    // The general prior of restore failures, reweighted by what the real cases confirm: the
+    // computer's side leads, not a part of the device.
+    assert_ne!(v["causes"][0]["group"], "hardware", "{}", v["causes"][0]);
 }
 
 /// `diagnose --help` lists every `--observed` word the engine accepts.

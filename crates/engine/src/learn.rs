@@ -36,6 +36,11 @@ pub const STEP_STRENGTH: f64 = 30.0;
 /// tried bear on it (fewer: the knowledge base's P(fixes) alone).
 pub const MIN_CASES_FOR_STEPS: f64 = 5.0;
 
+/// The most a cause's rate correction may shift every family's prior, either way: the corpus is
+/// one population (people who report in public), and specific evidence (a log that stops at
+/// the storage chip three times) must still be able to carry a cause it rarely confirms.
+pub const MAX_RATE_SHIFT: f64 = 2.0;
+
 /// Pseudo-cases that pull each cause's rate correction toward 1 (no correction).
 pub const RATE_SMOOTHING: f64 = 2.0;
 
@@ -82,8 +87,12 @@ pub struct ReportRates {
     pub silent_floor: f64,
     /// [`POSTERIOR_TEMPERATURE`] for a fit.
     pub temperature: f64,
-    /// Observation id → cause id → how often people with that cause mention it.
+    /// Observation id → cause id → how often people with that cause mention it at all.
     pub observations: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Observation id → outcome → cause id → how often people with that cause say that
+    /// outcome in their own words (the likelihood of a mention).
+    #[serde(default)]
+    pub mentions: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
     /// Action id → cause id → likelihood of "I tried it, it still fails" (relative).
     pub actions: BTreeMap<String, BTreeMap<String, f64>>,
 }
@@ -135,7 +144,10 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         .iter()
         .map(|&c| {
             let e = expected.get(c).copied().unwrap_or(0.0);
-            (c.to_string(), (n_c(c) + a) / (e + a))
+            (
+                c.to_string(),
+                ((n_c(c) + a) / (e + a)).clamp(1.0 / MAX_RATE_SHIFT, MAX_RATE_SHIFT),
+            )
         })
         .collect();
 
@@ -172,6 +184,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         silent_floor: SILENT_FLOOR,
         temperature: POSTERIOR_TEMPERATURE,
         observations: BTreeMap::new(),
+        mentions: BTreeMap::new(),
         actions: BTreeMap::new(),
     };
     let mut reported: BTreeMap<String, usize> = BTreeMap::new();
@@ -187,6 +200,7 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
         reported.insert(obs.id.clone(), said);
         let m = said as f64 / n;
         let mut table: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+        let mut said_as: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
         let mut mention: BTreeMap<String, f64> = BTreeMap::new();
         // Per outcome: how often the corpus reports it (the knowledge base's average
         // likelihood as a prior worth S cases), and that average itself.
@@ -233,15 +247,35 @@ pub fn fit(kb: &KnowledgeBase, examples: &[Example]) -> Fit {
                 .collect();
             let total: f64 = q.iter().sum();
             mention.insert(c.to_string(), total.min(1.0));
+            // The answer itself, as when asked or read from a log: among this cause's cases
+            // that said anything about it, how often each outcome, the knowledge base's
+            // likelihood worth S cases.
+            let answered = examples
+                .iter()
+                .zip(&answers)
+                .filter(|(e, a)| e.cause == c && a.contains_key(obs.id.as_str()))
+                .count() as f64;
             for (v, qv) in obs.outcomes.iter().zip(&q) {
+                let k = examples
+                    .iter()
+                    .zip(&answers)
+                    .filter(|(e, a)| e.cause == c && a.get(obs.id.as_str()) == Some(&v.as_str()))
+                    .count() as f64;
+                let answer =
+                    (REPORT_STRENGTH * likelihood(obs, v, c) + k) / (REPORT_STRENGTH + answered);
                 table
                     .entry(v.clone())
                     .or_default()
-                    .insert(c.to_string(), (qv / total).clamp(MIN_LIKELIHOOD, 1.0));
+                    .insert(c.to_string(), answer.clamp(MIN_LIKELIHOOD, 1.0));
+                said_as
+                    .entry(v.clone())
+                    .or_default()
+                    .insert(c.to_string(), qv.clamp(MIN_LIKELIHOOD, 1.0));
             }
         }
         obs.likelihood = table;
         reports.observations.insert(obs.id.clone(), mention);
+        reports.mentions.insert(obs.id.clone(), said_as);
     }
 
     for a in kb.actions() {

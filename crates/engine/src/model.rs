@@ -243,7 +243,15 @@ impl Model {
         device: Option<&Device>,
         error_code: Option<i64>,
     ) -> Model {
-        let causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
+        let mut causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
+        // What a broad cause is called with this code (4037: the device's own state).
+        if let Some(code) = error_code {
+            for c in &mut causes {
+                if let Some(name) = kb.cause_name(code, &c.id) {
+                    c.name = name.to_string();
+                }
+            }
+        }
         // No code at all is its own family; an undocumented code is `unknown`.
         let family = match error_code {
             None if kb.family(NO_CODE).is_some() => NO_CODE,
@@ -318,6 +326,17 @@ impl Model {
     pub fn mention_rate(&self, id: &str, cause: usize) -> Option<f64> {
         let r = self.reports.as_ref()?;
         r.observations.get(id)?.get(&self.causes[cause].id).copied()
+    }
+
+    /// How often a person whose restore fails for cause `cause` says outcome `outcome` of
+    /// observation `id` in their own words (fitted; None without a fit).
+    pub fn said_as(&self, id: &str, outcome: &str, cause: usize) -> Option<f64> {
+        let r = self.reports.as_ref()?;
+        r.mentions
+            .get(id)?
+            .get(outcome)?
+            .get(&self.causes[cause].id)
+            .copied()
     }
 
     /// P(a person reports having tried `action` without success | cause), relative to how often

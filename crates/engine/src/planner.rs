@@ -250,10 +250,16 @@ impl<'a> Context<'a> {
             Role::Technician if model.action(TECHNICIAN_TERMINAL).is_some() => TECHNICIAN_TERMINAL,
             _ => SERVICE_ACTION,
         };
-        // Once taken (and it did not fix it), the terminal step is not planned again.
+        // Once taken (and it did not fix it), the terminal step is not planned again; one that
+        // erases (a board swap) only once erasing is allowed (guardrail 1): until then a
+        // technician's plan ends with the tests and the repairs that keep the data.
         let service = model
             .action_index(terminal)
             .filter(|_| !derived.done.contains(terminal))
+            .filter(|&i| {
+                model.actions[i].data_risk != kb::DataRisk::ErasesDevice
+                    || guardrails::erasing_allowed(derived, false)
+            })
             .map(|i| (i, costs[i]));
         let c_service = model
             .service_cost

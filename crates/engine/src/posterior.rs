@@ -35,8 +35,8 @@ pub fn observe(model: &Model, p: &mut [f64], observation: &str, outcome: &str) {
 }
 
 /// [`observe`] for an answer from a given origin: a thing the person's free text mentions is
-/// weighed, under a fitted model, also by how often people with each cause mention it
-/// ([`Model::mention_rate`]).
+/// weighed, under a fitted model, by how often people with each cause say it in their own words
+/// ([`Model::said_as`]).
 pub fn observe_from(
     model: &Model,
     p: &mut [f64],
@@ -52,10 +52,10 @@ pub fn observe_from(
             1.0
         };
         for (i, x) in p.iter_mut().enumerate() {
-            let mut l = model.likelihood(obs, outcome, i);
-            if mentioned && let Some(m) = model.mention_rate(&obs.id, i) {
-                l *= m;
-            }
+            let l = mentioned
+                .then(|| model.said_as(&obs.id, outcome, i))
+                .flatten()
+                .unwrap_or_else(|| model.likelihood(obs, outcome, i));
             *x *= l.powf(weight);
         }
         normalise(p);

@@ -230,6 +230,15 @@ impl KnowledgeBase {
             .map(String::as_str)
     }
 
+    /// What a cause is called with this code, when the code names it more closely than the
+    /// stable cause list does.
+    pub fn cause_name(&self, code: i64, cause: &str) -> Option<&str> {
+        self.error_code(code)?
+            .cause_names
+            .get(cause)
+            .map(String::as_str)
+    }
+
     /// For an undocumented code: the documented code numerically nearest to it.
     pub fn nearest_code(&self, code: i64) -> Option<&ErrorCode> {
         self.lazy

@@ -278,6 +278,10 @@ pub struct ErrorCode {
     /// check). Shown by `explain` and `diagnose` beside the cause.
     #[serde(default)]
     pub cause_notes: BTreeMap<String, String>,
+    /// What to call a broad cause with this code, in place of its general name (4037's
+    /// "damaged system software" is "the device's own state: locked with its passcode").
+    #[serde(default)]
+    pub cause_names: BTreeMap<String, String>,
     pub source: String,
     pub confidence: String,
 }

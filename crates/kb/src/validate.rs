@@ -322,14 +322,19 @@ fn check_codes(c: &mut Checker) {
         if !seen.insert(x.code) {
             c.err("error_codes.toml", e.clone(), "code", "duplicate".into());
         }
-        for cause in x.cause_notes.keys() {
-            if !c.causes.contains(cause.as_str()) {
-                c.err(
-                    "error_codes.toml",
-                    e.clone(),
-                    "cause_notes",
-                    format!("unknown cause `{cause}`"),
-                );
+        for (field, keys) in [
+            ("cause_notes", x.cause_notes.keys().collect::<Vec<_>>()),
+            ("cause_names", x.cause_names.keys().collect()),
+        ] {
+            for cause in keys {
+                if !c.causes.contains(cause.as_str()) {
+                    c.err(
+                        "error_codes.toml",
+                        e.clone(),
+                        field,
+                        format!("unknown cause `{cause}`"),
+                    );
+                }
             }
         }
         if !families.contains(x.family.as_str()) {

@@ -189,6 +189,16 @@ fn observed_label(id: &str) -> String {
         "device_locked" => {
             "It was locked (passcode, disabled, passcode forgotten, Trust not tapped)"
         }
+        "virtual_machine" => "The restore runs in a virtual machine (VMware, VirtualBox, WSL...)",
+        "host_usb_service" => {
+            "The computer's Apple device service or USB driver is missing or stopped"
+        }
+        "saved_blobs" => "A restore with saved blobs (SHSH, nonce, a chosen SEP or baseband)",
+        "custom_firmware" => "A custom or patched firmware file, or a jailbroken device",
+        "beta_firmware" => "A beta version is involved",
+        "after_update" => "It started with an update, an erase or a reset of the device",
+        "widespread" => "Many people hit the same failure at once (release day)",
+        "hard_drive_ipod" => "An iPod with a hard drive (classic, video, mini...)",
         other => return other.replace('_', " "),
     };
     words.to_string()

@@ -22,7 +22,8 @@ use std::process::ExitCode;
 
 Vocabularies:
   --host      windows_itunes, windows_apple_devices, macos_finder, macos_itunes, itunes,
-              apple_configurator, imazing, 3utools, idevicerestore, futurerestore, other, unknown
+              apple_configurator, imazing, 3utools, idevicerestore, futurerestore,
+              legacy_ios_kit, pymobiledevice3, downgrade_tool, other, unknown
   --tried     cable_swap, port_swap, hub_removed, other_computer, host_software_update,
               force_restart, recovery_update, recovery_restore, dfu_restore, firmware_redownload,
               third_party_tool, security_software_disabled, hosts_file_checked, network_change,
@@ -33,7 +34,9 @@ Vocabularies:
               detected_in_recovery, same_failure_point, error_varies,
               works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem,
               old_host_software, update_interrupted, hub_or_adapter, port_debris,
-              downgrade_attempt, device_locked
+              downgrade_attempt, device_locked, virtual_machine, host_usb_service,
+              saved_blobs, custom_firmware, beta_firmware, after_update, widespread,
+              hard_drive_ipod
               (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>,
               and any other question's id with its answer: backup_exists=yes,
               has_second_computer=no, dc_boot_current=short...")]
