@@ -2,6 +2,9 @@
 //! `diagnose` flags and in their own words, with the cause an experienced technician would name.
 //! Reports top-1/top-3 accuracy for both forms (run with `--nocapture` to see the table).
 //! The floors below guard against regressions; the model's numbers are never tuned to them.
+//! These cases were written here, by the same hands as the model: what the diagnosis is worth
+//! on real reports is measured by `bench cases` on the corpus of real cases, and guarded by
+//! `tests/real_cases.rs`.
 
 use engine::api::{DiagnoseRequest, DiagnoseResponse, diagnose_request};
 use serde::Deserialize;
@@ -121,17 +124,20 @@ fn top1_and_top3_accuracy() {
         pct(text_top3),
         pct(text_parsed)
     );
+    // A few points under what is measured (flags 80% / 96%, text 82% / 98% on 49 cases): one or
+    // two cases may move, a real regression may not.
     assert!(
-        pct(flags_top3) >= 70.0,
+        pct(flags_top3) >= 92.0,
         "flags top-3 {:.0}%",
         pct(flags_top3)
     );
     assert!(
-        pct(flags_top1) >= 40.0,
+        pct(flags_top1) >= 75.0,
         "flags top-1 {:.0}%",
         pct(flags_top1)
     );
-    assert!(pct(text_top3) >= 50.0, "text top-3 {:.0}%", pct(text_top3));
+    assert!(pct(text_top3) >= 93.0, "text top-3 {:.0}%", pct(text_top3));
+    assert!(pct(text_top1) >= 77.0, "text top-1 {:.0}%", pct(text_top1));
     assert!(
         pct(text_parsed) >= 85.0,
         "text parsing {:.0}%",
