@@ -81,7 +81,7 @@ fn matcher() -> &'static Matcher {
 
 impl Matcher {
     /// The first signature that ends in `hay[from..]`: its start and pattern id. The reference
-    /// the two-walker [`Matcher::scan`] is tested against.
+    /// walkers of [`Matcher::scan`] are tested against.
     #[cfg(test)]
     fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
         let dfa = &self.dfa;
@@ -102,52 +102,57 @@ impl Matcher {
     /// line already worth reading is not scanned), after a continuation match from the byte
     /// after its `\n`.
     ///
-    /// Two walkers step the automaton through the two halves of the region in turn. Each step
-    /// waits for the load of the next state, so one walker leaves the CPU idle most of the
-    /// time; two independent walkers overlap their loads (about 1.5x the bytes per second on
-    /// the dense benchmark log). The halves meet at a line start that is not a continuation's
-    /// indent: no signature holds a line terminator, except the continuation's leading `\n`
-    /// before spaces, so no match crosses the split and each half can start from the start
-    /// state.
+    /// [`WALKERS`] walkers step the automaton through as many parts of the region in turn.
+    /// Each step waits for the load of the next state, so one walker leaves the CPU idle most
+    /// of the time; independent walkers overlap their loads (two: about 1.5x the bytes per
+    /// second of one; four: about 1.25x those of two on the real-log file). The parts meet at
+    /// line starts that are not a continuation's indent: no signature holds a line terminator,
+    /// except the continuation's leading `\n` before spaces, so no match crosses a split and
+    /// each part can start from the start state.
     /// [`read_region`] reads the list as it would have called [`Matcher::find`] from each of
-    /// its resume points (test `two_walkers_find_what_one_search_finds`).
-    fn scan(&self, hay: &[u8], first: &mut Vec<Found>, second: &mut Vec<Found>) {
-        first.clear();
-        second.clear();
-        let mid = split_point(hay);
+    /// its resume points (test `the_walkers_find_what_one_search_finds`).
+    fn scan(&self, hay: &[u8], found: &mut [Vec<Found>; WALKERS]) {
+        found.iter_mut().for_each(Vec::clear);
+        let bounds = split_points(hay);
         let dfa = &self.dfa;
         // Positions and states in locals (kept in registers: the loop is bound by the state
         // loads, and a state kept in memory would add a store and a load to each step).
-        let (mut a, mut a_state) = (0, self.start);
-        let (mut b, mut b_state) = (mid, self.start);
-        while a < mid && b < hay.len() {
-            a_state = dfa.next_state(Anchored::No, a_state, hay[a]);
-            b_state = dfa.next_state(Anchored::No, b_state, hay[b]);
-            a += 1;
-            b += 1;
-            if dfa.is_special(a_state) && dfa.is_match(a_state) {
-                a = self.record(hay, a, a_state, first);
-                a_state = self.start;
-            }
-            if dfa.is_special(b_state) && dfa.is_match(b_state) {
-                b = self.record(hay, b, b_state, second);
-                b_state = self.start;
-            }
+        let [found0, found1, found2, found3] = found;
+        let (mut a0, mut s0) = (bounds[0], self.start);
+        let (mut a1, mut s1) = (bounds[1], self.start);
+        let (mut a2, mut s2) = (bounds[2], self.start);
+        let (mut a3, mut s3) = (bounds[3], self.start);
+        let (e0, e1, e2, e3) = (bounds[1], bounds[2], bounds[3], bounds[4]);
+        macro_rules! step {
+            ($a:ident, $s:ident, $f:ident) => {
+                $s = dfa.next_state(Anchored::No, $s, hay[$a]);
+                $a += 1;
+                if dfa.is_special($s) && dfa.is_match($s) {
+                    $a = self.record(hay, $a, $s, $f);
+                    $s = self.start;
+                }
+            };
         }
-        for (mut at, end, mut state, found) in [
-            (a, mid, a_state, &mut *first),
-            (b, hay.len(), b_state, &mut *second),
-        ] {
+        while a0 < e0 && a1 < e1 && a2 < e2 && a3 < e3 {
+            step!(a0, s0, found0);
+            step!(a1, s1, found1);
+            step!(a2, s2, found2);
+            step!(a3, s3, found3);
+        }
+        let at = [a0, a1, a2, a3];
+        let state = [s0, s1, s2, s3];
+        let ends = [e0, e1, e2, e3];
+        for k in 0..WALKERS {
+            let (mut at, end, mut state) = (at[k], ends[k], state[k]);
             while at < end {
                 state = dfa.next_state(Anchored::No, state, hay[at]);
                 at += 1;
                 if dfa.is_special(state) && dfa.is_match(state) {
-                    at = self.record(hay, at, state, found);
+                    at = self.record(hay, at, state, &mut found[k]);
                     state = self.start;
                 }
             }
         }
-        first.extend_from_slice(second);
     }
 
     /// A walker at `at` has just stepped past the last byte of a match (`state`): note the
@@ -196,20 +201,29 @@ impl Found {
 /// Regions shorter than this are scanned by one walker.
 const SPLIT_MIN: usize = 4096;
 
-/// Where [`Matcher::scan`]'s second walker starts: the first line start at or after the middle
-/// of `hay` that does not begin with a continuation's indent (so that no continuation match,
-/// `\n` and that many spaces, crosses it), or the end (one walker) for a short region or one
-/// without such a line. Indented pastes (a forum's code block) split too.
-fn split_point(hay: &[u8]) -> usize {
+/// Walkers stepping the automaton through a region in turn.
+const WALKERS: usize = 4;
+
+/// Where each of [`Matcher::scan`]'s walkers starts, and the region's end: for each part, the
+/// first line start at or after its share of `hay` that does not begin with a continuation's
+/// indent (so that no continuation match, `\n` and that many spaces, crosses it), or the end
+/// (fewer walkers) for a short region or one without such a line. Indented pastes (a forum's
+/// code block) split too.
+fn split_points(hay: &[u8]) -> [usize; WALKERS + 1] {
+    let mut bounds = [hay.len(); WALKERS + 1];
+    bounds[0] = 0;
     if hay.len() < SPLIT_MIN {
-        return hay.len();
+        return bounds;
     }
-    let half = hay.len() / 2;
     let indent = [b' '; CONTINUATION_INDENT];
-    memchr::memchr_iter(b'\n', &hay[half..])
-        .map(|i| half + i + 1)
-        .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
-        .unwrap_or(hay.len())
+    for k in 1..WALKERS {
+        let share = (hay.len() / WALKERS * k).max(bounds[k - 1]);
+        bounds[k] = memchr::memchr_iter(b'\n', &hay[share..])
+            .map(|i| share + i + 1)
+            .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
+            .unwrap_or(hay.len());
+    }
+    bounds
 }
 
 /// What one matching line said, ready to be folded.
@@ -275,12 +289,11 @@ impl RegionReading {
     }
 }
 
-/// Scratch space one reader keeps between regions: the signature matches of the two walkers
+/// Scratch space one reader keeps between regions: the signature matches of the walkers
 /// and the joined text of wrapped lines.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    found: Vec<Found>,
-    found_second: Vec<Found>,
+    found: [Vec<Found>; WALKERS],
     join: Vec<u8>,
 }
 
@@ -288,8 +301,11 @@ pub(crate) struct Scratch {
 /// them. `out` is cleared first.
 pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut RegionReading) {
     let m = matcher();
-    let mut found = std::mem::take(&mut scratch.found);
-    m.scan(region, &mut found, &mut scratch.found_second);
+    m.scan(region, &mut scratch.found);
+    let mut found = std::mem::take(&mut scratch.found[0]);
+    for f in &scratch.found[1..] {
+        found.extend_from_slice(f);
+    }
     let mut next = 0;
     read_matches(region, scratch, out, |from| {
         // The first match at or after `from` (`from` only grows).
@@ -298,7 +314,7 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
         }
         found.get(next).copied()
     });
-    scratch.found = found;
+    scratch.found[0] = found;
 }
 
 /// Split out, join and read the lines of `region` that `next_match(from)` (the first signature
@@ -536,7 +552,7 @@ mod tests {
         format!("{out:?}")
     }
 
-    fn read_with_two_walkers(region: &[u8]) -> String {
+    fn read_with_walkers(region: &[u8]) -> String {
         let mut out = RegionReading::default();
         read_region(region, &mut Scratch::default(), &mut out);
         format!("{out:?}")
@@ -576,7 +592,7 @@ mod tests {
     }
 
     #[test]
-    fn two_walkers_find_what_one_search_finds_in_the_fixtures() {
+    fn the_walkers_find_what_one_search_finds_in_the_fixtures() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut all = Vec::new();
         for entry in std::fs::read_dir(dir).expect("fixtures directory") {
@@ -584,7 +600,7 @@ mod tests {
             if path.extension().is_some_and(|e| e == "log" || e == "txt") {
                 let bytes = std::fs::read(&path).expect("fixture readable");
                 assert_eq!(
-                    read_with_two_walkers(&bytes),
+                    read_with_walkers(&bytes),
                     read_with_one_search(&bytes),
                     "{}",
                     path.display()
@@ -593,14 +609,17 @@ mod tests {
             }
         }
         assert!(all.len() > SPLIT_MIN * 4, "the fixtures make a long region");
-        // Every fixture end to end: a long region whose halves are read by different walkers.
-        assert_ne!(split_point(&all), all.len(), "the long region is split");
-        assert_eq!(read_with_two_walkers(&all), read_with_one_search(&all));
+        // Every fixture end to end: a long region whose parts are read by different walkers.
+        assert!(
+            split_points(&all)[..WALKERS].iter().all(|&b| b < all.len()),
+            "the long region is split among all the walkers"
+        );
+        assert_eq!(read_with_walkers(&all), read_with_one_search(&all));
     }
 
     #[test]
     fn an_indented_paste_is_split_too() {
-        // A forum's code block indents every line by four spaces: still two walkers, same
+        // A forum's code block indents every line by four spaces: still split, same
         // reading.
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
             "tests/fixtures/forum_code_block_last_20_lines_idevicerestore_2022_fdr_recover_53_no_device_identity.log",
@@ -610,15 +629,16 @@ mod tests {
         while region.len() < SPLIT_MIN * 3 {
             region.extend_from_slice(&block);
         }
-        assert_ne!(split_point(&region), region.len());
-        assert_eq!(
-            read_with_two_walkers(&region),
-            read_with_one_search(&region)
+        assert!(
+            split_points(&region)[..WALKERS]
+                .iter()
+                .all(|&b| b < region.len())
         );
+        assert_eq!(read_with_walkers(&region), read_with_one_search(&region));
     }
 
     #[test]
-    fn a_continuation_at_the_middle_does_not_split_its_line() {
+    fn a_continuation_at_a_split_does_not_split_its_line() {
         // The middle falls among continuation lines: the split moves past them, and the
         // wrapped line is read whole.
         let mut region = Vec::new();
@@ -630,26 +650,27 @@ mod tests {
             region.extend_from_slice(b"               and on, wrapped at 80 columns\n");
         }
         region.extend_from_slice(b"Status: Restore Finished\n");
-        let mid = split_point(&region);
-        assert!(mid < region.len());
-        assert!(!region[mid..].starts_with(&[b' '; CONTINUATION_INDENT]));
-        assert_eq!(
-            read_with_two_walkers(&region),
-            read_with_one_search(&region)
-        );
+        let status = region.len() - b"Status: Restore Finished\n".len();
+        let bounds = split_points(&region);
+        assert!(bounds.contains(&status), "{bounds:?}");
+        for &b in &bounds[1..] {
+            assert!(b == region.len() || region[b - 1] == b'\n');
+            assert!(!region[b..].starts_with(&[b' '; CONTINUATION_INDENT]));
+        }
+        assert_eq!(read_with_walkers(&region), read_with_one_search(&region));
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(400))]
-        /// The two-walker scan reads exactly what one search per resume point reads, on any
-        /// mix of log pieces, long enough (often) to be split between the walkers.
+        /// The walkers' scan reads exactly what one search per resume point reads, on any mix
+        /// of log pieces, long enough (often) to be split between the walkers.
         #[test]
-        fn two_walkers_find_what_one_search_finds(
+        fn the_walkers_find_what_one_search_finds(
             pieces in proptest::collection::vec(piece(), 0..1500)
         ) {
             let region = pieces.concat();
             proptest::prop_assert_eq!(
-                read_with_two_walkers(&region),
+                read_with_walkers(&region),
                 read_with_one_search(&region)
             );
         }
