@@ -31,14 +31,130 @@ const CONTINUATION_INDENT: usize = 15;
 const JOIN_CAP: usize = crate::analyzer::BUFFER_CAP;
 
 struct Matcher {
-    /// The signatures' automaton, stepped by [`Matcher::find`] (one call per matching line:
-    /// the generic search's per-call set-up cost more than the step loop on a dense log).
+    /// The signatures' automaton as aho-corasick built it, stepped by [`Matcher::find`], the
+    /// reference the scan over [`Matcher::table`] is tested against.
+    #[cfg(test)]
     dfa: DFA,
+    #[cfg(test)]
     start: StateID,
     /// Pattern id of "\n" + spaces (a wrapped line's continuation).
     continuation: usize,
     /// Parser family of each pattern id.
     families: Vec<Option<Family>>,
+    /// The same automaton as a plain table, stepped by [`Matcher::scan`].
+    table: Table,
+}
+
+/// The signatures' automaton copied into a table of its own: the same states and transitions
+/// (so the same matches), with a byte class per byte that occurs in a signature and one for
+/// all the others, match states numbered last (one comparison tells a match), and each match
+/// state's first pattern and its length at hand.
+struct Table {
+    /// `next[state + class]`; states are premultiplied by the number of classes.
+    next: Vec<u32>,
+    classes: [u8; 256],
+    start: u32,
+    /// States at or above this are match states.
+    first_match: u32,
+    /// Per match state (`(state - first_match) / stride`): its first pattern and its length.
+    matches: Vec<(u32, u32)>,
+    stride: u32,
+}
+
+impl Table {
+    fn new(dfa: &DFA, pats: &[String]) -> Table {
+        // A byte no signature holds leads every state back to the start state: such bytes
+        // share one class (0).
+        let mut classes = [0u8; 256];
+        let mut representatives = vec![0u8];
+        for p in pats {
+            for &b in p.as_bytes() {
+                if classes[usize::from(b)] == 0 {
+                    representatives.push(b);
+                    classes[usize::from(b)] =
+                        u8::try_from(representatives.len() - 1).expect("fewer than 256 classes");
+                }
+            }
+        }
+        if representatives.len() == 256 {
+            // Every byte occurs in some signature: no byte is left for the shared class.
+            representatives.remove(0);
+            for (class, &b) in representatives.iter().enumerate() {
+                classes[usize::from(b)] = class as u8;
+            }
+        } else if let Some(unused) = (0..=255u8).find(|&b| classes[usize::from(b)] == 0) {
+            representatives[0] = unused;
+        }
+        let start = dfa
+            .start_state(Anchored::No)
+            .expect("an unanchored start state");
+        // Every state reachable from the start state, in the order found, with its
+        // transitions as indexes into `states`. (The automaton's own state ids index
+        // `seen`: they are small.)
+        let mut states = vec![start];
+        let mut seen = vec![u32::MAX; start.as_usize() + 1];
+        seen[start.as_usize()] = 0;
+        let mut targets: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < states.len() {
+            let s = states[i];
+            for &b in &representatives {
+                let t = dfa.next_state(Anchored::No, s, b);
+                if seen.len() <= t.as_usize() {
+                    seen.resize(t.as_usize() + 1, u32::MAX);
+                }
+                if seen[t.as_usize()] == u32::MAX {
+                    seen[t.as_usize()] = u32::try_from(states.len()).expect("u32 states");
+                    states.push(t);
+                }
+                targets.push(seen[t.as_usize()]);
+            }
+            i += 1;
+        }
+        let is_match = |s: StateID| dfa.is_special(s) && dfa.is_match(s);
+        // Non-match states first, then match states.
+        let mut order: Vec<usize> = (0..states.len()).collect();
+        order.sort_by_key(|&k| is_match(states[k]));
+        let stride = representatives.len();
+        let mut number = vec![0u32; states.len()];
+        for (n, &k) in order.iter().enumerate() {
+            number[k] = u32::try_from(n * stride).expect("table fits u32 ids");
+        }
+        let mut next = vec![0u32; states.len() * stride];
+        let mut matches = Vec::new();
+        let mut first_match = u32::try_from(states.len() * stride).expect("table fits u32 ids");
+        for &k in &order {
+            let s = states[k];
+            let row = number[k] as usize;
+            for class in 0..stride {
+                next[row + class] = number[targets[k * stride + class] as usize];
+            }
+            if is_match(s) {
+                first_match = first_match.min(number[k]);
+                let pid = dfa.match_pattern(s, 0);
+                matches.push((pid.as_u32(), dfa.pattern_len(pid) as u32));
+            }
+        }
+        Table {
+            next,
+            classes,
+            start: number[0],
+            first_match,
+            matches,
+            stride: stride as u32,
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, state: u32, byte: u8) -> u32 {
+        self.next[(state + u32::from(self.classes[usize::from(byte)])) as usize]
+    }
+
+    /// The first pattern of a match state and its length.
+    fn matched(&self, state: u32) -> (usize, usize) {
+        let (p, len) = self.matches[((state - self.first_match) / self.stride) as usize];
+        (p as usize, len as usize)
+    }
 }
 
 fn matcher() -> &'static Matcher {
@@ -67,14 +183,17 @@ fn matcher() -> &'static Matcher {
             .prefilter(false)
             .build(&pats)
             .expect("signature automaton builds");
-        let start = dfa
-            .start_state(Anchored::No)
-            .expect("an unanchored start state");
+        let table = Table::new(&dfa, &pats);
         Matcher {
+            #[cfg(test)]
+            start: dfa
+                .start_state(Anchored::No)
+                .expect("an unanchored start state"),
+            #[cfg(test)]
             dfa,
-            start,
             continuation,
             families,
+            table,
         }
     })
 }
@@ -102,7 +221,9 @@ impl Matcher {
     /// line already worth reading is not scanned), after a continuation match from the byte
     /// after its `\n`.
     ///
-    /// [`WALKERS`] walkers step the automaton through as many parts of the region in turn.
+    /// [`WALKERS`] walkers step the automaton ([`Table`]) through as many parts of the region
+    /// in turn, in runs as long as the shortest part left (one count instead of a test per
+    /// walker and step), until one of them matches.
     /// Each step waits for the load of the next state, so one walker leaves the CPU idle most
     /// of the time; independent walkers overlap their loads (two: about 1.5x the bytes per
     /// second of one; four: about 1.25x those of two on the real-log file). The parts meet at
@@ -114,30 +235,56 @@ impl Matcher {
     fn scan(&self, hay: &[u8], found: &mut [Vec<Found>; WALKERS]) {
         found.iter_mut().for_each(Vec::clear);
         let bounds = split_points(hay);
-        let dfa = &self.dfa;
+        let t = &self.table;
+        let start = t.start;
+        let first_match = t.first_match;
         // Positions and states in locals (kept in registers: the loop is bound by the state
         // loads, and a state kept in memory would add a store and a load to each step).
         let [found0, found1, found2, found3] = found;
-        let (mut a0, mut s0) = (bounds[0], self.start);
-        let (mut a1, mut s1) = (bounds[1], self.start);
-        let (mut a2, mut s2) = (bounds[2], self.start);
-        let (mut a3, mut s3) = (bounds[3], self.start);
+        let (mut a0, mut s0) = (bounds[0], start);
+        let (mut a1, mut s1) = (bounds[1], start);
+        let (mut a2, mut s2) = (bounds[2], start);
+        let (mut a3, mut s3) = (bounds[3], start);
         let (e0, e1, e2, e3) = (bounds[1], bounds[2], bounds[3], bounds[4]);
-        macro_rules! step {
-            ($a:ident, $s:ident, $f:ident) => {
-                $s = dfa.next_state(Anchored::No, $s, hay[$a]);
-                $a += 1;
-                if dfa.is_special($s) && dfa.is_match($s) {
-                    $a = self.record(hay, $a, $s, $f);
-                    $s = self.start;
+        loop {
+            // Steps every walker can take before the first reaches its end; a match cuts the
+            // run short (the walker jumps to its line's end).
+            let run = (e0 - a0).min(e1 - a1).min(e2 - a2).min(e3 - a3);
+            if run == 0 {
+                break;
+            }
+            let mut matched = false;
+            for _ in 0..run {
+                s0 = t.step(s0, hay[a0]);
+                s1 = t.step(s1, hay[a1]);
+                s2 = t.step(s2, hay[a2]);
+                s3 = t.step(s3, hay[a3]);
+                a0 += 1;
+                a1 += 1;
+                a2 += 1;
+                a3 += 1;
+                if (s0 >= first_match)
+                    | (s1 >= first_match)
+                    | (s2 >= first_match)
+                    | (s3 >= first_match)
+                {
+                    matched = true;
+                    break;
                 }
-            };
-        }
-        while a0 < e0 && a1 < e1 && a2 < e2 && a3 < e3 {
-            step!(a0, s0, found0);
-            step!(a1, s1, found1);
-            step!(a2, s2, found2);
-            step!(a3, s3, found3);
+            }
+            if matched {
+                for (a, s, f) in [
+                    (&mut a0, &mut s0, &mut *found0),
+                    (&mut a1, &mut s1, &mut *found1),
+                    (&mut a2, &mut s2, &mut *found2),
+                    (&mut a3, &mut s3, &mut *found3),
+                ] {
+                    if *s >= first_match {
+                        *a = self.record(hay, *a, *s, f);
+                        *s = start;
+                    }
+                }
+            }
         }
         let at = [a0, a1, a2, a3];
         let state = [s0, s1, s2, s3];
@@ -145,11 +292,11 @@ impl Matcher {
         for k in 0..WALKERS {
             let (mut at, end, mut state) = (at[k], ends[k], state[k]);
             while at < end {
-                state = dfa.next_state(Anchored::No, state, hay[at]);
+                state = t.step(state, hay[at]);
                 at += 1;
-                if dfa.is_special(state) && dfa.is_match(state) {
+                if state >= first_match {
                     at = self.record(hay, at, state, &mut found[k]);
-                    state = self.start;
+                    state = start;
                 }
             }
         }
@@ -158,10 +305,9 @@ impl Matcher {
     /// A walker at `at` has just stepped past the last byte of a match (`state`): note the
     /// match, and return where the walker goes on (from its start state).
     #[inline]
-    fn record(&self, hay: &[u8], at: usize, state: StateID, found: &mut Vec<Found>) -> usize {
-        let pid = self.dfa.match_pattern(state, 0);
-        let start = at - self.dfa.pattern_len(pid);
-        let pattern = pid.as_usize();
+    fn record(&self, hay: &[u8], at: usize, state: u32, found: &mut Vec<Found>) -> usize {
+        let (pattern, len) = self.table.matched(state);
+        let start = at - len;
         let (line_end, resume) = if pattern == self.continuation {
             (start, start + 1)
         } else {
