@@ -59,6 +59,8 @@ struct Table {
     /// Per match state (`(state - first_match) / stride`): its first pattern and its length.
     matches: Vec<(u32, u32)>,
     stride: u32,
+    /// `next.len() - 1` (a power of two less one).
+    mask: usize,
 }
 
 impl Table {
@@ -120,7 +122,7 @@ impl Table {
         for (n, &k) in order.iter().enumerate() {
             number[k] = u32::try_from(n * stride).expect("table fits u32 ids");
         }
-        let mut next = vec![0u32; states.len() * stride];
+        let mut next = vec![0u32; (states.len() * stride).next_power_of_two()];
         let mut matches = Vec::new();
         let mut first_match = u32::try_from(states.len() * stride).expect("table fits u32 ids");
         for &k in &order {
@@ -136,6 +138,7 @@ impl Table {
             }
         }
         Table {
+            mask: next.len() - 1,
             next,
             classes,
             start: number[0],
@@ -147,7 +150,10 @@ impl Table {
 
     #[inline(always)]
     fn step(&self, state: u32, byte: u8) -> u32 {
-        self.next[(state + u32::from(self.classes[usize::from(byte)])) as usize]
+        let next = &self.next[..=self.mask];
+        // `next` holds a power of two of entries and every state's row fits in it: the mask
+        // changes no index, and lets the compiler drop the bounds check.
+        next[(state + u32::from(self.classes[usize::from(byte)])) as usize & self.mask]
     }
 
     /// The first pattern of a match state and its length.
@@ -222,8 +228,8 @@ impl Matcher {
     /// after its `\n`.
     ///
     /// [`WALKERS`] walkers step the automaton ([`Table`]) through as many parts of the region
-    /// in turn, in runs as long as the shortest part left (one count instead of a test per
-    /// walker and step), until one of them matches.
+    /// in turn, in runs as long as the shortest part left, over slice iterators (no index to
+    /// check per walker and step), until one of them matches.
     /// Each step waits for the load of the next state, so one walker leaves the CPU idle most
     /// of the time; independent walkers overlap their loads (two: about 1.5x the bytes per
     /// second of one; four: about 1.25x those of two on the real-log file). The parts meet at
@@ -253,25 +259,28 @@ impl Matcher {
             if run == 0 {
                 break;
             }
-            let mut matched = false;
-            for _ in 0..run {
-                s0 = t.step(s0, hay[a0]);
-                s1 = t.step(s1, hay[a1]);
-                s2 = t.step(s2, hay[a2]);
-                s3 = t.step(s3, hay[a3]);
-                a0 += 1;
-                a1 += 1;
-                a2 += 1;
-                a3 += 1;
-                if (s0 >= first_match)
-                    | (s1 >= first_match)
-                    | (s2 >= first_match)
-                    | (s3 >= first_match)
-                {
-                    matched = true;
+            // The run's bytes of each part, walked by slice iterators (no index to check).
+            let bytes = hay[a0..a0 + run]
+                .iter()
+                .zip(&hay[a1..a1 + run])
+                .zip(&hay[a2..a2 + run])
+                .zip(&hay[a3..a3 + run]);
+            let mut stepped = run;
+            for (i, (((&b0, &b1), &b2), &b3)) in bytes.enumerate() {
+                s0 = t.step(s0, b0);
+                s1 = t.step(s1, b1);
+                s2 = t.step(s2, b2);
+                s3 = t.step(s3, b3);
+                if s0.max(s1).max(s2).max(s3) >= first_match {
+                    stepped = i + 1;
                     break;
                 }
             }
+            a0 += stepped;
+            a1 += stepped;
+            a2 += stepped;
+            a3 += stepped;
+            let matched = s0.max(s1).max(s2).max(s3) >= first_match;
             if matched {
                 for (a, s, f) in [
                     (&mut a0, &mut s0, &mut *found0),
