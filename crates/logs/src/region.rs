@@ -65,27 +65,25 @@ struct Table {
 
 impl Table {
     fn new(dfa: &DFA, pats: &[String]) -> Table {
-        // A byte no signature holds leads every state back to the start state: such bytes
-        // share one class (0).
-        let mut classes = [0u8; 256];
-        let mut representatives = vec![0u8];
+        let mut used = [false; 256];
         for p in pats {
             for &b in p.as_bytes() {
-                if classes[usize::from(b)] == 0 {
-                    representatives.push(b);
-                    classes[usize::from(b)] =
-                        u8::try_from(representatives.len() - 1).expect("fewer than 256 classes");
-                }
+                used[usize::from(b)] = true;
             }
         }
-        if representatives.len() == 256 {
-            // Every byte occurs in some signature: no byte is left for the shared class.
-            representatives.remove(0);
-            for (class, &b) in representatives.iter().enumerate() {
-                classes[usize::from(b)] = class as u8;
+        // A byte no signature holds leads every state back to the start state: all such
+        // bytes share class 0 (when there is one); each byte a signature holds has a class
+        // of its own. At most 256 classes, numbered from 0: they fit a byte.
+        let mut classes = [0u8; 256];
+        let mut representatives: Vec<u8> = (0..=255u8)
+            .find(|&b| !used[usize::from(b)])
+            .into_iter()
+            .collect();
+        for b in 0..=255u8 {
+            if used[usize::from(b)] {
+                classes[usize::from(b)] = representatives.len() as u8;
+                representatives.push(b);
             }
-        } else if let Some(unused) = (0..=255u8).find(|&b| classes[usize::from(b)] == 0) {
-            representatives[0] = unused;
         }
         let start = dfa
             .start_state(Anchored::No)
