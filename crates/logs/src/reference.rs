@@ -1,6 +1,7 @@
 //! Lookups in the knowledge base's restore tables, indexed once for speed.
 
 use crate::model::{CheckpointRef, OperationRef};
+use crate::text::{LOWER_BUF, ascii_lowercase};
 use kb::Stage;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -311,16 +312,19 @@ fn indexed_checkpoint(id: u32) -> Option<&'static (&'static kb::Checkpoint, Stri
     Some(&cps[i])
 }
 
-/// Checkpoint names drift (`update_baseband_legacy`); read the obvious ones.
+/// Checkpoint names drift (`update_baseband_legacy`); read the obvious ones. (The name is
+/// lowered on the stack, and searched with memmem finders built once.)
 fn stage_from_checkpoint_name(name: &str) -> Option<Stage> {
-    let n = name.to_ascii_lowercase();
-    Some(if n.contains("baseband") {
+    let mut buf = [0u8; LOWER_BUF];
+    let n = ascii_lowercase(name, &mut buf);
+    let n: &str = &n;
+    Some(if has!(n, "baseband") {
         Stage::Baseband
-    } else if n.contains("nand") || n.contains("storage") {
+    } else if has!(n, "nand") || has!(n, "storage") {
         Stage::Nand
-    } else if n.contains("fdr") {
+    } else if has!(n, "fdr") {
         Stage::Fdr
-    } else if n.contains("sep") {
+    } else if has!(n, "sep") {
         Stage::Sep
     } else if n.starts_with("update_") {
         Stage::Firmware
@@ -401,6 +405,27 @@ pub(crate) fn known_fault_hint(product_type: &str, stage: Stage) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stages_from_checkpoint_names_in_any_case() {
+        for (n, stage) in [
+            ("update_baseband_legacy", Some(Stage::Baseband)),
+            ("UPDATE_BASEBAND", Some(Stage::Baseband)),
+            ("wait_for_NAND", Some(Stage::Nand)),
+            ("Storage_check", Some(Stage::Nand)),
+            ("recover_fdr", Some(Stage::Fdr)),
+            ("load_SEP_os", Some(Stage::Sep)),
+            ("Update_rose", Some(Stage::Firmware)),
+            ("update", None),
+            ("fd", None),
+            ("", None),
+        ] {
+            assert_eq!(stage_from_checkpoint_name(n), stage, "{n}");
+        }
+        // Longer than the stack buffer.
+        let long = format!("{}baseband", "x".repeat(LOWER_BUF));
+        assert_eq!(stage_from_checkpoint_name(&long), Some(Stage::Baseband));
+    }
 
     #[test]
     fn labels_resolve_with_and_without_shift() {

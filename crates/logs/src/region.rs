@@ -31,14 +31,134 @@ const CONTINUATION_INDENT: usize = 15;
 const JOIN_CAP: usize = crate::analyzer::BUFFER_CAP;
 
 struct Matcher {
-    /// The signatures' automaton, stepped by [`Matcher::find`] (one call per matching line:
-    /// the generic search's per-call set-up cost more than the step loop on a dense log).
+    /// The signatures' automaton as aho-corasick built it, stepped by [`Matcher::find`], the
+    /// reference the scan over [`Matcher::table`] is tested against.
+    #[cfg(test)]
     dfa: DFA,
+    #[cfg(test)]
     start: StateID,
     /// Pattern id of "\n" + spaces (a wrapped line's continuation).
     continuation: usize,
     /// Parser family of each pattern id.
     families: Vec<Option<Family>>,
+    /// The same automaton as a plain table, stepped by [`Matcher::scan`].
+    table: Table,
+}
+
+/// The signatures' automaton copied into a table of its own: the same states and transitions
+/// (so the same matches), with a byte class per byte that occurs in a signature and one for
+/// all the others, match states numbered last (one comparison tells a match), and each match
+/// state's first pattern and its length at hand.
+struct Table {
+    /// `next[state + class]`; states are premultiplied by the number of classes.
+    next: Vec<u32>,
+    classes: [u8; 256],
+    start: u32,
+    /// States at or above this are match states.
+    first_match: u32,
+    /// Per match state (`(state - first_match) / stride`): its first pattern and its length.
+    matches: Vec<(u32, u32)>,
+    stride: u32,
+    /// `next.len() - 1` (a power of two less one).
+    mask: usize,
+}
+
+impl Table {
+    fn new(dfa: &DFA, pats: &[String]) -> Table {
+        let mut used = [false; 256];
+        for p in pats {
+            for &b in p.as_bytes() {
+                used[usize::from(b)] = true;
+            }
+        }
+        // A byte no signature holds leads every state back to the start state: all such
+        // bytes share class 0 (when there is one); each byte a signature holds has a class
+        // of its own. At most 256 classes, numbered from 0: they fit a byte.
+        let mut classes = [0u8; 256];
+        let mut representatives: Vec<u8> = (0..=255u8)
+            .find(|&b| !used[usize::from(b)])
+            .into_iter()
+            .collect();
+        for b in 0..=255u8 {
+            if used[usize::from(b)] {
+                classes[usize::from(b)] = representatives.len() as u8;
+                representatives.push(b);
+            }
+        }
+        let start = dfa
+            .start_state(Anchored::No)
+            .expect("an unanchored start state");
+        // Every state reachable from the start state, in the order found, with its
+        // transitions as indexes into `states`. (The automaton's own state ids index
+        // `seen`: they are small.)
+        let mut states = vec![start];
+        let mut seen = vec![u32::MAX; start.as_usize() + 1];
+        seen[start.as_usize()] = 0;
+        let mut targets: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while i < states.len() {
+            let s = states[i];
+            for &b in &representatives {
+                let t = dfa.next_state(Anchored::No, s, b);
+                if seen.len() <= t.as_usize() {
+                    seen.resize(t.as_usize() + 1, u32::MAX);
+                }
+                if seen[t.as_usize()] == u32::MAX {
+                    seen[t.as_usize()] = u32::try_from(states.len()).expect("u32 states");
+                    states.push(t);
+                }
+                targets.push(seen[t.as_usize()]);
+            }
+            i += 1;
+        }
+        let is_match = |s: StateID| dfa.is_special(s) && dfa.is_match(s);
+        // Non-match states first, then match states.
+        let mut order: Vec<usize> = (0..states.len()).collect();
+        order.sort_by_key(|&k| is_match(states[k]));
+        let stride = representatives.len();
+        let mut number = vec![0u32; states.len()];
+        for (n, &k) in order.iter().enumerate() {
+            number[k] = u32::try_from(n * stride).expect("table fits u32 ids");
+        }
+        let mut next = vec![0u32; (states.len() * stride).next_power_of_two()];
+        let mut matches = Vec::new();
+        let mut first_match = u32::try_from(states.len() * stride).expect("table fits u32 ids");
+        for &k in &order {
+            let s = states[k];
+            let row = number[k] as usize;
+            for class in 0..stride {
+                next[row + class] = number[targets[k * stride + class] as usize];
+            }
+            if is_match(s) {
+                first_match = first_match.min(number[k]);
+                let pid = dfa.match_pattern(s, 0);
+                matches.push((pid.as_u32(), dfa.pattern_len(pid) as u32));
+            }
+        }
+        Table {
+            mask: next.len() - 1,
+            next,
+            classes,
+            start: number[0],
+            first_match,
+            matches,
+            stride: stride as u32,
+        }
+    }
+
+    #[inline(always)]
+    fn step(&self, state: u32, byte: u8) -> u32 {
+        let next = &self.next[..=self.mask];
+        // `next` holds a power of two of entries and every state's row fits in it: the mask
+        // changes no index, and lets the compiler drop the bounds check.
+        next[(state + u32::from(self.classes[usize::from(byte)])) as usize & self.mask]
+    }
+
+    /// The first pattern of a match state and its length.
+    fn matched(&self, state: u32) -> (usize, usize) {
+        let (p, len) = self.matches[((state - self.first_match) / self.stride) as usize];
+        (p as usize, len as usize)
+    }
 }
 
 fn matcher() -> &'static Matcher {
@@ -67,21 +187,24 @@ fn matcher() -> &'static Matcher {
             .prefilter(false)
             .build(&pats)
             .expect("signature automaton builds");
-        let start = dfa
-            .start_state(Anchored::No)
-            .expect("an unanchored start state");
+        let table = Table::new(&dfa, &pats);
         Matcher {
+            #[cfg(test)]
+            start: dfa
+                .start_state(Anchored::No)
+                .expect("an unanchored start state"),
+            #[cfg(test)]
             dfa,
-            start,
             continuation,
             families,
+            table,
         }
     })
 }
 
 impl Matcher {
     /// The first signature that ends in `hay[from..]`: its start and pattern id. The reference
-    /// the two-walker [`Matcher::scan`] is tested against.
+    /// walkers of [`Matcher::scan`] are tested against.
     #[cfg(test)]
     fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
         let dfa = &self.dfa;
@@ -102,61 +225,96 @@ impl Matcher {
     /// line already worth reading is not scanned), after a continuation match from the byte
     /// after its `\n`.
     ///
-    /// Two walkers step the automaton through the two halves of the region in turn. Each step
-    /// waits for the load of the next state, so one walker leaves the CPU idle most of the
-    /// time; two independent walkers overlap their loads (about 1.5x the bytes per second on
-    /// the dense benchmark log). The halves meet at a line start that is not a continuation's
-    /// indent: no signature holds a line terminator, except the continuation's leading `\n`
-    /// before spaces, so no match crosses the split and each half can start from the start
-    /// state.
+    /// [`WALKERS`] walkers step the automaton ([`Table`]) through as many parts of the region
+    /// in turn, in runs as long as the shortest part left, over slice iterators (no index to
+    /// check per walker and step), until one of them matches.
+    /// Each step waits for the load of the next state, so one walker leaves the CPU idle most
+    /// of the time; independent walkers overlap their loads (two: about 1.5x the bytes per
+    /// second of one; four: about 1.25x those of two on the real-log file). The parts meet at
+    /// line starts that are not a continuation's indent: no signature holds a line terminator,
+    /// except the continuation's leading `\n` before spaces, so no match crosses a split and
+    /// each part can start from the start state.
     /// [`read_region`] reads the list as it would have called [`Matcher::find`] from each of
-    /// its resume points (test `two_walkers_find_what_one_search_finds`).
-    fn scan(&self, hay: &[u8], first: &mut Vec<Found>, second: &mut Vec<Found>) {
-        first.clear();
-        second.clear();
-        let mid = split_point(hay);
-        let dfa = &self.dfa;
+    /// its resume points (test `the_walkers_find_what_one_search_finds`).
+    fn scan(&self, hay: &[u8], found: &mut [Vec<Found>; WALKERS]) {
+        found.iter_mut().for_each(Vec::clear);
+        let bounds = split_points(hay);
+        let t = &self.table;
+        let start = t.start;
+        let first_match = t.first_match;
         // Positions and states in locals (kept in registers: the loop is bound by the state
         // loads, and a state kept in memory would add a store and a load to each step).
-        let (mut a, mut a_state) = (0, self.start);
-        let (mut b, mut b_state) = (mid, self.start);
-        while a < mid && b < hay.len() {
-            a_state = dfa.next_state(Anchored::No, a_state, hay[a]);
-            b_state = dfa.next_state(Anchored::No, b_state, hay[b]);
-            a += 1;
-            b += 1;
-            if dfa.is_special(a_state) && dfa.is_match(a_state) {
-                a = self.record(hay, a, a_state, first);
-                a_state = self.start;
+        let [found0, found1, found2, found3] = found;
+        let (mut a0, mut s0) = (bounds[0], start);
+        let (mut a1, mut s1) = (bounds[1], start);
+        let (mut a2, mut s2) = (bounds[2], start);
+        let (mut a3, mut s3) = (bounds[3], start);
+        let (e0, e1, e2, e3) = (bounds[1], bounds[2], bounds[3], bounds[4]);
+        loop {
+            // Steps every walker can take before the first reaches its end; a match cuts the
+            // run short (the walker jumps to its line's end).
+            let run = (e0 - a0).min(e1 - a1).min(e2 - a2).min(e3 - a3);
+            if run == 0 {
+                break;
             }
-            if dfa.is_special(b_state) && dfa.is_match(b_state) {
-                b = self.record(hay, b, b_state, second);
-                b_state = self.start;
+            // The run's bytes of each part, walked by slice iterators (no index to check).
+            let bytes = hay[a0..a0 + run]
+                .iter()
+                .zip(&hay[a1..a1 + run])
+                .zip(&hay[a2..a2 + run])
+                .zip(&hay[a3..a3 + run]);
+            let mut stepped = run;
+            for (i, (((&b0, &b1), &b2), &b3)) in bytes.enumerate() {
+                s0 = t.step(s0, b0);
+                s1 = t.step(s1, b1);
+                s2 = t.step(s2, b2);
+                s3 = t.step(s3, b3);
+                if s0.max(s1).max(s2).max(s3) >= first_match {
+                    stepped = i + 1;
+                    break;
+                }
             }
-        }
-        for (mut at, end, mut state, found) in [
-            (a, mid, a_state, &mut *first),
-            (b, hay.len(), b_state, &mut *second),
-        ] {
-            while at < end {
-                state = dfa.next_state(Anchored::No, state, hay[at]);
-                at += 1;
-                if dfa.is_special(state) && dfa.is_match(state) {
-                    at = self.record(hay, at, state, found);
-                    state = self.start;
+            a0 += stepped;
+            a1 += stepped;
+            a2 += stepped;
+            a3 += stepped;
+            let matched = s0.max(s1).max(s2).max(s3) >= first_match;
+            if matched {
+                for (a, s, f) in [
+                    (&mut a0, &mut s0, &mut *found0),
+                    (&mut a1, &mut s1, &mut *found1),
+                    (&mut a2, &mut s2, &mut *found2),
+                    (&mut a3, &mut s3, &mut *found3),
+                ] {
+                    if *s >= first_match {
+                        *a = self.record(hay, *a, *s, f);
+                        *s = start;
+                    }
                 }
             }
         }
-        first.extend_from_slice(second);
+        let at = [a0, a1, a2, a3];
+        let state = [s0, s1, s2, s3];
+        let ends = [e0, e1, e2, e3];
+        for k in 0..WALKERS {
+            let (mut at, end, mut state) = (at[k], ends[k], state[k]);
+            while at < end {
+                state = t.step(state, hay[at]);
+                at += 1;
+                if state >= first_match {
+                    at = self.record(hay, at, state, &mut found[k]);
+                    state = start;
+                }
+            }
+        }
     }
 
     /// A walker at `at` has just stepped past the last byte of a match (`state`): note the
     /// match, and return where the walker goes on (from its start state).
     #[inline]
-    fn record(&self, hay: &[u8], at: usize, state: StateID, found: &mut Vec<Found>) -> usize {
-        let pid = self.dfa.match_pattern(state, 0);
-        let start = at - self.dfa.pattern_len(pid);
-        let pattern = pid.as_usize();
+    fn record(&self, hay: &[u8], at: usize, state: u32, found: &mut Vec<Found>) -> usize {
+        let (pattern, len) = self.table.matched(state);
+        let start = at - len;
         let (line_end, resume) = if pattern == self.continuation {
             (start, start + 1)
         } else {
@@ -196,20 +354,29 @@ impl Found {
 /// Regions shorter than this are scanned by one walker.
 const SPLIT_MIN: usize = 4096;
 
-/// Where [`Matcher::scan`]'s second walker starts: the first line start at or after the middle
-/// of `hay` that does not begin with a continuation's indent (so that no continuation match,
-/// `\n` and that many spaces, crosses it), or the end (one walker) for a short region or one
-/// without such a line. Indented pastes (a forum's code block) split too.
-fn split_point(hay: &[u8]) -> usize {
+/// Walkers stepping the automaton through a region in turn.
+const WALKERS: usize = 4;
+
+/// Where each of [`Matcher::scan`]'s walkers starts, and the region's end: for each part, the
+/// first line start at or after its share of `hay` that does not begin with a continuation's
+/// indent (so that no continuation match, `\n` and that many spaces, crosses it), or the end
+/// (fewer walkers) for a short region or one without such a line. Indented pastes (a forum's
+/// code block) split too.
+fn split_points(hay: &[u8]) -> [usize; WALKERS + 1] {
+    let mut bounds = [hay.len(); WALKERS + 1];
+    bounds[0] = 0;
     if hay.len() < SPLIT_MIN {
-        return hay.len();
+        return bounds;
     }
-    let half = hay.len() / 2;
     let indent = [b' '; CONTINUATION_INDENT];
-    memchr::memchr_iter(b'\n', &hay[half..])
-        .map(|i| half + i + 1)
-        .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
-        .unwrap_or(hay.len())
+    for k in 1..WALKERS {
+        let share = (hay.len() / WALKERS * k).max(bounds[k - 1]);
+        bounds[k] = memchr::memchr_iter(b'\n', &hay[share..])
+            .map(|i| share + i + 1)
+            .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
+            .unwrap_or(hay.len());
+    }
+    bounds
 }
 
 /// What one matching line said, ready to be folded.
@@ -275,12 +442,11 @@ impl RegionReading {
     }
 }
 
-/// Scratch space one reader keeps between regions: the signature matches of the two walkers
+/// Scratch space one reader keeps between regions: the signature matches of the walkers
 /// and the joined text of wrapped lines.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    found: Vec<Found>,
-    found_second: Vec<Found>,
+    found: [Vec<Found>; WALKERS],
     join: Vec<u8>,
 }
 
@@ -288,8 +454,11 @@ pub(crate) struct Scratch {
 /// them. `out` is cleared first.
 pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut RegionReading) {
     let m = matcher();
-    let mut found = std::mem::take(&mut scratch.found);
-    m.scan(region, &mut found, &mut scratch.found_second);
+    m.scan(region, &mut scratch.found);
+    let mut found = std::mem::take(&mut scratch.found[0]);
+    for f in &scratch.found[1..] {
+        found.extend_from_slice(f);
+    }
     let mut next = 0;
     read_matches(region, scratch, out, |from| {
         // The first match at or after `from` (`from` only grows).
@@ -298,7 +467,7 @@ pub(crate) fn read_region(region: &[u8], scratch: &mut Scratch, out: &mut Region
         }
         found.get(next).copied()
     });
-    scratch.found = found;
+    scratch.found[0] = found;
 }
 
 /// Split out, join and read the lines of `region` that `next_match(from)` (the first signature
@@ -536,7 +705,7 @@ mod tests {
         format!("{out:?}")
     }
 
-    fn read_with_two_walkers(region: &[u8]) -> String {
+    fn read_with_walkers(region: &[u8]) -> String {
         let mut out = RegionReading::default();
         read_region(region, &mut Scratch::default(), &mut out);
         format!("{out:?}")
@@ -576,7 +745,7 @@ mod tests {
     }
 
     #[test]
-    fn two_walkers_find_what_one_search_finds_in_the_fixtures() {
+    fn the_walkers_find_what_one_search_finds_in_the_fixtures() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut all = Vec::new();
         for entry in std::fs::read_dir(dir).expect("fixtures directory") {
@@ -584,7 +753,7 @@ mod tests {
             if path.extension().is_some_and(|e| e == "log" || e == "txt") {
                 let bytes = std::fs::read(&path).expect("fixture readable");
                 assert_eq!(
-                    read_with_two_walkers(&bytes),
+                    read_with_walkers(&bytes),
                     read_with_one_search(&bytes),
                     "{}",
                     path.display()
@@ -593,14 +762,17 @@ mod tests {
             }
         }
         assert!(all.len() > SPLIT_MIN * 4, "the fixtures make a long region");
-        // Every fixture end to end: a long region whose halves are read by different walkers.
-        assert_ne!(split_point(&all), all.len(), "the long region is split");
-        assert_eq!(read_with_two_walkers(&all), read_with_one_search(&all));
+        // Every fixture end to end: a long region whose parts are read by different walkers.
+        assert!(
+            split_points(&all)[..WALKERS].iter().all(|&b| b < all.len()),
+            "the long region is split among all the walkers"
+        );
+        assert_eq!(read_with_walkers(&all), read_with_one_search(&all));
     }
 
     #[test]
     fn an_indented_paste_is_split_too() {
-        // A forum's code block indents every line by four spaces: still two walkers, same
+        // A forum's code block indents every line by four spaces: still split, same
         // reading.
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(
             "tests/fixtures/forum_code_block_last_20_lines_idevicerestore_2022_fdr_recover_53_no_device_identity.log",
@@ -610,15 +782,16 @@ mod tests {
         while region.len() < SPLIT_MIN * 3 {
             region.extend_from_slice(&block);
         }
-        assert_ne!(split_point(&region), region.len());
-        assert_eq!(
-            read_with_two_walkers(&region),
-            read_with_one_search(&region)
+        assert!(
+            split_points(&region)[..WALKERS]
+                .iter()
+                .all(|&b| b < region.len())
         );
+        assert_eq!(read_with_walkers(&region), read_with_one_search(&region));
     }
 
     #[test]
-    fn a_continuation_at_the_middle_does_not_split_its_line() {
+    fn a_continuation_at_a_split_does_not_split_its_line() {
         // The middle falls among continuation lines: the split moves past them, and the
         // wrapped line is read whole.
         let mut region = Vec::new();
@@ -630,26 +803,27 @@ mod tests {
             region.extend_from_slice(b"               and on, wrapped at 80 columns\n");
         }
         region.extend_from_slice(b"Status: Restore Finished\n");
-        let mid = split_point(&region);
-        assert!(mid < region.len());
-        assert!(!region[mid..].starts_with(&[b' '; CONTINUATION_INDENT]));
-        assert_eq!(
-            read_with_two_walkers(&region),
-            read_with_one_search(&region)
-        );
+        let status = region.len() - b"Status: Restore Finished\n".len();
+        let bounds = split_points(&region);
+        assert!(bounds.contains(&status), "{bounds:?}");
+        for &b in &bounds[1..] {
+            assert!(b == region.len() || region[b - 1] == b'\n');
+            assert!(!region[b..].starts_with(&[b' '; CONTINUATION_INDENT]));
+        }
+        assert_eq!(read_with_walkers(&region), read_with_one_search(&region));
     }
 
     proptest::proptest! {
         #![proptest_config(proptest::test_runner::Config::with_cases(400))]
-        /// The two-walker scan reads exactly what one search per resume point reads, on any
-        /// mix of log pieces, long enough (often) to be split between the walkers.
+        /// The walkers' scan reads exactly what one search per resume point reads, on any mix
+        /// of log pieces, long enough (often) to be split between the walkers.
         #[test]
-        fn two_walkers_find_what_one_search_finds(
+        fn the_walkers_find_what_one_search_finds(
             pieces in proptest::collection::vec(piece(), 0..1500)
         ) {
             let region = pieces.concat();
             proptest::prop_assert_eq!(
-                read_with_two_walkers(&region),
+                read_with_walkers(&region),
                 read_with_one_search(&region)
             );
         }

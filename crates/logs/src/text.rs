@@ -123,6 +123,21 @@ pub(crate) fn trim(s: &str) -> &str {
 /// A leading integer: optional sign, then decimal digits. Values above `i64::MAX` that fit in
 /// `u64` wrap (the restore protocol prints −1 as `18446744073709551615`).
 pub(crate) fn leading_int(s: &str) -> Option<i64> {
+    // The usual case, digits straight away: no white space or sign to skip, and fewer than
+    // 20 digits fit in a u64 without a check. Longer runs take the general path.
+    let b = s.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_digit) {
+        let mut value: u64 = 0;
+        for &c in b.iter().take(19) {
+            if !c.is_ascii_digit() {
+                return Some(value as i64);
+            }
+            value = value * 10 + u64::from(c - b'0');
+        }
+        if !b.get(19).is_some_and(u8::is_ascii_digit) {
+            return Some(value as i64);
+        }
+    }
     let s = s.trim_start();
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -242,6 +257,49 @@ pub(crate) fn digits_len(b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `leading_int` without its fast path for leading digits.
+    fn leading_int_general(s: &str) -> Option<i64> {
+        let s = s.trim_start();
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let end = digits
+            .bytes()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(digits.len());
+        if end == 0 || end > 20 {
+            return None;
+        }
+        let value: u64 = digits[..end].parse().ok()?;
+        let value = value as i64;
+        Some(if neg { value.wrapping_neg() } else { value })
+    }
+
+    proptest::proptest! {
+        /// The fast path for leading digits reads what the general path reads.
+        #[test]
+        fn leading_digits_read_as_before(s in "[0-9]{0,24}[ -~]{0,4}|[ +-]?[0-9 ]{0,22}") {
+            proptest::prop_assert_eq!(leading_int(&s), leading_int_general(&s));
+        }
+    }
+
+    #[test]
+    fn leading_digits_at_the_limits() {
+        for s in [
+            "9999999999999999999",
+            "9999999999999999999 x",
+            "99999999999999999999",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1844674407370955161x",
+            "000000000000000000000000001",
+            "0",
+        ] {
+            assert_eq!(leading_int(s), leading_int_general(s), "{s}");
+        }
+    }
 
     #[test]
     fn unsigned_minus_one_reads_as_minus_one() {

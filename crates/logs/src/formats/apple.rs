@@ -6,6 +6,25 @@ use crate::signal::{FailKind, Signal};
 use crate::text::{find_byte, first_word, leading_hex, leading_int, trim};
 use kb::Stage;
 
+/// Where `>: ` first occurs in `line` (the end of a `<Restore Device 0x…>` object): what
+/// `find_lit!(line, ">: ")` finds, by memchr on `>` (a memmem search costs more to start
+/// than the short run to the object's end).
+fn object_end(line: &str) -> Option<usize> {
+    let b = line.as_bytes();
+    memchr::memchr_iter(b'>', b).find(|&i| b[i + 1..].starts_with(b": "))
+}
+
+/// The rest of `r` (`12 progress 45`) after its first `progress `: what
+/// `after_lit!(r, "progress ")` returns, at once when only the operation's number comes first
+/// (no `progress ` can start among its digits).
+fn after_progress(r: &str) -> Option<&str> {
+    let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+    match r[digits..].strip_prefix(" progress ") {
+        Some(rest) => Some(rest),
+        None => after_lit!(r, "progress "),
+    }
+}
+
 /// Read one library line (prefixes already stripped). Returns whether it was one.
 pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
     let line = trim(body);
@@ -13,7 +32,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
         return object_eaten_operation(line, out);
     }
     if line.starts_with('<')
-        && let Some(close) = find_lit!(line, ">: ")
+        && let Some(close) = object_end(line)
     {
         let object = &line[1..close];
         let msg = &line[close + 3..];
@@ -37,7 +56,7 @@ pub fn parse(body: &str, out: &mut Vec<Signal>) -> bool {
                 let Some(id) = leading_int(r) else {
                     return true;
                 };
-                let progress = after_lit!(r, "progress ").and_then(leading_int);
+                let progress = after_progress(r).and_then(leading_int);
                 if (0..=10_000).contains(&id) {
                     out.push(Signal::Operation {
                         raw_id: id as u32,
@@ -310,6 +329,17 @@ fn object_eaten_operation(line: &str, out: &mut Vec<Signal>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The byte-level searches find what the memmem searches find.
+        #[test]
+        fn object_end_and_progress_as_memmem(
+            line in "[<>: 0-9a-z]{0,40}(>: |progress |operation )?[<>: 0-9a-z]{0,20}"
+        ) {
+            proptest::prop_assert_eq!(object_end(&line), find_lit!(line, ">: "));
+            proptest::prop_assert_eq!(after_progress(&line), after_lit!(&line, "progress "));
+        }
+    }
 
     fn read(line: &str) -> Vec<Signal> {
         let mut v = Vec::new();

@@ -52,7 +52,12 @@ pub fn parse(line: &str, out: &mut Vec<Signal>) {
         }
     }
     // Most lines name no device: one pass over the line rules out every literal looked for
-    // below (see `may_have_any!`).
+    // below (see `may_have_any!`). Each of them holds a `P` or a `.`: a line with neither
+    // (most lines the full path reads) is ruled out by one memchr, cheaper than the packed
+    // search on a short line.
+    if memchr::memchr2(b'P', b'.', line.as_bytes()).is_none() {
+        return;
+    }
     let maybe = may_have_any!(
         line,
         [
