@@ -77,6 +77,10 @@ pub struct Args {
     /// Wizard: the session file to resume from and save to.
     #[arg(long, value_name = "FILE")]
     pub session: Option<PathBuf>,
+    /// Show the full reasoning: every piece of evidence and how it moved the causes (without
+    /// it, why in a sentence or two; `--json` always has it, as `explanation`).
+    #[arg(long)]
+    pub why: bool,
 }
 
 impl Args {
@@ -217,7 +221,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if !args.has_evidence() {
         let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if terminal && !out.json {
-            return wizard::run(args.session.clone(), args.role.clone());
+            return wizard::run(args.session.clone(), args.role.clone(), args.why);
         }
         return bad_input(
             "diagnose needs something to go on when it is not run on a terminal (the interactive \
@@ -285,7 +289,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if out.json {
         out.json(&resp)?;
     } else {
-        crate::say!("{}", render(&resp));
+        crate::say!("{}", render(&resp, args.why));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -294,9 +298,58 @@ fn pct(p: f64) -> String {
     format!("{:>3.0}%", p * 100.0)
 }
 
+/// What the free text was read as, in plain words (no ids).
+pub fn understood_words(u: &engine::text::Understood) -> Vec<String> {
+    let kb = kb::kb();
+    let mut parts = Vec::new();
+    if let Some(d) = &u.device {
+        parts.push(d.clone());
+    }
+    if let Some(c) = u.error_code {
+        parts.push(format!("error {c}"));
+    }
+    if let Some(h) = &u.host {
+        parts.push(engine::words::host(h));
+    }
+    if !u.tried.is_empty() {
+        let tried: Vec<String> = u
+            .tried
+            .iter()
+            .map(|t| {
+                kb::vocab::action(kb, t).map_or_else(|| t.replace('_', " "), |a| a.title.clone())
+            })
+            .collect();
+        parts.push(format!("tried: {}", tried.join(", ")));
+    }
+    for (k, v) in u.observed.iter().chain(&u.bench) {
+        parts.push(engine::words::answer(kb, k, v));
+    }
+    if let Some(role) = &u.role {
+        parts.push(format!("written by a {role}"));
+    }
+    if let Some(n) = u.attempts {
+        parts.push(format!("{n} attempts"));
+    }
+    if !u.negated.is_empty() {
+        let negated: Vec<String> = u
+            .negated
+            .iter()
+            .map(|n| match n.strip_prefix("tried ") {
+                Some(a) => format!("tried {}", engine::words::action(kb, a)),
+                None => kb.observation(n).map_or_else(
+                    || n.replace('_', " "),
+                    |o| engine::words::short_question(&o.question),
+                ),
+            })
+            .collect();
+        parts.push(format!("not: {}", negated.join("; ")));
+    }
+    parts
+}
+
 /// The human report: header, groups and causes as bars, next step, plan, questions, verdict,
-/// warnings and the evidence that moved the causes.
-pub fn render(r: &DiagnoseResponse) -> String {
+/// warnings; with `why`, the full reasoning and the evidence that moved the causes.
+pub fn render(r: &DiagnoseResponse, why: bool) -> String {
     let mut s = String::new();
     let device = r.device.as_ref().map_or("Unknown device".to_string(), |d| {
         format!("{} ({})", d.name, d.product_type)
@@ -310,31 +363,7 @@ pub fn render(r: &DiagnoseResponse) -> String {
         paint(DIM, format!("role: {}", r.role))
     ));
     if let Some(u) = &r.understood {
-        let mut parts = Vec::new();
-        if let Some(d) = &u.device {
-            parts.push(format!("device {d}"));
-        }
-        if let Some(c) = u.error_code {
-            parts.push(format!("error {c}"));
-        }
-        if let Some(h) = &u.host {
-            parts.push(format!("host {h}"));
-        }
-        if !u.tried.is_empty() {
-            parts.push(format!("tried {}", u.tried.join(", ")));
-        }
-        for (k, v) in u.observed.iter().chain(&u.bench) {
-            parts.push(format!("{k}={v}"));
-        }
-        if let Some(role) = &u.role {
-            parts.push(format!("written by a {role}"));
-        }
-        if let Some(n) = u.attempts {
-            parts.push(format!("{n} attempts"));
-        }
-        if !u.negated.is_empty() {
-            parts.push(format!("not: {}", u.negated.join(", ")));
-        }
+        let parts = understood_words(u);
         s.push_str(&format!(
             "{} {}\n",
             paint(DIM, "Understood:"),
@@ -422,7 +451,12 @@ pub fn render(r: &DiagnoseResponse) -> String {
         for line in &n.instructions {
             s.push_str(&format!("    {line}\n"));
         }
-        s.push_str(&format!("  {} {}\n", paint(DIM, "Why:"), n.why));
+        let reason = if why || n.why_short.is_empty() {
+            &n.why
+        } else {
+            &n.why_short
+        };
+        s.push_str(&format!("  {} {}\n", paint(DIM, "Why:"), reason));
     }
     if !r.plan.is_empty() {
         let heading = match r.next_step.as_ref().map(|n| n.kind.as_str()) {
@@ -436,11 +470,7 @@ pub fn render(r: &DiagnoseResponse) -> String {
                 "  {}. {}{}  {}\n",
                 i + 1,
                 p.title,
-                if p.erases_data {
-                    " (erases the device)"
-                } else {
-                    ""
-                },
+                erases_note(p.erases_data, &p.title),
                 paint(DIM, format!("{:.0}% to fix", p.probability_fixes * 100.0))
             ));
         }
@@ -454,7 +484,10 @@ pub fn render(r: &DiagnoseResponse) -> String {
             s.push_str(&format!(
                 "  - {}  {}\n",
                 q.question,
-                paint(DIM, format!("(--observed {}=yes|no)", q.id))
+                paint(
+                    DIM,
+                    format!("(--observed {}={})", q.id, q.outcomes.join("|"))
+                )
             ));
         }
     }
@@ -469,7 +502,16 @@ pub fn render(r: &DiagnoseResponse) -> String {
         .iter()
         .filter(|e| !e.moves.is_empty())
         .collect();
-    if !moved.is_empty() {
+    if !why && !moved.is_empty() {
+        s.push_str(&format!(
+            "\n{}\n",
+            paint(
+                DIM,
+                "(--why: the evidence behind this and how it moved each cause)"
+            )
+        ));
+    }
+    if why && !moved.is_empty() {
         s.push_str(&format!(
             "\n{}\n",
             paint(BOLD, "What moved the probabilities")
@@ -479,6 +521,15 @@ pub fn render(r: &DiagnoseResponse) -> String {
         }
     }
     s
+}
+
+/// " (erases the device)" after a step's title, unless the title says so already.
+pub fn erases_note(erases: bool, title: &str) -> &'static str {
+    if erases && !title.to_ascii_lowercase().contains("erase") {
+        " (erases the device)"
+    } else {
+        ""
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
