@@ -151,6 +151,52 @@ pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding) -> String {
     }
 }
 
+/// What the free text was read as, in plain words (device, error, program, steps tried,
+/// answers, what was negated).
+pub fn understood(kb: &KnowledgeBase, u: &crate::text::Understood) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = &u.device {
+        parts.push(d.clone());
+    }
+    if let Some(c) = u.error_code {
+        parts.push(format!("error {c}"));
+    }
+    if let Some(h) = &u.host {
+        parts.push(host(h));
+    }
+    if !u.tried.is_empty() {
+        let tried: Vec<String> = u
+            .tried
+            .iter()
+            .map(|t| vocab::action(kb, t).map_or_else(|| t.replace('_', " "), |a| a.title.clone()))
+            .collect();
+        parts.push(format!("tried: {}", tried.join(", ")));
+    }
+    for (k, v) in u.observed.iter().chain(&u.bench) {
+        parts.push(answer(kb, k, v));
+    }
+    if let Some(role) = &u.role {
+        parts.push(format!("written by a {role}"));
+    }
+    if let Some(n) = u.attempts {
+        parts.push(format!("{n} attempts"));
+    }
+    if !u.negated.is_empty() {
+        let negated: Vec<String> = u
+            .negated
+            .iter()
+            .map(|n| match n.strip_prefix("tried ") {
+                Some(a) => format!("tried {}", action(kb, a)),
+                None => kb
+                    .observation(n)
+                    .map_or_else(|| n.replace('_', " "), |o| short_question(&o.question)),
+            })
+            .collect();
+        parts.push(format!("not: {}", negated.join("; ")));
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -298,55 +298,6 @@ fn pct(p: f64) -> String {
     format!("{:>3.0}%", p * 100.0)
 }
 
-/// What the free text was read as, in plain words (no ids).
-pub fn understood_words(u: &engine::text::Understood) -> Vec<String> {
-    let kb = kb::kb();
-    let mut parts = Vec::new();
-    if let Some(d) = &u.device {
-        parts.push(d.clone());
-    }
-    if let Some(c) = u.error_code {
-        parts.push(format!("error {c}"));
-    }
-    if let Some(h) = &u.host {
-        parts.push(engine::words::host(h));
-    }
-    if !u.tried.is_empty() {
-        let tried: Vec<String> = u
-            .tried
-            .iter()
-            .map(|t| {
-                kb::vocab::action(kb, t).map_or_else(|| t.replace('_', " "), |a| a.title.clone())
-            })
-            .collect();
-        parts.push(format!("tried: {}", tried.join(", ")));
-    }
-    for (k, v) in u.observed.iter().chain(&u.bench) {
-        parts.push(engine::words::answer(kb, k, v));
-    }
-    if let Some(role) = &u.role {
-        parts.push(format!("written by a {role}"));
-    }
-    if let Some(n) = u.attempts {
-        parts.push(format!("{n} attempts"));
-    }
-    if !u.negated.is_empty() {
-        let negated: Vec<String> = u
-            .negated
-            .iter()
-            .map(|n| match n.strip_prefix("tried ") {
-                Some(a) => format!("tried {}", engine::words::action(kb, a)),
-                None => kb.observation(n).map_or_else(
-                    || n.replace('_', " "),
-                    |o| engine::words::short_question(&o.question),
-                ),
-            })
-            .collect();
-        parts.push(format!("not: {}", negated.join("; ")));
-    }
-    parts
-}
-
 /// The human report: header, groups and causes as bars, next step, plan, questions, verdict,
 /// warnings; with `why`, the full reasoning and the evidence that moved the causes.
 pub fn render(r: &DiagnoseResponse, why: bool) -> String {
@@ -363,7 +314,7 @@ pub fn render(r: &DiagnoseResponse, why: bool) -> String {
         paint(DIM, format!("role: {}", r.role))
     ));
     if let Some(u) = &r.understood {
-        let parts = understood_words(u);
+        let parts = engine::words::understood(kb::kb(), u);
         s.push_str(&format!(
             "{} {}\n",
             paint(DIM, "Understood:"),
