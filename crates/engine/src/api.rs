@@ -828,7 +828,7 @@ pub fn respond(
     let (findings, _) = resolved.evidence.findings(model);
     let mut plain = d.clone();
     for (e, f) in plain.trace.iter_mut().zip(&findings) {
-        e.evidence = crate::words::finding(kb, model, f);
+        e.evidence = crate::words::finding(kb, model, f, host);
     }
     let d = &plain;
     let mut causes: Vec<CauseOut> = model

@@ -120,9 +120,21 @@ fn origin(o: &Origin) -> &'static str {
     }
 }
 
-/// A finding in plain words (what the posterior's trace says with ids).
-pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding) -> String {
+/// A finding in plain words (what the posterior's trace says with ids). `host`: the program
+/// the person named, which the program's finding names rather than its kind.
+pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding, host_id: Option<&str>) -> String {
     match f {
+        Finding::Observed {
+            observation,
+            origin: o,
+            ..
+        } if observation == "host_app" && host_id.and_then(vocab::host_name).is_some() => {
+            format!(
+                "Program used: {}{}",
+                host(host_id.unwrap_or_default()),
+                origin(o)
+            )
+        }
         Finding::Observed {
             observation,
             outcome: value,

@@ -275,17 +275,16 @@ fn explanations_and_why_are_in_plain_words() {
     assert!(next.why.len() > next.why_short.len());
 }
 
-/// "No hub" (`hub_or_adapter=no`) rules out removing hubs.
+/// "No hub" (`hub_or_adapter=no`) rules out removing hubs (an iPhone 8 with error 9 after a
+/// cable and a port: without the rule, "Remove hubs" stays in the plan after "no hub").
 #[test]
 fn no_hub_rules_out_removing_one() {
     let plan = |observed: &[&str]| {
         let r = diagnose_request(&DiagnoseRequest {
-            device: Some("iPhone 11".into()),
-            error: Some(4013),
-            host: Some("windows_apple_devices".into()),
-            tried: ["cable_swap", "port_swap", "force_restart"]
-                .map(String::from)
-                .to_vec(),
+            device: Some("iPhone 8".into()),
+            error: Some(9),
+            host: Some("windows_itunes".into()),
+            tried: ["cable_swap", "port_swap"].map(String::from).to_vec(),
             observed: observed.iter().map(|s| s.to_string()).collect(),
             ..DiagnoseRequest::default()
         })
@@ -296,8 +295,8 @@ fn no_hub_rules_out_removing_one() {
             .chain(r.plan.iter().map(|p| p.action.clone()))
             .collect::<Vec<_>>()
     };
-    let with = plan(&["failure_stage=nand"]);
+    let with = plan(&[]);
     assert!(with.contains(&"remove_hub".to_string()), "{with:?}");
-    let without = plan(&["failure_stage=nand", "hub_or_adapter=no"]);
+    let without = plan(&["hub_or_adapter=no"]);
     assert!(!without.contains(&"remove_hub".to_string()), "{without:?}");
 }

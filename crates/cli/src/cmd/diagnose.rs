@@ -18,6 +18,7 @@ use std::process::ExitCode;
   restore-doctor diagnose --device iPhone9,3 --error 4013 --tried cable_swap,other_computer --observed speaker_greyed_out --json
   restore-doctor diagnose --text \"my iphone 7+ fails with error 4013 at the same percentage, tried two cables\"
   restore-doctor diagnose --device \"iPhone 8\" --log restore1.log --log restore2.log --role technician
+  restore-doctor diagnose --device \"iPhone 11\" --error 4013 --host windows_apple_devices --why
   restore-doctor diagnose            # on a terminal: the interactive wizard
 
 Vocabularies:
@@ -33,7 +34,9 @@ Vocabularies:
               detected_in_recovery, same_failure_point, error_varies,
               works_with_earpiece_flex_disconnected, low_storage, battery_dead, charging_problem,
               old_host_software, update_interrupted, hub_or_adapter, port_debris,
-              downgrade_attempt, device_locked
+              downgrade_attempt, device_locked, virtual_machine, host_usb_service,
+              saved_blobs, custom_firmware, beta_firmware, after_update, widespread,
+              hard_drive_ipod
               (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>,
               and any other question's id with its answer: backup_exists=yes,
               has_second_computer=no, dc_boot_current=short...")]
