@@ -532,7 +532,7 @@ pub fn resolve_with(
         }
         evidence.silent = crate::text::readable_observations()
             .iter()
-            .filter(|id| !u.observed.contains_key(*id) && !(*id == "host_app" && u.host.is_some()))
+            .filter(|id| !(u.observed.contains_key(*id) || (*id == "host_app" && u.host.is_some())))
             .cloned()
             .collect();
         if u.attempts.is_some() {
