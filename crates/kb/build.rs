@@ -52,6 +52,8 @@ struct GuidesFile {
     guide: Vec<Guide>,
     #[serde(default)]
     host_app: Vec<HostApp>,
+    #[serde(default)]
+    host_wording: Vec<HostWording>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +154,7 @@ fn main() {
         actions: actions.action,
         guides: guides.guide,
         host_apps: guides.host_app,
+        host_wordings: guides.host_wording,
         devices: devices.device,
         known_faults: faults.fault,
         operations: operations.operation,
@@ -183,6 +186,7 @@ fn main() {
         actions,
         guides,
         host_apps,
+        host_wordings,
         devices,
         known_faults,
         operations,

@@ -283,6 +283,44 @@ fn the_human_report_shows_bars_the_next_step_and_why() {
     insta::assert_snapshot!("diagnose_iphone8_4013_cable_swap", text);
 }
 
+/// The Apple Devices app on Windows, after a cable, a port and a force restart: the Recovery
+/// Mode Update's instructions name that app only (no Finder, no macOS), the causes and the
+/// evidence are in plain words, and `--why` shows the full reasoning and what moved each cause.
+#[test]
+fn the_human_report_for_apple_devices_on_windows_with_why() {
+    let args = [
+        "--device",
+        "iPhone 11",
+        "--error",
+        "4013",
+        "--host",
+        "windows_apple_devices",
+        "--tried",
+        "cable_swap,port_swap,force_restart,device_port_cleaned",
+        "--observed",
+        "hub_or_adapter=no,update_interrupted",
+    ];
+    let short = human(&args);
+    assert!(short.contains("Open the Apple Devices app."), "{short}");
+    assert!(!short.contains("Finder"), "{short}");
+    assert!(!short.contains("What moved the probabilities"), "{short}");
+    assert!(short.contains("--why"), "{short}");
+    let mut with_why = args.to_vec();
+    with_why.push("--why");
+    let text = human(&with_why);
+    assert!(text.contains("What moved the probabilities"), "{text}");
+    assert!(text.contains("Evidence so far"), "{text}");
+    for id in [
+        "apple_current",
+        "windows_apple_devices",
+        "update_interrupted",
+        "hub_or_adapter",
+    ] {
+        assert!(!text.contains(id), "{id} in:\n{text}");
+    }
+    insta::assert_snapshot!("diagnose_iphone11_4013_apple_devices_why", text);
+}
+
 /// diagnose with an undocumented code still answers (exit 0) and says, as explain does, that
 /// the code is undocumented and which documented code is nearest.
 #[test]

@@ -160,7 +160,12 @@ pub struct StepOut {
     pub cost: CostOut,
     pub skill: String,
     pub erases_data: bool,
+    /// Why this step: its chance and cost, what it deals with, and the evidence that moved
+    /// the causes it fixes (see also `explanation`).
     pub why: String,
+    /// The same in one or two sentences, for people (no evidence list).
+    #[serde(default)]
+    pub why_short: String,
     /// P(this fixes it | evidence), for actions.
     pub probability_fixes: Option<f64>,
     /// What the step needs (`second_computer`, `spare_cable`...).
@@ -562,7 +567,7 @@ pub fn resolve_with(
         }
         evidence.silent = crate::text::readable_observations()
             .iter()
-            .filter(|id| !u.observed.contains_key(*id) && !(*id == "host_app" && u.host.is_some()))
+            .filter(|id| !(u.observed.contains_key(*id) || (*id == "host_app" && u.host.is_some())))
             .cloned()
             .collect();
         if u.attempts.is_some() {
@@ -692,6 +697,29 @@ fn skill_str(s: Skill) -> String {
 /// An action's instructions for the device: `{guide:kind}` lines and the action's own guide
 /// expanded into the model's button steps, `{power}` named.
 pub fn instructions(kb: &KnowledgeBase, model: &Model, action: &kb::Action) -> Vec<String> {
+    instructions_for_host(kb, model, action, None)
+}
+
+/// [`instructions`] for the program the person uses (`--host` value): the lines name that
+/// program only, and lines about another computer are left out (`[[host_wording]]` in
+/// `knowledge/guides.toml`). Without a host, every computer's words.
+pub fn instructions_for_host(
+    kb: &KnowledgeBase,
+    model: &Model,
+    action: &kb::Action,
+    host: Option<&str>,
+) -> Vec<String> {
+    instructions_for_device(kb, model, action)
+        .into_iter()
+        .filter_map(|line| {
+            let indent = line.len() - line.trim_start().len();
+            kb.line_for_host(line.trim_start(), host)
+                .map(|l| format!("{}{l}", &line[..indent]))
+        })
+        .collect()
+}
+
+fn instructions_for_device(kb: &KnowledgeBase, model: &Model, action: &kb::Action) -> Vec<String> {
     let mut out = Vec::new();
     let mut guide_used = false;
     let expand = |kind: kb::GuideKind, out: &mut Vec<String>| match &model.device {
@@ -734,6 +762,77 @@ pub fn instructions(kb: &KnowledgeBase, model: &Model, action: &kb::Action) -> V
         expand(kind, &mut out);
     }
     out
+}
+
+/// Why the next step, in one or two sentences: an action's chance, cost and the causes it deals
+/// with; a question's or test's causes it tells apart. The evidence is in `why` and
+/// `explanation`.
+pub fn why_short(model: &Model, d: &Diagnosis) -> String {
+    let likeliest = |weight: &dyn Fn(usize) -> f64, n: usize| -> Vec<&str> {
+        let mut v: Vec<(usize, f64)> = (0..model.causes.len())
+            .map(|i| (i, weight(i)))
+            .filter(|(_, w)| *w > 0.01)
+            .collect();
+        v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.into_iter()
+            .take(n)
+            .map(|(i, _)| model.causes[i].name.as_str())
+            .collect()
+    };
+    match &d.next {
+        None => String::new(),
+        Some(Next::Act { action, .. }) => {
+            let a = &model.actions[*action];
+            let entry = d.recommendation.plan.iter().find(|e| e.action == *action);
+            if entry.is_some_and(|e| e.is_service) {
+                return "Nothing cheaper left is likely enough to fix it; a repair shop can test \
+                        the hardware."
+                    .to_string();
+            }
+            let cost = if a.cost.usd > 0.0 {
+                format!("about {:.0} min and ${:.0}", a.cost.minutes, a.cost.usd)
+            } else {
+                format!("about {:.0} min", a.cost.minutes)
+            };
+            let fixes = likeliest(&|i| d.p[i] * model.fix_prob(a, i), 2);
+            let chance = entry.map_or(String::new(), |e| {
+                format!("{:.0}% chance this fixes it, ", e.p_fix * 100.0)
+            });
+            if fixes.is_empty() {
+                format!("{chance}{cost}.")
+            } else {
+                format!("{chance}{cost}. It deals with: {}.", fixes.join(", "))
+            }
+        }
+        Some(Next::Observe { observation }) => {
+            let o = &model.observations[*observation];
+            // The likely causes the first answer weighs most differently.
+            let first = o.outcomes.first().map_or("yes", String::as_str);
+            let mut likely: Vec<usize> = (0..model.causes.len())
+                .filter(|&i| d.p[i] >= 0.05)
+                .collect();
+            likely.sort_by(|&a, &b| {
+                model
+                    .likelihood(o, first, b)
+                    .total_cmp(&model.likelihood(o, first, a))
+                    .then(a.cmp(&b))
+            });
+            match (likely.first(), likely.last()) {
+                (Some(&hi), Some(&lo))
+                    if hi != lo
+                        && (model.likelihood(o, first, hi) - model.likelihood(o, first, lo))
+                            .abs()
+                            > 0.05 =>
+                {
+                    format!(
+                        "The answer tells {} from {}, and that changes what to do next.",
+                        model.causes[hi].name, model.causes[lo].name
+                    )
+                }
+                _ => "The answer changes what to do next.".to_string(),
+            }
+        }
+    }
 }
 
 fn question_out(model: &Model, oi: usize, value: f64) -> QuestionOut {
@@ -796,6 +895,14 @@ pub fn respond(
     case: Option<String>,
 ) -> DiagnoseResponse {
     let model = &resolved.model;
+    let host = resolved.evidence.host.as_deref();
+    // The trace in plain words (one entry per finding, in the order the posterior took them).
+    let (findings, _) = resolved.evidence.findings(model);
+    let mut plain = d.clone();
+    for (e, f) in plain.trace.iter_mut().zip(&findings) {
+        e.evidence = crate::words::finding(kb, model, f, host);
+    }
+    let d = &plain;
     let mut causes: Vec<CauseOut> = model
         .causes
         .iter()
@@ -834,7 +941,7 @@ pub fn respond(
                 action: a.id.clone(),
                 kind: "action".into(),
                 title: a.title.clone(),
-                instructions: instructions(kb, model, a),
+                instructions: instructions_for_host(kb, model, a, host),
                 cost: CostOut {
                     minutes: a.cost.minutes,
                     usd: a.cost.usd,
@@ -842,6 +949,7 @@ pub fn respond(
                 skill: skill_str(a.skill),
                 erases_data: a.data_risk == DataRisk::ErasesDevice,
                 why: d.why(model),
+                why_short: why_short(model, d),
                 probability_fixes: p_fix,
                 needs: a.needs.clone(),
                 ask_first: ask_first
@@ -868,6 +976,7 @@ pub fn respond(
                 skill: skill_str(o.skill),
                 erases_data: false,
                 why: d.why(model),
+                why_short: why_short(model, d),
                 probability_fixes: None,
                 needs: o.needs.clone(),
                 ask_first: None,

@@ -26,6 +26,7 @@ pub mod rng;
 pub mod sim;
 pub mod text;
 pub mod verdict;
+pub mod words;
 
 pub use diagnose::{Diagnosis, Next, diagnose};
 pub use evidence::{

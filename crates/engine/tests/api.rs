@@ -1,6 +1,8 @@
 //! The front-end API: model-specific instructions and request checking.
 
-use engine::api::{DiagnoseRequest, RequestError, diagnose_request, instructions, resolve};
+use engine::api::{
+    DiagnoseRequest, RequestError, diagnose_request, instructions, instructions_for_host, resolve,
+};
 use engine::{ActionTried, StepOutcome};
 
 fn steps_for(device: Option<&str>, action: &str) -> Vec<String> {
@@ -145,4 +147,156 @@ fn a_phrase_naming_two_models_asks_which() {
     // "ipad pro" alone fits too many models to list: nothing is asked.
     let (_, warnings) = ask("my ipad pro fails with 4013", None);
     assert!(!warnings.contains("more than one model"), "{warnings}");
+}
+
+/// Every action's instructions for a program name that program only: someone with the Apple
+/// Devices app on Windows never reads "Open Finder", someone with Finder never reads about
+/// Windows; without a program, every computer's words stay.
+#[test]
+fn instructions_are_for_the_program_chosen() {
+    let kb = kb::kb();
+    let req = DiagnoseRequest {
+        device: Some("iPhone 11".into()),
+        ..DiagnoseRequest::default()
+    };
+    let r = resolve(kb, &req).unwrap();
+    let mac_words = ["Finder", "macOS", "Mac ", "Mac:", "a Mac", "Terminal"];
+    let windows_words = [
+        "Windows",
+        "Apple Devices",
+        "Microsoft Store",
+        "Notepad",
+        "%APPDATA%",
+    ];
+    let cases: [(&str, &[&str]); 5] = [
+        ("windows_apple_devices", &mac_words),
+        ("windows_itunes", &mac_words),
+        ("macos_finder", &windows_words),
+        ("macos_itunes", &windows_words),
+        ("apple_configurator", &windows_words),
+    ];
+    for a in kb.actions() {
+        for (host, foreign) in cases {
+            let lines = instructions_for_host(kb, &r.model, a, Some(host));
+            for line in &lines {
+                for w in foreign {
+                    assert!(!line.contains(w), "{} for {host} says {w:?}: {line}", a.id);
+                }
+            }
+        }
+        // Without a program: the instructions as written (plus the model's button guide).
+        assert_eq!(
+            instructions_for_host(kb, &r.model, a, None),
+            instructions(kb, &r.model, a)
+        );
+    }
+    let update = kb.action("update_host_software").unwrap();
+    let win = instructions_for_host(kb, &r.model, update, Some("windows_apple_devices"));
+    assert!(
+        win.iter()
+            .any(|l| l.contains("Apple Devices app from the Microsoft Store")),
+        "{win:?}"
+    );
+    let mac = instructions_for_host(kb, &r.model, update, Some("macos_finder"));
+    assert!(mac.iter().any(|l| l.contains("Software Update")), "{mac:?}");
+    assert!(mac.len() < instructions(kb, &r.model, update).len());
+    // The response carries them: the Apple Devices app, not Finder.
+    let resp = diagnose_request(&DiagnoseRequest {
+        device: Some("iPhone 11".into()),
+        error: Some(4013),
+        host: Some("windows_apple_devices".into()),
+        tried: [
+            "cable_swap",
+            "port_swap",
+            "force_restart",
+            "device_port_cleaned",
+        ]
+        .map(String::from)
+        .to_vec(),
+        observed: vec!["hub_or_adapter=no".into(), "update_interrupted".into()],
+        ..DiagnoseRequest::default()
+    })
+    .unwrap();
+    let next = resp.next_step.unwrap();
+    assert_eq!(next.action, "recovery_update");
+    assert!(
+        next.instructions
+            .iter()
+            .any(|l| l == "Open the Apple Devices app."),
+        "{:?}",
+        next.instructions
+    );
+}
+
+/// What a person reads names no ids: not the program's (`apple_current`), not a stage's
+/// (`failure_stage=nand`); the short why is a sentence or two without the evidence list, which
+/// `why` and `explanation` keep.
+#[test]
+fn explanations_and_why_are_in_plain_words() {
+    let resp = diagnose_request(&DiagnoseRequest {
+        device: Some("iPhone 11".into()),
+        error: Some(4013),
+        host: Some("windows_apple_devices".into()),
+        tried: vec!["cable_swap".into()],
+        observed: vec!["failure_stage=nand".into()],
+        ..DiagnoseRequest::default()
+    })
+    .unwrap();
+    let all: Vec<&str> = resp
+        .explanation
+        .iter()
+        .map(|e| e.text.as_str())
+        .chain(resp.next_step.iter().map(|n| n.why.as_str()))
+        .collect();
+    for text in &all {
+        for id in [
+            "apple_current",
+            "windows_apple_devices",
+            "failure_stage",
+            "=nand",
+            "_",
+        ] {
+            assert!(!text.contains(id), "{id:?} in {text}");
+        }
+    }
+    assert!(
+        all.iter()
+            .any(|t| t.contains("updating the storage chip (NAND)")),
+        "{all:?}"
+    );
+    let next = resp.next_step.unwrap();
+    assert!(!next.why_short.is_empty());
+    assert!(
+        next.why_short.len() <= 200,
+        "a sentence or two: {}",
+        next.why_short
+    );
+    assert!(!next.why_short.contains("Evidence so far"));
+    assert!(next.why.len() > next.why_short.len());
+}
+
+/// "No hub" (`hub_or_adapter=no`) rules out removing hubs (an iPhone 8 with error 9 after a
+/// cable and a port: without the rule, "Remove hubs" stays in the plan after "no hub").
+#[test]
+fn no_hub_rules_out_removing_one() {
+    let plan = |observed: &[&str]| {
+        let r = diagnose_request(&DiagnoseRequest {
+            device: Some("iPhone 8".into()),
+            error: Some(9),
+            host: Some("windows_itunes".into()),
+            tried: ["cable_swap", "port_swap"].map(String::from).to_vec(),
+            observed: observed.iter().map(|s| s.to_string()).collect(),
+            ..DiagnoseRequest::default()
+        })
+        .unwrap();
+        r.next_step
+            .iter()
+            .map(|n| n.action.clone())
+            .chain(r.plan.iter().map(|p| p.action.clone()))
+            .collect::<Vec<_>>()
+    };
+    let with = plan(&[]);
+    assert!(with.contains(&"remove_hub".to_string()), "{with:?}");
+    let without = plan(&["hub_or_adapter=no"]);
+    assert!(!without.contains(&"remove_hub".to_string()), "{without:?}");
 }

@@ -80,7 +80,7 @@ fn the_host_app_and_an_old_computer_bear_on_host_software() {
         mac_itunes
             .explanation
             .iter()
-            .any(|e| e.evidence.contains("Which program ran the restore"))
+            .any(|e| e.evidence == "Program used: iTunes on a Mac")
     );
     let old = run_kb(DiagnoseRequest {
         host: Some("macos_itunes".into()),

@@ -81,7 +81,7 @@ macro_rules! lazy_tables {
     };
 }
 
-lazy_tables!(sources: Source, families: Family, codes: ErrorCode, ranges: ErrorRange, causes: Cause, observations: Observation, actions: Action, guides: Guide, host_apps: HostApp, devices: Device, known_faults: KnownFault, operations: RestoreOperation, checkpoints: Checkpoint, statuses: RestoreStatus, progress_hints: ProgressHint, usb_ids: UsbId, serial_fields: SerialField, cases: RealCase, languages: Language, cues: Cue);
+lazy_tables!(sources: Source, families: Family, codes: ErrorCode, ranges: ErrorRange, causes: Cause, observations: Observation, actions: Action, guides: Guide, host_apps: HostApp, host_wordings: HostWording, devices: Device, known_faults: KnownFault, operations: RestoreOperation, checkpoints: Checkpoint, statuses: RestoreStatus, progress_hints: ProgressHint, usb_ids: UsbId, serial_fields: SerialField, cases: RealCase, languages: Language, cues: Cue);
 
 /// A prior over cause ids.
 pub type Prior = BTreeMap<String, f64>;
@@ -311,6 +311,33 @@ impl KnowledgeBase {
 
     pub fn host_apps(&self) -> &[HostApp] {
         self.lazy.host_apps()
+    }
+
+    pub fn host_wordings(&self) -> &[HostWording] {
+        self.lazy.host_wordings()
+    }
+
+    /// An instruction line in the words for one program (`--host` value): every
+    /// `[[host_wording]]` whose generic words the line holds is replaced by the host's own;
+    /// None when the line is about another computer. Without a host (or for a host the
+    /// wordings do not name) the line is as written.
+    pub fn line_for_host(&self, line: &str, host: Option<&str>) -> Option<String> {
+        let Some(host) = host else {
+            return Some(line.to_string());
+        };
+        let mut out = line.to_string();
+        for w in self.host_wordings() {
+            if !out.contains(w.generic.as_str()) {
+                continue;
+            }
+            if let Some(own) = w.by_host.get(host) {
+                if own.trim().is_empty() {
+                    return None;
+                }
+                out = out.replace(w.generic.as_str(), own);
+            }
+        }
+        Some(out)
     }
 
     /// A guide's steps with the device's power button named (`{power}` → "Side button").

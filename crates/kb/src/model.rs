@@ -564,6 +564,17 @@ pub struct HostApp {
     pub source: String,
 }
 
+/// `knowledge/guides.toml` `[[host_wording]]`: words in instructions that name the apps of every
+/// computer at once (`generic`, as the actions write them), and what each `--host` reads
+/// instead (`by_host`; an empty text drops the line, for a line about another computer).
+/// Hosts not named keep the generic words.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostWording {
+    pub generic: String,
+    pub by_host: BTreeMap<String, String>,
+}
+
 /// `knowledge/devices.toml` `[[device]]`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -806,6 +817,7 @@ pub struct Tables {
     pub actions: Vec<Action>,
     pub guides: Vec<Guide>,
     pub host_apps: Vec<HostApp>,
+    pub host_wordings: Vec<HostWording>,
     pub devices: Vec<Device>,
     pub known_faults: Vec<KnownFault>,
     pub operations: Vec<RestoreOperation>,

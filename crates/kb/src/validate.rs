@@ -657,6 +657,32 @@ fn check_devices_and_guides(c: &mut Checker) {
         let e = format!("host_app `{}`", h.os);
         c.source("guides.toml", &e, "source", &h.source);
     }
+    for w in &t.host_wordings {
+        let e = format!("host_wording `{}`", w.generic);
+        let used = t
+            .actions
+            .iter()
+            .flat_map(|a| &a.instructions)
+            .any(|line| line.contains(w.generic.as_str()));
+        if !used {
+            c.err(
+                "guides.toml",
+                e.clone(),
+                "generic",
+                "no action's instructions hold these words (reworded?)".into(),
+            );
+        }
+        for host in w.by_host.keys() {
+            if !vocab::HOSTS.contains(&host.as_str()) {
+                c.err(
+                    "guides.toml",
+                    e.clone(),
+                    "by_host",
+                    format!("`{host}` is not in the --host vocabulary"),
+                );
+            }
+        }
+    }
 }
 
 fn check_faults(c: &mut Checker) {

@@ -46,6 +46,29 @@ pub const HOSTS: [&str; 15] = [
     "downgrade_tool",
 ];
 
+/// A `--host` value in plain words, for people ("the Apple Devices app on Windows"); None for a
+/// value outside the vocabulary.
+pub fn host_name(host: &str) -> Option<&'static str> {
+    Some(match host {
+        "windows_itunes" => "iTunes on Windows",
+        "windows_apple_devices" => "the Apple Devices app on Windows",
+        "macos_finder" => "Finder on a Mac",
+        "macos_itunes" => "iTunes on a Mac",
+        "itunes" => "iTunes",
+        "apple_configurator" => "Apple Configurator",
+        "imazing" => "iMazing",
+        "3utools" => "3uTools",
+        "idevicerestore" => "idevicerestore",
+        "futurerestore" => "futurerestore",
+        "other" => "another program",
+        "unknown" => "a program not known",
+        "legacy_ios_kit" => "Legacy iOS Kit",
+        "pymobiledevice3" => "pymobiledevice3",
+        "downgrade_tool" => "a downgrade tool",
+        _ => return None,
+    })
+}
+
 /// A `--host` value or one of its longer spellings (the program with the computer's system, as
 /// case records write it) → the `--host` value and the computer's system when the spelling
 /// names one (`windows`, `macos`, `linux`).
@@ -269,6 +292,15 @@ mod tests {
         // An action without a --tried word is an action but not a --tried value.
         assert!(action(kb, "shop_diagnosis").is_some());
         assert_eq!(tried_flag(kb, "shop_diagnosis"), None);
+    }
+
+    #[test]
+    fn every_host_has_a_plain_name() {
+        for h in HOSTS {
+            let name = host_name(h).unwrap_or_else(|| panic!("{h} has no plain name"));
+            assert!(!name.contains('_'), "{h}: {name}");
+        }
+        assert_eq!(host_name("amiga"), None);
     }
 
     #[test]

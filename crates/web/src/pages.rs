@@ -199,7 +199,13 @@ fn observed_label(id: &str) -> String {
         "after_update" => "It started with an update, an erase or a reset of the device",
         "widespread" => "Many people hit the same failure at once (release day)",
         "hard_drive_ipod" => "An iPod with a hard drive (classic, video, mini...)",
-        other => return other.replace('_', " "),
+        // Any other: its question, shortened, rather than its id.
+        other => {
+            return kb::kb().observation(other).map_or_else(
+                || other.replace('_', " "),
+                |o| engine::words::short_question(&o.question),
+            );
+        }
     };
     words.to_string()
 }
@@ -254,7 +260,7 @@ fn intake_page(state: WizardState, error: Option<FieldError>) -> Response {
         .iter()
         .map(|s| Choice {
             id: s.as_str().to_string(),
-            label: s.as_str().replace('_', " "),
+            label: engine::words::stage(*s).to_string(),
             checked: stage_now.as_deref() == Some(s.as_str()),
         })
         .collect();
@@ -303,7 +309,11 @@ pub struct StepView {
     pub instructions: Vec<String>,
     pub cost: String,
     pub erases_data: bool,
+    /// Why, in a sentence or two.
     pub why: String,
+    /// The full reasoning and the evidence behind it (a "Why?" details element).
+    pub why_full: String,
+    pub evidence: Vec<String>,
     pub chance: Option<String>,
     pub ask_first: Option<String>,
     pub buttons: Vec<Button>,
@@ -411,53 +421,124 @@ fn history(state: &WizardState) -> Vec<String> {
                     .observation(observation)
                     .map(|o| o.question.as_str())
                     .unwrap_or(observation);
-                format!("{q} {value}")
+                format!("{q} {}", engine::words::outcome(observation, value))
+            }
+            Event::Skip { observation } => {
+                let q = kb
+                    .observation(observation)
+                    .map(|o| o.question.as_str())
+                    .unwrap_or(observation);
+                format!("{q} not known")
             }
         });
     }
     v
 }
 
+/// The buttons that answer a question: its outcomes, then "I don't know" (not asked again).
+fn answer_buttons(id: &str, outcomes: &[String], dont_know: &str) -> Vec<Button> {
+    let mut buttons: Vec<Button> = outcomes
+        .iter()
+        .map(|o| Button {
+            name: "answer",
+            value: format!("{id}={o}"),
+            label: match o.as_str() {
+                "yes" => "Yes".to_string(),
+                "no" => "No".to_string(),
+                other => engine::words::outcome(id, other),
+            },
+            class: "plain",
+        })
+        .collect();
+    buttons.push(Button {
+        name: "skip",
+        value: id.to_string(),
+        label: dont_know.into(),
+        class: "plain",
+    });
+    buttons
+}
+
+fn evidence_lines(r: &DiagnoseResponse) -> Vec<String> {
+    r.explanation
+        .iter()
+        .filter(|e| !e.moves.is_empty())
+        .map(|e| e.text.clone())
+        .collect()
+}
+
+/// A question before the next step: the best quick question once a step has been answered (the
+/// first step comes right after the first page), or "is the data backed up?" before a step
+/// that erases the device. None: show the step.
+fn question_view(r: &DiagnoseResponse, state: &WizardState) -> Option<StepView> {
+    let skipped = state.skipped();
+    let quick = r
+        .questions
+        .iter()
+        .filter(|_| state.step_done())
+        .find(|q| q.value > 0.0 && !skipped.contains(&q.id.as_str()));
+    let (q, why) = match quick {
+        Some(q) => (q, "The answer changes what to do next.".to_string()),
+        None => {
+            let n = r.next_step.as_ref()?;
+            let q = n.ask_first.as_ref().filter(|q| {
+                q.id == engine::diagnose::BACKUP_QUESTION && !skipped.contains(&q.id.as_str())
+            })?;
+            (
+                q,
+                format!(
+                    "The next step, \u{201c}{}\u{201d}, erases the device: it is offered only when \
+                     the data is safe.",
+                    n.title
+                ),
+            )
+        }
+    };
+    Some(StepView {
+        kind: "question".into(),
+        title: q.question.clone(),
+        instructions: Vec::new(),
+        cost: "a quick question".into(),
+        erases_data: false,
+        why_full: why.clone(),
+        why,
+        evidence: evidence_lines(r),
+        chance: None,
+        ask_first: None,
+        buttons: answer_buttons(&q.id, &q.outcomes, "I don't know"),
+    })
+}
+
 fn step_view(r: &DiagnoseResponse) -> Option<StepView> {
     let n = r.next_step.as_ref()?;
-    let mut buttons = Vec::new();
-    if n.kind == "action" {
-        buttons.push(Button {
-            name: "step",
-            value: format!("{}:fixed", n.action),
-            label: "It worked".into(),
-            class: "good",
-        });
-        buttons.push(Button {
-            name: "step",
-            value: format!("{}:failed", n.action),
-            label: "Still fails".into(),
-            class: "bad",
-        });
-        buttons.push(Button {
-            name: "step",
-            value: format!("{}:cannot_do", n.action),
-            label: "I can't do this".into(),
-            class: "plain",
-        });
+    let buttons = if n.kind == "action" {
+        vec![
+            Button {
+                name: "step",
+                value: format!("{}:fixed", n.action),
+                label: "It worked".into(),
+                class: "good",
+            },
+            Button {
+                name: "step",
+                value: format!("{}:failed", n.action),
+                label: "Still fails".into(),
+                class: "bad",
+            },
+            Button {
+                name: "step",
+                value: format!("{}:cannot_do", n.action),
+                label: "I can't do this, or it does not apply".into(),
+                class: "plain",
+            },
+        ]
     } else {
         let outcomes = kb::kb()
             .observation(&n.action)
             .map(|o| o.outcomes.clone())
             .unwrap_or_else(|| vec!["yes".into(), "no".into()]);
-        for o in outcomes {
-            buttons.push(Button {
-                name: "answer",
-                value: format!("{}={o}", n.action),
-                label: match o.as_str() {
-                    "yes" => "Yes".to_string(),
-                    "no" => "No".to_string(),
-                    other => other.replace('_', " "),
-                },
-                class: "plain",
-            });
-        }
-    }
+        answer_buttons(&n.action, &outcomes, "I can't do this")
+    };
     let cost = match (n.cost.minutes, n.cost.usd) {
         (m, u) if u > 0.0 => format!("about {m:.0} min, ${u:.0}"),
         (m, _) => format!("about {m:.0} min, free"),
@@ -472,11 +553,19 @@ fn step_view(r: &DiagnoseResponse) -> Option<StepView> {
         },
         cost,
         erases_data: n.erases_data,
-        why: n.why.clone(),
+        why: if n.why_short.is_empty() {
+            n.why.clone()
+        } else {
+            n.why_short.clone()
+        },
+        why_full: n.why.clone(),
+        evidence: evidence_lines(r),
         chance: n
             .probability_fixes
             .map(|p| format!("{} chance this fixes it", pct(p))),
-        ask_first: n.ask_first.as_ref().map(|q| q.question.clone()),
+        // Whether the person has what the step needs is one of its answers ("I can't do
+        // this"); the backup question is asked on its own page first.
+        ask_first: None,
         buttons,
     })
 }
@@ -519,24 +608,10 @@ pub fn reason_words(reason: &str) -> String {
 }
 
 fn understood(r: &DiagnoseResponse) -> Vec<String> {
-    let Some(u) = &r.understood else {
-        return Vec::new();
-    };
-    let v = serde_json::to_value(u).unwrap_or_default();
-    let mut out = Vec::new();
-    if let Some(obj) = v.as_object() {
-        for (k, val) in obj {
-            let text = match val {
-                serde_json::Value::Null => continue,
-                serde_json::Value::Bool(false) => continue,
-                serde_json::Value::Array(a) if a.is_empty() => continue,
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            out.push(format!("{}: {text}", k.replace('_', " ")));
-        }
-    }
-    out
+    r.understood
+        .as_ref()
+        .map(|u| engine::words::understood(kb::kb(), u))
+        .unwrap_or_default()
 }
 
 /// Run the wizard's state through the engine (reading the case from the store if named).
@@ -591,11 +666,17 @@ async fn diagnose(State(app): State<AppState>, body: axum::body::Body) -> Respon
         Some(b) => run_state(&app, &b).await.ok().and_then(|x| x.ok()),
         None => None,
     };
-    let verdict = verdict_view(&r);
+    // The verdict once nothing but the shop is left (as in the terminal): a likely group with
+    // cheaper steps still to try goes on with those.
+    let finished = r
+        .next_step
+        .as_ref()
+        .is_none_or(|n| n.action == engine::model::SERVICE_ACTION);
+    let verdict = verdict_view(&r).filter(|_| finished);
     let step = if verdict.is_some() {
         None
     } else {
-        step_view(&r)
+        question_view(&r, &state).or_else(|| step_view(&r))
     };
     let title = if verdict.is_some() || step.is_none() {
         "Verdict"

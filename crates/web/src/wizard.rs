@@ -1,19 +1,30 @@
 //! The diagnose wizard's state. It travels in the page as hidden form fields (nothing is kept
 //! on the server, so there is no session to steal or expire): what the person said on the
-//! first page, then each step done (`step=action:outcome`) and each question answered
-//! (`answer=observation=value`) in order. Each button of a step page adds one more of those.
+//! first page, then each step done (`step=action:outcome`), each question answered
+//! (`answer=observation=value`) and each question the person could not answer
+//! (`skip=observation`, not asked again) in order. Each button of a step page adds one more.
 
 use crate::form::FormData;
 use crate::limits;
 use engine::api::{DiagnoseRequest, DiagnoseResponse, RequestError};
-use engine::{ActionTried, StepOutcome};
+use engine::{ActionTried, Attempt, AttemptResult, StepOutcome};
 use std::collections::BTreeMap;
 
 /// One thing learnt during the wizard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    Step { action: String, outcome: String },
-    Answer { observation: String, value: String },
+    Step {
+        action: String,
+        outcome: String,
+    },
+    Answer {
+        observation: String,
+        value: String,
+    },
+    /// A question the person could not answer ("I don't know"), or a test they cannot run.
+    Skip {
+        observation: String,
+    },
 }
 
 /// A value a person entered that cannot be used, with the form field it came from.
@@ -69,7 +80,7 @@ impl WizardState {
         }
         let mut events = Vec::new();
         for (k, v) in &f.0 {
-            if (k == "step" || k == "answer") && !v.trim().is_empty() {
+            if (k == "step" || k == "answer" || k == "skip") && !v.trim().is_empty() {
                 if events.len() >= limits::MAX_EVENTS {
                     return Err(FieldError {
                         field: k.clone(),
@@ -101,6 +112,9 @@ impl WizardState {
                         outcome: outcome.to_string(),
                     });
                 }
+                "skip" if !v.is_empty() => events.push(Event::Skip {
+                    observation: v.to_string(),
+                }),
                 "answer" if !v.is_empty() => {
                     let (observation, value) = v.split_once('=').ok_or_else(|| FieldError {
                         field: "answer".into(),
@@ -164,9 +178,26 @@ impl WizardState {
                 Event::Answer { observation, value } => {
                     v.push(("answer", format!("{observation}={value}")))
                 }
+                Event::Skip { observation } => v.push(("skip", observation.clone())),
             }
         }
         v
+    }
+
+    /// Whether a step (not only questions) has been answered yet.
+    pub fn step_done(&self) -> bool {
+        self.events.iter().any(|e| matches!(e, Event::Step { .. }))
+    }
+
+    /// Questions and tests the person could not answer.
+    pub fn skipped(&self) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Skip { observation } => Some(observation.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The engine request this state stands for.
@@ -183,6 +214,13 @@ impl WizardState {
         };
         let mut steps: Vec<ActionTried> = Vec::new();
         let mut answers = BTreeMap::new();
+        // The restore that failed with this code is the first failed attempt; each step that
+        // still fails is another (with the same code: "did the error change?" is answered).
+        let failed_with = |code: Option<i64>| Attempt {
+            result: code.map_or(AttemptResult::Failed, AttemptResult::Error),
+            ..Attempt::failed()
+        };
+        let mut attempts: Vec<Attempt> = error.map(|c| failed_with(Some(c))).into_iter().collect();
         for e in &self.events {
             match e {
                 Event::Step { action, outcome } => {
@@ -191,6 +229,10 @@ impl WizardState {
                         "failed" => StepOutcome::Failed,
                         _ => StepOutcome::CannotDo,
                     };
+                    let retried = kb::kb().action(action).is_some_and(|a| !a.fixes.is_empty());
+                    if outcome == StepOutcome::Failed && retried {
+                        attempts.push(failed_with(error));
+                    }
                     steps.retain(|s| s.action != *action);
                     steps.push(ActionTried {
                         action: action.clone(),
@@ -200,6 +242,7 @@ impl WizardState {
                 Event::Answer { observation, value } => {
                     answers.insert(observation.clone(), value.clone());
                 }
+                Event::Skip { .. } => {}
             }
         }
         Ok(DiagnoseRequest {
@@ -212,6 +255,7 @@ impl WizardState {
             role: self.role.clone(),
             steps,
             answers,
+            attempts,
             data_expendable: self.expendable,
             ..DiagnoseRequest::default()
         })
@@ -315,7 +359,10 @@ pub fn markdown_report(state: &WizardState, r: &DiagnoseResponse) -> String {
             .unwrap_or_else(|| "not given".into())
     ));
     if let Some(h) = &r.host {
-        s.push_str(&format!("- **Computer/app:** {}\n", md_escape(h)));
+        s.push_str(&format!(
+            "- **Computer/app:** {}\n",
+            md_escape(&engine::words::host(h))
+        ));
     }
     if let Some(t) = &state.text {
         s.push_str(&format!("- **In the owner's words:** {}\n", md_escape(t)));
@@ -408,6 +455,13 @@ pub fn markdown_report(state: &WizardState, r: &DiagnoseResponse) -> String {
                         .map(|o| o.question.as_str())
                         .unwrap_or(observation);
                     s.push_str(&format!("- {} {}\n", md_escape(q), md_escape(value)));
+                }
+                Event::Skip { observation } => {
+                    let q = kb
+                        .observation(observation)
+                        .map(|o| o.question.as_str())
+                        .unwrap_or(observation);
+                    s.push_str(&format!("- {} not known\n", md_escape(q)));
                 }
             }
         }

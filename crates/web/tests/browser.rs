@@ -227,6 +227,8 @@ async fn a_diagnosis_from_the_first_page_to_the_verdict() {
         .select_by_value("windows_itunes")
         .await
         .unwrap();
+    // What was tried and the person's words are behind "More" (closed at first).
+    s.css("#more summary").await.click().await.unwrap();
     s.css("input[name=tried][value=cable_swap]")
         .await
         .click()
@@ -288,6 +290,189 @@ async fn a_diagnosis_from_the_first_page_to_the_verdict() {
     s.shot("diagnose-3-verdict-phone").await;
     s.client.set_window_size(1280, 1000).await.unwrap();
     s.shot("diagnose-3-verdict-desktop").await;
+    s.end().await;
+}
+
+/// What a scripted person's run through the web wizard asked and showed.
+struct WebRun {
+    /// Question pages, in order (their titles).
+    questions: Vec<String>,
+    /// Question pages before the first step to do.
+    before_first_step: Option<usize>,
+    /// Steps (actions and tests) shown, in order.
+    steps: Vec<String>,
+    /// The text of every page, one after the other.
+    text: String,
+}
+
+/// Fill the first page's three questions (and a role behind "More"), then answer every page:
+/// a step with `step_outcome(title)` (`failed`, `cannot_do`), a question "yes" when it asks
+/// for a backup, else "no", else the first answer; until the verdict.
+async fn run_web(
+    s: &Session,
+    device: &str,
+    error: &str,
+    host: &str,
+    technician: bool,
+    step_outcome: &dyn Fn(&str) -> &'static str,
+) -> WebRun {
+    s.client.goto(&s.url("/")).await.unwrap();
+    s.css("#device").await.send_keys(device).await.unwrap();
+    s.css("#error").await.send_keys(error).await.unwrap();
+    s.css("#host").await.select_by_value(host).await.unwrap();
+    if technician {
+        s.css("#more summary").await.click().await.unwrap();
+        s.css("#role")
+            .await
+            .select_by_value("technician")
+            .await
+            .unwrap();
+    }
+    s.css("#start").await.click().await.unwrap();
+    let mut run = WebRun {
+        questions: Vec::new(),
+        before_first_step: None,
+        steps: Vec::new(),
+        text: String::new(),
+    };
+    let mut n = 1;
+    loop {
+        let src = s
+            .wait_for_text(&[&format!("<h1>Step {n}</h1>"), r#"id="verdict""#])
+            .await;
+        run.text
+            .push_str(&s.css("#main").await.text().await.unwrap());
+        run.text.push('\n');
+        if src.contains(r#"id="verdict""#) {
+            return run;
+        }
+        let kind = s.css("#step .kind").await.text().await.unwrap();
+        let title = s.css("#step-title").await.text().await.unwrap();
+        let buttons = s
+            .client
+            .find_all(Locator::Css("form.answer button"))
+            .await
+            .unwrap();
+        let mut values = Vec::new();
+        for b in &buttons {
+            values.push(b.attr("value").await.unwrap().unwrap_or_default());
+        }
+        let pick = if kind.eq_ignore_ascii_case("question") {
+            run.questions.push(title.clone());
+            let want = if title.contains("backup") {
+                "=yes"
+            } else {
+                "=no"
+            };
+            values.iter().position(|v| v.ends_with(want)).unwrap_or(0)
+        } else {
+            run.before_first_step.get_or_insert(run.questions.len());
+            run.steps.push(title.clone());
+            let want = format!(":{}", step_outcome(&title));
+            values
+                .iter()
+                .position(|v| v.ends_with(&want) || v.ends_with("=no"))
+                .unwrap_or(0)
+        };
+        buttons[pick].clone().click().await.unwrap();
+        n += 1;
+        assert!(n < 40, "no verdict after 40 pages");
+    }
+}
+
+/// The checks every scripted web run shares (as the terminal wizard's): the first step right
+/// after the first page's three questions, no question twice, no step again, a verdict, no ids.
+fn check_web_run(name: &str, run: &WebRun) {
+    let before = run
+        .before_first_step
+        .unwrap_or_else(|| panic!("{name}: no step: {:?}", run.questions));
+    assert_eq!(
+        before, 0,
+        "{name}: question pages before the first step: {:?}",
+        run.questions
+    );
+    for (i, q) in run.questions.iter().enumerate() {
+        assert!(!run.questions[..i].contains(q), "{name}: asked twice: {q}");
+    }
+    for (i, st) in run.steps.iter().enumerate() {
+        assert!(!run.steps[..i].contains(st), "{name}: step again: {st}");
+    }
+    for id in [
+        "apple_current",
+        "windows_apple_devices",
+        "windows_itunes",
+        "failure_stage",
+        "(erases the device) (erases the device)",
+    ] {
+        assert!(!run.text.contains(id), "{name}: a page shows {id:?}");
+    }
+    eprintln!(
+        "web {name}: 3 questions before the first step, {} more and {} steps to the verdict",
+        run.questions.len(),
+        run.steps.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_people_reach_a_verdict_in_the_browser() {
+    let Some((driver, chromium)) = browser_programs() else {
+        return;
+    };
+    let _one = ONE_AT_A_TIME.lock().await;
+    let app = app_with(Err("no case database in this test".into()), None, 64 << 20);
+    let s = Session::start(app, &driver, &chromium).await;
+
+    let owner = run_web(
+        &s,
+        "iPhone 11",
+        "4013",
+        "windows_apple_devices",
+        false,
+        &|_| "failed",
+    )
+    .await;
+    check_web_run("owner", &owner);
+    assert!(!owner.text.contains("Open Finder"), "{}", owner.text);
+    assert!(!owner.text.contains("macOS"), "{}", owner.text);
+    assert!(
+        !owner
+            .questions
+            .iter()
+            .any(|q| q.contains("error number change")),
+        "{:?}",
+        owner.questions
+    );
+
+    let tech = run_web(
+        &s,
+        "iPhone X",
+        "4013",
+        "idevicerestore",
+        true,
+        &|_| "failed",
+    )
+    .await;
+    check_web_run("technician", &tech);
+
+    let nocomp = run_web(&s, "iPhone 8", "3194", "windows_itunes", false, &|title| {
+        if title.contains("another computer") {
+            "cannot_do"
+        } else {
+            "failed"
+        }
+    })
+    .await;
+    check_web_run("no second computer", &nocomp);
+    assert!(
+        nocomp.steps.iter().any(|t| t.contains("another computer")),
+        "{:?}",
+        nocomp.steps
+    );
+    assert!(
+        nocomp.text.contains("Notepad as administrator"),
+        "{}",
+        nocomp.text
+    );
     s.end().await;
 }
 

@@ -18,6 +18,7 @@ use std::process::ExitCode;
   restore-doctor diagnose --device iPhone9,3 --error 4013 --tried cable_swap,other_computer --observed speaker_greyed_out --json
   restore-doctor diagnose --text \"my iphone 7+ fails with error 4013 at the same percentage, tried two cables\"
   restore-doctor diagnose --device \"iPhone 8\" --log restore1.log --log restore2.log --role technician
+  restore-doctor diagnose --device \"iPhone 11\" --error 4013 --host windows_apple_devices --why
   restore-doctor diagnose            # on a terminal: the interactive wizard
 
 Vocabularies:
@@ -80,6 +81,10 @@ pub struct Args {
     /// Wizard: the session file to resume from and save to.
     #[arg(long, value_name = "FILE")]
     pub session: Option<PathBuf>,
+    /// Show the full reasoning: every piece of evidence and how it moved the causes (without
+    /// it, why in a sentence or two; `--json` always has it, as `explanation`).
+    #[arg(long)]
+    pub why: bool,
 }
 
 impl Args {
@@ -220,7 +225,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if !args.has_evidence() {
         let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if terminal && !out.json {
-            return wizard::run(args.session.clone(), args.role.clone());
+            return wizard::run(args.session.clone(), args.role.clone(), args.why);
         }
         return bad_input(
             "diagnose needs something to go on when it is not run on a terminal (the interactive \
@@ -288,7 +293,7 @@ pub fn run(args: Args, out: &Out) -> CmdResult {
     if out.json {
         out.json(&resp)?;
     } else {
-        crate::say!("{}", render(&resp));
+        crate::say!("{}", render(&resp, args.why));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -298,8 +303,8 @@ fn pct(p: f64) -> String {
 }
 
 /// The human report: header, groups and causes as bars, next step, plan, questions, verdict,
-/// warnings and the evidence that moved the causes.
-pub fn render(r: &DiagnoseResponse) -> String {
+/// warnings; with `why`, the full reasoning and the evidence that moved the causes.
+pub fn render(r: &DiagnoseResponse, why: bool) -> String {
     let mut s = String::new();
     let device = r.device.as_ref().map_or("Unknown device".to_string(), |d| {
         format!("{} ({})", d.name, d.product_type)
@@ -313,31 +318,7 @@ pub fn render(r: &DiagnoseResponse) -> String {
         paint(DIM, format!("role: {}", r.role))
     ));
     if let Some(u) = &r.understood {
-        let mut parts = Vec::new();
-        if let Some(d) = &u.device {
-            parts.push(format!("device {d}"));
-        }
-        if let Some(c) = u.error_code {
-            parts.push(format!("error {c}"));
-        }
-        if let Some(h) = &u.host {
-            parts.push(format!("host {h}"));
-        }
-        if !u.tried.is_empty() {
-            parts.push(format!("tried {}", u.tried.join(", ")));
-        }
-        for (k, v) in u.observed.iter().chain(&u.bench) {
-            parts.push(format!("{k}={v}"));
-        }
-        if let Some(role) = &u.role {
-            parts.push(format!("written by a {role}"));
-        }
-        if let Some(n) = u.attempts {
-            parts.push(format!("{n} attempts"));
-        }
-        if !u.negated.is_empty() {
-            parts.push(format!("not: {}", u.negated.join(", ")));
-        }
+        let parts = engine::words::understood(kb::kb(), u);
         s.push_str(&format!(
             "{} {}\n",
             paint(DIM, "Understood:"),
@@ -425,7 +406,12 @@ pub fn render(r: &DiagnoseResponse) -> String {
         for line in &n.instructions {
             s.push_str(&format!("    {line}\n"));
         }
-        s.push_str(&format!("  {} {}\n", paint(DIM, "Why:"), n.why));
+        let reason = if why || n.why_short.is_empty() {
+            &n.why
+        } else {
+            &n.why_short
+        };
+        s.push_str(&format!("  {} {}\n", paint(DIM, "Why:"), reason));
     }
     if !r.plan.is_empty() {
         let heading = match r.next_step.as_ref().map(|n| n.kind.as_str()) {
@@ -439,11 +425,7 @@ pub fn render(r: &DiagnoseResponse) -> String {
                 "  {}. {}{}  {}\n",
                 i + 1,
                 p.title,
-                if p.erases_data {
-                    " (erases the device)"
-                } else {
-                    ""
-                },
+                erases_note(p.erases_data, &p.title),
                 paint(DIM, format!("{:.0}% to fix", p.probability_fixes * 100.0))
             ));
         }
@@ -485,7 +467,10 @@ pub fn render(r: &DiagnoseResponse) -> String {
             s.push_str(&format!(
                 "  - {}  {}\n",
                 q.question,
-                paint(DIM, format!("(--observed {}=yes|no)", q.id))
+                paint(
+                    DIM,
+                    format!("(--observed {}={})", q.id, q.outcomes.join("|"))
+                )
             ));
         }
     }
@@ -500,7 +485,16 @@ pub fn render(r: &DiagnoseResponse) -> String {
         .iter()
         .filter(|e| !e.moves.is_empty())
         .collect();
-    if !moved.is_empty() {
+    if !why && !moved.is_empty() {
+        s.push_str(&format!(
+            "\n{}\n",
+            paint(
+                DIM,
+                "(--why: the evidence behind this and how it moved each cause)"
+            )
+        ));
+    }
+    if why && !moved.is_empty() {
         s.push_str(&format!(
             "\n{}\n",
             paint(BOLD, "What moved the probabilities")
@@ -510,6 +504,15 @@ pub fn render(r: &DiagnoseResponse) -> String {
         }
     }
     s
+}
+
+/// " (erases the device)" after a step's title, unless the title says so already.
+pub fn erases_note(erases: bool, title: &str) -> &'static str {
+    if erases && !title.to_ascii_lowercase().contains("erase") {
+        " (erases the device)"
+    } else {
+        ""
+    }
 }
 
 fn truncate(s: &str, n: usize) -> String {

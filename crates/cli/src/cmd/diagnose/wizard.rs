@@ -1,11 +1,17 @@
 //! The interactive diagnosis wizard (`restore-doctor diagnose` on a terminal, no flags).
 //!
-//! It asks for the device, the error and the program, then one step at a time: a quick question
-//! when the answer is worth it, otherwise the next step with the model's button instructions,
-//! and records the outcome ("it worked", "still fails", "still fails with another error",
-//! "I can't do this"). The probabilities are shown moving after each answer. The state is
-//! saved to a session file after every step, so the wizard can be quit and resumed; at the end
-//! the verdict can be saved as a Markdown report for a repair shop.
+//! It asks three things (the device, the error, the program: what the engine needs), then goes
+//! one step at a time. The first step comes right after those three questions; after it, a
+//! quick question comes first when the engine says its answer changes the next step. Nothing is
+//! asked twice: answers, outcomes and what they imply go to the engine as evidence (a step that
+//! still fails with the same error is another failed attempt with that code, so "did the error
+//! change?" is answered; a step the person cannot do, or that does not apply, is
+//! `StepOutcome::CannotDo`). Only the backup question is asked before a step that erases the
+//! device; whether the person has what a step needs is one of the step's own answers.
+//! Each step shows its instructions for the chosen program and why in a sentence or two;
+//! "Why this step?" (or `--why`) shows the evidence. The state is saved to a session file after
+//! every answer, so the wizard can be quit and resumed; at the end the verdict can be saved as
+//! a Markdown report for a repair shop.
 
 use crate::output::{
     ACCENT, BAD, BOLD, CmdResult, DIM, GOOD, HEADING, WARN, bad_input, bar, paint,
@@ -27,6 +33,9 @@ pub struct Session {
     pub skipped: Vec<String>,
     /// What happened, in order, for the report.
     pub log: Vec<String>,
+    /// Show the full reasoning with every step (`--why`).
+    #[serde(default)]
+    pub why: bool,
 }
 
 /// The default session file: `$XDG_STATE_HOME/restore-doctor/wizard-session.json` or
@@ -80,9 +89,12 @@ impl From<anyhow::Error> for Stop {
     }
 }
 
-pub fn run(session: Option<PathBuf>, role: Option<String>) -> CmdResult {
+pub fn run(session: Option<PathBuf>, role: Option<String>, why: bool) -> CmdResult {
     let path = session.unwrap_or_else(default_session_path);
-    let mut s = Session::default();
+    let mut s = Session {
+        why,
+        ..Session::default()
+    };
     crate::sayln!(
         "{}\n{}\n",
         paint(HEADING, "restore-doctor: find out why the restore fails"),
@@ -117,6 +129,14 @@ pub fn run(session: Option<PathBuf>, role: Option<String>) -> CmdResult {
     }
 }
 
+const WORKED: &str = "It worked";
+const SAME: &str = "Still fails (same error)";
+const OTHER: &str = "Still fails, with a different error number";
+const CANT: &str = "I can't do this, or it does not apply";
+const WHY: &str = "Why this step?";
+const WORDS: &str = "Add something in my own words";
+const QUIT: &str = "Quit for now (save and resume later)";
+
 fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), Stop> {
     if let Some(saved) = load(path) {
         let what = describe_request(&saved.request);
@@ -124,7 +144,9 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             .with_default(true)
             .prompt()?
         {
+            let why = s.why;
             *s = saved;
+            s.why |= why;
         }
     }
     if s.request == DiagnoseRequest::default() {
@@ -150,11 +172,14 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             finish(path, s, &resp)?;
             return Ok(());
         }
-        // A quick question worth answering first.
-        if let Some(q) = resp
-            .questions
-            .iter()
-            .find(|q| !s.skipped.contains(&q.id) && q.value > 0.0)
+        // A quick question whose answer changes the next step, once the first step is shown
+        // (the first comes right after the three intake questions).
+        let first_step_done = !s.request.steps.is_empty();
+        if first_step_done
+            && let Some(q) = resp
+                .questions
+                .iter()
+                .find(|q| !s.skipped.contains(&q.id) && q.value > 0.0)
         {
             ask(s, &q.id, &q.question, &q.outcomes)?;
             save(path, s)?;
@@ -165,7 +190,10 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             finish(path, s, &resp)?;
             return Ok(());
         };
+        // Before a step that erases the device: is the data safe? (Whether the person has what
+        // a step needs is one of the step's answers instead: "I can't do this".)
         if let Some(q) = &next.ask_first
+            && q.id == engine::diagnose::BACKUP_QUESTION
             && !s.request.answers.contains_key(&q.id)
             && !s.skipped.contains(&q.id)
         {
@@ -174,54 +202,77 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
             previous = Some(resp);
             continue;
         }
-        crate::sayln!(
-            "\n{} {}",
-            paint(BOLD, "Next step:"),
-            paint(GOOD, &next.title)
-        );
-        let money = if next.cost.usd > 0.0 {
-            format!(", about ${:.0}", next.cost.usd)
-        } else {
-            String::new()
-        };
-        crate::sayln!(
-            "{}",
-            paint(DIM, format!("about {:.0} min{money}", next.cost.minutes))
-        );
-        if next.erases_data {
-            crate::sayln!("{}", paint(BAD, "This step ERASES the device."));
-        }
-        for line in &next.instructions {
-            crate::sayln!("  {line}");
-        }
-        crate::sayln!("{} {}", paint(DIM, "Why:"), next.why);
+        show_step(&next, s.why);
+        let code = s.request.error;
         if next.kind != "action" {
             let mut options: Vec<String> = obs_outcomes(&next.action);
-            options.push("I can't do this".into());
-            let answer = Select::new("Result:", options).prompt()?;
-            if answer == "I can't do this" {
+            options.extend([CANT.to_string(), WHY.to_string(), QUIT.to_string()]);
+            let answer = loop {
+                let a = Select::new("Result:", options.clone()).prompt()?;
+                if a == WHY {
+                    show_why(&next, &resp);
+                    continue;
+                }
+                break a;
+            };
+            if answer == QUIT {
+                return Err(Stop::Quit);
+            }
+            if answer == CANT {
                 s.skipped.push(next.action.clone());
                 s.log.push(format!("{}: could not be done", next.title));
             } else {
                 s.request
                     .answers
                     .insert(next.action.clone(), answer.clone());
-                s.log.push(format!("{}: {answer}", next.title));
+                s.log.push(format!("{} {answer}", next.title));
             }
             save(path, s)?;
             previous = Some(resp);
             continue;
         }
-        const WORKED: &str = "It worked";
-        const SAME: &str = "Still fails (same error)";
-        const OTHER: &str = "Still fails, with a different error number";
-        const CANT: &str = "I can't do this";
-        const QUIT: &str = "Quit for now (save and resume later)";
-        let choice =
-            Select::new("How did it go?", vec![WORKED, SAME, OTHER, CANT, QUIT]).prompt()?;
+        let choice = loop {
+            let c = Select::new(
+                "How did it go?",
+                vec![WORKED, SAME, OTHER, CANT, WHY, WORDS, QUIT],
+            )
+            .prompt()?;
+            match c {
+                WHY => show_why(&next, &resp),
+                WORDS => {
+                    let words = Text::new("In your own words (what you tried, what you noticed):")
+                        .prompt()?;
+                    let words = words.trim();
+                    if !words.is_empty() {
+                        s.request.text = Some(match s.request.text.take() {
+                            Some(t) => format!("{t}. {words}"),
+                            None => words.to_string(),
+                        });
+                        s.log.push(format!("In the owner's words: {words}"));
+                        save(path, s)?;
+                        break None;
+                    }
+                }
+                other => break Some(other),
+            }
+        };
+        let Some(choice) = choice else {
+            previous = Some(resp);
+            continue;
+        };
         let outcome = match choice {
             WORKED => StepOutcome::Fixed,
-            SAME => StepOutcome::Failed,
+            SAME => {
+                // Another failed attempt with the same code: "did the error change?" is
+                // answered by the attempts (two or more with a code).
+                if retries(&next.action) {
+                    s.request.attempts.push(Attempt {
+                        result: code.map_or(AttemptResult::Failed, AttemptResult::Error),
+                        ..Attempt::failed()
+                    });
+                }
+                StepOutcome::Failed
+            }
             OTHER => {
                 let code = Text::new("Which error number did it show?")
                     .with_validator(|t: &str| {
@@ -265,6 +316,67 @@ fn step_all(path: &Path, s: &mut Session, role: Option<String>) -> Result<(), St
         save(path, s)?;
         previous = Some(resp);
     }
+}
+
+/// Whether a step ends in another try at the restore (it is meant to fix something), so that
+/// "still fails" is another failed attempt.
+fn retries(action: &str) -> bool {
+    kb::kb().action(action).is_some_and(|a| !a.fixes.is_empty())
+}
+
+/// The next step: title, cost, the erase warning, the instructions for the chosen program, and
+/// why in a sentence or two (all of it with `--why`).
+fn show_step(next: &engine::api::StepOut, full: bool) {
+    crate::sayln!(
+        "\n{} {}",
+        paint(BOLD, "Next step:"),
+        paint(GOOD, &next.title)
+    );
+    let money = if next.cost.usd > 0.0 {
+        format!(", about ${:.0}", next.cost.usd)
+    } else {
+        String::new()
+    };
+    crate::sayln!(
+        "{}",
+        paint(DIM, format!("about {:.0} min{money}", next.cost.minutes))
+    );
+    if next.erases_data {
+        crate::sayln!("{}", paint(BAD, "This step ERASES the device."));
+    }
+    // The action's own lines numbered; a button guide's heading and its steps as they come.
+    let mut n = 0;
+    for line in &next.instructions {
+        if next.kind == "action" && !line.starts_with(' ') && !line.ends_with(':') {
+            n += 1;
+            crate::sayln!("  {n}. {line}");
+        } else {
+            crate::sayln!("  {line}");
+        }
+    }
+    let why = if full || next.why_short.is_empty() {
+        &next.why
+    } else {
+        &next.why_short
+    };
+    crate::sayln!("{} {why}", paint(DIM, "Why:"));
+}
+
+/// The evidence behind a step: the full reasoning and what moved each cause.
+fn show_why(next: &engine::api::StepOut, r: &DiagnoseResponse) {
+    crate::sayln!("\n{} {}", paint(BOLD, "Why:"), next.why);
+    let moved: Vec<_> = r
+        .explanation
+        .iter()
+        .filter(|e| !e.moves.is_empty())
+        .collect();
+    if !moved.is_empty() {
+        crate::sayln!("{}", paint(BOLD, "What moved the probabilities"));
+        for e in moved {
+            crate::sayln!("  - {}", e.text);
+        }
+    }
+    crate::sayln!();
 }
 
 fn obs_outcomes(id: &str) -> Vec<String> {
@@ -343,19 +455,23 @@ fn intake(s: &mut Session, role: Option<String>) -> Result<(), Stop> {
         "Something else / not sure",
     ];
     let host = Select::new("Which program did you use?", labels).prompt()?;
-    let text = Text::new(
-        "Anything else, in your own words? (what you tried, what you noticed; Enter to skip)",
-    )
-    .prompt()?;
+    let error = Some(error.trim())
+        .filter(|e| !e.is_empty())
+        .map(crate::cmd::diagnose::parse_error)
+        .transpose()
+        .map_err(Stop::Failed)?;
     s.request = DiagnoseRequest {
         device: Some(device.trim().to_string()).filter(|d| !d.is_empty()),
-        error: Some(error.trim())
-            .filter(|e| !e.is_empty())
-            .map(crate::cmd::diagnose::parse_error)
-            .transpose()
-            .map_err(Stop::Failed)?,
+        error,
         host: Some(hosts[host].to_string()),
-        text: Some(text.trim().to_string()).filter(|t| !t.is_empty()),
+        // The restore that failed with this code is the first failed attempt.
+        attempts: error
+            .map(|c| Attempt {
+                result: AttemptResult::Error(c),
+                ..Attempt::failed()
+            })
+            .into_iter()
+            .collect(),
         role,
         ..DiagnoseRequest::default()
     };
@@ -437,7 +553,7 @@ pub fn report(s: &Session, r: &DiagnoseResponse) -> String {
         let _ = writeln!(md, "- Error: {c}");
     }
     if let Some(h) = &r.host {
-        let _ = writeln!(md, "- Program: {h}");
+        let _ = writeln!(md, "- Program: {}", engine::words::host(h));
     }
     if let Some(t) = &s.request.text {
         let _ = writeln!(md, "- In the owner's words: {t}");
