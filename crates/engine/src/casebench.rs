@@ -133,6 +133,9 @@ pub struct CaseResult {
     /// The three most likely causes (learned model) with their probability.
     pub top: Vec<(String, f64)>,
     pub top_kb: Vec<(String, f64)>,
+    /// The probability of each group of causes (learned model).
+    #[serde(default)]
+    pub groups: BTreeMap<String, f64>,
     /// The steps followed (learned model's advice), and whether the fix was reached before a
     /// repair.
     pub steps: Vec<String>,
@@ -494,6 +497,7 @@ pub fn run_with_progress(
                 scored,
                 top: top3(&with_fit),
                 top_kb: top3(&alone),
+                groups: with_fit.groups.clone(),
                 steps: Vec::new(),
                 fixed_before_repair: None,
             };
