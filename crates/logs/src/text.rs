@@ -138,6 +138,11 @@ pub(crate) fn leading_int(s: &str) -> Option<i64> {
             return Some(value as i64);
         }
     }
+    leading_int_general(s)
+}
+
+/// [`leading_int`] without its fast path for leading digits.
+fn leading_int_general(s: &str) -> Option<i64> {
     let s = s.trim_start();
     let (neg, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -257,25 +262,6 @@ pub(crate) fn digits_len(b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `leading_int` without its fast path for leading digits.
-    fn leading_int_general(s: &str) -> Option<i64> {
-        let s = s.trim_start();
-        let (neg, digits) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
-        };
-        let end = digits
-            .bytes()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(digits.len());
-        if end == 0 || end > 20 {
-            return None;
-        }
-        let value: u64 = digits[..end].parse().ok()?;
-        let value = value as i64;
-        Some(if neg { value.wrapping_neg() } else { value })
-    }
 
     proptest::proptest! {
         /// The fast path for leading digits reads what the general path reads.
