@@ -104,6 +104,40 @@ struct Reader {
     readable: Vec<String>,
     /// Observation ids that are bench tests (their answers go to `Understood::bench`).
     bench_tests: BTreeSet<String>,
+    /// (another language's spelling, the English word), longest spelling first.
+    spellings: Vec<(String, String)>,
+}
+
+impl Reader {
+    /// The text as the device and error-code finders read it: other languages' spellings of
+    /// the words they look for in English ("アイフォン" → "iphone", "errore" → "error"), and a
+    /// run of Latin letters or digits set apart from letters of another script ("iphone7を" →
+    /// "iphone7 を"; "エラー4013が" → "error 4013 が").
+    fn for_identifiers(&self, t: &str) -> String {
+        let mut out = t.to_string();
+        for (spelling, english) in &self.spellings {
+            if out.contains(spelling.as_str()) {
+                out = out.replace(spelling.as_str(), &format!(" {english} "));
+            }
+        }
+        if out.is_ascii() {
+            return out;
+        }
+        let mut spaced = String::with_capacity(out.len() + 8);
+        let mut last: Option<char> = None;
+        for c in out.chars() {
+            if let Some(l) = last {
+                let latin = |c: char| c.is_ascii_alphanumeric();
+                let other = |c: char| !c.is_ascii() && c.is_alphanumeric();
+                if (latin(l) && other(c)) || (other(l) && latin(c)) {
+                    spaced.push(' ');
+                }
+            }
+            spaced.push(c);
+            last = Some(c);
+        }
+        spaced
+    }
 }
 
 /// Compile a pattern; one the knowledge base's tests would reject is skipped, never a panic.
@@ -231,6 +265,18 @@ impl Reader {
                 .filter(|o| o.kind == "bench_test")
                 .map(|o| o.id.clone())
                 .collect(),
+            spellings: {
+                let mut all: Vec<(String, String)> = kb
+                    .languages()
+                    .iter()
+                    .flat_map(|l| &l.spellings)
+                    .flat_map(|(english, words)| {
+                        words.iter().map(|w| (w.to_lowercase(), english.clone()))
+                    })
+                    .collect();
+                all.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+                all
+            },
         }
     }
 
@@ -413,11 +459,12 @@ pub fn readable_observations() -> &'static [String] {
 pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     let t = text.to_lowercase().replace(['’', '‘'], "'");
     let reader = Reader::of(kb);
-    let (device, device_candidates) = find_device_or_candidates(kb, &t);
+    let identifiers = reader.for_identifiers(&t);
+    let (device, device_candidates) = find_device_or_candidates(kb, &identifiers);
     let mut u = Understood {
         device,
         device_candidates,
-        error_code: find_error_code(kb, &t),
+        error_code: find_error_code(kb, &identifiers),
         ..Understood::default()
     };
 
@@ -891,6 +938,52 @@ mod tests {
         }
         assert_eq!(u("iphone 11 pro, 2 cables, 64gb").error_code, None);
         assert_eq!(u("it stops at 2019 style progress").error_code, None);
+    }
+
+    /// The device and the code in the languages of the corpus, in their own scripts and
+    /// glued to the words around them as those languages write them.
+    #[test]
+    fn devices_and_codes_in_other_languages_and_scripts() {
+        for (text, device, code) in [
+            (
+                "アイフォン8をitunesで復元したらエラー4013が出た",
+                Some("iPhone 8"),
+                Some(4013),
+            ),
+            ("iPhone7を復元中にエラー9", Some("iPhone 7"), Some(9)),
+            ("아이폰 11 복원 중 4013 오류", Some("iPhone 11"), Some(4013)),
+            (
+                "아이폰8 복원하다가 에러 4013 떠요",
+                Some("iPhone 8"),
+                Some(4013),
+            ),
+            (
+                "Il mio iPhone 11 dà errore 4014 durante il ripristino",
+                Some("iPhone 11"),
+                Some(4014),
+            ),
+            (
+                "Mein iPad Air: Fehlercode 9 beim Wiederherstellen",
+                Some("iPad Air"),
+                Some(9),
+            ),
+            (
+                "Mon iPhone X affiche l'erreur 4013",
+                Some("iPhone X"),
+                Some(4013),
+            ),
+            (
+                "アイパッド エアー2 エラー 3194",
+                Some("iPad Air 2"),
+                Some(3194),
+            ),
+        ] {
+            let got = u(text);
+            assert_eq!(got.device.as_deref(), device, "{text}");
+            assert_eq!(got.error_code, code, "{text}");
+        }
+        // A number in another script's sentence is still not a code without the word.
+        assert_eq!(u("iphone 11 を 2019年に買った").error_code, None);
     }
 
     #[test]

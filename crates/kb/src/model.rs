@@ -419,6 +419,11 @@ pub struct Language {
     /// Predicates a negator commonly belongs to instead of what follows ("not working, dropped").
     #[serde(default)]
     pub negated_predicates: Vec<String>,
+    /// The English word the reader knows → this language's spellings of it (`iphone` →
+    /// `アイフォン`, `error` → `errore`), read as the English word where the device and the
+    /// error code are looked for.
+    #[serde(default)]
+    pub spellings: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// `knowledge/language.toml` `[[cue]]`: a phrase that sets something other than an observation
