@@ -982,6 +982,44 @@ mod tests {
             assert_eq!(got.device.as_deref(), device, "{text}");
             assert_eq!(got.error_code, code, "{text}");
         }
+        // The steps tried, in those languages; a Japanese or Korean "did not change it" is
+        // not a change.
+        for (text, tried) in [
+            ("ケーブルを変えてもダメでした", true),
+            ("ケーブルは変えていない", false),
+            ("케이블 바꿔도 똑같아요", true),
+            ("케이블 안 바꿨어요", false),
+            ("Kabel schon getauscht, anderen PC probiert", true),
+            ("Kabel nicht getauscht", false),
+            ("ho già cambiato cavo e provato un altro pc", true),
+            ("j'ai changé de câble", true),
+        ] {
+            let got = u(text);
+            assert_eq!(
+                got.tried.iter().any(|t| t == "cable_swap"),
+                tried,
+                "{text}: {:?}",
+                got.tried
+            );
+        }
+        assert!(
+            u("anderen PC probiert")
+                .tried
+                .iter()
+                .any(|t| t == "other_computer")
+        );
+        assert!(
+            u("別のパソコンでも同じ")
+                .tried
+                .iter()
+                .any(|t| t == "other_computer")
+        );
+        assert!(
+            u("다른 포트에 꽂아도")
+                .tried
+                .iter()
+                .any(|t| t == "port_swap")
+        );
         // A number in another script's sentence is still not a code without the word.
         assert_eq!(u("iphone 11 を 2019年に買った").error_code, None);
     }
