@@ -1024,6 +1024,32 @@ mod tests {
         assert_eq!(u("iphone 11 を 2019年に買った").error_code, None);
     }
 
+    /// Words that say the servers could not be reached; a restore tool's own "proxy" (FDR's
+    /// proxy payload) and a download that worked say nothing of the network.
+    #[test]
+    fn trouble_reaching_apple_is_read_as_network_trouble() {
+        for text in [
+            "itunes says the iphone software update server could not be contacted",
+            "the ipad keeps saying unable to check for update",
+            "my isp's dns gave a wrong answer for apple's update host",
+            "futurerestore failed to download firmwares.json, curlcode=35",
+            "the download of the ipsw keeps failing halfway",
+            "we are behind a proxy server at school",
+        ] {
+            assert_eq!(
+                u(text).observed.get("network_trouble").map(String::as_str),
+                Some("yes"),
+                "{text}"
+            );
+        }
+        for text in [
+            "fdr receiving proxy payload failed",
+            "downloaded the ipsw fine, restore fails with 4013",
+        ] {
+            assert_eq!(u(text).observed.get("network_trouble"), None, "{text}");
+        }
+    }
+
     #[test]
     fn hosts_tried_and_symptoms() {
         assert_eq!(

@@ -133,7 +133,7 @@ pub const TRIED: [&str; 17] = [
 ];
 
 /// `--observed` keys that take no value.
-pub const OBSERVED: [&str; 31] = [
+pub const OBSERVED: [&str; 32] = [
     "liquid_exposure",
     "recent_drop",
     "recent_repair",
@@ -164,6 +164,7 @@ pub const OBSERVED: [&str; 31] = [
     "beta_firmware",
     "after_update",
     "widespread",
+    "network_trouble",
     "hard_drive_ipod",
 ];
 

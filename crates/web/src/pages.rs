@@ -198,6 +198,9 @@ fn observed_label(id: &str) -> String {
         "beta_firmware" => "A beta version is involved",
         "after_update" => "It started with an update, an erase or a reset of the device",
         "widespread" => "Many people hit the same failure at once (release day)",
+        "network_trouble" => {
+            "Trouble reaching Apple's servers (could not be contacted, downloads failing, a proxy or VPN)"
+        }
         "hard_drive_ipod" => "An iPod with a hard drive (classic, video, mini...)",
         // Any other: its question, shortened, rather than its id.
         other => {
