@@ -1400,6 +1400,8 @@ mod tests {
             "it reboots itself every few minutes",
             "restarts every 180 seconds",
             "the phone keeps rebooting",
+            "then it sat on the white apple logo for hours",
+            "it stays at the apple logo",
         ] {
             assert_eq!(obs(looping, "boot_loop"), yes, "{looping}");
         }
