@@ -140,6 +140,12 @@ pub struct CaseResult {
     /// repair.
     pub steps: Vec<String>,
     pub fixed_before_repair: Option<bool>,
+    /// What following the engine's advice, and the seeds' checklist, cost to the fix (or to
+    /// the shop's repair).
+    #[serde(default)]
+    pub cost: Option<f64>,
+    #[serde(default)]
+    pub seed_tree_cost: Option<f64>,
 }
 
 /// The `bench cases --json` report.
@@ -500,6 +506,8 @@ pub fn run_with_progress(
                 groups: with_fit.groups.clone(),
                 steps: Vec::new(),
                 fixed_before_repair: None,
+                cost: None,
+                seed_tree_cost: None,
             };
             if config.advice && scored {
                 let hardware = vocab::group_of(&case.resolution_category) == Some("hardware");
@@ -518,6 +526,8 @@ pub fn run_with_progress(
                     .add(&e_kb, hardware);
                 advice.entry("seed_tree").or_default().add(&s, hardware);
                 result.fixed_before_repair = (!hardware).then_some(e.fixed_first);
+                result.cost = Some(e.cost);
+                result.seed_tree_cost = Some(s.cost);
                 result.steps = e.steps;
             }
             results.push(result);
