@@ -304,15 +304,13 @@ fn separating_questions(ctx: &Context, p: &[f64]) -> Vec<usize> {
         .filter(|(_, o)| is_quick_question(o) && ctx.may_ask(o) && model.applies(&o.families))
         .map(|(oi, o)| {
             let probs = ctx.outcome_probs(o, p);
-            let after: f64 = o
-                .outcomes
+            let after: f64 = probs
                 .iter()
-                .zip(&probs)
+                .enumerate()
                 .filter(|(_, pq)| **pq > 1e-12)
                 .map(|(v, pq)| {
-                    let mut post: Vec<f64> = (0..p.len())
-                        .map(|i| p[i] * model.likelihood(o, v, i))
-                        .collect();
+                    let row = ctx.likelihoods(o, v);
+                    let mut post: Vec<f64> = (0..p.len()).map(|i| p[i] * row[i]).collect();
                     crate::model::normalise(&mut post);
                     pq * entropy(&post)
                 })

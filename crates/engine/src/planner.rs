@@ -115,24 +115,36 @@ impl Tables {
         }
     }
 
-    /// The tables for a model. A model that uses the embedded knowledge base's actions and
-    /// observations (which never change) gets them from a per-process cache keyed by its
-    /// cause ids and error-code family; any other model (tests, simulation) has them built.
+    /// The tables for a model, from a per-process cache keyed by the model's lists of actions
+    /// and observations (by identity: the embedded knowledge base's, or a fit's, which never
+    /// change once shared), its cause ids and its error-code family. The cache keeps a clone
+    /// of both lists, so no list it has tables for can be changed in place
+    /// (`Arc::make_mut` copies a shared list) or freed and its address reused.
     fn for_model(model: &Model) -> Arc<Tables> {
-        if !model.uses_embedded_lists() {
-            return Arc::new(Tables::build(model));
+        struct Entry {
+            _lists: (Arc<Vec<kb::Observation>>, Arc<Vec<kb::Action>>),
+            tables: Arc<Tables>,
         }
-        type Cache = Mutex<BTreeMap<Vec<String>, Arc<Tables>>>;
+        type Key = (usize, usize, Vec<String>);
+        type Cache = Mutex<BTreeMap<Key, Entry>>;
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(Cache::default);
         // The family decides which family-limited observations and actions apply.
-        let key: Vec<String> = model
-            .causes
-            .iter()
-            .map(|c| c.id.clone())
-            .chain(model.family.clone())
-            .collect();
-        if let Some(t) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        let key: Key = (
+            Arc::as_ptr(&model.observations) as usize,
+            Arc::as_ptr(&model.actions) as usize,
+            model
+                .causes
+                .iter()
+                .map(|c| c.id.clone())
+                .chain(model.family.clone())
+                .collect(),
+        );
+        if let Some(t) = cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).map(|e| e.tables.clone()))
+        {
             return t;
         }
         let tables = Arc::new(Tables::build(model));
@@ -140,7 +152,13 @@ impl Tables {
             if c.len() >= TABLE_CACHE {
                 c.clear();
             }
-            c.insert(key, tables.clone());
+            c.insert(
+                key,
+                Entry {
+                    _lists: (model.observations.clone(), model.actions.clone()),
+                    tables: tables.clone(),
+                },
+            );
         }
         tables
     }
@@ -448,17 +466,39 @@ impl<'a> Context<'a> {
 
     /// P(Q = q | e) for every outcome of an observation.
     pub fn outcome_probs(&self, obs: &Observation, p: &[f64]) -> Vec<f64> {
-        let mut probs: Vec<f64> = obs
-            .outcomes
-            .iter()
-            .map(|o| {
-                (0..p.len())
-                    .map(|f| p[f] * self.model.likelihood(obs, o, f))
-                    .sum()
+        let mut probs: Vec<f64> = (0..obs.outcomes.len())
+            .map(|v| {
+                let row = self.likelihoods(obs, v);
+                (0..p.len()).map(|f| p[f] * row[f]).sum()
             })
             .collect();
         normalise(&mut probs);
         probs
+    }
+
+    /// P(outcome `v` of `obs` | cause) for every cause: the model's
+    /// [`Model::likelihood`], read from the planner's tables when `obs` is one of the model's
+    /// own observations.
+    pub fn likelihoods(&self, obs: &Observation, v: usize) -> std::borrow::Cow<'_, [f64]> {
+        let n = self.model.causes.len();
+        match self
+            .model
+            .observations
+            .iter()
+            .position(|o| std::ptr::eq(o, obs))
+        {
+            Some(oi) if v < obs.outcomes.len() => {
+                std::borrow::Cow::Borrowed(&self.tables.likelihood_rows(oi)[v * n..(v + 1) * n])
+            }
+            _ => std::borrow::Cow::Owned(
+                (0..n)
+                    .map(|f| {
+                        let outcome = obs.outcomes.get(v).map_or("", String::as_str);
+                        self.model.likelihood(obs, outcome, f)
+                    })
+                    .collect(),
+            ),
+        }
     }
 
     /// The full recommendation: plan, ECR and the questions worth asking.

@@ -37,7 +37,7 @@ Vocabularies:
               old_host_software, update_interrupted, hub_or_adapter, port_debris,
               downgrade_attempt, device_locked, virtual_machine, host_usb_service,
               saved_blobs, custom_firmware, beta_firmware, after_update, widespread,
-              hard_drive_ipod
+              hard_drive_ipod, network_trouble
               (each optionally =yes/=no), failure_stage=<stage>, progress=<percent>, attempts=<n>,
               and any other question's id with its answer: backup_exists=yes,
               has_second_computer=no, dc_boot_current=short...")]
