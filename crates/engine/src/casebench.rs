@@ -146,6 +146,9 @@ pub struct CaseResult {
     pub cost: Option<f64>,
     #[serde(default)]
     pub seed_tree_cost: Option<f64>,
+    /// The same for the engine on the knowledge base alone.
+    #[serde(default)]
+    pub kb_only_cost: Option<f64>,
 }
 
 /// The `bench cases --json` report.
@@ -508,6 +511,7 @@ pub fn run_with_progress(
                 fixed_before_repair: None,
                 cost: None,
                 seed_tree_cost: None,
+                kb_only_cost: None,
             };
             if config.advice && scored {
                 let hardware = vocab::group_of(&case.resolution_category) == Some("hardware");
@@ -528,6 +532,7 @@ pub fn run_with_progress(
                 result.fixed_before_repair = (!hardware).then_some(e.fixed_first);
                 result.cost = Some(e.cost);
                 result.seed_tree_cost = Some(s.cost);
+                result.kb_only_cost = Some(e_kb.cost);
                 result.steps = e.steps;
             }
             results.push(result);
