@@ -1127,6 +1127,50 @@ mod tests {
     }
 
     #[test]
+    fn hardware_signs_in_peoples_words() {
+        let obs = |t: &str, k: &str| u(t).observed.get(k).cloned();
+        let yes = Some("yes".to_string());
+        for t in [
+            "my 6s has a dead baseband since last year",
+            "the modem is broken according to the shop",
+            "afterwards the baseband no longer responding at all",
+        ] {
+            assert_eq!(obs(t, "no_service"), yes, "{t}");
+        }
+        // Signing files named for a baseband are not a broken modem.
+        for t in [
+            "futurerestore with the latest sep and baseband",
+            "it fails at the baseband step",
+        ] {
+            assert_eq!(obs(t, "no_service"), None, "{t}");
+        }
+        for t in [
+            "after the update the phone would not turn on",
+            "it doesn't power on anymore",
+        ] {
+            assert_eq!(obs(t, "battery_dead"), yes, "{t}");
+        }
+        for t in [
+            "the ipad would not even show up in itunes",
+            "the computer said no iphone could be found",
+        ] {
+            assert_eq!(obs(t, "not_detected"), yes, "{t}");
+        }
+        // Something else that could not be found is not the device.
+        assert_eq!(
+            obs("the activation info could not be found", "not_detected"),
+            None
+        );
+        for t in [
+            "it has a history of battery replacement",
+            "the screen had been replaced by a kiosk",
+            "both phones had non-genuine batteries",
+        ] {
+            assert_eq!(obs(t, "recent_repair"), yes, "{t}");
+        }
+    }
+
+    #[test]
     fn a_locked_disabled_or_untrusted_device() {
         let obs = |t: &str| u(t).observed.get("device_locked").cloned();
         for t in [
