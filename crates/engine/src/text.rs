@@ -1287,6 +1287,9 @@ mod tests {
             "it reboots itself every few minutes",
             "restarts every 180 seconds",
             "the phone keeps rebooting",
+            "it kept restarting after the update",
+            "stuck in a reboot loop",
+            "the ipad is in a restart loop",
         ] {
             assert_eq!(obs(looping, "boot_loop"), yes, "{looping}");
         }
