@@ -1171,6 +1171,28 @@ mod tests {
     }
 
     #[test]
+    fn the_build_of_a_restore_tool_named() {
+        let obs = |t: &str| u(t).observed.get("tool_build_named").cloned();
+        for t in [
+            "i built idevicerestore from source with msys2",
+            "using the latest futurerestore on ubuntu",
+            "the pre-compiled binaries from the website fail",
+            "futurerestore 2.0.1 says error -8",
+            "the windows build of idevicerestore stops at asr",
+        ] {
+            assert_eq!(obs(t), Some("yes".into()), "{t}");
+        }
+        // An Apple app's version, the firmware's, or the tool alone say nothing of its build.
+        for t in [
+            "with the latest itunes on windows 11",
+            "idevicerestore fails with the latest ipsw",
+            "futurerestore fails at the sep step",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
+    }
+
+    #[test]
     fn a_locked_disabled_or_untrusted_device() {
         let obs = |t: &str| u(t).observed.get("device_locked").cloned();
         for t in [
