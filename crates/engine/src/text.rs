@@ -1147,6 +1147,8 @@ mod tests {
         for t in [
             "after the update the phone would not turn on",
             "it doesn't power on anymore",
+            "the battery is swollen and the screen lifts",
+            "it only shows 1% and restarts",
         ] {
             assert_eq!(obs(t, "battery_dead"), yes, "{t}");
         }
@@ -1156,6 +1158,7 @@ mod tests {
         ] {
             assert_eq!(obs(t, "not_detected"), yes, "{t}");
         }
+        assert_eq!(obs("it charged from 10% to 100%", "battery_dead"), None);
         // Something else that could not be found is not the device.
         assert_eq!(
             obs("the activation info could not be found", "not_detected"),
