@@ -1196,6 +1196,20 @@ mod tests {
     }
 
     #[test]
+    fn a_shop_restoring_it_is_another_computer_tried() {
+        let tried = |t: &str| u(t).tried.contains(&"other_computer".to_string());
+        for t in [
+            "the genius bar tried twice and it still fails",
+            "a technician at the repair shop could not restore it either",
+            "the shop tried restoring it with the same error",
+        ] {
+            assert!(tried(t), "{t}");
+        }
+        assert!(!tried("the shop said the screen is fine"));
+        assert!(!tried("apple support told me to restore it"));
+    }
+
+    #[test]
     fn a_locked_disabled_or_untrusted_device() {
         let obs = |t: &str| u(t).observed.get("device_locked").cloned();
         for t in [
