@@ -1210,6 +1210,25 @@ mod tests {
     }
 
     #[test]
+    fn several_of_ones_own_devices_failing() {
+        let obs = |t: &str| u(t).observed.get("several_devices_fail").cloned();
+        for t in [
+            "the restore fails on both an iPhone 8 and an iPad 6",
+            "an iphone x, an xr and an 11 all fail with the same error",
+            "all three of our iPads failed at the same point",
+        ] {
+            assert_eq!(obs(t), Some("yes".into()), "{t}");
+        }
+        for t in [
+            "my iphone fails with error 4013",
+            "i tried both cables",
+            "all my photos are on it",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
+    }
+
+    #[test]
     fn a_locked_disabled_or_untrusted_device() {
         let obs = |t: &str| u(t).observed.get("device_locked").cloned();
         for t in [
