@@ -1302,6 +1302,17 @@ mod tests {
         );
         assert_eq!(obs("plugged into my monitor", "hub_or_adapter"), yes);
         assert_eq!(
+            obs("connected to a new usb 2.0 add-in card", "hub_or_adapter"),
+            yes
+        );
+        for t in [
+            "within hours of the ios 17.1 release it was bricked",
+            "in the first hour after ios 10 was released",
+        ] {
+            assert_eq!(obs(t, "widespread"), yes, "{t}");
+        }
+        assert_eq!(obs("it worked for days after the repair", "widespread"), None);
+        assert_eq!(
             obs(
                 "on my MacBook using a USB-C to Lightning adapter",
                 "hub_or_adapter"
