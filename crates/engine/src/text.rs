@@ -1137,6 +1137,14 @@ mod tests {
         ] {
             assert_eq!(obs(t, "no_service"), yes, "{t}");
         }
+        for t in [
+            "after the restore the phone would not activate",
+            "itunes said the activation information could not be obtained",
+            "it restored but now says no sim",
+        ] {
+            assert_eq!(obs(t, "no_service"), yes, "{t}");
+        }
+        assert_eq!(obs("stuck on the activation lock screen", "no_service"), None);
         // Signing files named for a baseband are not a broken modem.
         for t in [
             "futurerestore with the latest sep and baseband",
