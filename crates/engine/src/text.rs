@@ -1144,7 +1144,10 @@ mod tests {
         ] {
             assert_eq!(obs(t, "no_service"), yes, "{t}");
         }
-        assert_eq!(obs("stuck on the activation lock screen", "no_service"), None);
+        assert_eq!(
+            obs("stuck on the activation lock screen", "no_service"),
+            None
+        );
         // Signing files named for a baseband are not a broken modem.
         for t in [
             "futurerestore with the latest sep and baseband",
@@ -1319,7 +1322,10 @@ mod tests {
         ] {
             assert_eq!(obs(t, "widespread"), yes, "{t}");
         }
-        assert_eq!(obs("it worked for days after the repair", "widespread"), None);
+        assert_eq!(
+            obs("it worked for days after the repair", "widespread"),
+            None
+        );
         assert_eq!(
             obs(
                 "on my MacBook using a USB-C to Lightning adapter",
