@@ -567,7 +567,13 @@ pub fn resolve_with(
         }
         evidence.silent = crate::text::readable_observations()
             .iter()
-            .filter(|id| !(u.observed.contains_key(*id) || (*id == "host_app" && u.host.is_some())))
+            // A hedged mention ("not sure if it got wet") is a mention of unknown outcome:
+            // neither evidence for nor the silence of a report that never brings it up.
+            .filter(|id| {
+                !(u.observed.contains_key(*id)
+                    || u.hedged.contains(*id)
+                    || (*id == "host_app" && u.host.is_some()))
+            })
             .cloned()
             .collect();
         if u.attempts.is_some() {

@@ -1284,6 +1284,119 @@ mod tests {
     }
 
     #[test]
+    fn hardware_signs_in_peoples_words() {
+        let obs = |t: &str, k: &str| u(t).observed.get(k).cloned();
+        let yes = Some("yes".to_string());
+        for t in [
+            "my 6s has a dead baseband since last year",
+            "the modem is broken according to the shop",
+            "afterwards the baseband no longer responding at all",
+        ] {
+            assert_eq!(obs(t, "no_service"), yes, "{t}");
+        }
+        for t in [
+            "after the restore the phone would not activate",
+            "itunes said the activation information could not be obtained",
+            "it restored but now says no sim",
+        ] {
+            assert_eq!(obs(t, "no_service"), yes, "{t}");
+        }
+        assert_eq!(
+            obs("stuck on the activation lock screen", "no_service"),
+            None
+        );
+        // Signing files named for a baseband are not a broken modem.
+        for t in [
+            "futurerestore with the latest sep and baseband",
+            "it fails at the baseband step",
+        ] {
+            assert_eq!(obs(t, "no_service"), None, "{t}");
+        }
+        for t in [
+            "after the update the phone would not turn on",
+            "it doesn't power on anymore",
+            "the battery is swollen and the screen lifts",
+            "it only shows 1% and restarts",
+        ] {
+            assert_eq!(obs(t, "battery_dead"), yes, "{t}");
+        }
+        for t in [
+            "the ipad would not even show up in itunes",
+            "the computer said no iphone could be found",
+        ] {
+            assert_eq!(obs(t, "not_detected"), yes, "{t}");
+        }
+        assert_eq!(obs("it charged from 10% to 100%", "battery_dead"), None);
+        // Something else that could not be found is not the device.
+        assert_eq!(
+            obs("the activation info could not be found", "not_detected"),
+            None
+        );
+        for t in [
+            "it has a history of battery replacement",
+            "the screen had been replaced by a kiosk",
+            "both phones had non-genuine batteries",
+        ] {
+            assert_eq!(obs(t, "recent_repair"), yes, "{t}");
+        }
+    }
+
+    #[test]
+    fn the_build_of_a_restore_tool_named() {
+        let obs = |t: &str| u(t).observed.get("tool_build_named").cloned();
+        for t in [
+            "i built idevicerestore from source with msys2",
+            "using the latest futurerestore on ubuntu",
+            "the pre-compiled binaries from the website fail",
+            "futurerestore 2.0.1 says error -8",
+            "the windows build of idevicerestore stops at asr",
+        ] {
+            assert_eq!(obs(t), Some("yes".into()), "{t}");
+        }
+        // An Apple app's version, the firmware's, or the tool alone say nothing of its build.
+        for t in [
+            "with the latest itunes on windows 11",
+            "idevicerestore fails with the latest ipsw",
+            "futurerestore fails at the sep step",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
+    }
+
+    #[test]
+    fn a_shop_restoring_it_is_another_computer_tried() {
+        let tried = |t: &str| u(t).tried.contains(&"other_computer".to_string());
+        for t in [
+            "the genius bar tried twice and it still fails",
+            "a technician at the repair shop could not restore it either",
+            "the shop tried restoring it with the same error",
+        ] {
+            assert!(tried(t), "{t}");
+        }
+        assert!(!tried("the shop said the screen is fine"));
+        assert!(!tried("apple support told me to restore it"));
+    }
+
+    #[test]
+    fn several_of_ones_own_devices_failing() {
+        let obs = |t: &str| u(t).observed.get("several_devices_fail").cloned();
+        for t in [
+            "the restore fails on both an iPhone 8 and an iPad 6",
+            "an iphone x, an xr and an 11 all fail with the same error",
+            "all three of our iPads failed at the same point",
+        ] {
+            assert_eq!(obs(t), Some("yes".into()), "{t}");
+        }
+        for t in [
+            "my iphone fails with error 4013",
+            "i tried both cables",
+            "all my photos are on it",
+        ] {
+            assert_eq!(obs(t), None, "{t}");
+        }
+    }
+
+    #[test]
     fn a_locked_disabled_or_untrusted_device() {
         let obs = |t: &str| u(t).observed.get("device_locked").cloned();
         for t in [
@@ -1357,6 +1470,20 @@ mod tests {
         );
         assert_eq!(obs("plugged into my monitor", "hub_or_adapter"), yes);
         assert_eq!(
+            obs("connected to a new usb 2.0 add-in card", "hub_or_adapter"),
+            yes
+        );
+        for t in [
+            "within hours of the ios 17.1 release it was bricked",
+            "in the first hour after ios 10 was released",
+        ] {
+            assert_eq!(obs(t, "widespread"), yes, "{t}");
+        }
+        assert_eq!(
+            obs("it worked for days after the repair", "widespread"),
+            None
+        );
+        assert_eq!(
             obs(
                 "on my MacBook using a USB-C to Lightning adapter",
                 "hub_or_adapter"
@@ -1402,6 +1529,9 @@ mod tests {
             "the phone keeps rebooting",
             "then it sat on the white apple logo for hours",
             "it stays at the apple logo",
+            "it kept restarting after the update",
+            "stuck in a reboot loop",
+            "the ipad is in a restart loop",
         ] {
             assert_eq!(obs(looping, "boot_loop"), yes, "{looping}");
         }

@@ -300,3 +300,21 @@ fn no_hub_rules_out_removing_one() {
     let without = plan(&["hub_or_adapter=no"]);
     assert!(!without.contains(&"remove_hub".to_string()), "{without:?}");
 }
+
+#[test]
+fn a_hedged_mention_is_not_silence() {
+    let kb = kb::kb();
+    let silent_on = |text: &str| {
+        let req = DiagnoseRequest {
+            text: Some(text.to_string()),
+            ..DiagnoseRequest::default()
+        };
+        engine::api::resolve(kb, &req).unwrap().evidence.silent
+    };
+    // Said with a hedge: unknown, neither an answer nor the silence of a report that never
+    // brings it up.
+    let hedged = silent_on("restore fails, not sure if it got wet");
+    assert!(!hedged.iter().any(|o| o == "liquid_exposure"), "{hedged:?}");
+    let never = silent_on("restore fails with error 4013");
+    assert!(never.iter().any(|o| o == "liquid_exposure"), "{never:?}");
+}
