@@ -311,7 +311,16 @@ impl Evidence {
             }
         }
         if let Some((stage, n)) = by_stage.iter().max_by_key(|(_, n)| **n) {
-            if has_obs("failure_stage") {
+            if stage.before_restore() {
+                // A stage before the restore proper is the log fact `failed_before_restore`
+                // (as `--observed failure_stage=` and the log reader give it), said once
+                // however many places tell it.
+                if has_obs("failed_before_restore") {
+                    observed
+                        .entry("failed_before_restore".into())
+                        .or_insert(("yes".to_string(), Origin::Attempts));
+                }
+            } else if has_obs("failure_stage") {
                 observed
                     .entry("failure_stage".into())
                     .or_insert((stage.as_str().to_string(), Origin::Attempts));
@@ -583,6 +592,35 @@ mod tests {
     }
 
     /// A log that only says its runs stopped at the same point counts as two failures there;
+    /// Runs that stopped before the restore proper (the ramdisk did not start) count as the
+    /// same point, but say "it failed before the restore began" once, as the log's own fact
+    /// does: not that fact and a restore stage besides, which would count one line twice.
+    #[test]
+    fn runs_stopped_before_the_restore_say_so_once() {
+        let m = crate::model::Model::from_kb(kb::kb(), None, None);
+        let e = Evidence {
+            log_facts: vec![("failed_before_restore".into(), "yes".into())],
+            attempts: (0..2)
+                .map(|_| Attempt {
+                    stage: Some(Stage::Ramdisk),
+                    ..Attempt::failed()
+                })
+                .collect(),
+            ..Evidence::default()
+        };
+        let (findings, derived) = e.findings(&m);
+        let observed = |id: &str| {
+            findings
+                .iter()
+                .filter(|f| matches!(f, Finding::Observed { observation, .. } if observation == id))
+                .count()
+        };
+        assert_eq!(observed("failed_before_restore"), 1);
+        assert_eq!(observed("failure_stage"), 0);
+        assert_eq!(derived.same_point_failures, 2);
+        assert_eq!(derived.same_point_stage, Some(Stage::Ramdisk));
+    }
+
     /// the runs given as attempts with their stage count as many as there were.
     #[test]
     fn runs_of_one_log_count_at_their_stage() {
