@@ -85,15 +85,21 @@ fn device_code_program_and_tried_steps_keep_the_confirmed_cause_near_the_top() {
     assert_at_least("flags", 0.71, 0.42, 0.59, 0.08, 0.23);
 }
 
-/// What the fit adds over the knowledge base alone, where it adds something on these cases:
-/// fewer confident wrong answers and the right group at least as often in both modes, and a
-/// better log-loss with the flags. (From the report alone the knowledge base's own reading now
-/// scores about as well on top-3 and log-loss: the README's Benchmarks section has both.)
+/// What the fit adds over the knowledge base alone on these cases: a better log-loss, fewer
+/// confident wrong answers and the right group at least as often, in both modes. (From the
+/// report alone the knowledge base's own reading scores about as well on top-3: the README's
+/// Benchmarks section has both.)
 #[test]
 fn learning_from_the_other_folds_does_not_lose_to_the_knowledge_base_alone() {
     for name in ["text", "flags"] {
         let m = mode(name);
         let (learned, alone) = (&m.learned, &m.kb_only);
+        assert!(
+            learned.log_loss <= alone.log_loss + 0.02,
+            "{name}: log-loss learned {:.2}, knowledge base alone {:.2}",
+            learned.log_loss,
+            alone.log_loss
+        );
         assert!(
             learned.confident_wrong <= alone.confident_wrong,
             "{name}: confident wrong learned {}, knowledge base alone {}",
@@ -107,13 +113,6 @@ fn learning_from_the_other_folds_does_not_lose_to_the_knowledge_base_alone() {
             alone.group
         );
     }
-    let flags = mode("flags");
-    assert!(
-        flags.learned.log_loss <= flags.kb_only.log_loss + 0.02,
-        "flags: log-loss learned {:.2}, knowledge base alone {:.2}",
-        flags.learned.log_loss,
-        flags.kb_only.log_loss
-    );
 }
 
 #[test]
