@@ -104,31 +104,24 @@ pub fn prose_width() -> usize {
 /// Columns `s` takes on a terminal: escape sequences take none, wide characters two.
 pub fn display_width(s: &str) -> usize {
     use unicode_width::UnicodeWidthChar;
-    let mut w = 0;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI: ESC [ parameters final-byte (0x40..=0x7E).
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        w += c.width().unwrap_or(0);
-    }
-    w
+    visible_chars(s).map(|c| c.width().unwrap_or(0)).sum()
 }
 
 /// `s` without escape sequences.
 pub fn plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    visible_chars(s).collect()
+}
+
+/// The characters of `s` a terminal shows: CSI escape sequences (ESC [ parameters, then a
+/// final byte in 0x40..=0x7E) left out.
+fn visible_chars(s: &str) -> impl Iterator<Item = char> + '_ {
     let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
+    std::iter::from_fn(move || {
+        loop {
+            let c = chars.next()?;
+            if c != '\u{1b}' {
+                return Some(c);
+            }
             if chars.next() == Some('[') {
                 for c in chars.by_ref() {
                     if ('@'..='~').contains(&c) {
@@ -136,11 +129,8 @@ pub fn plain(s: &str) -> String {
                     }
                 }
             }
-            continue;
         }
-        out.push(c);
-    }
-    out
+    })
 }
 
 /// Wrap `text` (one paragraph: its own line breaks are spaces) to the prose width, every line

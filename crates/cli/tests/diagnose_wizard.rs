@@ -443,13 +443,7 @@ fn own_words_at_a_step_and_a_saved_report() {
 
 #[test]
 fn quit_and_resume() {
-    if !Tmux::available() {
-        // scripts/test.sh installs tmux; in CI a missing tmux is a failure, not a skip.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is needed for the wizard test in CI"
-        );
-        eprintln!("WARNING: tmux not installed: wizard pty test skipped");
+    if !tmux_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -480,13 +474,7 @@ fn quit_and_resume() {
 
 #[test]
 fn ctrl_c_saves_and_exits_130() {
-    if !Tmux::available() {
-        // scripts/test.sh installs tmux; in CI a missing tmux is a failure, not a skip.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tmux is needed for the wizard test in CI"
-        );
-        eprintln!("WARNING: tmux not installed: wizard pty test skipped");
+    if !tmux_or_skip() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
