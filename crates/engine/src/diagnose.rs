@@ -302,14 +302,14 @@ fn separating_questions(ctx: &Context, p: &[f64]) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, o)| is_quick_question(o) && ctx.may_ask(o) && model.applies(&o.families))
-        .map(|(oi, o)| {
-            let probs = ctx.outcome_probs(o, p);
+        .map(|(oi, _)| {
+            let probs = ctx.outcome_probs(oi, p);
             let after: f64 = probs
                 .iter()
                 .enumerate()
                 .filter(|(_, pq)| **pq > 1e-12)
                 .map(|(v, pq)| {
-                    let row = ctx.likelihoods(o, v);
+                    let row = ctx.likelihoods(oi, v);
                     let mut post: Vec<f64> = (0..p.len()).map(|i| p[i] * row[i]).collect();
                     crate::model::normalise(&mut post);
                     pq * entropy(&post)

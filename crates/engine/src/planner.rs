@@ -122,7 +122,7 @@ impl Tables {
     /// (`Arc::make_mut` copies a shared list) or freed and its address reused.
     fn for_model(model: &Model) -> Arc<Tables> {
         struct Entry {
-            _lists: (Arc<Vec<kb::Observation>>, Arc<Vec<kb::Action>>),
+            _lists: (Arc<Vec<Observation>>, Arc<Vec<Action>>),
             tables: Arc<Tables>,
         }
         type Key = (usize, usize, Vec<String>);
@@ -464,11 +464,12 @@ impl<'a> Context<'a> {
         })
     }
 
-    /// P(Q = q | e) for every outcome of an observation.
-    pub fn outcome_probs(&self, obs: &Observation, p: &[f64]) -> Vec<f64> {
-        let mut probs: Vec<f64> = (0..obs.outcomes.len())
+    /// P(Q = q | e) for every outcome of the model's observation `oi`.
+    pub fn outcome_probs(&self, oi: usize, p: &[f64]) -> Vec<f64> {
+        let outcomes = self.model.observations[oi].outcomes.len();
+        let mut probs: Vec<f64> = (0..outcomes)
             .map(|v| {
-                let row = self.likelihoods(obs, v);
+                let row = self.likelihoods(oi, v);
                 (0..p.len()).map(|f| p[f] * row[f]).sum()
             })
             .collect();
@@ -476,29 +477,11 @@ impl<'a> Context<'a> {
         probs
     }
 
-    /// P(outcome `v` of `obs` | cause) for every cause: the model's
-    /// [`Model::likelihood`], read from the planner's tables when `obs` is one of the model's
-    /// own observations.
-    pub fn likelihoods(&self, obs: &Observation, v: usize) -> std::borrow::Cow<'_, [f64]> {
+    /// P(outcome `v` of the model's observation `oi` | cause) for every cause
+    /// ([`Model::likelihood`]), read from the planner's tables.
+    pub fn likelihoods(&self, oi: usize, v: usize) -> &[f64] {
         let n = self.model.causes.len();
-        match self
-            .model
-            .observations
-            .iter()
-            .position(|o| std::ptr::eq(o, obs))
-        {
-            Some(oi) if v < obs.outcomes.len() => {
-                std::borrow::Cow::Borrowed(&self.tables.likelihood_rows(oi)[v * n..(v + 1) * n])
-            }
-            _ => std::borrow::Cow::Owned(
-                (0..n)
-                    .map(|f| {
-                        let outcome = obs.outcomes.get(v).map_or("", String::as_str);
-                        self.model.likelihood(obs, outcome, f)
-                    })
-                    .collect(),
-            ),
-        }
+        &self.tables.likelihood_rows(oi)[v * n..(v + 1) * n]
     }
 
     /// The full recommendation: plan, ECR and the questions worth asking.

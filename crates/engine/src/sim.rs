@@ -664,7 +664,7 @@ pub fn engine_expected(model: &Model, role: Role, evidence: &Evidence, depth: us
     let observe = |oi: usize| -> f64 {
         let o = &model.observations[oi];
         let ctx = Context::new(model, role, &d.derived, &d.p);
-        let probs = ctx.outcome_probs(o, &d.p);
+        let probs = ctx.outcome_probs(oi, &d.p);
         let mut v = scalar_cost(o.cost, o.skill);
         for (out, pq) in o.outcomes.iter().zip(probs) {
             if pq > 1e-12 {
