@@ -650,6 +650,8 @@ pub fn resolve_with(
             });
         }
         evidence.actions.retain(|a| a.action != s.action);
+        evidence.from_text.remove(&s.action);
+        evidence.guided.insert(s.action.clone());
         evidence.actions.push(s.clone());
     }
     evidence.answers = answers
@@ -841,11 +843,32 @@ pub fn why_short(model: &Model, d: &Diagnosis) -> String {
     }
 }
 
-fn question_out(model: &Model, oi: usize, value: f64) -> QuestionOut {
+/// A question in the words for the person's program (`KnowledgeBase::line_for_host`): no Mac
+/// examples for someone on Windows.
+fn question_text(kb: &KnowledgeBase, o: &kb::Observation, host: Option<&str>) -> String {
+    kb.line_for_host(&o.question, host)
+        .unwrap_or_else(|| o.question.clone())
+}
+
+/// The question of observation `id` in the words for a program (a `--host` value or one of its
+/// aliases), for front ends that list what was answered; the id itself when it is unknown.
+pub fn question_for_host(kb: &KnowledgeBase, id: &str, host: Option<&str>) -> String {
+    let host = host.map(|h| vocab::host_alias(h).map_or(h, |(h, _)| h));
+    kb.observation(id)
+        .map_or_else(|| id.to_string(), |o| question_text(kb, o, host))
+}
+
+fn question_out(
+    kb: &KnowledgeBase,
+    model: &Model,
+    host: Option<&str>,
+    oi: usize,
+    value: f64,
+) -> QuestionOut {
     let o = &model.observations[oi];
     QuestionOut {
         id: o.id.clone(),
-        question: o.question.clone(),
+        question: question_text(kb, o, host),
         outcomes: o.outcomes.clone(),
         kind: o.kind.clone(),
         value,
@@ -853,7 +876,14 @@ fn question_out(model: &Model, oi: usize, value: f64) -> QuestionOut {
 }
 
 /// A test with what each of its answers points at (the most likely cause after it).
-fn test_out(model: &Model, p: &[f64], oi: usize, value: f64) -> TestOut {
+fn test_out(
+    kb: &KnowledgeBase,
+    model: &Model,
+    host: Option<&str>,
+    p: &[f64],
+    oi: usize,
+    value: f64,
+) -> TestOut {
     let o = &model.observations[oi];
     let outcomes = o
         .outcomes
@@ -876,7 +906,7 @@ fn test_out(model: &Model, p: &[f64], oi: usize, value: f64) -> TestOut {
         .collect();
     TestOut {
         id: o.id.clone(),
-        question: o.question.clone(),
+        question: question_text(kb, o, host),
         kind: o.kind.clone(),
         cost: CostOut {
             minutes: o.cost.minutes,
@@ -961,7 +991,7 @@ pub fn respond(
                 ask_first: ask_first
                     .as_ref()
                     .and_then(|q| model.observation_index(q))
-                    .map(|oi| question_out(model, oi, 0.0)),
+                    .map(|oi| question_out(kb, model, host, oi, 0.0)),
             }
         }
         Next::Observe { observation } => {
@@ -973,7 +1003,7 @@ pub fn respond(
                 } else {
                     "question".into()
                 },
-                title: o.question.clone(),
+                title: question_text(kb, o, host),
                 instructions: vec![format!("Answer: {}.", o.outcomes.join(" / "))],
                 cost: CostOut {
                     minutes: o.cost.minutes,
@@ -1014,20 +1044,20 @@ pub fn respond(
         .free_questions
         .iter()
         .filter(|q| is_quick_question(&model.observations[q.observation]))
-        .map(|q| question_out(model, q.observation, round4(q.gain)))
+        .map(|q| question_out(kb, model, host, q.observation, round4(q.gain)))
         .collect();
     // With thin evidence, the questions that tell the leading causes apart come first.
     let mut questions: Vec<QuestionOut> = questions;
     for &oi in d.separating.iter().rev() {
         questions.retain(|q| q.id != model.observations[oi].id);
-        questions.insert(0, question_out(model, oi, 0.0));
+        questions.insert(0, question_out(kb, model, host, oi, 0.0));
     }
     let tests = d
         .recommendation
         .questions
         .iter()
         .filter(|q| !is_quick_question(&model.observations[q.observation]))
-        .map(|q| test_out(model, &d.p, q.observation, round4(q.gain)))
+        .map(|q| test_out(kb, model, host, &d.p, q.observation, round4(q.gain)))
         .collect();
     let verdict = d.verdict.as_ref().map(|v| VerdictOut {
         group: v.group.clone(),

@@ -141,6 +141,11 @@ pub struct Evidence {
     /// when there was no text): with a fitted model, not mentioning a thing is evidence too.
     #[serde(default)]
     pub silent: Vec<String>,
+    /// Action ids carried out as the tool's instructions say (a wizard step, a step recorded in
+    /// the case history): their failure is weighed by the knowledge base's P(fixes), not by how
+    /// often people who say they tried it in their own way still fail (see `learn`).
+    #[serde(default)]
+    pub guided: BTreeSet<String>,
 }
 
 /// Where a finding came from (for explanations).
@@ -155,6 +160,8 @@ pub enum Origin {
     Log,
     /// Read from the person's own words (free text).
     Text,
+    /// A step carried out as the tool's instructions say (wizard, case history).
+    Guided,
 }
 
 /// One piece of evidence as the posterior uses it.
@@ -387,6 +394,8 @@ impl Evidence {
                 StepOutcome::Failed => {
                     let origin = if self.from_text.contains(&t.action) {
                         Origin::Text
+                    } else if self.guided.contains(&t.action) {
+                        Origin::Guided
                     } else {
                         Origin::Stated
                     };

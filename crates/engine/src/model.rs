@@ -304,9 +304,13 @@ impl Model {
         model
     }
 
-    /// The exponent on the likelihood of what free text says (1 without a fit).
-    pub fn mention_weight(&self) -> f64 {
-        self.reports.as_ref().map_or(1.0, |r| r.mention_weight)
+    /// The exponent on the likelihood of each thing free text says, when the text says
+    /// `mentions` things (1 without a fit): a fit's weight for one mention over √mentions, at
+    /// most 1. Things one story says are not independent; k of them count as √k would.
+    pub fn mention_weight(&self, mentions: usize) -> f64 {
+        self.reports.as_ref().map_or(1.0, |r| {
+            (r.mention_weight / (mentions.max(1) as f64).sqrt()).min(1.0)
+        })
     }
 
     /// The exponent on the final posterior (see `learn::POSTERIOR_TEMPERATURE`; 1 without a fit).

@@ -458,6 +458,11 @@ impl<'a> Context<'a> {
         if !self.role.allows(obs.skill) {
             return false;
         }
+        // A question about other devices than the knowledge base's (an iPod with a hard drive)
+        // is not asked about a known iPhone, iPad or iPod touch.
+        if obs.known_device.is_some() && self.model.device.is_some() {
+            return false;
+        }
         obs.needs.iter().all(|need| {
             guardrails::need_question(self.model, need)
                 .is_none_or(|q| self.derived.answered.get(&q).is_none_or(|v| v != "no"))

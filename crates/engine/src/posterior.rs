@@ -31,26 +31,23 @@ pub struct Posterior {
 
 /// Multiply by P(outcome | cause) and renormalise.
 pub fn observe(model: &Model, p: &mut [f64], observation: &str, outcome: &str) {
-    observe_from(model, p, observation, outcome, &Origin::Stated);
+    observe_from(model, p, observation, outcome, &Origin::Stated, 1.0);
 }
 
 /// [`observe`] for an answer from a given origin: a thing the person's free text mentions is
 /// weighed, under a fitted model, by how often people with each cause say it in their own words
-/// ([`Model::said_as`]).
+/// ([`Model::said_as`]), its likelihood raised to `text_weight` ([`Model::mention_weight`]).
 pub fn observe_from(
     model: &Model,
     p: &mut [f64],
     observation: &str,
     outcome: &str,
     origin: &Origin,
+    text_weight: f64,
 ) {
     if let Some(obs) = model.observation(observation) {
         let mentioned = *origin == Origin::Text && model.applies(&obs.families);
-        let weight = if mentioned {
-            model.mention_weight()
-        } else {
-            1.0
-        };
+        let weight = if mentioned { text_weight } else { 1.0 };
         for (i, x) in p.iter_mut().enumerate() {
             let l = mentioned
                 .then(|| model.said_as(&obs.id, outcome, i))
@@ -63,8 +60,8 @@ pub fn observe_from(
 }
 
 /// Observations the free text does not mention: P(not mentioned | cause) = 1 − mention rate,
-/// under a fitted model (nothing without one).
-pub fn silent(model: &Model, p: &mut [f64], observations: &[String]) {
+/// under a fitted model (nothing without one), raised to `text_weight`.
+pub fn silent(model: &Model, p: &mut [f64], observations: &[String], text_weight: f64) {
     for id in observations {
         let Some(obs) = model.observation(id) else {
             continue;
@@ -72,10 +69,9 @@ pub fn silent(model: &Model, p: &mut [f64], observations: &[String]) {
         if !model.applies(&obs.families) {
             continue;
         }
-        let weight = model.mention_weight();
         for (i, x) in p.iter_mut().enumerate() {
             if let Some(m) = model.mention_rate(id, i) {
-                *x *= (1.0 - m).max(model.silent_floor()).powf(weight);
+                *x *= (1.0 - m).max(model.silent_floor()).powf(text_weight);
             }
         }
     }
@@ -84,19 +80,26 @@ pub fn silent(model: &Model, p: &mut [f64], observations: &[String]) {
 
 /// An action done without success: P(f | a failed) ∝ P(f)·(1 − P(a fixes f)).
 pub fn action_failed(model: &Model, p: &mut [f64], action: &str) {
-    action_failed_from(model, p, action, &Origin::Attempts);
+    action_failed_from(model, p, action, &Origin::Attempts, 1.0);
 }
 
 /// [`action_failed`] for a failure from a given origin. A step the person *reports* having
 /// tried (a flag, their own words) is weighed, under a fitted model, by how often people with
 /// each cause report that step as tried and failed ([`Model::reported_failure`]): a step done
 /// one's own way is weaker evidence than one done as the tool guided or a recorded attempt.
-pub fn action_failed_from(model: &Model, p: &mut [f64], action: &str, origin: &Origin) {
+/// One the free text reports is raised to `text_weight`.
+pub fn action_failed_from(
+    model: &Model,
+    p: &mut [f64],
+    action: &str,
+    origin: &Origin,
+    text_weight: f64,
+) {
     if let Some(a) = model.action(action) {
         let before = p.to_vec();
         let reported = matches!(origin, Origin::Stated | Origin::Text);
         let weight = if *origin == Origin::Text {
-            model.mention_weight()
+            text_weight
         } else {
             1.0
         };
@@ -130,27 +133,45 @@ pub fn action_fixed(model: &Model, p: &mut [f64], action: &str) {
     }
 }
 
-/// Apply one finding.
-pub fn apply(model: &Model, p: &mut [f64], finding: &Finding) {
+/// Apply one finding; what the free text says is weighed as one of `text_weight`'s mentions
+/// ([`Model::mention_weight`]).
+pub fn apply(model: &Model, p: &mut [f64], finding: &Finding, text_weight: f64) {
     match finding {
         Finding::Observed {
             observation,
             outcome,
             origin,
-        } => observe_from(model, p, observation, outcome, origin),
-        Finding::ActionFailed { action, origin } => action_failed_from(model, p, action, origin),
+        } => observe_from(model, p, observation, outcome, origin, text_weight),
+        Finding::ActionFailed { action, origin } => {
+            action_failed_from(model, p, action, origin, text_weight)
+        }
         Finding::ActionFixed { action, .. } => action_fixed(model, p, action),
-        Finding::Silent { observations } => silent(model, p, observations),
+        Finding::Silent { observations } => silent(model, p, observations, text_weight),
     }
+}
+
+/// How many things the person's own words say (observations and failed steps read from the
+/// free text): the count [`Model::mention_weight`] tempers by.
+pub fn text_mentions(findings: &[Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| match f {
+            Finding::Observed { origin, .. } | Finding::ActionFailed { origin, .. } => {
+                *origin == Origin::Text
+            }
+            _ => false,
+        })
+        .count()
 }
 
 /// The posterior given the findings, starting from the model's prior.
 pub fn posterior(model: &Model, findings: &[Finding]) -> Posterior {
+    let text_weight = model.mention_weight(text_mentions(findings));
     let mut p = model.prior.clone();
     let mut trace = Vec::new();
     for f in findings {
         let before = p.clone();
-        apply(model, &mut p, f);
+        apply(model, &mut p, f, text_weight);
         let mut moves: Vec<Move> = model
             .causes
             .iter()
@@ -226,6 +247,7 @@ pub fn describe(model: &Model, f: &Finding) -> String {
     let origin = |o: &Origin| match o {
         Origin::Stated => "",
         Origin::Attempts => " (from the attempts)",
+        Origin::Guided => "",
         Origin::Log => " (from the restore log)",
         Origin::Text => " (from your description)",
     };
@@ -331,5 +353,39 @@ mod tests {
         let mut p = m.prior.clone();
         action_failed(&m, &mut p, "swap_cable");
         assert_eq!(p, m.prior);
+    }
+}
+
+#[cfg(test)]
+mod mention_tests {
+    use crate::learn::{MENTION_WEIGHT, ReportRates};
+    use crate::testkit::small_model;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_fuller_report_weighs_each_thing_less_and_the_whole_more() {
+        let mut m = small_model();
+        assert_eq!(
+            m.mention_weight(5),
+            1.0,
+            "nothing is tempered without a fit"
+        );
+        m.reports = Some(Arc::new(ReportRates {
+            mention_weight: MENTION_WEIGHT,
+            silent_floor: 0.3,
+            temperature: 1.0,
+            observations: Default::default(),
+            mentions: Default::default(),
+            actions: Default::default(),
+        }));
+        let w: Vec<f64> = (0..=9).map(|k| m.mention_weight(k)).collect();
+        assert_eq!(w[0], w[1], "no mention weighs as one");
+        assert!(w.windows(2).all(|p| p[1] <= p[0] && p[1] > 0.0), "{w:?}");
+        assert!(
+            (w[4] - MENTION_WEIGHT / 2.0).abs() < 1e-12,
+            "four count as two"
+        );
+        // The whole report's weight (k·w(k)) still grows with what it says.
+        assert!((1..9).all(|k| (k + 1) as f64 * w[k + 1] > k as f64 * w[k]));
     }
 }

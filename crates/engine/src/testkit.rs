@@ -59,6 +59,7 @@ pub fn binary(id: &str, kind: &str, minutes: f64, yes: &[(&str, f64)]) -> Observ
         likelihood: m,
         source: "test".into(),
         phrases: Default::default(),
+        known_device: None,
     }
 }
 

@@ -115,6 +115,7 @@ fn origin(o: &Origin) -> &'static str {
     match o {
         Origin::Stated => "",
         Origin::Attempts => " (from the attempts)",
+        Origin::Guided => "",
         Origin::Log => " (from the restore log)",
         Origin::Text => " (from your description)",
     }

@@ -318,3 +318,103 @@ fn a_hedged_mention_is_not_silence() {
     let never = silent_on("restore fails with error 4013");
     assert!(never.iter().any(|o| o == "liquid_exposure"), "{never:?}");
 }
+
+#[test]
+fn a_step_done_as_the_tool_guided_weighs_more_than_one_reported() {
+    // People whose restore tool is too old often say they updated it (their way: a distro
+    // package, an old build), so the fitted model learns that "I updated it" is weak evidence
+    // against outdated software. An update done as the tool's instructions say, in the wizard or
+    // the case history, and still failing is strong evidence: the knowledge base's P(fixes).
+    let base = DiagnoseRequest {
+        device: Some("iPhone 8".into()),
+        host: Some("idevicerestore".into()),
+        ..DiagnoseRequest::default()
+    };
+    let p = |r: &engine::api::DiagnoseResponse, id: &str| {
+        r.causes
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(0.0, |c| c.probability)
+    };
+    let reported = diagnose_request(&DiagnoseRequest {
+        tried: vec!["host_software_update".into()],
+        ..base.clone()
+    })
+    .unwrap();
+    let guided = diagnose_request(&DiagnoseRequest {
+        steps: vec![ActionTried {
+            action: "update_host_software".into(),
+            outcome: StepOutcome::Failed,
+        }],
+        ..base
+    })
+    .unwrap();
+    let (r, g) = (
+        p(&reported, "host_software_outdated"),
+        p(&guided, "host_software_outdated"),
+    );
+    assert!(g < r / 2.0, "guided {g:.3} against reported {r:.3}");
+    assert!(
+        guided
+            .plan
+            .iter()
+            .all(|s| s.action != "update_host_software")
+    );
+}
+
+#[test]
+fn a_known_ipod_touch_is_not_asked_about_hard_drives_and_windows_users_see_no_mac_examples() {
+    let ask = |device: Option<&str>, host: &str| -> Vec<String> {
+        let r = diagnose_request(&DiagnoseRequest {
+            device: device.map(str::to_string),
+            error: Some(1439),
+            host: Some(host.into()),
+            steps: vec![ActionTried {
+                action: "port_swap".into(),
+                outcome: StepOutcome::Failed,
+            }],
+            ..DiagnoseRequest::default()
+        })
+        .unwrap();
+        let mut q: Vec<String> = r.questions.iter().map(|q| q.question.clone()).collect();
+        q.extend(r.tests.iter().map(|t| t.question.clone()));
+        q.extend(r.next_step.map(|s| s.title));
+        q
+    };
+    let iphone = ask(Some("iPod touch (7th generation)"), "windows_apple_devices");
+    assert!(
+        !iphone.iter().any(|q| q.contains("hard drive")),
+        "{iphone:#?}"
+    );
+    let unknown = ask(None, "windows_itunes");
+    assert!(
+        unknown.iter().any(|q| q.contains("iPod with a hard drive")),
+        "{unknown:#?}"
+    );
+    for host in ["windows_apple_devices", "windows_itunes"] {
+        let q = ask(None, host);
+        assert!(!q.iter().any(|q| q.contains("macOS")), "{host}: {q:#?}");
+    }
+    let mac = ask(None, "macos_finder");
+    assert!(!mac.iter().any(|q| q.contains("Windows 7")), "{mac:#?}");
+    // The question about an old computer, in each program's words.
+    let old = |host: &str| -> String {
+        let r = diagnose_request(&DiagnoseRequest {
+            device: Some("iPhone 11".into()),
+            error: Some(4013),
+            host: Some(host.into()),
+            tried: vec!["port_swap".into(), "cable_swap".into()],
+            ..DiagnoseRequest::default()
+        })
+        .unwrap();
+        r.questions
+            .into_iter()
+            .map(|q| q.question)
+            .find(|q| q.contains("software old"))
+            .unwrap_or_default()
+    };
+    assert!(old("windows_apple_devices").contains("Windows 7 or 8, or an Apple Devices app"));
+    assert!(!old("windows_apple_devices").contains("macOS"));
+    assert!(old("macos_finder").contains("macOS Catalina or earlier"));
+    assert!(!old("macos_finder").contains("Windows"));
+}

@@ -474,6 +474,11 @@ pub struct Observation {
     /// How people say it in their own words.
     #[serde(default)]
     pub phrases: Phrases,
+    /// The answer when the device is one of the knowledge base's devices (an iPhone, iPad or
+    /// iPod touch): a question about other devices is not asked then (and the answer it would
+    /// get is left out of the evidence: the priors are already those of the device's kind).
+    #[serde(default)]
+    pub known_device: Option<String>,
 }
 
 /// `knowledge/actions.toml` `[[action]]`: something a person does that may fix the restore.

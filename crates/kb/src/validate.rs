@@ -416,6 +416,14 @@ fn check_observations(c: &mut Checker) {
                 "needs at least two outcomes".into(),
             );
         }
+        if let Some(v) = o.known_device.as_ref().filter(|v| !o.outcomes.contains(v)) {
+            c.err(
+                "observations.toml",
+                e.clone(),
+                "known_device",
+                format!("`{v}` is not one of the outcomes"),
+            );
+        }
         for (outcome, table) in &o.likelihood {
             if !o.outcomes.contains(outcome) {
                 c.err(
@@ -663,13 +671,14 @@ fn check_devices_and_guides(c: &mut Checker) {
             .actions
             .iter()
             .flat_map(|a| &a.instructions)
+            .chain(t.observations.iter().map(|o| &o.question))
             .any(|line| line.contains(w.generic.as_str()));
         if !used {
             c.err(
                 "guides.toml",
                 e.clone(),
                 "generic",
-                "no action's instructions hold these words (reworded?)".into(),
+                "no action's instructions or question hold these words (reworded?)".into(),
             );
         }
         for host in w.by_host.keys() {

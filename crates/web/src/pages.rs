@@ -420,17 +420,11 @@ fn history(state: &WizardState) -> Vec<String> {
                 format!("{title}: {o}")
             }
             Event::Answer { observation, value } => {
-                let q = kb
-                    .observation(observation)
-                    .map(|o| o.question.as_str())
-                    .unwrap_or(observation);
+                let q = engine::api::question_for_host(kb, observation, state.host.as_deref());
                 format!("{q} {}", engine::words::outcome(observation, value))
             }
             Event::Skip { observation } => {
-                let q = kb
-                    .observation(observation)
-                    .map(|o| o.question.as_str())
-                    .unwrap_or(observation);
+                let q = engine::api::question_for_host(kb, observation, state.host.as_deref());
                 format!("{q} not known")
             }
         });

@@ -450,17 +450,11 @@ pub fn markdown_report(state: &WizardState, r: &DiagnoseResponse) -> String {
                     ));
                 }
                 Event::Answer { observation, value } => {
-                    let q = kb
-                        .observation(observation)
-                        .map(|o| o.question.as_str())
-                        .unwrap_or(observation);
+                    let q = &engine::api::question_for_host(kb, observation, state.host.as_deref());
                     s.push_str(&format!("- {} {}\n", md_escape(q), md_escape(value)));
                 }
                 Event::Skip { observation } => {
-                    let q = kb
-                        .observation(observation)
-                        .map(|o| o.question.as_str())
-                        .unwrap_or(observation);
+                    let q = &engine::api::question_for_host(kb, observation, state.host.as_deref());
                     s.push_str(&format!("- {} not known\n", md_escape(q)));
                 }
             }
