@@ -47,23 +47,30 @@ struct Matcher {
 
 /// The signatures' automaton copied into a table of its own: the same states and transitions
 /// (so the same matches), with a byte class per byte that occurs in a signature and one for
-/// all the others, match states numbered last, from a power of two on (so one bit tells a
+/// all the others, match states numbered last, from [`FIRST_MATCH`] on (so one bit tells a
 /// match, of one state or of several or-ed together), and each match state's first pattern
 /// and its length at hand.
 struct Table {
     /// `next[state + class]`; states are premultiplied by the number of classes.
-    next: Vec<u32>,
+    next: Box<[u32; TABLE_LEN]>,
     classes: [u8; 256],
     start: u32,
-    /// States at or above this are match states; a power of two above every other state, so
-    /// that `a | b | c | d >= first_match` tells whether any of four states is one.
-    first_match: u32,
-    /// Per match state (`(state - first_match) / stride`): its first pattern and its length.
+    /// Per match state (`(state - FIRST_MATCH) / stride`): its first pattern and its length.
     matches: Vec<(u32, u32)>,
     stride: u32,
-    /// `next.len() - 1` (a power of two less one).
-    mask: usize,
 }
+
+/// States at or above this are match states: a power of two above every other state, so that
+/// `a | b | c | d >= FIRST_MATCH` tells whether any of four states is one. The table's sizes
+/// are constants so that the scan's loop compares and masks with immediates: its four walkers
+/// need every register there is (with the sizes in registers, the slices' bases were spilled
+/// and loaded again at every step).
+const FIRST_MATCH: u32 = 1 << 18;
+/// Entries of [`Table::next`]: the non-match states' rows below [`FIRST_MATCH`], the match
+/// states' rows above it. A power of two: masking an index with it changes nothing and lets
+/// the compiler drop the bounds check. The rows never stepped into stay zero and untouched
+/// (their pages are never mapped).
+const TABLE_LEN: usize = 1 << 19;
 
 impl Table {
     fn new(dfa: &DFA, pats: &[String]) -> Table {
@@ -118,10 +125,15 @@ impl Table {
         let mut order: Vec<usize> = (0..states.len()).collect();
         order.sort_by_key(|&k| is_match(states[k]));
         let stride = representatives.len();
-        // The non-match states' rows, then a gap up to the next power of two (never stepped
-        // into, and never touched: its pages stay unmapped), then the match states' rows.
+        // The non-match states' rows, then a gap up to `FIRST_MATCH`, then the match states'
+        // rows.
         let plain = order.iter().filter(|&&k| !is_match(states[k])).count();
-        let first_match = (plain * stride).max(1).next_power_of_two();
+        let first_match = FIRST_MATCH as usize;
+        assert!(
+            plain * stride <= first_match
+                && first_match + (states.len() - plain) * stride <= TABLE_LEN,
+            "the signatures outgrew the scan's table: raise FIRST_MATCH and TABLE_LEN"
+        );
         let mut number = vec![0u32; states.len()];
         for (n, &k) in order.iter().enumerate() {
             let row = if n < plain {
@@ -131,10 +143,11 @@ impl Table {
             };
             number[k] = u32::try_from(row).expect("table fits u32 ids");
         }
-        let rows_end = first_match + (states.len() - plain) * stride;
-        let mut next = vec![0u32; rows_end.next_power_of_two()];
+        let mut next: Box<[u32; TABLE_LEN]> = vec![0u32; TABLE_LEN]
+            .into_boxed_slice()
+            .try_into()
+            .expect("TABLE_LEN entries");
         let mut matches = Vec::new();
-        let first_match = u32::try_from(first_match).expect("table fits u32 ids");
         for &k in &order {
             let s = states[k];
             let row = number[k] as usize;
@@ -147,11 +160,9 @@ impl Table {
             }
         }
         Table {
-            mask: next.len() - 1,
             next,
             classes,
             start: number[0],
-            first_match,
             matches,
             stride: stride as u32,
         }
@@ -159,15 +170,13 @@ impl Table {
 
     #[inline(always)]
     fn step(&self, state: u32, byte: u8) -> u32 {
-        let next = &self.next[..=self.mask];
-        // `next` holds a power of two of entries and every state's row fits in it: the mask
-        // changes no index, and lets the compiler drop the bounds check.
-        next[(state + u32::from(self.classes[usize::from(byte)])) as usize & self.mask]
+        // Every state's row fits in the table: the mask changes no index (see `TABLE_LEN`).
+        self.next[(state + u32::from(self.classes[usize::from(byte)])) as usize & (TABLE_LEN - 1)]
     }
 
     /// The first pattern of a match state and its length.
     fn matched(&self, state: u32) -> (usize, usize) {
-        let (p, len) = self.matches[((state - self.first_match) / self.stride) as usize];
+        let (p, len) = self.matches[((state - FIRST_MATCH) / self.stride) as usize];
         (p as usize, len as usize)
     }
 }
@@ -257,7 +266,7 @@ impl Matcher {
         let bounds = split_points(hay);
         let t = &self.table;
         let start = t.start;
-        let first_match = t.first_match;
+        let first_match = FIRST_MATCH;
         // A walker: the bytes it steps through, its position and end there, its state and its
         // part (`PARTS`: idle).
         let idle: (&[u8], usize, usize, u32, usize) = (&IDLE, 0, IDLE.len(), start, PARTS);
@@ -806,8 +815,8 @@ mod tests {
         // An idle walker steps through `IDLE` from any state it may be left in: it is back
         // in the start state after one byte and stays there.
         let t = &matcher().table;
-        let plain = (0..t.first_match).step_by(t.stride as usize);
-        let matching = (0..t.matches.len() as u32).map(|j| t.first_match + j * t.stride);
+        let plain = (0..FIRST_MATCH).step_by(t.stride as usize);
+        let matching = (0..t.matches.len() as u32).map(|j| FIRST_MATCH + j * t.stride);
         for state in plain.chain(matching) {
             assert_eq!(t.step(state, IDLE[0]), t.start);
         }
