@@ -9,7 +9,10 @@
 # Last measured (2026-12, 2 vCPUs, load about 2): 0.73-0.77 s wall with reader threads against
 # ripgrep's 0.17-0.18 s (4.1-4.3x); peak memory 25 MB. After the next round (the scan's own
 # table, four walkers; alternating with the build before under load 2.5-5): -7 to -13 % CPU;
-# in a quiet window 0.69 s against 0.18 s (3.9x). See the README's Benchmarks section.
+# in a quiet window 0.69 s against 0.18 s (3.9x). Second round (branch logspeed2, 2026-12,
+# 2 vCPUs, load 1-3, alternating with the build before it): 0.62-0.65 s wall, 1.20-1.28 s CPU
+# against ripgrep's 0.16-0.17 s (3.80-3.95x; the build before 3.90-4.17x in the same runs);
+# one thread 1.13-1.23 s; peak memory 25-26 MB. See the README's Benchmarks section.
 #
 #   scripts/bench_real_logs.sh [SIZE_MB] [DIR]      (default 400, ../shared/logs/real)
 #

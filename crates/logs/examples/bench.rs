@@ -41,6 +41,10 @@
 //! Since the 2026-12 speed round four walkers step a table copied from the automaton through
 //! four parts of a region, without bounds checks (100 MB of lines that match nothing: 0.07 s
 //! of CPU against 0.10 s; the real-log file -7 to -13 % CPU; figures in the README).
+//! Since the second 2026-12 round (branch `logspeed2`) the four walkers share sixteen parts
+//! (a walker that finishes its part takes the next), the table's sizes are constants, and
+//! the fold and parsers allocate and search a little less: -3 to -5 % CPU on the real-log
+//! file (figures in the README).
 //! Earlier on this file: 1.62-1.64x (2.01x before the readers folded in order themselves).
 //! History on the earlier 51-fixture dense file: 2.78 s CPU (3.86x) before the Nov 2026
 //! speed-ups, 2.30 s (3.15x), then 1.88 s (about 2.5x) after the parsers' packed guards.

@@ -114,6 +114,8 @@ struct State {
     dropped: u64,
     last_op: Option<(OperationRef, Option<Stage>, u64, String)>,
     open_cps: Vec<(CheckpointRef, Option<Stage>, u64, String)>,
+    /// The text buffer of the last checkpoint that closed, reused by the next that begins.
+    spare_cp_text: Option<String>,
     last_cp: Option<(CheckpointRef, Option<Stage>, u64, String)>,
     hand_off: bool,
     hand_off_line: u64,
@@ -1061,9 +1063,23 @@ impl State {
 
     /// Progress of the restore clears weak failures, a broken side channel and pending
     /// removals.
+    /// Forget the open checkpoint `num` (keeping its text buffer for the next one).
+    fn close_checkpoint(&mut self, num: u32) {
+        if let Some(i) = self.open_cps.iter().position(|(c, ..)| c.num == num) {
+            let (_, _, _, text) = self.open_cps.remove(i);
+            self.spare_cp_text = Some(text);
+            // At most one entry per number: `Begin` closes the same number first.
+            debug_assert!(self.open_cps.iter().all(|(c, ..)| c.num != num));
+        }
+    }
+
     fn progressed(&mut self) {
         self.weak = None;
-        if self.first_soft.take().is_some()
+        // Asked before it is cleared: `take()` would move the whole signal out (a copy of
+        // its context) on every checkpoint and operation line, to drop it.
+        let had_soft = self.first_soft.is_some();
+        self.first_soft = None;
+        if had_soft
             && self.first_specific.is_none()
             && self.first_disconnect.is_none()
             && self.first_final.is_none()
@@ -1272,13 +1288,17 @@ impl State {
                         if self.open_cps.len() >= 32 {
                             self.open_cps.remove(0);
                         }
-                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
-                        self.open_cps
-                            .push((cp.clone(), stage, line, body.to_string()));
+                        self.close_checkpoint(cp.num);
+                        // The text buffer of a checkpoint that closed before, if any: one
+                        // allocation less per checkpoint that begins.
+                        let mut text = self.spare_cp_text.take().unwrap_or_default();
+                        text.clear();
+                        text.push_str(body);
+                        self.open_cps.push((cp.clone(), stage, line, text));
                     }
                     CheckpointState::End => {
                         self.progressed();
-                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
+                        self.close_checkpoint(cp.num);
                     }
                     CheckpointState::Failure => {
                         // Context before the failing checkpoint closes.
@@ -1316,7 +1336,7 @@ impl State {
                             Some(s) => self.fail(FailKind::Specific(s), line, body),
                             None => self.fail(FailKind::Final, line, body),
                         }
-                        self.open_cps.retain(|(c, ..)| c.num != cp.num);
+                        self.close_checkpoint(cp.num);
                     }
                     CheckpointState::Retry | CheckpointState::Warning => {}
                 }

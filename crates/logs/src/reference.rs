@@ -272,10 +272,10 @@ pub(crate) fn checkpoint_stage(id: u32) -> Option<Stage> {
 /// Takes the printed name by value: it becomes the reference's name without a copy.
 pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRef, Option<Stage>) {
     let by_id = checkpoint(id);
-    let by_name = if by_id.is_none() {
-        name.as_deref().and_then(|n| kb::kb().checkpoint_by_name(n))
-    } else {
-        None
+    // Without the id, the stage depends on the name alone.
+    let by_name = match (by_id, &name) {
+        (None, Some(n)) => stage_by_name(n),
+        _ => None,
     };
     // The knowledge base's spelling when the log printed the same (or nothing).
     let name: Option<Cow<'static, str>> = match (name, by_id) {
@@ -283,11 +283,32 @@ pub(crate) fn resolve_checkpoint(id: u32, name: Option<String>) -> (CheckpointRe
         (Some(n), _) => Some(Cow::Owned(n)),
         (None, c) => c.map(|c| Cow::Borrowed(c.name.as_str())),
     };
-    let stage = by_id
-        .or(by_name)
-        .map(|c| c.stage)
-        .or_else(|| name.as_deref().and_then(stage_from_checkpoint_name));
+    let stage = by_id.map(|c| c.stage).or(by_name);
     (CheckpointRef::new(id, name), stage)
+}
+
+/// The stage of a checkpoint the knowledge base does not know by id: by its name there, or
+/// read off the name. Remembers the last name asked (per thread): a checkpoint's `Started`
+/// and `Completed` lines come in pairs, and the name search and reading cost more than the
+/// rest of the line's fold.
+fn stage_by_name(name: &str) -> Option<Stage> {
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, Option<Stage>)> =
+            const { std::cell::RefCell::new((String::new(), None)) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0.is_empty() || last.0 != name {
+            let stage = kb::kb()
+                .checkpoint_by_name(name)
+                .map(|c| c.stage)
+                .or_else(|| stage_from_checkpoint_name(name));
+            last.0.clear();
+            last.0.push_str(name);
+            last.1 = stage;
+        }
+        last.1
+    })
 }
 
 /// `0x60E` for a checkpoint the knowledge base knows (made once), so that checkpoint entries

@@ -47,21 +47,30 @@ struct Matcher {
 
 /// The signatures' automaton copied into a table of its own: the same states and transitions
 /// (so the same matches), with a byte class per byte that occurs in a signature and one for
-/// all the others, match states numbered last (one comparison tells a match), and each match
-/// state's first pattern and its length at hand.
+/// all the others, match states numbered last, from [`FIRST_MATCH`] on (so one bit tells a
+/// match, of one state or of several or-ed together), and each match state's first pattern
+/// and its length at hand.
 struct Table {
     /// `next[state + class]`; states are premultiplied by the number of classes.
-    next: Vec<u32>,
+    next: Box<[u32; TABLE_LEN]>,
     classes: [u8; 256],
     start: u32,
-    /// States at or above this are match states.
-    first_match: u32,
-    /// Per match state (`(state - first_match) / stride`): its first pattern and its length.
+    /// Per match state (`(state - FIRST_MATCH) / stride`): its first pattern and its length.
     matches: Vec<(u32, u32)>,
     stride: u32,
-    /// `next.len() - 1` (a power of two less one).
-    mask: usize,
 }
+
+/// States at or above this are match states: a power of two above every other state, so that
+/// `a | b | c | d >= FIRST_MATCH` tells whether any of four states is one. The table's sizes
+/// are constants so that the scan's loop compares and masks with immediates: its four walkers
+/// need every register there is (with the sizes in registers, the slices' bases were spilled
+/// and loaded again at every step).
+const FIRST_MATCH: u32 = 1 << 18;
+/// Entries of [`Table::next`]: the non-match states' rows below [`FIRST_MATCH`], the match
+/// states' rows above it. A power of two: masking an index with it changes nothing and lets
+/// the compiler drop the bounds check. The rows never stepped into stay zero and untouched
+/// (their pages are never mapped).
+const TABLE_LEN: usize = 1 << 19;
 
 impl Table {
     fn new(dfa: &DFA, pats: &[String]) -> Table {
@@ -116,13 +125,29 @@ impl Table {
         let mut order: Vec<usize> = (0..states.len()).collect();
         order.sort_by_key(|&k| is_match(states[k]));
         let stride = representatives.len();
+        // The non-match states' rows, then a gap up to `FIRST_MATCH`, then the match states'
+        // rows.
+        let plain = order.iter().filter(|&&k| !is_match(states[k])).count();
+        let first_match = FIRST_MATCH as usize;
+        assert!(
+            plain * stride <= first_match
+                && first_match + (states.len() - plain) * stride <= TABLE_LEN,
+            "the signatures outgrew the scan's table: raise FIRST_MATCH and TABLE_LEN"
+        );
         let mut number = vec![0u32; states.len()];
         for (n, &k) in order.iter().enumerate() {
-            number[k] = u32::try_from(n * stride).expect("table fits u32 ids");
+            let row = if n < plain {
+                n * stride
+            } else {
+                first_match + (n - plain) * stride
+            };
+            number[k] = u32::try_from(row).expect("table fits u32 ids");
         }
-        let mut next = vec![0u32; (states.len() * stride).next_power_of_two()];
+        let mut next: Box<[u32; TABLE_LEN]> = vec![0u32; TABLE_LEN]
+            .into_boxed_slice()
+            .try_into()
+            .expect("TABLE_LEN entries");
         let mut matches = Vec::new();
-        let mut first_match = u32::try_from(states.len() * stride).expect("table fits u32 ids");
         for &k in &order {
             let s = states[k];
             let row = number[k] as usize;
@@ -130,17 +155,14 @@ impl Table {
                 next[row + class] = number[targets[k * stride + class] as usize];
             }
             if is_match(s) {
-                first_match = first_match.min(number[k]);
                 let pid = dfa.match_pattern(s, 0);
                 matches.push((pid.as_u32(), dfa.pattern_len(pid) as u32));
             }
         }
         Table {
-            mask: next.len() - 1,
             next,
             classes,
             start: number[0],
-            first_match,
             matches,
             stride: stride as u32,
         }
@@ -148,15 +170,13 @@ impl Table {
 
     #[inline(always)]
     fn step(&self, state: u32, byte: u8) -> u32 {
-        let next = &self.next[..=self.mask];
-        // `next` holds a power of two of entries and every state's row fits in it: the mask
-        // changes no index, and lets the compiler drop the bounds check.
-        next[(state + u32::from(self.classes[usize::from(byte)])) as usize & self.mask]
+        // Every state's row fits in the table: the mask changes no index (see `TABLE_LEN`).
+        self.next[(state + u32::from(self.classes[usize::from(byte)])) as usize & (TABLE_LEN - 1)]
     }
 
     /// The first pattern of a match state and its length.
     fn matched(&self, state: u32) -> (usize, usize) {
-        let (p, len) = self.matches[((state - self.first_match) / self.stride) as usize];
+        let (p, len) = self.matches[((state - FIRST_MATCH) / self.stride) as usize];
         (p as usize, len as usize)
     }
 }
@@ -223,9 +243,9 @@ impl Matcher {
     /// Every signature match the line-by-line reading can ask for, in input order, as (start,
     /// pattern id): after a match the search goes on from the end of its line (the rest of a
     /// line already worth reading is not scanned), after a continuation match from the byte
-    /// after its `\n`.
+    /// after its `\n`. `found[k]` holds the matches of the region's part `k`.
     ///
-    /// [`WALKERS`] walkers step the automaton ([`Table`]) through as many parts of the region
+    /// [`WALKERS`] walkers step the automaton ([`Table`]) through parts of the region
     /// in turn, in runs as long as the shortest part left, over slice iterators (no index to
     /// check per walker and step), until one of them matches.
     /// Each step waits for the load of the next state, so one walker leaves the CPU idle most
@@ -234,42 +254,68 @@ impl Matcher {
     /// line starts that are not a continuation's indent: no signature holds a line terminator,
     /// except the continuation's leading `\n` before spaces, so no match crosses a split and
     /// each part can start from the start state.
+    /// The region is cut into [`PARTS`] parts, more than there are walkers: a walker that
+    /// reaches the end of its part takes the next part nobody has started, and once none is
+    /// left it steps through [`IDLE`] bytes (never a match) while the others finish. A walker
+    /// that meets many matches jumps ahead (to each line's end); with one part per walker
+    /// the others then went on alone, one byte per state load.
     /// [`read_region`] reads the list as it would have called [`Matcher::find`] from each of
     /// its resume points (test `the_walkers_find_what_one_search_finds`).
-    fn scan(&self, hay: &[u8], found: &mut [Vec<Found>; WALKERS]) {
+    fn scan(&self, hay: &[u8], found: &mut [Vec<Found>; PARTS]) {
         found.iter_mut().for_each(Vec::clear);
         let bounds = split_points(hay);
         let t = &self.table;
         let start = t.start;
-        let first_match = t.first_match;
-        // Positions and states in locals (kept in registers: the loop is bound by the state
-        // loads, and a state kept in memory would add a store and a load to each step).
-        let [found0, found1, found2, found3] = found;
-        let (mut a0, mut s0) = (bounds[0], start);
-        let (mut a1, mut s1) = (bounds[1], start);
-        let (mut a2, mut s2) = (bounds[2], start);
-        let (mut a3, mut s3) = (bounds[3], start);
-        let (e0, e1, e2, e3) = (bounds[1], bounds[2], bounds[3], bounds[4]);
+        let first_match = FIRST_MATCH;
+        // A walker: the bytes it steps through, its position and end there, its state and its
+        // part (`PARTS`: idle).
+        let idle: (&[u8], usize, usize, u32, usize) = (&IDLE, 0, IDLE.len(), start, PARTS);
+        let mut walkers = [idle; WALKERS];
+        let mut next_part = 0;
         loop {
+            let mut active = 0;
+            for w in &mut walkers {
+                if w.4 == PARTS || w.1 == w.2 {
+                    *w = idle;
+                    while next_part < PARTS {
+                        let (from, to) = (bounds[next_part], bounds[next_part + 1]);
+                        next_part += 1;
+                        if from < to {
+                            *w = (hay, from, to, start, next_part - 1);
+                            break;
+                        }
+                    }
+                }
+                active += usize::from(w.4 < PARTS);
+            }
+            if active == 0 {
+                break;
+            }
+            // Positions and states in locals (kept in registers: the loop is bound by the
+            // state loads, and a state kept in memory would add a store and a load to each
+            // step).
+            let [
+                (h0, mut a0, e0, mut s0, p0),
+                (h1, mut a1, e1, mut s1, p1),
+                (h2, mut a2, e2, mut s2, p2),
+                (h3, mut a3, e3, mut s3, p3),
+            ] = walkers;
             // Steps every walker can take before the first reaches its end; a match cuts the
             // run short (the walker jumps to its line's end).
             let run = (e0 - a0).min(e1 - a1).min(e2 - a2).min(e3 - a3);
-            if run == 0 {
-                break;
-            }
-            // The run's bytes of each part, walked by slice iterators (no index to check).
-            let bytes = hay[a0..a0 + run]
+            // The run's bytes of each walker, walked by slice iterators (no index to check).
+            let bytes = h0[a0..a0 + run]
                 .iter()
-                .zip(&hay[a1..a1 + run])
-                .zip(&hay[a2..a2 + run])
-                .zip(&hay[a3..a3 + run]);
+                .zip(&h1[a1..a1 + run])
+                .zip(&h2[a2..a2 + run])
+                .zip(&h3[a3..a3 + run]);
             let mut stepped = run;
             for (i, (((&b0, &b1), &b2), &b3)) in bytes.enumerate() {
                 s0 = t.step(s0, b0);
                 s1 = t.step(s1, b1);
                 s2 = t.step(s2, b2);
                 s3 = t.step(s3, b3);
-                if s0.max(s1).max(s2).max(s3) >= first_match {
+                if (s0 | s1 | s2 | s3) >= first_match {
                     stepped = i + 1;
                     break;
                 }
@@ -278,32 +324,19 @@ impl Matcher {
             a1 += stepped;
             a2 += stepped;
             a3 += stepped;
-            let matched = s0.max(s1).max(s2).max(s3) >= first_match;
-            if matched {
-                for (a, s, f) in [
-                    (&mut a0, &mut s0, &mut *found0),
-                    (&mut a1, &mut s1, &mut *found1),
-                    (&mut a2, &mut s2, &mut *found2),
-                    (&mut a3, &mut s3, &mut *found3),
-                ] {
-                    if *s >= first_match {
-                        *a = self.record(hay, *a, *s, f);
-                        *s = start;
+            walkers = [
+                (h0, a0, e0, s0, p0),
+                (h1, a1, e1, s1, p1),
+                (h2, a2, e2, s2, p2),
+                (h3, a3, e3, s3, p3),
+            ];
+            if (s0 | s1 | s2 | s3) >= first_match {
+                // Only a walker in a part matches (idle bytes lead nowhere).
+                for w in &mut walkers {
+                    if w.3 >= first_match {
+                        w.1 = self.record(hay, w.1, w.3, &mut found[w.4]);
+                        w.3 = start;
                     }
-                }
-            }
-        }
-        let at = [a0, a1, a2, a3];
-        let state = [s0, s1, s2, s3];
-        let ends = [e0, e1, e2, e3];
-        for k in 0..WALKERS {
-            let (mut at, end, mut state) = (at[k], ends[k], state[k]);
-            while at < end {
-                state = t.step(state, hay[at]);
-                at += 1;
-                if state >= first_match {
-                    at = self.record(hay, at, state, &mut found[k]);
-                    state = start;
                 }
             }
         }
@@ -357,20 +390,27 @@ const SPLIT_MIN: usize = 4096;
 /// Walkers stepping the automaton through a region in turn.
 const WALKERS: usize = 4;
 
-/// Where each of [`Matcher::scan`]'s walkers starts, and the region's end: for each part, the
+/// Parts a region is cut into for the walkers (see [`Matcher::scan`]).
+const PARTS: usize = 16;
+
+/// What an idle walker steps through: a byte no signature holds leads every state to the
+/// start state, so it never matches (test `idle_bytes_never_match`).
+static IDLE: [u8; 4096] = [0; 4096];
+
+/// Where each of [`Matcher::scan`]'s parts starts, and the region's end: for each part, the
 /// first line start at or after its share of `hay` that does not begin with a continuation's
 /// indent (so that no continuation match, `\n` and that many spaces, crosses it), or the end
-/// (fewer walkers) for a short region or one without such a line. Indented pastes (a forum's
+/// (fewer parts) for a short region or one without such a line. Indented pastes (a forum's
 /// code block) split too.
-fn split_points(hay: &[u8]) -> [usize; WALKERS + 1] {
-    let mut bounds = [hay.len(); WALKERS + 1];
+fn split_points(hay: &[u8]) -> [usize; PARTS + 1] {
+    let mut bounds = [hay.len(); PARTS + 1];
     bounds[0] = 0;
     if hay.len() < SPLIT_MIN {
         return bounds;
     }
     let indent = [b' '; CONTINUATION_INDENT];
-    for k in 1..WALKERS {
-        let share = (hay.len() / WALKERS * k).max(bounds[k - 1]);
+    for k in 1..PARTS {
+        let share = (hay.len() / PARTS * k).max(bounds[k - 1]);
         bounds[k] = memchr::memchr_iter(b'\n', &hay[share..])
             .map(|i| share + i + 1)
             .find(|&s| s < hay.len() && !hay[s..].starts_with(&indent))
@@ -446,7 +486,7 @@ impl RegionReading {
 /// and the joined text of wrapped lines.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
-    found: [Vec<Found>; WALKERS],
+    found: [Vec<Found>; PARTS],
     join: Vec<u8>,
 }
 
@@ -764,10 +804,23 @@ mod tests {
         assert!(all.len() > SPLIT_MIN * 4, "the fixtures make a long region");
         // Every fixture end to end: a long region whose parts are read by different walkers.
         assert!(
-            split_points(&all)[..WALKERS].iter().all(|&b| b < all.len()),
+            split_points(&all)[..PARTS].iter().all(|&b| b < all.len()),
             "the long region is split among all the walkers"
         );
         assert_eq!(read_with_walkers(&all), read_with_one_search(&all));
+    }
+
+    #[test]
+    fn idle_bytes_never_match() {
+        // An idle walker steps through `IDLE` from any state it may be left in: it is back
+        // in the start state after one byte and stays there.
+        let t = &matcher().table;
+        let plain = (0..FIRST_MATCH).step_by(t.stride as usize);
+        let matching = (0..t.matches.len() as u32).map(|j| FIRST_MATCH + j * t.stride);
+        for state in plain.chain(matching) {
+            assert_eq!(t.step(state, IDLE[0]), t.start);
+        }
+        assert!(IDLE.iter().all(|&b| b == IDLE[0]));
     }
 
     #[test]
@@ -783,7 +836,7 @@ mod tests {
             region.extend_from_slice(&block);
         }
         assert!(
-            split_points(&region)[..WALKERS]
+            split_points(&region)[..PARTS]
                 .iter()
                 .all(|&b| b < region.len())
         );

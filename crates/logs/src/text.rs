@@ -109,6 +109,20 @@ pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
     memchr::memchr(b, s.as_bytes())
 }
 
+/// Byte index of the last ` (` in `s` (what `s.rfind(" (")` finds, without building a
+/// two-way searcher for each line: the last `(` with a space before it).
+pub(crate) fn rfind_space_paren(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    while let Some(i) = memchr::memrchr(b'(', &b[..end]) {
+        if i > 0 && b[i - 1] == b' ' {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
+}
+
 /// `s.trim()`, answered at once for the usual line whose first and last bytes are ASCII and
 /// not white space (then there is nothing to trim; `char::is_whitespace` decides, as in
 /// `str::trim`).
@@ -330,6 +344,25 @@ mod tests {
         let long = "AbC".repeat(LOWER_BUF);
         assert_eq!(ascii_lowercase(&long, &mut buf), long.to_ascii_lowercase());
         assert!(matches!(ascii_lowercase(short, &mut buf), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn rfind_space_paren_finds_what_rfind_finds() {
+        for s in [
+            "",
+            "(",
+            " (",
+            "a (b) (c)",
+            "a(b)",
+            "x ( y",
+            "((",
+            " ( (",
+            "iBEC (123 bytes)...",
+            "Unknown ((1)",
+            "（4013） (2)",
+        ] {
+            assert_eq!(rfind_space_paren(s), s.rfind(" ("), "{s:?}");
+        }
     }
 
     #[test]

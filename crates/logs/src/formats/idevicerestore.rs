@@ -5,7 +5,9 @@
 
 use crate::model::{CheckpointState, Mode, RestoreKind, Tool};
 use crate::signal::{FailKind, Signal};
-use crate::text::{find_byte, first_word, leading_hex, leading_int, leading_u32, trim};
+use crate::text::{
+    find_byte, first_word, leading_hex, leading_int, leading_u32, rfind_space_paren, trim,
+};
 use kb::Stage;
 
 /// Read one idevicerestore line (prefixes already stripped).
@@ -530,7 +532,7 @@ fn component_stage(name: &str) -> Stage {
 /// restore mode the root ticket (personalization), the NOR firmware, the baseband firmware, the
 /// FDR trust data and the system image's own data (`<name> now...`).
 fn sending(r: &str) -> Option<Stage> {
-    if let Some(open) = r.find(" (")
+    if let Some(open) = find_lit!(r, " (")
         && r[open + 2..].starts_with(|c: char| c.is_ascii_digit())
         && has!(r, " bytes)")
     {
@@ -863,7 +865,7 @@ fn operation(line: &str, out: &mut Vec<Signal>) -> bool {
     let Some(body) = line.strip_suffix(')') else {
         return false;
     };
-    let Some(open) = body.rfind(" (") else {
+    let Some(open) = rfind_space_paren(body) else {
         return false;
     };
     let num = &body[open + 2..];
