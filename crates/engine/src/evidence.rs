@@ -148,6 +148,9 @@ pub struct Evidence {
     pub guided: BTreeSet<String>,
 }
 
+/// The observation that names the program used for the restore (`--host`).
+pub const HOST_APP: &str = "host_app";
+
 /// Where a finding came from (for explanations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

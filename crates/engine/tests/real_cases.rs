@@ -82,7 +82,7 @@ fn the_report_alone_names_the_confirmed_cause_in_the_top_three_of_most_cases() {
 
 #[test]
 fn device_code_program_and_tried_steps_keep_the_confirmed_cause_near_the_top() {
-    assert_at_least("flags", 0.71, 0.45, 0.61, 0.05, 0.22);
+    assert_at_least("flags", 0.71, 0.44, 0.60, 0.03, 0.19);
 }
 
 /// What the fit adds over the knowledge base alone on these cases: a better log-loss, fewer
