@@ -806,6 +806,11 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
                 continue;
             }
             if let Some(found) = try_find(&phrase) {
+                // "an iPhone XS restores fine but an iPhone 8 fails": the device that works
+                // is another one.
+                if works_fine_after(&words[end..]) {
+                    break;
+                }
                 return Some(found);
             }
         }
@@ -813,7 +818,7 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
     // Bare model phrases: "my X", "11 pro max", "7+", "xs max".
     static BARE: OnceLock<Regex> = OnceLock::new();
     let bare = re(
-        r"\b(?:my|an?|the|this|her|his)?\s*((?:1[1-7]|[4-8])(?:\s*(?:pro max|pro|plus|\+|mini|s plus|s|c))?|xs max|xs|xr|x|se(?: (?:2|3|2nd|3rd)(?: gen)?)?)(?:\s|$|[,.!?])",
+        r"\b(?:(?:my|an?|the|this|her|his)\s+)?((?:1[1-7]|[4-8])(?:\s*(?:pro max|pro|plus|\+|mini|s plus|s|c))?|xs max|xs|xr|x|se(?: (?:2|3|2nd|3rd)(?: gen)?)?)(?:\s|$|[,.!?])",
         &BARE,
     );
     for cap in bare.captures_iter(t) {
@@ -831,7 +836,20 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
         // or "iOS 9.x".
         let before = &t[..m.start()];
         let word_before = before.trim_end();
-        if word_before.ends_with("error")
+        // "the 11.3 beta": a version number, not a model.
+        let after = &t[m.end()..];
+        if after.starts_with('.') && after[1..].starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        // "iOS 11", "iPadOS 17", "version 8": a system version, not a model.
+        let last_word = word_before
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if matches!(
+            last_word.to_ascii_lowercase().as_str(),
+            "ios" | "ipados" | "version" | "os"
+        ) || word_before.ends_with("error")
             || word_before.ends_with("err")
             || (phrase.starts_with('x')
                 && (before.ends_with('.')
@@ -845,6 +863,14 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
         }
     }
     None
+}
+
+/// Whether the words after a device's name say that device works ("restores fine", "updated
+/// fine", "works perfectly"): then it is another device than the one that fails.
+fn works_fine_after(rest: &[&str]) -> bool {
+    rest.iter()
+        .take(3)
+        .any(|w| matches!(*w, "fine" | "perfectly" | "flawlessly" | "normally"))
 }
 
 /// Every spelling a device's search keys are made from (product type, board, name, variant,
@@ -898,6 +924,24 @@ mod tests {
 
     fn u(t: &str) -> Understood {
         understand(kb::kb(), t)
+    }
+
+    #[test]
+    fn versions_chips_and_devices_that_work_are_not_the_device() {
+        for text in [
+            "downgrading an A12 device from 15.0 to 14.5 fails",
+            "the same happened with the 11.3 beta 3 SEP",
+            "restoring to an older iOS 11 with futurerestore fails",
+            "my ipad says unable to check for update, while an iPhone 4S updated fine at work",
+        ] {
+            assert_eq!(u(text).device, None, "{text}");
+        }
+        assert_eq!(
+            u("an iPhone XS restores fine but an iPhone 8 fails with the same tool").device,
+            Some("iPhone 8".into())
+        );
+        assert_eq!(u("the 11 pro fails").device, Some("iPhone 11 Pro".into()));
+        assert_eq!(u("restoring my 8 fails").device, Some("iPhone 8".into()));
     }
 
     #[test]
