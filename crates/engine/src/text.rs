@@ -754,6 +754,13 @@ fn find_device_noting(kb: &KnowledgeBase, t: &str, candidates: &mut Vec<String>)
     // "iphone8 plus" → "iphone 8 plus".
     static GLUED: OnceLock<Regex> = OnceLock::new();
     let cleaned = re(r"\b(iphone|ipad|ipod)(\d|x|se\b)", &GLUED).replace_all(&cleaned, "$1 $2");
+    // "the 9.7-inch iPad Pro" → "ipad pro 9.7 inch": the size after the name, as the names are.
+    static SIZE_FIRST: OnceLock<Regex> = OnceLock::new();
+    let cleaned = re(
+        r"(?i)\b(\d{1,2}(?:\.\d)?) ?(inch|in)\s+(ipad(?: pro| air| mini)?)\b",
+        &SIZE_FIRST,
+    )
+    .replace_all(&cleaned, "$3 $1 $2");
     let words: Vec<&str> = cleaned
         .split_whitespace()
         .map(|w| w.trim_end_matches(['.', '\'']).trim_end_matches("'s"))
@@ -941,6 +948,14 @@ mod tests {
             Some("iPhone 8".into())
         );
         assert_eq!(u("the 11 pro fails").device, Some("iPhone 11 Pro".into()));
+        assert_eq!(
+            u("it bricked the 9.7-inch iPad Pro").device,
+            Some("iPad Pro 9.7-inch".into())
+        );
+        assert_eq!(
+            u("my 10.5in ipad pro").device,
+            Some("iPad Pro 10.5-inch".into())
+        );
         assert_eq!(u("restoring my 8 fails").device, Some("iPhone 8".into()));
     }
 
