@@ -357,6 +357,36 @@ impl Reader {
     }
 
     /// The first cue of a kind (`host:`, `os:`, `role:`) that matches, as its value.
+    /// The cue of `kind` whose first match comes earliest in the text: of two systems named,
+    /// the one the person names first is usually their own ("an iBook G4 … Apple's fix was
+    /// for Windows only").
+    fn earliest_cue(&self, kind: &str, t: &str) -> Option<String> {
+        self.cues
+            .iter()
+            .filter(|c| c.sets.starts_with(kind))
+            .filter_map(|c| {
+                c.patterns
+                    .iter()
+                    .filter_map(|p| {
+                        p.find_iter(t)
+                            .find(|m| {
+                                !Reader::meant_otherwise(
+                                    &c.not_before,
+                                    &c.not_after,
+                                    t,
+                                    m.start(),
+                                    m.end(),
+                                )
+                            })
+                            .map(|m| m.start())
+                    })
+                    .min()
+                    .map(|at| (at, c))
+            })
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, c)| c.sets[kind.len()..].to_string())
+    }
+
     fn cue(&self, kind: &str, t: &str) -> Option<String> {
         self.cues
             .iter()
@@ -469,7 +499,7 @@ pub fn understand(kb: &KnowledgeBase, text: &str) -> Understood {
     };
 
     // The computer's system, then the program (iTunes on which system).
-    u.computer_os = reader.cue("os:", &t);
+    u.computer_os = reader.earliest_cue("os:", &t);
     u.host = reader.cue("host:", &t).map(|h| match h.as_str() {
         "itunes" => match u.computer_os.as_deref() {
             Some("windows") => "windows_itunes".to_string(),
@@ -931,6 +961,24 @@ mod tests {
 
     fn u(t: &str) -> Understood {
         understand(kb::kb(), t)
+    }
+
+    #[test]
+    fn the_system_named_first_is_the_persons_own() {
+        for (text, os) in [
+            (
+                "an iPod used with an iBook G4 died; Apple's fix covered Windows only",
+                "macos",
+            ),
+            (
+                "pymobiledevice3 on Linux Mint fails; iTunes on Windows failed before",
+                "linux",
+            ),
+            ("macOS 10.13 in VirtualBox on a Windows 10 host", "macos"),
+            ("itunes on windows 10 fails, my mac is broken", "windows"),
+        ] {
+            assert_eq!(u(text).computer_os.as_deref(), Some(os), "{text}");
+        }
     }
 
     #[test]
@@ -1568,6 +1616,13 @@ mod tests {
         assert_eq!(obs("the cable falls out easily", "recent_drop"), None);
         assert_eq!(obs("it fell off the table last week", "recent_drop"), yes);
         assert_eq!(obs("it fell out of my pocket", "recent_drop"), yes);
+        for not_a_fall in [
+            "the update failed when the network dropped",
+            "the battery dropped to 1% overnight",
+            "the download drops at 80%",
+        ] {
+            assert_eq!(obs(not_a_fall, "recent_drop"), None, "{not_a_fall}");
+        }
         for repaired in [
             "error 9 after replacing the battery",
             "it has a third-party screen",
