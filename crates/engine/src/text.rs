@@ -1577,6 +1577,17 @@ mod tests {
         );
         assert_eq!(obs("plugged into my monitor", "hub_or_adapter"), yes);
         assert_eq!(
+            obs(
+                "updated through a powered USB hub on a Power Mac",
+                "hub_or_adapter"
+            ),
+            yes
+        );
+        assert_eq!(
+            obs("through an unpowered usb 2.0 hub", "hub_or_adapter"),
+            yes
+        );
+        assert_eq!(
             obs("connected to a new usb 2.0 add-in card", "hub_or_adapter"),
             yes
         );
