@@ -964,6 +964,42 @@ mod tests {
     }
 
     #[test]
+    fn symptoms_said_the_long_way_round() {
+        let yes = Some("yes".to_string());
+        for (text, id) in [
+            (
+                "3uTools cannot get it out of recovery mode",
+                "stuck_in_recovery",
+            ),
+            (
+                "every attempt stops with an FDR error",
+                "same_failure_point",
+            ),
+            (
+                "repeated attempts failed the same way",
+                "same_failure_point",
+            ),
+        ] {
+            assert_eq!(u(text).observed.get(id), yes.as_ref(), "{text}: {id}");
+        }
+        for (text, id) in [
+            ("it got out of recovery mode by itself", "stuck_in_recovery"),
+            (
+                "the first attempt stopped at 50%, the next one finished",
+                "same_failure_point",
+            ),
+        ] {
+            assert_ne!(u(text).observed.get(id), yes.as_ref(), "{text}: {id}");
+        }
+        let tried = |t: &str| u(t).tried;
+        assert!(tried("hard reboots did not help").contains(&"force_restart".to_string()));
+        assert!(
+            tried("the same happens on Windows 7 and on macOS Mavericks")
+                .contains(&"other_computer".to_string())
+        );
+    }
+
+    #[test]
     fn the_system_named_first_is_the_persons_own() {
         for (text, os) in [
             (
