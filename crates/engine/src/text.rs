@@ -979,6 +979,10 @@ mod tests {
                 "repeated attempts failed the same way",
                 "same_failure_point",
             ),
+            (
+                "restoring 4.3.3 with powdersn0w in Legacy iOS Kit",
+                "custom_firmware",
+            ),
         ] {
             assert_eq!(u(text).observed.get(id), yes.as_ref(), "{text}: {id}");
         }
