@@ -552,7 +552,7 @@ pub fn resolve_with(
     let mut answers: BTreeMap<String, String> = BTreeMap::new();
     let mut tried: Vec<String> = Vec::new();
     if host_from_text {
-        evidence.from_text.insert("host_app".into());
+        evidence.from_text.insert(crate::evidence::HOST_APP.into());
     }
     if let Some(u) = &understood {
         for t in &u.tried {
@@ -572,7 +572,7 @@ pub fn resolve_with(
             .filter(|id| {
                 !(u.observed.contains_key(*id)
                     || u.hedged.contains(*id)
-                    || (*id == "host_app" && u.host.is_some()))
+                    || (*id == crate::evidence::HOST_APP && u.host.is_some()))
             })
             .cloned()
             .collect();

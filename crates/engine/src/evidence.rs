@@ -264,14 +264,14 @@ impl Evidence {
             .as_deref()
             .or_else(|| self.attempts.iter().find_map(|a| a.tool.as_deref()));
         if let Some(outcome) = host.and_then(host_app_outcome)
-            && has_obs("host_app")
+            && has_obs(HOST_APP)
         {
-            let origin = if self.from_text.contains("host_app") {
+            let origin = if self.from_text.contains(HOST_APP) {
                 Origin::Text
             } else {
                 Origin::Stated
             };
-            observed.insert("host_app".into(), (outcome.into(), origin));
+            observed.insert(HOST_APP.into(), (outcome.into(), origin));
         }
 
         // Attempts.
@@ -579,7 +579,7 @@ mod tests {
                     observation,
                     outcome,
                     ..
-                } if observation == "host_app" => Some(outcome),
+                } if observation == HOST_APP => Some(outcome),
                 _ => None,
             })
         };

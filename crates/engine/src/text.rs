@@ -236,7 +236,7 @@ impl Reader {
             })
             .collect();
         if cues.iter().any(|c| c.sets.starts_with("host:")) {
-            readable.insert("host_app".to_string());
+            readable.insert(crate::evidence::HOST_APP.to_string());
         }
         let words = |f: fn(&kb::Language) -> &Vec<String>| -> BTreeSet<String> {
             kb.languages()
