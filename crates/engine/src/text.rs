@@ -669,7 +669,19 @@ pub fn find_error_code(kb: &KnowledgeBase, t: &str) -> Option<i64> {
         r"\b(?:error|err|code|fehler|erreur)\s*(?:code\s*)?[:#=]?\s*\(?(-?\d{1,5})\b",
         &A,
     );
-    if let Some(c) = a.captures(t) {
+    // Not a server's or a protocol's status ("TSS ... Status Code 133", "HTTP status code
+    // 500"): those number an answer from Apple's signing server or a web server, not the
+    // restore's error.
+    let status = |start: usize| {
+        let before = t[..start].trim_end();
+        ["status", "http", "https"]
+            .iter()
+            .any(|w| before.ends_with(w))
+    };
+    if let Some(c) = a
+        .captures_iter(t)
+        .find(|c| !status(c.get(0).map_or(0, |m| m.start())))
+    {
         return c[1].parse().ok();
     }
     let b = re(r"\((-?\d{1,5})\)", &B);
@@ -1085,6 +1097,15 @@ mod tests {
         }
         assert_eq!(u("iphone 11 pro, 2 cables, 64gb").error_code, None);
         assert_eq!(u("it stops at 2019 style progress").error_code, None);
+        // A signing server's or web server's status is not the restore's error code.
+        assert_eq!(
+            u("tss request failed: unhandled status code 133").error_code,
+            None
+        );
+        assert_eq!(
+            u("HTTP status code 500 from the server, then error 3194").error_code,
+            Some(3194)
+        );
     }
 
     /// The device and the code in the languages of the corpus, in their own scripts and
