@@ -167,6 +167,19 @@ pub enum Origin {
     Guided,
 }
 
+impl Origin {
+    /// What an explanation adds after a finding to say where it came from ("" where the
+    /// person said it or did it as guided).
+    pub fn suffix(&self) -> &'static str {
+        match self {
+            Origin::Stated | Origin::Guided => "",
+            Origin::Attempts => " (from the attempts)",
+            Origin::Log => " (from the restore log)",
+            Origin::Text => " (from your description)",
+        }
+    }
+}
+
 /// One piece of evidence as the posterior uses it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Finding {

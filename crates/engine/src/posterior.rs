@@ -261,13 +261,6 @@ pub fn posterior(model: &Model, findings: &[Finding]) -> Posterior {
 
 /// A finding in plain words.
 pub fn describe(model: &Model, f: &Finding) -> String {
-    let origin = |o: &Origin| match o {
-        Origin::Stated => "",
-        Origin::Attempts => " (from the attempts)",
-        Origin::Guided => "",
-        Origin::Log => " (from the restore log)",
-        Origin::Text => " (from your description)",
-    };
     match f {
         Finding::Observed {
             observation,
@@ -278,15 +271,15 @@ pub fn describe(model: &Model, f: &Finding) -> String {
                 .observation(observation)
                 .map(|o| o.question.trim_end_matches('?').to_string())
                 .unwrap_or_else(|| observation.clone());
-            format!("{q}: {outcome}{}", origin(o))
+            format!("{q}: {outcome}{}", o.suffix())
         }
         Finding::ActionFailed { action, origin: o } => {
             let t = model.action(action).map_or(action.as_str(), |a| &a.title);
-            format!("{t}: done, still fails{}", origin(o))
+            format!("{t}: done, still fails{}", o.suffix())
         }
         Finding::ActionFixed { action, origin: o } => {
             let t = model.action(action).map_or(action.as_str(), |a| &a.title);
-            format!("{t}: made it work{}", origin(o))
+            format!("{t}: made it work{}", o.suffix())
         }
         Finding::Silent { observations } => format!(
             "Not mentioned in your description: {} thing{} people with some causes usually mention",

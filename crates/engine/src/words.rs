@@ -4,7 +4,7 @@
 //! builder ([`crate::api::respond`]) uses these words instead, and the front ends use them for
 //! what the free text was read as.
 
-use crate::evidence::{Finding, Origin};
+use crate::evidence::Finding;
 use crate::model::Model;
 use kb::{KnowledgeBase, Stage, vocab};
 
@@ -111,16 +111,6 @@ pub fn host(id: &str) -> String {
     vocab::host_name(id).map_or_else(|| id.replace('_', " "), str::to_string)
 }
 
-fn origin(o: &Origin) -> &'static str {
-    match o {
-        Origin::Stated => "",
-        Origin::Attempts => " (from the attempts)",
-        Origin::Guided => "",
-        Origin::Log => " (from the restore log)",
-        Origin::Text => " (from your description)",
-    }
-}
-
 /// A finding in plain words (what the posterior's trace says with ids). `host`: the program
 /// the person named, which the program's finding names rather than its kind.
 pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding, host_id: Option<&str>) -> String {
@@ -133,7 +123,7 @@ pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding, host_id: Option<&
             format!(
                 "Program used: {}{}",
                 host(host_id.unwrap_or_default()),
-                origin(o)
+                o.suffix()
             )
         }
         Finding::Observed {
@@ -146,19 +136,19 @@ pub fn finding(kb: &KnowledgeBase, model: &Model, f: &Finding, host_id: Option<&
             } else {
                 format!("{}: {}", observation.replace('_', " "), value)
             };
-            format!("{text}{}", origin(o))
+            format!("{text}{}", o.suffix())
         }
         Finding::ActionFailed {
             action: a,
             origin: o,
         } => {
-            format!("{}: done, still fails{}", action(kb, a), origin(o))
+            format!("{}: done, still fails{}", action(kb, a), o.suffix())
         }
         Finding::ActionFixed {
             action: a,
             origin: o,
         } => {
-            format!("{}: made it work{}", action(kb, a), origin(o))
+            format!("{}: made it work{}", action(kb, a), o.suffix())
         }
         Finding::Silent { .. } => crate::posterior::describe(model, f),
     }
