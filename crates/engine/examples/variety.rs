@@ -27,7 +27,7 @@ fn request(m: u64, devices: &[String], codes: &[i64], hosts: &[&str]) -> Diagnos
         .take(5)
         .map(|i| tried_words[i].to_string())
         .collect();
-    let observed = if m % 3 == 0 {
+    let observed = if m.is_multiple_of(3) {
         vec![OBSERVATIONS[(m % OBSERVATIONS.len() as u64) as usize].to_string()]
     } else {
         Vec::new()

@@ -562,7 +562,8 @@ impl<'a> Context<'a> {
             // question is passed over without planning every answer in full (most questions
             // are, and their plans were most of the work of a recommendation).
             let changes_next = probs.iter().enumerate().any(|(k, pq)| {
-                *pq > 1e-12 && *pq >= MIN_OUTCOME_SHARE && {
+                // (MIN_OUTCOME_SHARE is above the 1e-12 below which an answer is not planned.)
+                *pq >= MIN_OUTCOME_SHARE && {
                     post.clear();
                     post.extend(p.iter().zip(&lik[k * n..(k + 1) * n]).map(|(x, l)| x * l));
                     normalise(&mut post);
