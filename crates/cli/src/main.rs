@@ -13,6 +13,13 @@ mod trace;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
+/// mimalloc rather than the system's malloc: a diagnosis allocates and frees thousands of small
+/// strings and vectors (the words of the answer, the model's lists), and with glibc's malloc
+/// that was about a fifth of the CPU `serve` spent per request under load
+/// (`scripts/load-web.sh`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Why an iPhone, iPad or iPod touch fails to restore, and the cheapest safe fix.
 #[derive(Parser, Debug)]
 #[command(

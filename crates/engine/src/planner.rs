@@ -171,12 +171,19 @@ impl Tables {
     /// terms are zeros, which change a non-zero running sum not at all (a zero total is
     /// summed in full, for its sign).
     fn fixed_mass(&self, w: &[f64], a: usize) -> f64 {
+        let mut s = self.fixed_mass_sparse(w, a);
+        if s == 0.0 {
+            s = w.iter().zip(self.fix_row(a)).map(|(x, q)| x * q).sum();
+        }
+        s
+    }
+
+    /// Σ_f w[f]·P(a fixes f) over the row's non-zero entries: [`Tables::fixed_mass`] where that
+    /// is not zero (a zero here may be −0.0 where the full sum is +0.0).
+    fn fixed_mass_sparse(&self, w: &[f64], a: usize) -> f64 {
         let mut s = -0.0;
         for &(f, q) in &self.fix_nonzero[self.fix_start[a]..self.fix_start[a + 1]] {
             s += w[f] * q;
-        }
-        if s == 0.0 {
-            s = w.iter().zip(self.fix_row(a)).map(|(x, q)| x * q).sum();
         }
         s
     }
@@ -202,6 +209,15 @@ struct Scratch {
     after: Vec<f64>,
     /// The first step of the last plan built (an action index, or the service call's).
     first: Option<usize>,
+}
+
+/// How much of a plan to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Extent {
+    /// Up to the service call that ends it.
+    Whole,
+    /// The first step only (its ECR is not the plan's).
+    FirstStep,
 }
 
 /// One position of the plan.
@@ -337,7 +353,14 @@ impl<'a> Context<'a> {
 
     /// [`Context::plan`] with reused buffers; the steps go to `plan` when given.
     fn plan_with(&self, p: &[f64], s: &mut Scratch, plan: Option<&mut Vec<PlanEntry>>) -> f64 {
-        self.plan_after(p, s, plan, None)
+        self.plan_after(p, s, plan, None, Extent::Whole)
+    }
+
+    /// The first step of the plan from belief `p` (what `s.first` holds after
+    /// [`Context::plan_with`]), without planning the steps after it.
+    fn first_step(&self, p: &[f64], s: &mut Scratch) -> Option<usize> {
+        self.plan_after(p, s, None, None, Extent::FirstStep);
+        s.first
     }
 
     /// The plan from belief `p` once step `done` (if any) has been taken and failed: it is not
@@ -348,6 +371,7 @@ impl<'a> Context<'a> {
         s: &mut Scratch,
         mut plan: Option<&mut Vec<PlanEntry>>,
         done: Option<usize>,
+        extent: Extent,
     ) -> f64 {
         let w = &mut s.w;
         w.clear();
@@ -370,14 +394,19 @@ impl<'a> Context<'a> {
                 if self.erases[ai] && !erasing_ok {
                     continue;
                 }
-                let pf = self.tables.fixed_mass(w, ai);
+                // Only a step with pf > 0 can be taken, so the sparse sum alone will do: where
+                // it is zero, `fixed_mass` would add up the whole row for the zero's sign only.
+                let pf = self.tables.fixed_mass_sparse(w, ai);
+                if pf.is_nan() || pf <= 0.0 {
+                    continue;
+                }
                 let mut eff = pf / self.costs[ai];
                 if Some(ai) == self.update && !erasing_ok {
                     // Recovery Update also unlocks the erasing steps (guardrail 1): score it
                     // as the pair "update, then the best erasing step" when that is better.
                     eff = eff.max(self.unlock_efficiency(w, ai, pf, remaining, &mut s.after));
                 }
-                if pf > 0.0 && best.is_none_or(|b| eff > b.1) {
+                if best.is_none_or(|b| eff > b.1) {
                     best = Some((pos, eff, pf));
                 }
             }
@@ -398,6 +427,9 @@ impl<'a> Context<'a> {
                     self.tables.fail(w, ai);
                     if Some(ai) == self.update {
                         update_planned = true;
+                    }
+                    if extent == Extent::FirstStep {
+                        break;
                     }
                 }
                 _ => {
@@ -525,8 +557,23 @@ impl<'a> Context<'a> {
             );
             probs.resize(obs.outcomes.len(), 0.0);
             normalise(&mut probs);
+            // A question is kept only when a likely answer changes the next step. That needs
+            // the first step of each likely answer's plan only: when none changes, the
+            // question is passed over without planning every answer in full (most questions
+            // are, and their plans were most of the work of a recommendation).
+            let changes_next = probs.iter().enumerate().any(|(k, pq)| {
+                // (MIN_OUTCOME_SHARE is above the 1e-12 below which an answer is not planned.)
+                *pq >= MIN_OUTCOME_SHARE && {
+                    post.clear();
+                    post.extend(p.iter().zip(&lik[k * n..(k + 1) * n]).map(|(x, l)| x * l));
+                    normalise(&mut post);
+                    self.first_step(&post, &mut scratch) != first_now
+                }
+            });
+            if !changes_next {
+                continue;
+            }
             let mut eco = cost;
-            let mut changes_next = false;
             for (k, pq) in probs.iter().enumerate() {
                 if *pq <= 1e-12 {
                     continue;
@@ -535,10 +582,9 @@ impl<'a> Context<'a> {
                 post.extend(p.iter().zip(&lik[k * n..(k + 1) * n]).map(|(x, l)| x * l));
                 normalise(&mut post);
                 eco += pq * self.plan_with(&post, &mut scratch, None);
-                changes_next |= *pq >= MIN_OUTCOME_SHARE && scratch.first != first_now;
             }
             let gain = ecr - eco;
-            if gain > MIN_GAIN_SHARE * ecr.max(1.0) && changes_next {
+            if gain > MIN_GAIN_SHARE * ecr.max(1.0) {
                 questions.push(QuestionValue {
                     observation: oi,
                     eco,
@@ -605,7 +651,7 @@ impl<'a> Context<'a> {
                     continue;
                 }
                 normalise(&mut post);
-                eco += pk * self.plan_after(&post, scratch, None, Some(ai));
+                eco += pk * self.plan_after(&post, scratch, None, Some(ai), Extent::Whole);
             }
             let gain = ecr - eco;
             if gain > MIN_GAIN_SHARE * ecr.max(1.0) && best.as_ref().is_none_or(|b| eco < b.eco) {

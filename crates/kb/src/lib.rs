@@ -34,6 +34,7 @@ pub fn kb() -> &'static KnowledgeBase {
         code_index: OnceLock::new(),
         device_index: OnceLock::new(),
         names: OnceLock::new(),
+        wording_finders: OnceLock::new(),
         all: OnceLock::new(),
     })
 }
@@ -134,6 +135,10 @@ pub struct KnowledgeBase {
     device_index: OnceLock<HashMap<String, usize>>,
     /// Built on the first name search only (explain never pays for it).
     names: OnceLock<matching::NameIndex>,
+    /// A searcher for every `[[host_wording]]`'s generic words, in order, built once:
+    /// [`KnowledgeBase::line_for_host`] looks for each of them in every line of every answer,
+    /// and `str::contains` would prepare its search for the (long) words anew each time.
+    wording_finders: OnceLock<Vec<memchr::memmem::Finder<'static>>>,
     /// Every table at once, for validation and tests.
     all: OnceLock<Tables>,
 }
@@ -146,6 +151,7 @@ impl KnowledgeBase {
             code_index: OnceLock::new(),
             device_index: OnceLock::new(),
             names: OnceLock::new(),
+            wording_finders: OnceLock::new(),
             all: OnceLock::new(),
         }
     }
@@ -325,9 +331,16 @@ impl KnowledgeBase {
         let Some(host) = host else {
             return Some(line.to_string());
         };
+        let finders = self.wording_finders.get_or_init(|| {
+            self.host_wordings()
+                .iter()
+                .map(|w| memchr::memmem::Finder::new(w.generic.as_bytes()).into_owned())
+                .collect()
+        });
         let mut out = line.to_string();
-        for w in self.host_wordings() {
-            if !out.contains(w.generic.as_str()) {
+        for (w, finder) in self.host_wordings().iter().zip(finders) {
+            // What `out.contains(&w.generic)` says, without preparing the search every time.
+            if finder.find(out.as_bytes()).is_none() {
                 continue;
             }
             if let Some(own) = w.by_host.get(host) {

@@ -2,6 +2,11 @@
 //! serve -- [LISTEN] [DB]` (used by `scripts/bench-web.sh`). `restore-doctor serve` is the
 //! command people use; both call [`web::serve_blocking`].
 
+/// The same allocator as `restore-doctor` (see crates/cli/src/main.rs): a diagnosis allocates
+/// and frees thousands of small strings and vectors.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let listen = args
