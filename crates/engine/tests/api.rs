@@ -200,6 +200,33 @@ fn instructions_are_for_the_program_chosen() {
     let mac = instructions_for_host(kb, &r.model, update, Some("macos_finder"));
     assert!(mac.iter().any(|l| l.contains("Software Update")), "{mac:?}");
     assert!(mac.len() < instructions(kb, &r.model, update).len());
+    // An open-source restore tool is updated on its own, not through an Apple app or the
+    // system's updates; idevicerestore updates (keeps the data) unless told to erase.
+    for tool in [
+        "idevicerestore",
+        "futurerestore",
+        "pymobiledevice3",
+        "legacy_ios_kit",
+        "downgrade_tool",
+    ] {
+        let lines = instructions_for_host(kb, &r.model, update, Some(tool));
+        assert!(
+            lines.iter().all(|l| !l.contains("Software Update")
+                && !l.contains("Microsoft Store")
+                && !l.contains("Windows Update")),
+            "{tool}: {lines:?}"
+        );
+        assert!(lines[0].starts_with("Update "), "{tool}: {lines:?}");
+    }
+    let idr = instructions_for_host(kb, &r.model, update, Some("idevicerestore"));
+    assert!(idr.iter().any(|l| l.contains("usbmuxd")), "{idr:?}");
+    assert!(
+        idr.iter().any(|l| l.contains("without -e"))
+            && !idr
+                .iter()
+                .any(|l| l.contains("Recovery Mode choose Update")),
+        "{idr:?}"
+    );
     // The response carries them: the Apple Devices app, not Finder.
     let resp = diagnose_request(&DiagnoseRequest {
         device: Some("iPhone 11".into()),
