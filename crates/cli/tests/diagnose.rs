@@ -392,3 +392,58 @@ fn a_locked_device_with_4037_is_unlocked_and_trusted_first() {
     let text = human(&locked);
     insta::assert_snapshot!("diagnose_iphone12_4037_locked", text);
 }
+
+/// Issue 14's first scenario: an iPhone 11 with 4013 on the Apple Devices app, where the cable,
+/// the port, another computer, updated software, a force restart and a Recovery Update all
+/// failed, and the owner has a backup. The free restore comes before any paid repair; without
+/// a backup, nothing erasing is offered.
+#[test]
+fn with_a_backup_the_free_restore_comes_before_the_repair_shop() {
+    let tried =
+        "cable_swap,port_swap,other_computer,host_software_update,force_restart,recovery_update";
+    let steps = |v: &Value| -> Vec<String> {
+        std::iter::once(&v["next_step"])
+            .chain(v["plan"].as_array().unwrap())
+            .filter_map(|s| s["action"].as_str().map(String::from))
+            .collect()
+    };
+    let backed_up = json(&[
+        "--device",
+        "iPhone 11",
+        "--error",
+        "4013",
+        "--host",
+        "windows_apple_devices",
+        "--tried",
+        tried,
+        "--text",
+        "I have a backup of everything",
+    ]);
+    let s = steps(&backed_up);
+    let restore = s
+        .iter()
+        .position(|a| a == "recovery_restore" || a == "dfu_restore")
+        .unwrap_or_else(|| panic!("no restore: {s:?}"));
+    let shop = s.iter().position(|a| a == "shop_diagnosis").unwrap();
+    assert!(restore < shop, "{s:?}");
+    assert_eq!(backed_up["next_step"]["erases_data"], true, "{s:?}");
+
+    let no_backup = json(&[
+        "--device",
+        "iPhone 11",
+        "--error",
+        "4013",
+        "--host",
+        "windows_apple_devices",
+        "--tried",
+        tried,
+        "--observed",
+        "backup_exists=no",
+    ]);
+    let s = steps(&no_backup);
+    assert!(
+        !s.iter()
+            .any(|a| a == "recovery_restore" || a == "dfu_restore"),
+        "erasing without a backup: {s:?}"
+    );
+}

@@ -382,6 +382,15 @@ impl<'a> Context<'a> {
         s.first = None;
         let c_service = self.c_service;
         let mut update_planned = done.is_some() && done == self.update;
+        // An erasing restore done or planned: the free restore before a repair has been had.
+        let erasing_restore = |ai: usize| self.erases[ai] && self.model.actions[ai].is_restore;
+        let mut erased = done.is_some_and(erasing_restore)
+            || self
+                .model
+                .actions
+                .iter()
+                .enumerate()
+                .any(|(i, a)| erasing_restore(i) && self.derived.done.contains(&a.id));
         let mut ecr = 0.0;
         loop {
             let mass: f64 = w.iter().sum();
@@ -410,6 +419,30 @@ impl<'a> Context<'a> {
                     best = Some((pos, eff, pf));
                 }
             }
+            // Before an owner whose data is safe (backed up, or not needed) pays for a repair,
+            // one erasing restore is done if none was (the seeds' owner phase ends with a DFU
+            // restore): it fixes what an update could not, costs nothing but time, and when it
+            // fails at the same point it is the plainest evidence of hardware the shop gets.
+            // The best such step by chance per cost. (Without a safe backup the plan's value
+            // alone decides: a restore is never pressed on data at risk.)
+            let best = match best {
+                Some(b) if b.1 > mass / c_service => Some(b),
+                _ if self.role == Role::Owner && self.derived.data_safe && !erased => remaining
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &ai)| {
+                        let a = &self.model.actions[ai];
+                        a.is_restore && !a.is_repair_software && (!self.erases[ai] || erasing_ok)
+                    })
+                    .map(|(pos, &ai)| {
+                        let pf = self.tables.fixed_mass_sparse(w, ai);
+                        (pos, f64::INFINITY, pf, pf / self.costs[ai])
+                    })
+                    .filter(|b| b.2 > 0.0)
+                    .max_by(|a, b| a.3.total_cmp(&b.3))
+                    .map(|(pos, eff, pf, _)| (pos, eff, pf)),
+                _ => None,
+            };
             match best {
                 Some((pos, eff, pf)) if eff > mass / c_service => {
                     let ai = remaining.remove(pos);
@@ -428,6 +461,7 @@ impl<'a> Context<'a> {
                     if Some(ai) == self.update {
                         update_planned = true;
                     }
+                    erased |= erasing_restore(ai);
                     if extent == Extent::FirstStep {
                         break;
                     }
