@@ -390,8 +390,15 @@ impl Model {
     /// people report it at all (fitted; None without a fit): the likelihood of a reported failed
     /// step.
     pub fn reported_failure(&self, action: &str, cause: usize) -> Option<f64> {
-        let r = self.reports.as_ref()?;
-        r.actions.get(action)?.get(&self.causes[cause].id).copied()
+        self.reported_failures(action)?
+            .get(&self.causes[cause].id)
+            .copied()
+    }
+
+    /// [`Model::reported_failure`] for every cause at once: the fitted rates of `action` by
+    /// cause id (None without a fit or for a step the fit has no rates for).
+    pub fn reported_failures(&self, action: &str) -> Option<&BTreeMap<String, f64>> {
+        self.reports.as_ref()?.actions.get(action)
     }
 
     /// Whether an observation or action limited to `families` applies to this model's code
