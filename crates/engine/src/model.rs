@@ -3,8 +3,8 @@
 //! ([`Model::from_kb`]) or by hand (tests, simulation).
 
 use kb::{Action, Cause, Cost, Device, Guide, KnownFault, Observation, Skill};
-use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Who is doing the work: restricts the steps the planner may recommend.
 #[derive(
@@ -93,7 +93,9 @@ pub struct Model {
     /// The error code's family (`unknown` for no code or an undocumented one); None for a
     /// model built by hand, where every observation and action applies.
     pub family: Option<String>,
-    pub causes: Vec<Cause>,
+    /// Shared by every model with the same applicable causes and code (`Arc::make_mut` to
+    /// change).
+    pub causes: Arc<Vec<Cause>>,
     /// Aligned with `causes`, sums to 1.
     pub prior: Vec<f64>,
     /// The error code's prior alone (before known-fault weights), for explanations.
@@ -121,6 +123,55 @@ struct KbLists {
 
 /// The embedded knowledge base's lists, copied on first use.
 static EMBEDDED: OnceLock<KbLists> = OnceLock::new();
+
+/// The embedded knowledge base's cause lists as models use them, by the indices of the causes
+/// that apply (a handful of device kinds) and the error code when it renames a cause
+/// (`cause_names`, a few codes): built once each, then shared instead of copied per request.
+type CauseLists = RwLock<HashMap<(Vec<usize>, Option<i64>), Arc<Vec<Cause>>>>;
+static EMBEDDED_CAUSES: OnceLock<CauseLists> = OnceLock::new();
+
+/// The causes that apply to `device`, named as `error_code` names them.
+fn causes_for(
+    kb: &kb::KnowledgeBase,
+    device: Option<&Device>,
+    error_code: Option<i64>,
+) -> Arc<Vec<Cause>> {
+    let build = || {
+        let mut causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
+        // What a broad cause is called with this code (4037: the device's own state).
+        if let Some(code) = error_code {
+            for c in &mut causes {
+                if let Some(name) = kb.cause_name(code, &c.id) {
+                    c.name = name.to_string();
+                }
+            }
+        }
+        Arc::new(causes)
+    };
+    if !std::ptr::eq(kb, kb::kb()) {
+        return build();
+    }
+    let all = kb.causes();
+    let applies: Vec<usize> = (0..all.len())
+        .filter(|&i| device.is_none_or(|d| kb.cause_applies(&all[i], d)))
+        .collect();
+    let renames = error_code.filter(|&code| {
+        applies
+            .iter()
+            .any(|&i| kb.cause_name(code, &all[i].id).is_some())
+    });
+    let key = (applies, renames);
+    let lists = EMBEDDED_CAUSES.get_or_init(Default::default);
+    if let Some(causes) = lists.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return causes.clone();
+    }
+    lists
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert_with(build)
+        .clone()
+}
 
 impl KbLists {
     fn of(kb: &kb::KnowledgeBase) -> KbLists {
@@ -150,7 +201,7 @@ impl Model {
         Model::with_lists(
             device,
             error_code,
-            causes,
+            Arc::new(causes),
             prior,
             known_faults,
             KbLists {
@@ -165,7 +216,7 @@ impl Model {
     fn with_lists(
         device: Option<Device>,
         error_code: Option<i64>,
-        causes: Vec<Cause>,
+        causes: Arc<Vec<Cause>>,
         prior: &BTreeMap<String, f64>,
         known_faults: Vec<KnownFault>,
         lists: KbLists,
@@ -243,15 +294,7 @@ impl Model {
         device: Option<&Device>,
         error_code: Option<i64>,
     ) -> Model {
-        let mut causes: Vec<Cause> = kb.causes_for(device).into_iter().cloned().collect();
-        // What a broad cause is called with this code (4037: the device's own state).
-        if let Some(code) = error_code {
-            for c in &mut causes {
-                if let Some(name) = kb.cause_name(code, &c.id) {
-                    c.name = name.to_string();
-                }
-            }
-        }
+        let causes = causes_for(kb, device, error_code);
         // No code at all is its own family; an undocumented code is `unknown`.
         let family = match error_code {
             None if kb.family(NO_CODE).is_some() => NO_CODE,
@@ -347,8 +390,15 @@ impl Model {
     /// people report it at all (fitted; None without a fit): the likelihood of a reported failed
     /// step.
     pub fn reported_failure(&self, action: &str, cause: usize) -> Option<f64> {
-        let r = self.reports.as_ref()?;
-        r.actions.get(action)?.get(&self.causes[cause].id).copied()
+        self.reported_failures(action)?
+            .get(&self.causes[cause].id)
+            .copied()
+    }
+
+    /// [`Model::reported_failure`] for every cause at once: the fitted rates of `action` by
+    /// cause id (None without a fit or for a step the fit has no rates for).
+    pub fn reported_failures(&self, action: &str) -> Option<&BTreeMap<String, f64>> {
+        self.reports.as_ref()?.actions.get(action)
     }
 
     /// Whether an observation or action limited to `families` applies to this model's code

@@ -107,10 +107,11 @@ pub fn action_failed_from(
         } else {
             1.0
         };
+        // The step's fitted rates, looked up once rather than for every cause.
+        let rates = reported.then(|| model.reported_failures(&a.id)).flatten();
         for (i, x) in p.iter_mut().enumerate() {
-            let l = reported
-                .then(|| model.reported_failure(&a.id, i))
-                .flatten()
+            let l = rates
+                .and_then(|r| r.get(&model.causes[i].id).copied())
                 .unwrap_or_else(|| 1.0 - model.fix_prob(a, i));
             *x *= l.powf(weight);
         }
