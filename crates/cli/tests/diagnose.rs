@@ -407,18 +407,21 @@ fn with_a_backup_the_free_restore_comes_before_the_repair_shop() {
             .filter_map(|s| s["action"].as_str().map(String::from))
             .collect()
     };
-    let backed_up = json(&[
-        "--device",
-        "iPhone 11",
-        "--error",
-        "4013",
-        "--host",
-        "windows_apple_devices",
-        "--tried",
-        tried,
-        "--text",
-        "I have a backup of everything",
-    ]);
+    let with = |extra: &[&str]| {
+        let mut args = vec![
+            "--device",
+            "iPhone 11",
+            "--error",
+            "4013",
+            "--host",
+            "windows_apple_devices",
+            "--tried",
+            tried,
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let backed_up = with(&["--text", "I have a backup of everything"]);
     let s = steps(&backed_up);
     let restore = s
         .iter()
@@ -428,18 +431,7 @@ fn with_a_backup_the_free_restore_comes_before_the_repair_shop() {
     assert!(restore < shop, "{s:?}");
     assert_eq!(backed_up["next_step"]["erases_data"], true, "{s:?}");
 
-    let no_backup = json(&[
-        "--device",
-        "iPhone 11",
-        "--error",
-        "4013",
-        "--host",
-        "windows_apple_devices",
-        "--tried",
-        tried,
-        "--observed",
-        "backup_exists=no",
-    ]);
+    let no_backup = with(&["--observed", "backup_exists=no"]);
     let s = steps(&no_backup);
     assert!(
         !s.iter()
