@@ -60,6 +60,8 @@ pub struct Context<'a> {
     service: Option<(usize, f64)>,
     /// The cost charged for the service call that ends a plan.
     c_service: f64,
+    /// An erasing restore is among the steps done (the free restore before a repair was had).
+    restored: bool,
 }
 
 /// A model's numbers by position, for the planner's inner loops: P(action fixes | cause) for
@@ -314,6 +316,11 @@ impl<'a> Context<'a> {
             update: model.action_index(guardrails::RECOVERY_UPDATE),
             service,
             c_service,
+            restored: model.actions.iter().any(|a| {
+                a.is_restore
+                    && a.data_risk == kb::DataRisk::ErasesDevice
+                    && derived.done.contains(&a.id)
+            }),
         };
         ctx.candidates = ctx.candidates();
         ctx
@@ -384,13 +391,7 @@ impl<'a> Context<'a> {
         let mut update_planned = done.is_some() && done == self.update;
         // An erasing restore done or planned: the free restore before a repair has been had.
         let erasing_restore = |ai: usize| self.erases[ai] && self.model.actions[ai].is_restore;
-        let mut erased = done.is_some_and(erasing_restore)
-            || self
-                .model
-                .actions
-                .iter()
-                .enumerate()
-                .any(|(i, a)| erasing_restore(i) && self.derived.done.contains(&a.id));
+        let mut erased = self.restored || done.is_some_and(erasing_restore);
         let mut ecr = 0.0;
         loop {
             let mass: f64 = w.iter().sum();
